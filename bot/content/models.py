@@ -1,0 +1,198 @@
+"""Validated models for everything under tips/: tips, FAQ, clinics, program, catalogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+LANGUAGES: tuple[str, ...] = ("en", "ms")
+"""Languages every piece of content must carry. Add "zh" here (and its texts) to grow."""
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class Strict(BaseModel):
+    """Base for content models: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Topic(StrEnum):
+    """What a tip is about. The first four are the core topics subscribers choose from."""
+
+    FIBER = "fiber"
+    FERMENTED = "fermented"
+    SLEEP = "sleep"
+    STRESS = "stress"
+    PREBIOTICS = "prebiotics"
+    TRIGGER_FOODS = "trigger_foods"
+    FOOD_JOURNAL = "food_journal"
+    EXERCISE = "exercise"
+    HYDRATION = "hydration"
+    GUT_SKIN_AXIS = "gut_skin_axis"
+
+
+V = TypeVar("V")
+
+CORE_TOPICS: tuple[Topic, ...] = (Topic.FIBER, Topic.FERMENTED, Topic.SLEEP, Topic.STRESS)
+
+
+class Concern(StrEnum):
+    """A skin concern a subscriber may name, used to raise matching content."""
+
+    ECZEMA = "eczema"
+    ACNE = "acne"
+    PSORIASIS = "psoriasis"
+    ROSACEA = "rosacea"
+
+
+class Review(Strict):
+    """Who looked at a piece of health content, and when."""
+
+    status: Annotated[str, Field(pattern=r"^(draft|reviewed)$")]
+    by: Annotated[str, Field(min_length=2, max_length=80)]
+    on: dt.date
+
+
+class TipText(Strict):
+    """One language's wording of a tip."""
+
+    title: Annotated[str, Field(min_length=3, max_length=80)]
+    body: Annotated[str, Field(min_length=40, max_length=700)]
+    try_today: Annotated[str, Field(min_length=10, max_length=300)]
+
+
+class Tip(Strict):
+    """A daily tip: one idea, one action, a source."""
+
+    id: Id
+    topic: Topic
+    concerns: tuple[Concern, ...] = ()
+    source: HttpUrl
+    review: Review
+    text: dict[str, TipText]
+
+    @field_validator("text")
+    @classmethod
+    def _every_language(cls, value: dict[str, TipText]) -> dict[str, TipText]:
+        return _require_languages(value)
+
+
+class FaqText(Strict):
+    """One language's wording of an FAQ entry."""
+
+    question: Annotated[str, Field(min_length=5, max_length=200)]
+    answer: Annotated[str, Field(min_length=40, max_length=800)]
+
+
+class FaqEntry(Strict):
+    """A reviewed question and answer, found by keywords in either language."""
+
+    id: Id
+    topic: Annotated[str, Field(pattern=r"^[a-z_]{2,40}$")]
+    related_topics: tuple[Topic, ...] = ()
+    keywords: dict[str, tuple[Annotated[str, Field(min_length=2, max_length=60)], ...]]
+    source: HttpUrl | None = None
+    review: Review
+    text: dict[str, FaqText]
+
+    @field_validator("text")
+    @classmethod
+    def _every_language(cls, value: dict[str, FaqText]) -> dict[str, FaqText]:
+        return _require_languages(value)
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_every_language(
+        cls, value: dict[str, tuple[str, ...]]
+    ) -> dict[str, tuple[str, ...]]:
+        value = _require_languages(value)
+        for lang, words in value.items():
+            if not words:
+                raise ValueError(f"needs at least one keyword in {lang!r}")
+        return value
+
+
+class Clinic(Strict):
+    """A branch where a patient can book a consultation."""
+
+    id: Id
+    name: dict[str, Annotated[str, Field(min_length=2, max_length=80)]]
+    area: Annotated[str, Field(min_length=2, max_length=80)]
+    address: Annotated[str, Field(min_length=5, max_length=300)]
+    hours: dict[str, Annotated[str, Field(min_length=3, max_length=300)]]
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{6,20}$")]
+    whatsapp: Annotated[str, Field(pattern=r"^[0-9]{8,15}$")]
+    map_url: HttpUrl
+    booking_url: HttpUrl
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+    @field_validator("name", "hours")
+    @classmethod
+    def _every_language(cls, value: dict[str, str]) -> dict[str, str]:
+        return _require_languages(value)
+
+
+class TipsFile(Strict):
+    """tips/tips.yaml."""
+
+    tips: tuple[Tip, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> TipsFile:
+        _require_unique([t.id for t in self.tips], "tip")
+        return self
+
+
+class FaqFile(Strict):
+    """tips/faq.yaml."""
+
+    faq: tuple[FaqEntry, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> FaqFile:
+        _require_unique([e.id for e in self.faq], "FAQ entry")
+        return self
+
+
+class ClinicsFile(Strict):
+    """tips/clinics.yaml."""
+
+    clinics: Annotated[tuple[Clinic, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ClinicsFile:
+        _require_unique([c.id for c in self.clinics], "clinic")
+        return self
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the {names} a catalog message expects."""
+    return set(_PLACEHOLDER.findall(text))
+
+
+def _require_languages(value: dict[str, V]) -> dict[str, V]:
+    missing = [lang for lang in LANGUAGES if lang not in value]
+    unknown = [lang for lang in value if lang not in LANGUAGES]
+    if missing:
+        raise ValueError(f"missing language(s): {', '.join(missing)}")
+    if unknown:
+        raise ValueError(f"unknown language(s): {', '.join(unknown)}")
+    return value
+
+
+def _require_unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"duplicate {what} id {item!r}")
+        seen.add(item)
