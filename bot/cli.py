@@ -1,0 +1,139 @@
+"""The `gutskin-bot` command: run, sandbox, db, content."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.content.loader import Content, ContentError, load_content
+from bot.db import migrate
+from bot.logging_setup import configure_logging
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the operator can fix; printed as one line, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen command."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(settings, args) or 0)
+    except (ConfigError, CliError) as exc:
+        print(f"gutskin-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(f"gutskin-bot: content error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gutskin-bot", description="Daily gut-skin tips, FAQ and booking on Telegram."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot against Telegram (needs the token)")
+    run.set_defaults(handler=_run)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run the bot against the local sandbox and chat with it in the terminal"
+    )
+    sandbox.add_argument("--port", type=int, help="sandbox port (default: SANDBOX_PORT)")
+    sandbox.add_argument("--user-id", type=int, default=100001, help="your simulated user id")
+    sandbox.add_argument("--name", default="Aisyah", help="your simulated first name")
+    sandbox.add_argument("--language", default="en", help="your Telegram client language")
+    sandbox.set_defaults(handler=_sandbox)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    db.add_parser("upgrade", help="apply every pending migration").set_defaults(handler=_db_upgrade)
+    db.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
+
+    content = commands.add_parser("content", help="tips, FAQ and clinics").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    content.add_parser("check", help="validate everything under tips/").set_defaults(
+        handler=_content_check
+    )
+    return parser
+
+
+def prepare(settings: Settings) -> Content:
+    """Load the content and bring the database up to date, or fail with one line."""
+    content = load_content(settings.tips_dir)
+    asyncio.run(_upgrade(settings))
+    return content
+
+
+async def _upgrade(settings: Settings) -> None:
+    db = settings.open_database()
+    try:
+        await migrate.upgrade(db)
+    except (OSError, OperationalError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CliError(f"DATABASE_URL: cannot open the database ({reason})") from None
+    finally:
+        await db.close()
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import build_application
+
+    token = settings.require_token()
+    configure_logging(settings.log_level, token)
+    content = prepare(settings)
+    app = build_application(settings, content, token=token)
+    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox_runner import run_sandbox
+
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, None)
+    content = prepare(settings)
+    port = settings.sandbox_port if args.port is None else args.port
+    asyncio.run(run_sandbox(settings, content, port, args.user_id, args.name, args.language))
+    return 0
+
+
+def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    asyncio.run(_upgrade(settings))
+    print(f"database is at revision {migrate.head_revision()}")
+    return 0
+
+
+def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    async def current() -> str | None:
+        db = settings.open_database()
+        try:
+            return await migrate.current_revision(db)
+        except (OSError, OperationalError, DBAPIError) as exc:
+            raise CliError(f"DATABASE_URL: cannot open the database ({exc})") from None
+        finally:
+            await db.close()
+
+    print(asyncio.run(current()) or "empty (run `gutskin-bot db upgrade`)")
+    return 0
+
+
+def _content_check(settings: Settings, _args: argparse.Namespace) -> int:
+    content = load_content(settings.tips_dir)
+    print(
+        f"content OK: {len(content.tips)} tips, {len(content.faq)} FAQ entries, "
+        f"{len(content.clinics)} clinics, catalogs {', '.join(content.catalogs.languages)}"
+    )
+    return 0

@@ -1,0 +1,122 @@
+"""One Settings object, read from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.db.engine import Database
+
+ASYNC_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+SANDBOX_TOKEN = "7000000001:SANDBOX-not-a-real-token"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. See README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    database_url: str = ""
+    database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    data_dir: Path = Path("data")
+    tips_dir: Path = Path("tips")
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    default_timezone: str = "Asia/Kuala_Lumpur"
+    default_send_time: dt.time = dt.time(8, 0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    sandbox_port: int = Field(default=8081, ge=0, le=65535)
+    sandbox_rate_limit: float = Field(default=30.0, gt=0)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
+            return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA timezone such as Asia/Kuala_Lumpur"
+            ) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL like sqlite+aiosqlite:///data/bot.db") from None
+        if url.drivername not in ASYNC_DRIVERS:
+            raise ValueError(
+                f"driver {url.drivername!r} is not supported; use one of {', '.join(ASYNC_DRIVERS)}"
+            )
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL to use: the configured one, or an SQLite file in data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'gutskin.db').as_posix()}"
+
+    def open_database(self) -> Database:
+        """Return a handle on the configured database (not yet connected)."""
+        return Database(self.resolved_database_url, schema=self.database_schema)
+
+    def require_token(self) -> str:
+        """Return the bot token, or raise ConfigError pointing to the sandbox."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather, "
+                "or try the bot without a token with `gutskin-bot sandbox`"
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once, turning any validation error into one ConfigError line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{field.upper()}: {message}") from None

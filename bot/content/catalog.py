@@ -1,0 +1,91 @@
+"""Message catalogs: every user-facing string, per language, with checked placeholders."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot.content.errors import ContentError, read_yaml
+from bot.content.models import LANGUAGES, placeholders
+
+DEFAULT_LANGUAGE = "en"
+
+
+class Html(str):
+    """A string that is already safe Telegram HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+class Catalogs:
+    """Look up and fill messages; values are HTML-escaped unless wrapped in Html."""
+
+    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+        self._messages = {lang: dict(m) for lang, m in messages.items()}
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages there are catalogs for."""
+        return tuple(self._messages)
+
+    def keys(self, language: str = DEFAULT_LANGUAGE) -> set[str]:
+        """Return every message key of a language."""
+        return set(self._messages[language])
+
+    def language_for(self, code: str | None) -> str:
+        """Map a Telegram client language code ('ms', 'en-GB', 'id') to one we have."""
+        if not code:
+            return DEFAULT_LANGUAGE
+        base = code.split("-")[0].lower()
+        # Indonesian readers understand Malay far better than English.
+        base = {"id": "ms", "zsm": "ms", "may": "ms"}.get(base, base)
+        return base if base in self._messages else DEFAULT_LANGUAGE
+
+    def text(self, language: str, key: str, **values: object) -> str:
+        """Return message `key` in `language` (falling back to English), filled and escaped."""
+        template = self._messages.get(language, {}).get(key)
+        if template is None:
+            template = self._messages[DEFAULT_LANGUAGE][key]
+        safe = {
+            name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+            for name, value in values.items()
+        }
+        return template.format_map(safe)
+
+
+def load_catalogs(folder: Path) -> Catalogs:
+    """Load messages/<lang>.yaml for every language and check they agree."""
+    problems: list[str] = []
+    messages: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        path = folder / f"{lang}.yaml"
+        try:
+            data = read_yaml(path)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+            continue
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            problems.append(f"{path}: must be a mapping of message keys to text")
+            continue
+        messages[lang] = {k: v.strip() for k, v in data.items()}
+    if DEFAULT_LANGUAGE in messages:
+        reference = messages[DEFAULT_LANGUAGE]
+        for lang, catalog in messages.items():
+            path = folder / f"{lang}.yaml"
+            for key in sorted(reference.keys() - catalog.keys()):
+                problems.append(f"{path}: {key}: missing (present in {DEFAULT_LANGUAGE}.yaml)")
+            for key in sorted(catalog.keys() - reference.keys()):
+                problems.append(f"{path}: {key}: unknown key (not in {DEFAULT_LANGUAGE}.yaml)")
+            for key in sorted(reference.keys() & catalog.keys()):
+                theirs, ours = placeholders(catalog[key]), placeholders(reference[key])
+                if theirs != ours:
+                    problems.append(
+                        f"{path}: {key}: placeholders {sorted(theirs)} "
+                        f"differ from {DEFAULT_LANGUAGE}.yaml's {sorted(ours)}"
+                    )
+    if problems:
+        raise ContentError(problems)
+    return Catalogs(messages)

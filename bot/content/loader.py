@@ -1,0 +1,90 @@
+"""Load and validate everything under tips/, with errors that name the file, entry and field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.content.catalog import Catalogs, load_catalogs
+from bot.content.errors import ContentError, read_yaml
+from bot.content.models import Clinic, ClinicsFile, FaqEntry, FaqFile, Tip, TipsFile
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the bot says, validated."""
+
+    tips: tuple[Tip, ...]
+    faq: tuple[FaqEntry, ...]
+    clinics: tuple[Clinic, ...]
+    catalogs: Catalogs
+
+    def tip(self, tip_id: str) -> Tip | None:
+        """Return the tip with this id, if any."""
+        return next((t for t in self.tips if t.id == tip_id), None)
+
+    def clinic(self, clinic_id: str) -> Clinic | None:
+        """Return the branch with this id, if any."""
+        return next((c for c in self.clinics if c.id == clinic_id), None)
+
+
+def load_content(tips_dir: Path) -> Content:
+    """Load tips/, collecting every problem before refusing."""
+    problems: list[str] = []
+    tips: list[Tip] = []
+    tip_files = sorted((tips_dir / "tips").glob("*.yaml"))
+    if not tip_files:
+        problems.append(f"{tips_dir / 'tips'}: no tip files (*.yaml) found")
+    seen: dict[str, Path] = {}
+    for path in tip_files:
+        parsed = _collect(problems, load_model, path, TipsFile)
+        for tip in parsed.tips if parsed else ():
+            if tip.id in seen:
+                problems.append(f"{path}: tip {tip.id!r}: id already used in {seen[tip.id]}")
+            seen[tip.id] = path
+            tips.append(tip)
+    faq = _collect(problems, load_model, tips_dir / "faq.yaml", FaqFile)
+    clinics = _collect(problems, load_model, tips_dir / "clinics.yaml", ClinicsFile)
+    catalogs = _collect(problems, load_catalogs, tips_dir / "messages")
+    if problems:
+        raise ContentError(problems)
+    assert faq is not None and clinics is not None and catalogs is not None
+    return Content(tuple(tips), faq.faq, clinics.clinics, catalogs)
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """Parse one YAML file into `model`, raising ContentError that points at the entry."""
+    data = read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ContentError([_describe(path, data, err) for err in exc.errors()]) from None
+
+
+def _collect(problems: list[str], func: Any, *args: Any) -> Any:
+    try:
+        return func(*args)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _describe(path: Path, data: Any, error: Mapping[str, Any]) -> str:
+    loc = list(error["loc"])
+    entry = ""
+    # loc looks like ("faq", 3, "text", "ms", "answer"): name the entry by its id when it has one.
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data, dict):
+        items = data.get(str(loc[0]))
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+        ident = item.get("id") if isinstance(item, dict) else None
+        entry = f"entry {loc[1] + 1}" + (f" ({ident!r})" if ident else "") + ": "
+        loc = loc[2:]
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{path}: {entry}{field}: {message}"

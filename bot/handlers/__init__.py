@@ -1,0 +1,17 @@
+"""Thin Telegram handlers: read the update, call the logic, reply from the catalogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.handlers import errors, fallback, onboarding
+
+
+def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register every handler module, in the order that matters."""
+    onboarding.register(app)
+    # The catch-all goes last: it answers whatever no module above claimed.
+    fallback.register(app)
+    errors.register(app)

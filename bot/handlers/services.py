@@ -1,0 +1,46 @@
+"""The services handlers use, kept in bot_data and set up in post_init."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.content.loader import Content
+from bot.db.engine import Database
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    """Everything long-lived the handlers need."""
+
+    settings: Settings
+    db: Database
+    content: Content
+    clock: Clock
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """Return the services stored by post_init."""
+    found = context.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE, stored: str | None) -> str:
+    """Pick the language to answer in: the stored choice, else the Telegram client's."""
+    if stored:
+        return stored
+    user = update.effective_user
+    return services(context).content.catalogs.language_for(user.language_code if user else None)
+
+
+def text(context: ContextTypes.DEFAULT_TYPE, language: str, key: str, **values: Any) -> str:
+    """Return a catalog message, filled and escaped."""
+    return services(context).content.catalogs.text(language, key, **values)

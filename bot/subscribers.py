@@ -1,0 +1,94 @@
+"""Subscribing: who started the bot, who agreed to daily tips. No Telegram here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Subscriber, SubscriberStatus
+
+# Deep-link payloads are at most 64 characters of A-Z, a-z, 0-9, _ and - (Bot API rule).
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What a new subscriber gets until they choose otherwise."""
+
+    timezone: str
+    send_time: dt.time
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    """What /start found or made."""
+
+    subscriber: Subscriber
+    created: bool
+
+
+def clean_source(payload: str | None) -> str | None:
+    """Return a deep-link payload fit to store as the acquisition source, or None."""
+    if payload is None:
+        return None
+    payload = payload.strip()
+    return payload if _PAYLOAD.fullmatch(payload) else None
+
+
+async def find(session: AsyncSession, chat_id: int) -> Subscriber | None:
+    """Return the subscriber of a private chat, if any."""
+    return await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+
+
+async def record_start(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    user_id: int,
+    language: str,
+    source: str | None,
+    defaults: Defaults,
+    now: dt.datetime,
+) -> StartOutcome:
+    """Store the chat on first /start; a repeated /start changes nothing but a lost block."""
+    existing = await find(session, chat_id)
+    if existing is not None:
+        if existing.status == SubscriberStatus.BLOCKED:
+            # They came back: /start after unblocking restores what they had.
+            existing.status = (
+                SubscriberStatus.ACTIVE if existing.consented_at else SubscriberStatus.NEW
+            )
+            existing.updated_at = now
+            await session.commit()
+        return StartOutcome(existing, created=False)
+    subscriber = Subscriber(
+        chat_id=chat_id,
+        user_id=user_id,
+        language=language,
+        timezone=defaults.timezone,
+        send_time=defaults.send_time,
+        status=SubscriberStatus.NEW,
+        source=clean_source(source),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(subscriber)
+    await session.commit()
+    return StartOutcome(subscriber, created=True)
+
+
+async def subscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber | None:
+    """Record consent and make the subscriber active; None when the chat never started."""
+    subscriber = await find(session, chat_id)
+    if subscriber is None:
+        return None
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.consented_at = subscriber.consented_at or now
+        subscriber.updated_at = now
+        await session.commit()
+    return subscriber

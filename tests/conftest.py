@@ -1,0 +1,81 @@
+"""Shared fixtures: databases on SQLite and PostgreSQL, content, settings."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.content.loader import Content, load_content
+from bot.db import migrate
+from bot.db.engine import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+# TEST_TIPS_DIR runs the suite against another content folder (a clinic's edited copy).
+TIPS_DIR = Path(os.environ.get("TEST_TIPS_DIR", ROOT / "tips"))
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PG_SKIP_REASON = (
+    "PostgreSQL tests skipped: set TEST_DATABASE_URL="
+    "postgresql+asyncpg://postgres@127.0.0.1:5432/test to run them (.ci/run does)"
+)
+
+
+def pytest_report_header() -> str:
+    """Say up front whether the PostgreSQL half of the suite runs."""
+    return f"PostgreSQL tests: {'on ' + PG_URL if PG_URL else 'SKIPPED (no TEST_DATABASE_URL)'}"
+
+
+@dataclass(frozen=True)
+class DbTarget:
+    """An empty database to test against: a URL and, on PostgreSQL, a schema of its own."""
+
+    url: str
+    schema: str | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment variables that point the bot at this database."""
+        return {"DATABASE_URL": self.url, "DATABASE_SCHEMA": self.schema or ""}
+
+    def open(self) -> Database:
+        """Return a handle on this database."""
+        return Database(self.url, schema=self.schema)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DbTarget]:
+    """An empty database: an SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield DbTarget(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(PG_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield DbTarget(PG_URL, schema)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
+@pytest.fixture
+async def db(db_target: DbTarget) -> AsyncIterator[Database]:
+    """A migrated database on SQLite or PostgreSQL."""
+    database = db_target.open()
+    await migrate.upgrade(database)
+    yield database
+    await database.close()
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    """The shipped content, loaded once."""
+    return load_content(TIPS_DIR)

@@ -1,0 +1,85 @@
+"""The first slice, as a person uses it: /start, subscribe, /help, odd input; stored rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from telegram import Bot
+
+from bot.config import SANDBOX_TOKEN
+from bot.db.models import Subscriber, SubscriberStatus
+from tests.e2e.conftest import Harness, buttons
+
+
+async def _subscriber(harness: Harness, chat_id: int) -> Subscriber | None:
+    async with harness.db.session() as session:
+        return await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+
+
+async def test_start_welcomes_and_stores_the_subscriber(harness: Harness) -> None:
+    chat = await harness.user(101, "Aisyah")
+    reply = await chat.say("/start")
+    assert reply["text"].startswith("Hello Aisyah, welcome to NextMed's gut-skin tips!")
+    assert "not medical advice" in reply["text"]
+    assert "<b>Hello Aisyah" in reply["html"]
+    assert buttons(reply) == ["Subscribe to daily tips", "What can you do?"]
+    row = await _subscriber(harness, 101)
+    assert row is not None
+    assert (row.user_id, row.language, row.status, row.timezone) == (
+        101,
+        "en",
+        SubscriberStatus.NEW,
+        "Asia/Kuala_Lumpur",
+    )
+
+
+async def test_subscribe_button_confirms_and_records_consent(harness: Harness) -> None:
+    chat = await harness.user(102)
+    welcome = await chat.say("/start")
+    confirmation = await chat.press(welcome, "Subscribe to daily tips")
+    assert confirmation["text"].startswith("You're subscribed. Your first tip arrives at 08:00")
+    assert (await chat.message(welcome["message_id"]))["reply_markup"] is None
+    row = await _subscriber(harness, 102)
+    assert row is not None and row.status == SubscriberStatus.ACTIVE
+    assert row.consented_at is not None
+    again = await chat.say("/start")
+    assert again["text"].startswith("Welcome back, Aisyah! You are subscribed")
+    async with harness.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Subscriber)) == 1
+
+
+async def test_malay_client_gets_malay_and_deep_link_source_is_kept(harness: Harness) -> None:
+    chat = await harness.user(103, "Farid", language="ms")
+    reply = await chat.say("/start qr-cheras")
+    assert reply["text"].startswith("Hai Farid, selamat datang")
+    assert "bukan nasihat perubatan" in reply["text"]
+    assert buttons(reply)[0] == "Langgan tip harian"
+    row = await _subscriber(harness, 103)
+    assert row is not None and (row.language, row.source) == ("ms", "qr-cheras")
+
+
+async def test_help_unknown_command_and_plain_text(harness: Harness) -> None:
+    chat = await harness.user(104)
+    assert "/start - subscribe" in (await chat.say("/help"))["text"]
+    assert (await chat.say("/frobnicate"))["text"].startswith("I don't know that command.")
+    assert (await chat.say("hello there"))["text"].startswith("Thanks for your message.")
+
+
+async def test_commands_are_registered_per_language(harness: Harness) -> None:
+    async with Bot(SANDBOX_TOKEN, base_url=harness.sandbox.base_url) as bot:
+        english = await bot.get_my_commands()
+        malay = await bot.get_my_commands(language_code="ms")
+    assert [(c.command, c.description) for c in english] == [
+        ("start", "Subscribe to daily tips"),
+        ("help", "What I can do"),
+    ]
+    assert [c.command for c in malay] == ["start", "help"]
+    assert malay[0].description == "Langgan tip harian"
+
+
+async def test_a_failing_reply_gets_a_kind_error_and_admins_are_told(harness: Harness) -> None:
+    chat = await harness.user(105)
+    await harness.client.inject_faults(method="sendMessage", status=502, count=1)
+    reply = await chat.say("/help")
+    assert reply["text"] == "Sorry, something went wrong on my side. Please try again in a moment."
+    admin_note = await harness.client.wait_for_bot_message(900001, contains="Error:")
+    assert "Bad Gateway" in admin_note["text"]
