@@ -1,0 +1,251 @@
+"""Match a free-text question to the reviewed FAQ entries it most likely asks about."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.content.models import FaqEntry
+from bot.faq.normalise import content_words, nearest_window, variants, words
+
+KEYWORD_WEIGHT = 1.0
+"""A word an editor listed as a keyword: the strongest evidence of intent."""
+
+PHRASE_PART_WEIGHT = 0.6
+"""A word seen only inside a multi-word keyword ("good" in "good bacteria") is weaker alone."""
+
+QUESTION_WEIGHT = 0.35
+"""A content word of the entry's own question: real evidence, but questions share words."""
+
+PHRASE_BONUS = 0.8
+"""Added per multi-word keyword found close together: "sesak nafas" says more than its words."""
+
+LITERAL_BONUS = 0.8
+"""Added for a keyword made mostly of common words ("who are you", "apa itu serat") typed as is."""
+
+PHRASE_SLACK = 1
+"""Extra content words allowed inside a multi-word keyword ("dairy really cause acne")."""
+
+FUZZY_CUTOFF = 84
+"""rapidfuzz ratio (0-100) for a typo to count: "exzema"~"eczema" 83, "probiotc" 94."""
+
+FUZZY_DISCOUNT = 0.85
+"""A typo match is slightly weaker evidence than the exact word."""
+
+FUZZY_MIN_LEN = 4
+"""Shorter words are too easily one edit from another word ("gut" ~ "gum")."""
+
+FUZZY_MAX_LEN = 24
+"""Longer tokens are not words; skip fuzzy work on them."""
+
+MAX_FUZZY_TOKENS = 24
+"""Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
+
+LANGUAGE_BOOST = 1.05
+"""Tie-break in favour of keywords in the user's chosen language."""
+
+FLOOR = 0.45
+"""Below this nothing is worth offering: a lone common word ("skin") scores about 0.2."""
+
+CONFIDENT = 0.9
+"""A top score this high is about one distinctive keyword or two weaker ones."""
+
+CONFIDENT_RATIO = 0.7
+"""Confident only if the runner-up scores under this fraction of the top score."""
+
+AMBIGUOUS_RATIO = 0.5
+"""Runners-up offered alongside the top must score at least this fraction of it."""
+
+MAX_CANDIDATES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One FAQ entry and how well the message matched it."""
+
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The outcome of matching: one confident answer, a few to choose from, or none."""
+
+    kind: Literal["confident", "ambiguous", "none"]
+    candidates: tuple[Candidate, ...]
+
+
+NO_MATCH = MatchResult("none", ())
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    entry: int
+    slots: tuple[frozenset[str], ...]
+
+
+class FaqMatcher:
+    """Score every FAQ entry against a message using a precomputed keyword index."""
+
+    def __init__(self, entries: Sequence[FaqEntry]) -> None:
+        """Index the entries' keywords, multi-word keywords and question words."""
+        self._ids = tuple(e.id for e in entries)
+        # key -> entry index -> (weight, languages the key came from)
+        weights: dict[str, dict[int, tuple[float, set[str]]]] = defaultdict(dict)
+        phrases: list[_Phrase] = []
+        literals: list[_Phrase] = []
+
+        def add(key: str, entry: int, weight: float, lang: str) -> None:
+            old = weights[key].get(entry)
+            if old is None or old[0] < weight:
+                weights[key][entry] = (weight, {lang})
+            elif old[0] == weight:
+                old[1].add(lang)
+
+        for i, entry in enumerate(entries):
+            for lang, keywords in entry.keywords.items():
+                for keyword in keywords:
+                    raw = words(keyword)
+                    tokens = content_words(raw)
+                    weight = KEYWORD_WEIGHT if len(tokens) == 1 else PHRASE_PART_WEIGHT
+                    for token in tokens:
+                        for key in variants(token):
+                            add(key, i, weight, lang)
+                    if len(tokens) > 1:
+                        phrases.append(_Phrase(i, tuple(frozenset(variants(t)) for t in tokens)))
+                    elif len(raw) > 1:
+                        literals.append(_Phrase(i, tuple(frozenset(variants(t)) for t in raw)))
+            for lang, text in entry.text.items():
+                for token in content_words(words(text.question)):
+                    for key in variants(token):
+                        add(key, i, QUESTION_WEIGHT, lang)
+
+        n = max(len(entries), 1)
+        # Normalised IDF: 1.0 for a word in one entry, near 0.2 for one in every entry.
+        top = math.log(1 + n)
+        self._postings: dict[str, tuple[tuple[int, float, frozenset[str]], ...]] = {
+            key: tuple(
+                (entry, weight * math.log(1 + n / len(hits)) / top, frozenset(langs))
+                for entry, (weight, langs) in hits.items()
+            )
+            for key, hits in weights.items()
+        }
+        self._vocabulary = tuple(self._postings)
+        self._phrases_by_key: dict[str, list[_Phrase]] = defaultdict(list)
+        for phrase in phrases:
+            for key in phrase.slots[0]:
+                self._phrases_by_key[key].append(phrase)
+        self._literals_by_key: dict[str, list[_Phrase]] = defaultdict(list)
+        for literal in literals:
+            for key in literal.slots[0]:
+                self._literals_by_key[key].append(literal)
+        self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    def match(self, text: str, *, language: str | None = None) -> MatchResult:
+        """Return the entries this message most likely asks about."""
+        raw = words(text)
+        tokens = content_words(raw)
+        scores: dict[int, float] = defaultdict(float)
+        for entry in self._literal_hits(raw):
+            scores[entry] += LITERAL_BONUS
+        if not tokens and not scores:
+            return NO_MATCH
+        # For each position, the index keys it stands for and how sure we are (1.0 = exact).
+        resolved = self._resolve(tokens)
+        seen: set[str] = set()
+        for token, keys in zip(tokens, resolved, strict=True):
+            if token in seen or not keys:
+                continue
+            seen.add(token)
+            best: dict[int, float] = {}
+            for key, sureness in keys.items():
+                for entry, weight, langs in self._postings[key]:
+                    boost = LANGUAGE_BOOST if language in langs else 1.0
+                    value = weight * sureness * boost
+                    if value > best.get(entry, 0.0):
+                        best[entry] = value
+            for entry, value in best.items():
+                scores[entry] += value
+        for entry in self._phrase_hits(resolved):
+            scores[entry] += PHRASE_BONUS
+        return self._decide(scores)
+
+    def _resolve(self, tokens: list[str]) -> list[dict[str, float]]:
+        resolved: list[dict[str, float]] = []
+        fuzzy_budget = MAX_FUZZY_TOKENS
+        for token in tokens:
+            keys = {k: 1.0 for k in variants(token) if k in self._postings}
+            if not keys and FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN and fuzzy_budget:
+                fuzzy_budget -= 1
+                keys = dict(self._fuzzy(token))
+            resolved.append(keys)
+        return resolved
+
+    def _fuzzy(self, token: str) -> tuple[tuple[str, float], ...]:
+        cached = self._fuzzy_cache.get(token)
+        if cached is not None:
+            return cached
+        hits = process.extract(
+            token,
+            self._vocabulary,
+            scorer=fuzz.ratio,
+            score_cutoff=FUZZY_CUTOFF,
+            limit=3,
+        )
+        result = tuple((key, FUZZY_DISCOUNT * score / 100) for key, score, _ in hits)
+        if len(self._fuzzy_cache) < 10_000:  # bounded: typos are many but not infinite
+            self._fuzzy_cache[token] = result
+        return result
+
+    def _phrase_hits(self, resolved: list[dict[str, float]]) -> set[int]:
+        positions: dict[str, list[int]] = defaultdict(list)
+        for pos, keys in enumerate(resolved):
+            for key in keys:
+                positions[key].append(pos)
+        hits: set[int] = set()
+        for key in list(positions):
+            for phrase in self._phrases_by_key.get(key, ()):
+                if phrase.entry in hits:
+                    continue
+                slot_positions = [
+                    sorted({p for k in slot for p in positions.get(k, ())}) for slot in phrase.slots
+                ]
+                span = nearest_window(slot_positions)
+                if span is not None and span <= len(phrase.slots) + PHRASE_SLACK:
+                    hits.add(phrase.entry)
+        return hits
+
+    def _literal_hits(self, raw: list[str]) -> set[int]:
+        hits: set[int] = set()
+        keys = [variants(word) for word in raw]
+        for start, first in enumerate(keys):
+            for key in first:
+                for literal in self._literals_by_key.get(key, ()):
+                    end = start + len(literal.slots)
+                    if end <= len(keys) and all(
+                        not slot.isdisjoint(word_keys)
+                        for slot, word_keys in zip(literal.slots, keys[start:end], strict=True)
+                    ):
+                        hits.add(literal.entry)
+        return hits
+
+    def _decide(self, scores: dict[int, float]) -> MatchResult:
+        # Equal scores go to the earlier entry: writers put the general question first.
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        if not ranked or ranked[0][1] < FLOOR:
+            return NO_MATCH
+        top = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if top >= CONFIDENT and second < top * CONFIDENT_RATIO:
+            return MatchResult("confident", (self._candidate(ranked[0]),))
+        floor = max(FLOOR, top * AMBIGUOUS_RATIO)
+        kept = [self._candidate(r) for r in ranked[:MAX_CANDIDATES] if r[1] >= floor]
+        return MatchResult("ambiguous", tuple(kept))
+
+    def _candidate(self, ranked: tuple[int, float]) -> Candidate:
+        return Candidate(self._ids[ranked[0]], round(ranked[1], 3))

@@ -1,0 +1,118 @@
+"""Normalisation: the same question typed many ways reduces to the same words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.faq.normalise import (
+    MAX_TOKENS,
+    collapse_repeats,
+    nearest_window,
+    normalise,
+    variants,
+    words,
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("acneee", "acnee"),
+        ("sooo", "soo"),
+        ("soooo", "soo"),
+        ("pleaseeeee", "pleasee"),
+        ("sleep", "sleep"),
+        ("sleeeeep", "sleep"),
+        ("stress", "stress"),
+        ("coffee", "coffee"),
+        ("goooood", "good"),
+        ("aaa", "aa"),
+        ("a", "a"),
+        ("", ""),
+    ],
+)
+def test_collapse_repeats(word: str, expected: str) -> None:
+    assert collapse_repeats(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Final e is dropped so "cause", "causes", "caused" share one key
+        # English: case, punctuation, plurals and -ing
+        ("Does DAIRY cause acne?", ("dairy", "caus", "acne")),
+        ("does dairy cause acne", ("dairy", "caus", "acne")),
+        ("Probiotics for eczema!!!", ("probiotic", "eczema")),
+        ("allergies and rashes", ("allergy", "rash")),
+        ("itching while sleeping", ("itch", "whil", "sleep")),
+        ("my skin's breaking out", ("skin", "break", "out")),
+        # repeated letters and emoji
+        ("acneee sooo bad 😭😭😭", ("acne", "bad")),
+        ("🙏🙏 stresssss", ("stres",)),
+        ("👍", ()),
+        # accents and odd punctuation
+        ("Café-style yogurt?!", ("cafe", "styl", "yogurt")),
+        ("eczema…flare—up", ("eczema", "flar", "up")),
+        # Malay affixes and particles
+        ("makanan", ("makan",)),
+        ("berjerawat", ("jerawat",)),
+        ("kulitnya", ("kulit",)),
+        ("bolehkah probiotik bantu", ("probiotik", "bantu")),
+        ("jerawat ni sbb susu ke?", ("jerawat", "sebab", "susu")),
+        ("kesihatan usus", ("sihat", "usus")),
+        ("tak boleh tidur lah", ("tidur",)),
+        ("kawan2 saya", ("kawan",)),
+        ("menyebabkan", ("sebab",)),
+        # mixed English and Malay
+        ("acneee sbb susu ke", ("acne", "sebab", "susu")),
+        ("probiotik untuk ekzema", ("probiotik", "ekzema")),
+        # nothing left
+        ("", ()),
+        ("??? !!!", ()),
+        ("the a is", ()),
+    ],
+)
+def test_normalise(text: str, expected: tuple[str, ...]) -> None:
+    assert normalise(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("makanan", ("makanan", "makan")),
+        ("berjerawat", ("berjerawat", "jerawat")),
+        ("kulitnya", ("kulitnya", "kulit")),
+        ("mengelupas", ("mengelupas", "mengelupa", "kelupas", "elupas")),
+        ("bernafas", ("bernafas", "bernafa", "nafas")),
+        ("merah", ("merah",)),  # too short to lose "me-"
+        ("masalah", ("masalah",)),  # not "masa" + "-lah"
+        ("swelling", ("swelling", "swell")),
+        ("eczema", ("eczema",)),
+        ("acnee", ("acnee", "acne")),  # what "acneee" collapses to
+        ("stress", ("stress", "stres")),  # the Malay spelling, for free
+    ],
+)
+def test_variants(word: str, expected: tuple[str, ...]) -> None:
+    assert variants(word) == expected
+
+
+def test_words_keep_stopwords_and_expand_slang() -> None:
+    assert words("Xleh tidur, kat rumah je") == ["tak", "boleh", "tidur", "kat", "rumah", "je"]
+
+
+def test_words_are_capped() -> None:
+    assert len(words("word " * 1000)) == MAX_TOKENS
+
+
+@pytest.mark.parametrize(
+    ("positions", "expected"),
+    [
+        ([[0], [1]], 2),
+        ([[0, 9], [3], [8, 4]], 5),
+        ([[5], [1]], 5),
+        ([[1], []], None),
+        ([], None),
+    ],
+)
+def test_nearest_window(positions: list[list[int]], expected: int | None) -> None:
+    assert nearest_window(positions) == expected
