@@ -14,13 +14,14 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content.loader import Content
 from bot.db import migrate
+from bot.faq.matcher import FaqMatcher
 from bot.handlers import register_all
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-COMMANDS = ("start", "help")
+COMMANDS = ("start", "faq", "book", "help")
 
 
 def build_application(
@@ -60,7 +61,10 @@ async def _open_services(app: AnyApplication) -> None:
     assert isinstance(pending, _Pending)
     db = pending.settings.open_database()
     await migrate.upgrade(db)
-    app.bot_data[SERVICES_KEY] = Services(pending.settings, db, pending.content, pending.clock)
+    matcher = FaqMatcher(pending.content.faq)
+    app.bot_data[SERVICES_KEY] = Services(
+        pending.settings, db, pending.content, pending.clock, matcher
+    )
     await _set_commands(app, pending.content)
     log.info("bot ready as @%s", app.bot.username)
 

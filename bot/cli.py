@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.content.loader import Content, ContentError, load_content
+from bot.content.errors import ContentError
+from bot.content.loader import Content, load_content
 from bot.db import migrate
 from bot.logging_setup import configure_logging
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     default_timezone: str = "Asia/Kuala_Lumpur"
     default_send_time: dt.time = dt.time(8, 0)
+    booking_tracking: str | None = Field(
+        default="utm_source=telegram-bot", pattern=r"^[A-Za-z0-9_.-]{1,40}=[A-Za-z0-9_.{}:-]{0,80}$"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     sandbox_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_rate_limit: float = Field(default=30.0, gt=0)

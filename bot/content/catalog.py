@@ -48,7 +48,7 @@ class Catalogs:
         if template is None:
             template = self._messages[DEFAULT_LANGUAGE][key]
         safe = {
-            name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+            name: value if isinstance(value, Html) else html.escape(str(value))
             for name, value in values.items()
         }
         return template.format_map(safe)

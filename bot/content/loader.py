@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from bot.content.catalog import Catalogs, load_catalogs
 from bot.content.errors import ContentError, read_yaml
 from bot.content.models import Clinic, ClinicsFile, FaqEntry, FaqFile, Tip, TipsFile
+from bot.faq.urgent import UrgentFile, UrgentSign
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,11 +24,16 @@ class Content:
     tips: tuple[Tip, ...]
     faq: tuple[FaqEntry, ...]
     clinics: tuple[Clinic, ...]
+    urgent: tuple[UrgentSign, ...]
     catalogs: Catalogs
 
     def tip(self, tip_id: str) -> Tip | None:
         """Return the tip with this id, if any."""
         return next((t for t in self.tips if t.id == tip_id), None)
+
+    def faq_entry(self, entry_id: str) -> FaqEntry | None:
+        """Return the FAQ entry with this id, if any."""
+        return next((e for e in self.faq if e.id == entry_id), None)
 
     def clinic(self, clinic_id: str) -> Clinic | None:
         """Return the branch with this id, if any."""
@@ -51,11 +57,24 @@ def load_content(tips_dir: Path) -> Content:
             tips.append(tip)
     faq = _collect(problems, load_model, tips_dir / "faq.yaml", FaqFile)
     clinics = _collect(problems, load_model, tips_dir / "clinics.yaml", ClinicsFile)
+    urgent = _collect(problems, load_model, tips_dir / "urgent.yaml", UrgentFile)
     catalogs = _collect(problems, load_catalogs, tips_dir / "messages")
+    if faq is not None and catalogs is not None:
+        problems.extend(_missing_group_names(tips_dir / "messages", faq.faq, catalogs))
     if problems:
         raise ContentError(problems)
-    assert faq is not None and clinics is not None and catalogs is not None
-    return Content(tuple(tips), faq.faq, clinics.clinics, catalogs)
+    assert faq is not None and clinics is not None and catalogs is not None and urgent is not None
+    return Content(tuple(tips), faq.faq, clinics.clinics, urgent.urgent, catalogs)
+
+
+def _missing_group_names(folder: Path, faq: tuple[FaqEntry, ...], catalogs: Catalogs) -> list[str]:
+    """Every FAQ menu group needs a name in the catalogs (faq_group_<topic>)."""
+    groups = sorted({entry.topic for entry in faq})
+    return [
+        f"{folder / 'en.yaml'}: faq_group_{group}: missing (FAQ entries use topic {group!r})"
+        for group in groups
+        if f"faq_group_{group}" not in catalogs.keys("en")
+    ]
 
 
 def load_model(path: Path, model: type[M]) -> M:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Time
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime
@@ -42,3 +42,35 @@ class Subscriber(Base):
     consented_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Question(Base):
+    """A question typed to the bot and how it was answered, for admins' review and stats.
+
+    Anonymous by design: no chat or user id. The text is kept only when the bot could not
+    answer with confidence (admins need it to write new entries); urgent messages keep none.
+    """
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('answered', 'ambiguous', 'unanswered', 'urgent')", "outcome"),
+        Index("ix_questions_outcome_created_at", "outcome", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(String(4096))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class BookingIntent(Base):
+    """Someone opened a branch's booking card; origin says which tip or answer led there."""
+
+    __tablename__ = "booking_intents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(String(64), index=True)
+    origin: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import subscribers
@@ -28,15 +27,6 @@ async def answer_unknown_command(update: Update, context: ContextTypes.DEFAULT_T
         await update.effective_message.reply_text(text(context, lang, "unknown_command"))
 
 
-async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer plain text that no flow expected."""
-    if update.effective_message is not None:
-        lang = await _language(update, context)
-        await update.effective_message.reply_text(
-            text(context, lang, "fallback_text"), parse_mode=ParseMode.HTML
-        )
-
-
 async def answer_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer stickers, photos, voice notes and the like."""
     if update.effective_message is not None:
@@ -55,6 +45,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the catch-all handlers (call last)."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(private & filters.COMMAND, answer_unknown_command))
-    app.add_handler(MessageHandler(private & filters.TEXT, answer_text))
     app.add_handler(MessageHandler(private & ~filters.TEXT, answer_unsupported))
     app.add_handler(CallbackQueryHandler(answer_stale_button))

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content.loader import Content
 from bot.db.engine import Database
+from bot.faq.matcher import FaqMatcher
 
 SERVICES_KEY = "services"
 
@@ -24,6 +25,7 @@ class Services:
     db: Database
     content: Content
     clock: Clock
+    matcher: FaqMatcher
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -20,7 +20,7 @@ async def test_upgrade_then_downgrade(db_target: DbTarget) -> None:
         assert await migrate.current_revision(db) is None
         await migrate.upgrade(db)
         assert await migrate.current_revision(db) == migrate.head_revision()
-        assert {"subscribers", "alembic_version"} <= await _tables(db)
+        assert {"subscribers", "questions", "booking_intents"} <= await _tables(db)
         await migrate.upgrade(db)  # a second start changes nothing
         await migrate.downgrade(db, "base")
         assert await _tables(db) == {"alembic_version"}
@@ -36,3 +36,16 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: object) -> None:
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     finally:
         await db.close()
+
+
+async def test_migrations_match_the_models(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bot.db.base import Base
+
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+        )
+    assert diff == []

@@ -61,7 +61,9 @@ async def test_help_unknown_command_and_plain_text(harness: Harness) -> None:
     chat = await harness.user(104)
     assert "/start - subscribe" in (await chat.say("/help"))["text"]
     assert (await chat.say("/frobnicate"))["text"].startswith("I don't know that command.")
-    assert (await chat.say("hello there"))["text"].startswith("Thanks for your message.")
+    assert (await chat.say("hello there"))["text"].startswith(
+        "Sorry, I don't have a reviewed answer"
+    )
 
 
 async def test_commands_are_registered_per_language(harness: Harness) -> None:
@@ -70,9 +72,11 @@ async def test_commands_are_registered_per_language(harness: Harness) -> None:
         malay = await bot.get_my_commands(language_code="ms")
     assert [(c.command, c.description) for c in english] == [
         ("start", "Subscribe to daily tips"),
+        ("faq", "Questions I can answer"),
+        ("book", "Book a consultation"),
         ("help", "What I can do"),
     ]
-    assert [c.command for c in malay] == ["start", "help"]
+    assert [c.command for c in malay] == ["start", "faq", "book", "help"]
     assert malay[0].description == "Langgan tip harian"
 
 

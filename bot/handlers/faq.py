@@ -1,0 +1,204 @@
+"""Questions in the user's own words, the /faq menu, and related tips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import questions, subscribers
+from bot.content.models import FaqEntry
+from bot.content.render import faq_answer, tip_card
+from bot.handlers.booking import book_button
+from bot.handlers.services import language_of, services, text
+
+ENTRY = "faq:"  # faq:<entry id>
+GROUP = "faqg:"  # faqg:<menu group>
+MENU = "faqm"
+ASK = "faqask"
+TIP = "tip:"  # tip:<tip id>
+
+
+async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    chat = update.effective_chat
+    stored = None
+    if chat is not None:
+        async with services(context).db.session() as session:
+            sub = await subscribers.find(session, chat.id)
+        stored = sub.language if sub else None
+    return language_of(update, context, stored)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer free text: urgent signs first, then the FAQ (answer, choices or honest fallback)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    svc = services(context)
+    lang = await _language(update, context)
+    reply = questions.triage(svc.content, svc.matcher, message.text, lang)
+    async with svc.db.session() as session:
+        await questions.record(session, reply, message.text, lang, svc.clock.now())
+    if reply.outcome == "urgent":
+        keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
+        await message.reply_text(
+            text(context, lang, "urgent_reply"),
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(keyboard),
+        )
+    elif reply.outcome == "answered":
+        await _send_answer(update, context, reply.entries[0], lang)
+    elif reply.outcome == "ambiguous":
+        rows = [
+            [InlineKeyboardButton(e.text[lang].question[:64], callback_data=f"{ENTRY}{e.id}")]
+            for e in reply.entries
+        ]
+        rows.append(
+            [InlineKeyboardButton(text(context, lang, "button_none_of_these"), callback_data=MENU)]
+        )
+        await message.reply_text(
+            text(context, lang, "faq_did_you_mean"), reply_markup=InlineKeyboardMarkup(rows)
+        )
+    else:
+        rows = [
+            [InlineKeyboardButton(text(context, lang, "button_browse_faq"), callback_data=MENU)],
+            [book_button(context, lang, "unanswered")],
+        ]
+        await message.reply_text(
+            text(context, lang, "faq_no_match"), reply_markup=InlineKeyboardMarkup(rows)
+        )
+
+
+async def _send_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, entry: FaqEntry, lang: str
+) -> None:
+    svc = services(context)
+    chat = update.effective_chat
+    assert chat is not None
+    rows: list[list[InlineKeyboardButton]] = []
+    tip = questions.related_tip(svc.content, entry)
+    if tip is not None:
+        label = text(context, lang, "button_related_tip", title=tip.text[lang].title)
+        rows.append([InlineKeyboardButton(label[:64], callback_data=f"{TIP}{tip.id}")])
+    rows.append([book_button(context, lang, f"faq:{entry.id}")])
+    rows.append([InlineKeyboardButton(text(context, lang, "button_ask_else"), callback_data=ASK)])
+    body = faq_answer(svc.content.catalogs, entry, lang)
+    footer = text(context, lang, "faq_answer_footer")
+    await context.bot.send_message(
+        chat.id,
+        f"{body}\n\n{footer}",
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer the entry chosen from a menu or a "did you mean" button."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    svc = services(context)
+    lang = await _language(update, context)
+    entry = svc.content.faq_entry(query.data.removeprefix(ENTRY))
+    if entry is None:
+        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+        return
+    await query.answer()
+    async with svc.db.session() as session:
+        await questions.record_pick(session, entry.id, lang, svc.clock.now())
+    await _send_answer(update, context, entry, lang)
+
+
+async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the FAQ topics (from /faq or a button)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    lang = await _language(update, context)
+    groups = list(dict.fromkeys(e.topic for e in services(context).content.faq))
+    rows = [
+        [InlineKeyboardButton(text(context, lang, f"faq_group_{g}"), callback_data=f"{GROUP}{g}")]
+        for g in groups
+    ]
+    await context.bot.send_message(
+        chat.id,
+        text(context, lang, "faq_menu"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def show_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List one topic's questions in place of the topic menu."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    lang = await _language(update, context)
+    group = query.data.removeprefix(GROUP)
+    entries = [e for e in services(context).content.faq if e.topic == group]
+    if not entries:
+        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+        return
+    await query.answer()
+    rows = [
+        [InlineKeyboardButton(e.text[lang].question[:64], callback_data=f"{ENTRY}{e.id}")]
+        for e in entries
+    ]
+    rows.append([InlineKeyboardButton(text(context, lang, "button_back"), callback_data=MENU)])
+    title = text(context, lang, "faq_group_title", group=text(context, lang, f"faq_group_{group}"))
+    await query.edit_message_text(
+        title, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def prompt_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Invite the user to type a question."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    await query.answer()
+    lang = await _language(update, context)
+    await context.bot.send_message(chat.id, text(context, lang, "faq_ask_prompt"))
+
+
+async def show_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show one tip (from a "related tip" button) with a booking button."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or query.data is None or chat is None:
+        return
+    svc = services(context)
+    lang = await _language(update, context)
+    tip = svc.content.tip(query.data.removeprefix(TIP))
+    if tip is None:
+        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+        return
+    await query.answer()
+    await context.bot.send_message(
+        chat.id,
+        tip_card(svc.content.catalogs, tip, lang),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[book_button(context, lang, f"tip:{tip.id}")]]),
+    )
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the FAQ handlers; the free-text handler catches any text no flow claimed."""
+    app.add_handler(CommandHandler("faq", show_menu))
+    app.add_handler(CallbackQueryHandler(show_entry, pattern=f"^{ENTRY}"))
+    app.add_handler(CallbackQueryHandler(show_group, pattern=f"^{GROUP}"))
+    app.add_handler(CallbackQueryHandler(show_menu, pattern=f"^{MENU}$"))
+    app.add_handler(CallbackQueryHandler(prompt_question, pattern=f"^{ASK}$"))
+    app.add_handler(CallbackQueryHandler(show_tip, pattern=f"^{TIP}"))
+    private_text = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT
+    app.add_handler(MessageHandler(private_text & ~filters.COMMAND, answer_question))
