@@ -92,3 +92,31 @@ async def subscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Su
         subscriber.updated_at = now
         await session.commit()
     return subscriber
+
+
+def export(subscriber: Subscriber) -> dict[str, object]:
+    """Return everything stored about a subscriber, as JSON-ready values."""
+    return {
+        "chat_id": subscriber.chat_id,
+        "user_id": subscriber.user_id,
+        "language": subscriber.language,
+        "timezone": subscriber.timezone,
+        "send_time": subscriber.send_time.strftime("%H:%M"),
+        "status": subscriber.status,
+        "source": subscriber.source,
+        "consented_at": subscriber.consented_at.isoformat() if subscriber.consented_at else None,
+        "created_at": subscriber.created_at.isoformat(),
+        "updated_at": subscriber.updated_at.isoformat(),
+        "note": "Questions you typed and booking buttons you pressed are stored without "
+        "any link to you, so they are not personal data and are not listed here.",
+    }
+
+
+async def erase(session: AsyncSession, chat_id: int) -> bool:
+    """Delete every personal row of a chat; return whether there was anything to delete."""
+    subscriber = await find(session, chat_id)
+    if subscriber is None:
+        return False
+    await session.delete(subscriber)
+    await session.commit()
+    return True

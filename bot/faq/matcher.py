@@ -99,6 +99,7 @@ class FaqMatcher:
         weights: dict[str, dict[int, tuple[float, set[str]]]] = defaultdict(dict)
         phrases: list[_Phrase] = []
         literals: list[_Phrase] = []
+        named: dict[str, set[int]] = defaultdict(set)  # key -> entries with it as a keyword
 
         def add(key: str, entry: int, weight: float, lang: str) -> None:
             old = weights[key].get(entry)
@@ -116,6 +117,8 @@ class FaqMatcher:
                     for token in tokens:
                         for key in variants(token):
                             add(key, i, weight, lang)
+                            if len(tokens) == 1:
+                                named[key].add(i)
                     if len(tokens) > 1:
                         phrases.append(_Phrase(i, tuple(frozenset(variants(t)) for t in tokens)))
                     elif len(raw) > 1:
@@ -135,11 +138,21 @@ class FaqMatcher:
             )
             for key, hits in weights.items()
         }
-        self._vocabulary = tuple(self._postings)
+        # Keys a typo could reach, bucketed by the typo's length and its first or last letter.
+        # ratio is at most 2*min(a, b) / (a + b), so length rules out most of the vocabulary,
+        # and real typos keep one end of the word ("exzema", "soriasis"): ~10x fewer calls.
+        by_end: dict[tuple[int, int, str], list[str]] = defaultdict(list)
+        for key in self._postings:
+            for size in range(FUZZY_MIN_LEN, FUZZY_MAX_LEN + 1):
+                if _lengths_compatible(size, len(key)):
+                    by_end[size, 0, key[0]].append(key)
+                    by_end[size, -1, key[-1]].append(key)
+        self._fuzzy_choices = {bucket: tuple(keys) for bucket, keys in by_end.items()}
         self._phrases_by_key: dict[str, list[_Phrase]] = defaultdict(list)
         for phrase in phrases:
             for key in phrase.slots[0]:
                 self._phrases_by_key[key].append(phrase)
+        self._named = {key: frozenset(entries) for key, entries in named.items()}
         self._literals_by_key: dict[str, list[_Phrase]] = defaultdict(list)
         for literal in literals:
             for key in literal.slots[0]:
@@ -157,6 +170,7 @@ class FaqMatcher:
             return NO_MATCH
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
+        named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
         for token, keys in zip(tokens, resolved, strict=True):
             if token in seen or not keys:
@@ -164,6 +178,8 @@ class FaqMatcher:
             seen.add(token)
             best: dict[int, float] = {}
             for key, sureness in keys.items():
+                if sureness == 1.0:
+                    named_entries |= self._named.get(key, frozenset())
                 for entry, weight, langs in self._postings[key]:
                     boost = LANGUAGE_BOOST if language in langs else 1.0
                     value = weight * sureness * boost
@@ -173,7 +189,7 @@ class FaqMatcher:
                 scores[entry] += value
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
-        return self._decide(scores)
+        return self._decide(scores, named_entries)
 
     def _resolve(self, tokens: list[str]) -> list[dict[str, float]]:
         resolved: list[dict[str, float]] = []
@@ -190,14 +206,15 @@ class FaqMatcher:
         cached = self._fuzzy_cache.get(token)
         if cached is not None:
             return cached
-        hits = process.extract(
-            token,
-            self._vocabulary,
-            scorer=fuzz.ratio,
-            score_cutoff=FUZZY_CUTOFF,
-            limit=3,
-        )
-        result = tuple((key, FUZZY_DISCOUNT * score / 100) for key, score, _ in hits)
+        best: dict[str, float] = {}
+        for end in (0, -1):
+            choices = self._fuzzy_choices.get((len(token), end, token[end]), ())
+            for key, score, _ in process.extract(
+                token, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
+            ):
+                best[key] = score
+        top = sorted(best.items(), key=lambda item: -item[1])[:3]
+        result = tuple((key, FUZZY_DISCOUNT * score / 100) for key, score in top)
         if len(self._fuzzy_cache) < 10_000:  # bounded: typos are many but not infinite
             self._fuzzy_cache[token] = result
         return result
@@ -234,18 +251,25 @@ class FaqMatcher:
                         hits.add(literal.entry)
         return hits
 
-    def _decide(self, scores: dict[int, float]) -> MatchResult:
+    def _decide(self, scores: dict[int, float], named: set[int]) -> MatchResult:
         # Equal scores go to the earlier entry: writers put the general question first.
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        if not ranked or ranked[0][1] < FLOOR:
+        # A keyword typed exactly ("acne") is worth offering choices for even when it is too
+        # common to clear FLOOR on its own: the user named a topic we have answers on.
+        if not ranked or (ranked[0][1] < FLOOR and ranked[0][0] not in named):
             return NO_MATCH
         top = ranked[0][1]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if top >= CONFIDENT and second < top * CONFIDENT_RATIO:
             return MatchResult("confident", (self._candidate(ranked[0]),))
-        floor = max(FLOOR, top * AMBIGUOUS_RATIO)
+        floor = min(FLOOR, top) if top < FLOOR else max(FLOOR, top * AMBIGUOUS_RATIO)
+        floor = max(floor, top * AMBIGUOUS_RATIO)
         kept = [self._candidate(r) for r in ranked[:MAX_CANDIDATES] if r[1] >= floor]
         return MatchResult("ambiguous", tuple(kept))
 
     def _candidate(self, ranked: tuple[int, float]) -> Candidate:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
+
+
+def _lengths_compatible(a: int, b: int) -> bool:
+    return 200 * min(a, b) >= FUZZY_CUTOFF * (a + b)

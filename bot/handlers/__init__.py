@@ -6,12 +6,13 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.handlers import booking, errors, fallback, faq, onboarding
+from bot.handlers import booking, errors, fallback, faq, onboarding, privacy
 
 
 def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every handler module, in the order that matters."""
     onboarding.register(app)
+    privacy.register(app)
     booking.register(app)
     # FAQ's free-text handler answers any text the modules above did not claim.
     faq.register(app)

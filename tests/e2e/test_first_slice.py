@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from sqlalchemy import func, select
 from telegram import Bot
 
@@ -13,6 +16,15 @@ from tests.e2e.conftest import Harness, buttons
 async def _subscriber(harness: Harness, chat_id: int) -> Subscriber | None:
     async with harness.db.session() as session:
         return await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+
+
+async def _callback_answer(harness: Harness, query_id: str) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while (answer := await harness.client.callback_answer(query_id)) is None:
+        assert loop.time() < deadline, "the bot never answered the button press"
+        await asyncio.sleep(0.02)
+    return answer
 
 
 async def test_start_welcomes_and_stores_the_subscriber(harness: Harness) -> None:
@@ -87,3 +99,34 @@ async def test_a_failing_reply_gets_a_kind_error_and_admins_are_told(harness: Ha
     assert reply["text"] == "Sorry, something went wrong on my side. Please try again in a moment."
     admin_note = await harness.client.wait_for_bot_message(900001, contains="Error:")
     assert "Bad Gateway" in admin_note["text"]
+
+
+async def test_mydata_sends_the_stored_row_and_deletemydata_erases_it(harness: Harness) -> None:
+    chat = await harness.user(106)
+    welcome = await chat.say("/start qr-pj")
+    document = await chat.say("/mydata")
+    assert document["document"] and document["file_name"] == "gutskin-my-data.json"
+    assert document["caption"].startswith("Everything I store about you.")
+    confirm = await chat.say("/deletemydata")
+    assert confirm["text"].startswith("Erase your data?")
+    await harness.client.press_button(106, confirm["message_id"], text="Yes, erase everything")
+    done = await harness.client.wait_for_bot_message(106, contains="Done. Everything")
+    assert done["message_id"] == confirm["message_id"]
+    assert await _subscriber(harness, 106) is None
+    # Subscribe pressed on the old welcome afterwards is refused kindly; nothing is stored.
+    pressed = await harness.client.press_button(
+        106, welcome["message_id"], text="Subscribe to daily tips"
+    )
+    answer = await _callback_answer(harness, pressed["callback_query_id"])
+    assert answer["text"] == "That button is from an older message. Send /start to begin again."
+    assert await _subscriber(harness, 106) is None
+    assert (await chat.say("/mydata"))["text"].startswith("I don't store anything about you.")
+
+
+async def test_deletemydata_cancel_keeps_everything(harness: Harness) -> None:
+    chat = await harness.user(107)
+    await chat.say("/start")
+    confirm = await chat.say("/deletemydata")
+    await harness.client.press_button(107, confirm["message_id"], text="Cancel")
+    await harness.client.wait_for_bot_message(107, contains="Nothing was erased.")
+    assert await _subscriber(harness, 107) is not None

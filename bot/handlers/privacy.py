@@ -1,0 +1,87 @@
+"""/mydata and /deletemydata: see and erase what the bot stores about you."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import subscribers
+from bot.handlers.services import language_of, services, text
+
+ERASE = "erase:yes"
+KEEP = "erase:no"
+
+
+async def send_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send everything stored about the user as a JSON document."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    async with services(context).db.session() as session:
+        sub = await subscribers.find(session, chat.id)
+    lang = language_of(update, context, sub.language if sub else None)
+    if sub is None:
+        await context.bot.send_message(chat.id, text(context, lang, "mydata_none"))
+        return
+    document = json.dumps(subscribers.export(sub), indent=2, ensure_ascii=False).encode()
+    await context.bot.send_document(
+        chat.id,
+        InputFile(document, filename="gutskin-my-data.json"),
+        caption=text(context, lang, "mydata_caption"),
+    )
+
+
+async def ask_to_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask for confirmation before erasing the user's data."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    async with services(context).db.session() as session:
+        sub = await subscribers.find(session, chat.id)
+    lang = language_of(update, context, sub.language if sub else None)
+    if sub is None:
+        await context.bot.send_message(chat.id, text(context, lang, "mydata_none"))
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(text(context, lang, "button_erase_yes"), callback_data=ERASE)],
+            [InlineKeyboardButton(text(context, lang, "button_cancel"), callback_data=KEEP)],
+        ]
+    )
+    await context.bot.send_message(
+        chat.id,
+        text(context, lang, "erase_confirm"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+async def erase_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Erase every personal row after the user confirmed (or keep it if they cancelled)."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    svc = services(context)
+    async with svc.db.session() as session:
+        sub = await subscribers.find(session, chat.id)
+        lang = language_of(update, context, sub.language if sub else None)
+        if query.data == KEEP:
+            await query.answer()
+            await query.edit_message_text(text(context, lang, "erase_cancelled"))
+            return
+        erased = await subscribers.erase(session, chat.id)
+    await query.answer()
+    if context.chat_data is not None:
+        context.chat_data.clear()
+    await query.edit_message_text(text(context, lang, "erased" if erased else "mydata_none"))
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the privacy handlers."""
+    app.add_handler(CommandHandler("mydata", send_my_data))
+    app.add_handler(CommandHandler("deletemydata", ask_to_erase))
+    app.add_handler(CallbackQueryHandler(erase_my_data, pattern=f"^({ERASE}|{KEEP})$"))
