@@ -262,8 +262,7 @@ class FaqMatcher:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if top >= CONFIDENT and second < top * CONFIDENT_RATIO:
             return MatchResult("confident", (self._candidate(ranked[0]),))
-        floor = min(FLOOR, top) if top < FLOOR else max(FLOOR, top * AMBIGUOUS_RATIO)
-        floor = max(floor, top * AMBIGUOUS_RATIO)
+        floor = top * AMBIGUOUS_RATIO if top < FLOOR else max(FLOOR, top * AMBIGUOUS_RATIO)
         kept = [self._candidate(r) for r in ranked[:MAX_CANDIDATES] if r[1] >= floor]
         return MatchResult("ambiguous", tuple(kept))
 

@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from bot import questions, subscribers
+from bot.content.catalog import Html
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
 from bot.handlers.booking import book_button
@@ -73,8 +74,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             [InlineKeyboardButton(text(context, lang, "button_browse_faq"), callback_data=MENU)],
             [book_button(context, lang, "unanswered")],
         ]
+        contacts = "\n".join(
+            text(context, lang, "clinic_contact_line", name=c.name[lang], phone=c.phone)
+            for c in svc.content.clinics
+        )
         await message.reply_text(
-            text(context, lang, "faq_no_match"), reply_markup=InlineKeyboardMarkup(rows)
+            text(context, lang, "faq_no_match", contacts=Html(contacts)),
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(rows),
         )
 
 

@@ -70,6 +70,7 @@ async def test_unknown_question_falls_back_and_is_recorded_for_admins(harness: H
     reply = await chat.say("who won the football match yesterday")
     assert reply["text"].startswith("Sorry, I don't have a reviewed answer to that yet.")
     assert buttons(reply) == ["Browse questions", "Book a consultation"]
+    assert "NextMed Clinic Cheras: +60 3-0000 0001" in reply["text"]
     assert await _questions(harness) == [
         ("unanswered", None, "who won the football match yesterday")
     ]
