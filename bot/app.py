@@ -21,7 +21,19 @@ from bot.handlers.services import SERVICES_KEY, Services
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-COMMANDS = ("start", "faq", "book", "help")
+COMMANDS = (
+    "start",
+    "faq",
+    "book",
+    "time",
+    "language",
+    "pause",
+    "resume",
+    "stop",
+    "mydata",
+    "deletemydata",
+    "help",
+)
 
 
 def build_application(

@@ -120,3 +120,72 @@ async def erase(session: AsyncSession, chat_id: int) -> bool:
     await session.delete(subscriber)
     await session.commit()
     return True
+
+
+class NotSubscribed(Exception):
+    """The chat has not agreed to be stored, so there are no preferences to change."""
+
+
+async def _subscribed(session: AsyncSession, chat_id: int) -> Subscriber:
+    subscriber = await find(session, chat_id)
+    if subscriber is None or subscriber.consented_at is None:
+        raise NotSubscribed(chat_id)
+    return subscriber
+
+
+async def set_send_time(
+    session: AsyncSession, chat_id: int, send_time: dt.time, now: dt.datetime
+) -> Subscriber:
+    """Change the local time the daily tip arrives."""
+    subscriber = await _subscribed(session, chat_id)
+    subscriber.send_time = send_time
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber
+
+
+async def set_language(
+    session: AsyncSession, chat_id: int, language: str, now: dt.datetime
+) -> Subscriber | None:
+    """Change the language; anyone who started the bot may choose it (it is not sensitive)."""
+    subscriber = await find(session, chat_id)
+    if subscriber is None:
+        return None
+    subscriber.language = language
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber
+
+
+async def pause(
+    session: AsyncSession, chat_id: int, until: dt.datetime | None, now: dt.datetime
+) -> Subscriber:
+    """Stop tips until a moment (or until resumed); only an active or paused subscription."""
+    subscriber = await _subscribed(session, chat_id)
+    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
+        raise NotSubscribed(chat_id)
+    subscriber.status = SubscriberStatus.PAUSED
+    subscriber.paused_until = until
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber
+
+
+async def resume(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber:
+    """Start tips again after a pause or /stop."""
+    subscriber = await _subscribed(session, chat_id)
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.paused_until = None
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber
+
+
+async def unsubscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber:
+    """Stop daily tips for good, keeping preferences so a later /start restores them."""
+    subscriber = await _subscribed(session, chat_id)
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.paused_until = None
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber

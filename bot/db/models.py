@@ -40,6 +40,7 @@ class Subscriber(Base):
     status: Mapped[str] = mapped_column(String(16), default=SubscriberStatus.NEW)
     source: Mapped[str | None] = mapped_column(String(64))
     consented_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    paused_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

@@ -6,13 +6,15 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.handlers import booking, errors, fallback, faq, onboarding, privacy
+from bot.handlers import booking, errors, fallback, faq, onboarding, preferences, privacy
 
 
 def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every handler module, in the order that matters."""
     onboarding.register(app)
     privacy.register(app)
+    # Typed answers (a time after /time, STOP) are read in groups before the FAQ's group 0.
+    preferences.register(app)
     booking.register(app)
     # FAQ's free-text handler answers any text the modules above did not claim.
     faq.register(app)

@@ -82,13 +82,12 @@ async def test_commands_are_registered_per_language(harness: Harness) -> None:
     async with Bot(SANDBOX_TOKEN, base_url=harness.sandbox.base_url) as bot:
         english = await bot.get_my_commands()
         malay = await bot.get_my_commands(language_code="ms")
-    assert [(c.command, c.description) for c in english] == [
-        ("start", "Subscribe to daily tips"),
-        ("faq", "Questions I can answer"),
-        ("book", "Book a consultation"),
-        ("help", "What I can do"),
-    ]
-    assert [c.command for c in malay] == ["start", "faq", "book", "help"]
+    names = ["start", "faq", "book", "time", "language", "pause", "resume", "stop"]
+    names += ["mydata", "deletemydata", "help"]
+    assert [c.command for c in english] == names
+    assert english[0].description == "Subscribe to daily tips"
+    assert english[3].description == "Change when your tip arrives"
+    assert [c.command for c in malay] == names
     assert malay[0].description == "Langgan tip harian"
 
 

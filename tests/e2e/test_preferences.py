@@ -1,0 +1,113 @@
+"""Changing time, language, pausing and stopping, as a subscriber does it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.db.models import Subscriber, SubscriberStatus
+from tests.e2e.conftest import Chat, Harness, buttons
+
+
+async def _row(harness: Harness, chat_id: int) -> Subscriber:
+    async with harness.db.session() as session:
+        row = await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+    assert row is not None
+    return row
+
+
+async def _subscribed(harness: Harness, user_id: int, language: str = "en") -> Chat:
+    chat = await harness.user(user_id, language=language)
+    welcome = await chat.say("/start")
+    await chat.press(welcome, buttons(welcome)[0])
+    return chat
+
+
+async def test_time_by_button_and_by_typing(harness: Harness) -> None:
+    chat = await _subscribed(harness, 301)
+    prompt = await chat.say("/time")
+    assert prompt["text"].startswith("Your tip arrives at 08:00 (Asia/Kuala_Lumpur).")
+    assert buttons(prompt) == ["07:00", "08:00", "12:30", "20:00", "21:30"]
+    done = await chat.press(prompt, "20:00")
+    assert done["text"] == "Done. Your tip now arrives every day at 20:00 (Asia/Kuala_Lumpur)."
+    assert (await _row(harness, 301)).send_time == dt.time(20, 0)
+    await chat.say("/time")
+    typed = await chat.say("7.30pm")
+    assert typed["text"].startswith("Done. Your tip now arrives every day at 19:30")
+    assert (await _row(harness, 301)).send_time == dt.time(19, 30)
+
+
+async def test_unreadable_time_changes_nothing_and_a_question_still_gets_answered(
+    harness: Harness,
+) -> None:
+    chat = await _subscribed(harness, 302)
+    await chat.say("/time")
+    bad = await chat.say("25:99")
+    assert (
+        bad["text"]
+        == "Sorry, I couldn't read that time. Try 7.30pm, 19:30 or 730. Nothing was changed."
+    )
+    assert (await _row(harness, 302)).send_time == dt.time(8, 0)
+    answer = await chat.say("does dairy cause acne?")
+    assert answer["text"].startswith("Does dairy cause acne?")
+
+
+async def test_time_before_subscribing_is_refused(harness: Harness) -> None:
+    chat = await harness.user(303)
+    await chat.say("/start")
+    reply = await chat.say("/time")
+    assert reply["text"].startswith("You are not subscribed yet.")
+
+
+async def test_language_switch_changes_later_replies(harness: Harness) -> None:
+    chat = await _subscribed(harness, 304)
+    prompt = await chat.say("/language")
+    assert buttons(prompt) == ["English", "Bahasa Melayu"]
+    done = await chat.press(prompt, "Bahasa Melayu")
+    assert done["text"] == "Selesai. Saya akan menulis kepada anda dalam Bahasa Melayu."
+    assert (await _row(harness, 304)).language == "ms"
+    assert (await chat.say("/help"))["text"].startswith("Apa yang saya boleh buat")
+
+
+async def test_pause_for_a_week_then_resume(harness: Harness) -> None:
+    chat = await _subscribed(harness, 305)
+    prompt = await chat.say("/pause")
+    assert buttons(prompt) == ["1 day", "1 week", "Until I resume"]
+    paused = await chat.press(prompt, "1 week")
+    row = await _row(harness, 305)
+    assert row.status == SubscriberStatus.PAUSED and row.paused_until is not None
+    expected = row.paused_until.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    assert paused["text"].startswith(f"Your tips are paused until {expected:%d/%m/%Y}.")
+    resumed = await chat.say("/resume")
+    assert resumed["text"].startswith("Welcome back. Your tips arrive again every day at 08:00")
+    row = await _row(harness, 305)
+    assert row.status == SubscriberStatus.ACTIVE and row.paused_until is None
+
+
+async def test_stop_asks_once_and_start_restores_preferences(harness: Harness) -> None:
+    chat = await _subscribed(harness, 306, language="ms")
+    await chat.say("/time")
+    await chat.say("21:00")
+    confirm = await chat.say("/stop")
+    assert confirm["text"].startswith("Hentikan tip harian?")
+    stopped = await chat.press(confirm, "Ya, hentikan tip saya")
+    assert stopped["text"].startswith("Anda sudah berhenti melanggan")
+    assert (await _row(harness, 306)).status == SubscriberStatus.UNSUBSCRIBED
+    welcome = await chat.say("/start")
+    await chat.press(welcome, "Langgan tip harian")
+    row = await _row(harness, 306)
+    assert (row.status, row.send_time, row.language) == (
+        SubscriberStatus.ACTIVE,
+        dt.time(21, 0),
+        "ms",
+    )
+
+
+async def test_typed_stop_and_berhenti_unsubscribe(harness: Harness) -> None:
+    english = await _subscribed(harness, 307)
+    assert (await english.say("STOP"))["text"].startswith("You are unsubscribed")
+    malay = await _subscribed(harness, 308, language="ms")
+    assert (await malay.say("berhenti"))["text"].startswith("Anda sudah berhenti melanggan")
+    for chat_id in (307, 308):
+        assert (await _row(harness, chat_id)).status == SubscriberStatus.UNSUBSCRIBED
