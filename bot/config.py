@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_rate_limit: float = Field(default=30.0, gt=0)
 
+    @field_validator("booking_tracking", mode="before")
+    @classmethod
+    def _tracking_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "off" else value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

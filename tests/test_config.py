@@ -74,3 +74,20 @@ def test_bad_value_is_one_line_naming_the_variable(
 def test_missing_token_points_to_the_sandbox() -> None:
     with pytest.raises(ConfigError, match=r"TELEGRAM_BOT_TOKEN is not set.*gutskin-bot sandbox"):
         load_settings().require_token()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("off", None), ("OFF", None), ("ref=bot-{origin}", "ref=bot-{origin}")],
+)
+def test_booking_tracking_can_be_turned_off(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str | None
+) -> None:
+    monkeypatch.setenv("BOOKING_TRACKING", value)
+    assert load_settings().booking_tracking == expected
+
+
+def test_booking_tracking_must_be_name_equals_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOOKING_TRACKING", "no equals sign")
+    with pytest.raises(ConfigError, match="^BOOKING_TRACKING:"):
+        load_settings()
