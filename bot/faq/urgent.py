@@ -133,14 +133,18 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     """Return the first urgent sign the message describes, or None."""
     compiled = _compile(signs)
     vocabulary = compiled.vocabulary
-    # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators.
-    tokens = [
-        t
-        for t in words(text)
+    # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
+    # token remembers its place among all the words, so negation is judged on what was typed.
+    raw = words(text)
+    kept = [
+        (i, t)
+        for i, t in enumerate(raw)
         if t in NEGATORS or t in vocabulary or (len(t) > 1 and t not in STOPWORDS)
     ]
-    if not tokens:
+    if not kept:
         return None
+    tokens = [t for _, t in kept]
+    context = _Context(raw, tuple(i for i, _ in kept))
     positions: dict[str, list[int]] = {}
     fuzzy_budget = MAX_FUZZY_TOKENS
     for pos, token in enumerate(tokens):
@@ -155,12 +159,20 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
         # Cheap rejection first: most phrases miss at least one word entirely.
         if any(present.isdisjoint(slot) for slot in slots):
             continue
-        if _found(slots, positions, tokens):
+        if _found(slots, positions, context):
             return UrgentFinding(sign_id, phrase)
     return None
 
 
-def _found(slots: _Slots, positions: dict[str, list[int]], tokens: list[str]) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """All words of the message, and where each kept token stood among them."""
+
+    raw: list[str]
+    raw_index: tuple[int, ...]
+
+
+def _found(slots: _Slots, positions: dict[str, list[int]], context: _Context) -> bool:
     """Tell whether every slot occurs close together, at least once without a negator."""
     slot_positions = [sorted({p for key in slot for p in positions.get(key, ())}) for slot in slots]
     limit = len(slots) + WINDOW_SLACK
@@ -173,15 +185,17 @@ def _found(slots: _Slots, positions: dict[str, list[int]], tokens: list[str]) ->
         chosen = [anchor]
         for plist in slot_positions[1:]:
             chosen.append(min(plist, key=lambda p: abs(p - anchor)))
-        if max(chosen) - min(chosen) < limit and not _negated(chosen, tokens):
+        if max(chosen) - min(chosen) < limit and not _negated(chosen, context):
             return True
     return False
 
 
-def _negated(chosen: list[int], tokens: list[str]) -> bool:
-    start, end = min(chosen), max(chosen)
+def _negated(chosen: list[int], context: _Context) -> bool:
+    """Tell whether a negator stands just before the phrase, or inside it, as typed."""
+    used = {context.raw_index[p] for p in chosen}
+    start, end = min(used), max(used)
     for pos in range(max(0, start - NEGATION_REACH), end + 1):
-        if pos not in chosen and tokens[pos] in NEGATORS:
+        if pos not in used and context.raw[pos] in NEGATORS:
             return True
     return False
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -28,6 +30,8 @@ MENU = "faqm"
 ASK = "faqask"
 TIP = "tip:"  # tip:<tip id>
 
+log = logging.getLogger(__name__)
+
 
 async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     chat = update.effective_chat
@@ -45,10 +49,27 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if message is None or not message.text:
         return
     svc = services(context)
-    lang = await _language(update, context)
+    try:
+        lang = await _language(update, context)
+    except SQLAlchemyError:
+        lang = language_of(update, context, None)  # the reply matters more than the setting
     reply = questions.triage(svc.content, svc.matcher, message.text, lang)
-    async with svc.db.session() as session:
-        await questions.record(session, reply, message.text, lang, svc.clock.now())
+    await _send_reply(update, context, reply, lang)
+    # Recorded after replying: a database problem must never hold back an answer,
+    # least of all the urgent one.
+    try:
+        async with svc.db.session() as session:
+            await questions.record(session, reply, message.text, lang, svc.clock.now())
+    except SQLAlchemyError:
+        log.exception("could not record a question's outcome (%s)", reply.outcome)
+
+
+async def _send_reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: questions.Reply, lang: str
+) -> None:
+    message = update.effective_message
+    assert message is not None
+    svc = services(context)
     if reply.outcome == "urgent":
         keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
         await message.reply_text(

@@ -8,6 +8,11 @@ from pydantic import ValidationError
 from bot.faq.urgent import UrgentFile, UrgentSign, detect_urgent
 
 URGENT = [
+    # a negator far from the sign, with stopwords between, must not cancel it
+    ("I don't know why but my lips are swollen", "swelling-face-throat"),
+    ("I dont know why but my face is swollen, is it dairy?", "swelling-face-throat"),
+    ("not sure why my face is swollen", "swelling-face-throat"),
+    ("tak tahu kenapa bibir saya bengkak", "swelling-face-throat"),
     # swelling of face, lips, tongue, throat
     ("my lips are swollen", "swelling-face-throat"),
     ("tongue swelling after eating prawns", "swelling-face-throat"),
