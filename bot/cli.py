@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.content.errors import ContentError
@@ -79,13 +80,20 @@ def prepare(settings: Settings) -> Content:
     return content
 
 
+def _cannot_open(exc: Exception) -> CliError:
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return CliError(f"DATABASE_URL: cannot open the database ({reason})")
+
+
 async def _upgrade(settings: Settings) -> None:
-    db = settings.open_database()
+    try:
+        db = settings.open_database()
+    except OSError as exc:
+        raise _cannot_open(exc) from None
     try:
         await migrate.upgrade(db)
     except (OSError, OperationalError, DBAPIError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise CliError(f"DATABASE_URL: cannot open the database ({reason})") from None
+        raise _cannot_open(exc) from None
     finally:
         await db.close()
 
@@ -97,7 +105,14 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, token)
     content = prepare(settings)
     app = build_application(settings, content, token=token)
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    try:
+        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    except InvalidToken:
+        raise CliError("TELEGRAM_BOT_TOKEN: the Bot API rejected this token") from None
+    except NetworkError as exc:
+        raise CliError(
+            f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc}"
+        ) from None
     return 0
 
 
@@ -107,7 +122,14 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, None)
     content = prepare(settings)
     port = settings.sandbox_port if args.port is None else args.port
-    asyncio.run(run_sandbox(settings, content, port, args.user_id, args.name, args.language))
+    if not 0 <= port <= 65535:
+        raise CliError(f"--port: {port} is not a port number (0-65535)")
+    try:
+        asyncio.run(run_sandbox(settings, content, port, args.user_id, args.name, args.language))
+    except OSError as exc:
+        raise CliError(
+            f"SANDBOX_PORT: cannot listen on 127.0.0.1:{port} ({exc.strerror})"
+        ) from None
     return 0
 
 
@@ -119,11 +141,14 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
     async def current() -> str | None:
-        db = settings.open_database()
+        try:
+            db = settings.open_database()
+        except OSError as exc:
+            raise _cannot_open(exc) from None
         try:
             return await migrate.current_revision(db)
         except (OSError, OperationalError, DBAPIError) as exc:
-            raise CliError(f"DATABASE_URL: cannot open the database ({exc})") from None
+            raise _cannot_open(exc) from None
         finally:
             await db.close()
 

@@ -5,27 +5,24 @@ from __future__ import annotations
 import logging
 
 
-class RedactToken(logging.Filter):
-    """Replace the bot token wherever it would appear in a log line."""
+class RedactingFormatter(logging.Formatter):
+    """Format records, then replace the bot token anywhere in them, tracebacks included."""
 
-    def __init__(self, token: str | None) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, token: str | None) -> None:
+        super().__init__(fmt)
         self._token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._token:
-            message = record.getMessage()
-            if self._token in message:
-                record.msg = message.replace(self._token, "<token>")
-                record.args = None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        formatted = super().format(record)
+        return formatted.replace(self._token, "<token>") if self._token else formatted
 
 
 def configure_logging(level: str, token: str | None) -> None:
     """Log to stderr at `level`, with the token redacted and noisy libraries quieted."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactToken(token))
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", token)
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bot.config import SANDBOX_TOKEN
+from bot.sandbox.server import Sandbox
 from tests.conftest import TIPS_DIR
 
 # Subprocesses read only the variables given here; nothing from the developer's shell leaks in.
@@ -96,3 +100,76 @@ def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "gutskin.db").exists()
     current = gutskin(tmp_path, "db", "current")
     assert current.stdout.strip() == result.stdout.strip().rsplit(" ", 1)[-1]
+
+
+async def _run_async(tmp_path: Path, *args: str, **env: str) -> tuple[int, str]:
+    base = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    base.update({"TIPS_DIR": str(TIPS_DIR), "DATA_DIR": str(tmp_path / "data")}, **env)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=base,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+async def test_rejected_token_is_one_line_and_never_printed(tmp_path: Path) -> None:
+    sandbox = Sandbox(token=SANDBOX_TOKEN)
+    await sandbox.start()
+    try:
+        secret = "123456:SECRET-never-print-me"
+        code, stderr = await _run_async(
+            tmp_path,
+            "run",
+            TELEGRAM_BOT_TOKEN=secret,
+            TELEGRAM_API_BASE_URL=sandbox.base_url,
+            LOG_LEVEL="DEBUG",
+        )
+    finally:
+        await sandbox.stop()
+    assert code == 2
+    assert stderr.strip().splitlines()[-1] == (
+        "gutskin-bot: TELEGRAM_BOT_TOKEN: the Bot API rejected this token"
+    )
+    assert "SECRET-never-print-me" not in stderr
+
+
+async def test_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
+    code, stderr = await _run_async(
+        tmp_path, "run", TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_API_BASE_URL="http://127.0.0.1:1/bot"
+    )
+    assert code == 2
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith("gutskin-bot: cannot reach the Bot API at http://127.0.0.1:1/bot")
+    )
+
+
+def test_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    result = gutskin(tmp_path, "db", "upgrade", DATA_DIR=str(tmp_path / "afile" / "sub"))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("gutskin-bot: DATABASE_URL: cannot open the database")
+
+
+def test_sandbox_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = gutskin(tmp_path, "sandbox", "--port", str(port))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"gutskin-bot: SANDBOX_PORT: cannot listen on 127.0.0.1:{port}")
+    )
