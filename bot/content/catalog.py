@@ -71,6 +71,12 @@ def load_catalogs(folder: Path) -> Catalogs:
             problems.append(f"{path}: must be a mapping of message keys to text")
             continue
         messages[lang] = {k: v.strip() for k, v in data.items()}
+    for lang, catalog in messages.items():
+        for key, template in catalog.items():
+            try:
+                template.format_map({name: "x" for name in placeholders(template)})
+            except (ValueError, KeyError, IndexError) as exc:
+                problems.append(f"{folder / f'{lang}.yaml'}: {key}: not a valid template ({exc})")
     if DEFAULT_LANGUAGE in messages:
         reference = messages[DEFAULT_LANGUAGE]
         for lang, catalog in messages.items():

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 LANGUAGES: tuple[str, ...] = ("en", "ms")
 """Languages every piece of content must carry. Add "zh" here (and its texts) to grow."""
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+# Ids travel in callback data ("branch:<id>", at most 64 bytes), so they stay under 57.
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,55}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 
 

@@ -129,7 +129,7 @@ async def _send_branch(
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register booking handlers."""
-    app.add_handler(CommandHandler("book", show_booking))
+    app.add_handler(CommandHandler("book", show_booking, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show_booking, pattern=f"^{BOOK}"))
     app.add_handler(CallbackQueryHandler(show_branch, pattern=f"^{BRANCH}"))
     private_location = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.LOCATION

@@ -29,7 +29,8 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
             )
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
-    summary = f"Error: {type(context.error).__name__}: {context.error}"[:500]
+    # Only the type: an exception's text can carry a user's message or ids (see the log).
+    summary = f"Error: {type(context.error).__name__} while handling an update; see the logs."
     for admin in svc.settings.admin_ids:
         try:
             await context.bot.send_message(admin, summary)

@@ -222,7 +222,7 @@ async def show_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the FAQ handlers; the free-text handler catches any text no flow claimed."""
-    app.add_handler(CommandHandler("faq", show_menu))
+    app.add_handler(CommandHandler("faq", show_menu, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show_entry, pattern=f"^{ENTRY}"))
     app.add_handler(CallbackQueryHandler(show_group, pattern=f"^{GROUP}"))
     app.add_handler(CallbackQueryHandler(show_menu, pattern=f"^{MENU}$"))

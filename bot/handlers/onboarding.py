@@ -6,7 +6,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from bot import subscribers
 from bot.db.models import SubscriberStatus
@@ -109,7 +115,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register onboarding handlers."""
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", show_help))
+    app.add_handler(CommandHandler("start", start, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("help", show_help, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(confirm_subscription, pattern=f"^{SUBSCRIBE}$"))
     app.add_handler(CallbackQueryHandler(show_help, pattern=f"^{HELP}$"))

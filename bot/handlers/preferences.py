@@ -249,11 +249,11 @@ async def stop_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register preference handlers; typed answers run in group -1, before the FAQ."""
-    app.add_handler(CommandHandler("time", ask_delivery_time))
-    app.add_handler(CommandHandler("language", ask_language))
-    app.add_handler(CommandHandler("pause", ask_pause))
-    app.add_handler(CommandHandler("resume", resume_tips))
-    app.add_handler(CommandHandler("stop", ask_stop))
+    app.add_handler(CommandHandler("time", ask_delivery_time, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("language", ask_language, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("pause", ask_pause, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("resume", resume_tips, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("stop", ask_stop, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(set_delivery_time, pattern=f"^{TIME}[0-9]{{4}}$"))
     app.add_handler(CallbackQueryHandler(set_language, pattern=f"^{LANG}"))
     app.add_handler(CallbackQueryHandler(pause_tips, pattern=f"^{PAUSE}"))

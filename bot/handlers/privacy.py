@@ -7,7 +7,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from bot import subscribers
 from bot.handlers.services import language_of, services, text
@@ -82,6 +88,6 @@ async def erase_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the privacy handlers."""
-    app.add_handler(CommandHandler("mydata", send_my_data))
-    app.add_handler(CommandHandler("deletemydata", ask_to_erase))
+    app.add_handler(CommandHandler("mydata", send_my_data, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("deletemydata", ask_to_erase, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(erase_my_data, pattern=f"^({ERASE}|{KEEP})$"))

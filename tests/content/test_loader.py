@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from bot.content.catalog import Html
 from bot.content.errors import ContentLoader, read_yaml
 from bot.content.loader import Content, ContentError, load_content
 from bot.content.models import LANGUAGES, placeholders
-from tests.conftest import TIPS_DIR
+from bot.sandbox.formatting import parse_html
+from tests.conftest import ROOT, TIPS_DIR
 
 
 @pytest.fixture
@@ -137,3 +139,39 @@ def test_catalog_placeholder_mismatch_is_refused(tips_copy: Path) -> None:
     assert caught.value.problems == (
         f"{path}: welcome: placeholders ['nama'] differ from en.yaml's ['name']",
     )
+
+
+def test_broken_template_is_refused(tips_copy: Path) -> None:
+    for lang in LANGUAGES:
+        path = tips_copy / "messages" / f"{lang}.yaml"
+        _edit(path, lambda d: d.update(unknown_command="Send {oops"))
+    with pytest.raises(ContentError) as caught:
+        load_content(tips_copy)
+    assert caught.value.problems[0].startswith(
+        f"{tips_copy / 'messages' / 'en.yaml'}: unknown_command: not a valid template"
+    )
+
+
+def test_every_message_key_the_code_uses_exists(content: Content) -> None:
+    code = "\n".join(p.read_text() for p in (ROOT / "bot").rglob("*.py"))
+    used = set(re.findall(r'text\(\s*context,\s*[\w.]+,\s*"([a-z_]+)"', code))
+    used |= set(re.findall(r'catalogs\.text\(\s*[\w.]+,\s*"([a-z_]+)"', code))
+    assert len(used) > 40  # the pattern really finds the calls
+    assert used - content.catalogs.keys("en") == set()
+
+
+def test_every_message_renders_as_telegram_html(content: Content) -> None:
+    hostile = "<b>&'\""
+    for lang in LANGUAGES:
+        for key in content.catalogs.keys(lang):
+            names = placeholders(_read(TIPS_DIR / "messages" / f"{lang}.yaml")[key])
+            filled = content.catalogs.text(lang, key, **{n: hostile for n in names})
+            parse_html(filled)  # raises on anything Telegram would refuse
+
+
+def test_an_id_too_long_for_callback_data_is_refused(tips_copy: Path) -> None:
+    path = tips_copy / "clinics.yaml"
+    _edit(path, lambda d: d["clinics"][0].update(id="b" * 57))
+    with pytest.raises(ContentError) as caught:
+        load_content(tips_copy)
+    assert "entry 1" in caught.value.problems[0] and ": id: " in caught.value.problems[0]
