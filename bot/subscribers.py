@@ -189,3 +189,14 @@ async def unsubscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> 
     subscriber.updated_at = now
     await session.commit()
     return subscriber
+
+
+async def mark_blocked(session: AsyncSession, chat_id: int, now: dt.datetime) -> bool:
+    """Stop every send to a chat that blocked the bot; return whether a row changed."""
+    subscriber = await find(session, chat_id)
+    if subscriber is None or subscriber.status == SubscriberStatus.BLOCKED:
+        return False
+    subscriber.status = SubscriberStatus.BLOCKED
+    subscriber.updated_at = now
+    await session.commit()
+    return True

@@ -59,10 +59,13 @@ async def test_subscribe_records_consent_once(db: Database) -> None:
     await _start(db)
     later = NOW + dt.timedelta(hours=1)
     async with db.session() as session:
-        sub = await subscribers.subscribe(session, 5, NOW)
-        assert sub is not None and sub.status == SubscriberStatus.ACTIVE
-        again = await subscribers.subscribe(session, 5, later)
-        assert again is not None and again.consented_at == NOW
+        await subscribers.subscribe(session, 5, NOW)
+    async with db.session() as session:
+        await subscribers.subscribe(session, 5, later)
+    async with db.session() as session:  # a fresh session reads what was stored
+        stored = await subscribers.find(session, 5)
+    assert stored is not None
+    assert (stored.status, stored.consented_at) == (SubscriberStatus.ACTIVE, NOW)
 
 
 async def test_subscribe_unknown_chat_changes_nothing(db: Database) -> None:

@@ -9,6 +9,7 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     filters,
@@ -113,8 +114,20 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_message(chat.id, text(context, lang, "help"), parse_mode=ParseMode.HTML)
 
 
+async def track_block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Mark a subscriber blocked the moment they block the bot (unblocking + /start restores)."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    if change.new_chat_member.status in ("kicked", "left"):
+        svc = services(context)
+        async with svc.db.session() as session:
+            await subscribers.mark_blocked(session, change.chat.id, svc.clock.now())
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register onboarding handlers."""
+    app.add_handler(ChatMemberHandler(track_block, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler("start", start, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("help", show_help, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(confirm_subscription, pattern=f"^{SUBSCRIBE}$"))

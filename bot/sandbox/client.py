@@ -119,6 +119,16 @@ class SandboxClient:
         result: list[dict[str, Any]] = await self._call("GET", f"/chats/{chat_id}/messages")
         return result
 
+    async def file(self, chat_id: int, message_id: int) -> bytes:
+        """Return the bytes of a file the bot uploaded to a chat."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        url = f"{self.control_url}/chats/{chat_id}/messages/{message_id}/file"
+        async with self._session.get(url) as response:
+            if response.status >= 400:
+                raise SandboxError(response.status, await response.text())
+            return await response.read()
+
     async def callback_answer(self, query_id: str) -> dict[str, Any] | None:
         """Return the bot's answer to a callback query, or None while unanswered."""
         result: dict[str, Any] = await self._call("GET", f"/callback-queries/{query_id}")

@@ -14,6 +14,7 @@ POST   /sandbox/users/{id}/button-presses   {message_id, data? | text?}
 PUT    /sandbox/users/{id}/block            block the bot (my_chat_member "kicked"); 204
 DELETE /sandbox/users/{id}/block            unblock (my_chat_member "member"); 204
 GET    /sandbox/chats/{id}/messages         -> history dicts, oldest first (see state.py)
+GET    /sandbox/chats/{id}/messages/{m}/file -> the bytes of a file the bot uploaded there
 GET    /sandbox/callback-queries/{id}       -> {id, answer: {text, show_alert, url} | None}
 GET    /sandbox/commands                    -> [{scope, language_code, commands}]
 GET    /sandbox/webhook                     -> {url, secret_token}
@@ -64,6 +65,8 @@ def _guard(handler: Callable[[web.Request, World], Awaitable[Any]]) -> Handler:
             return web.json_response({"error": f"bad request: {error}"}, status=400)
         if result is None:
             return web.Response(status=204)
+        if isinstance(result, web.StreamResponse):
+            return result
         return web.json_response(result)
 
     return wrapped
@@ -147,6 +150,15 @@ async def chat_history(request: web.Request, world: World) -> Any:
     if chat_id not in world.users:
         raise ControlError(404, f"unknown chat {chat_id}")
     return world.history(chat_id)
+
+
+async def message_file(request: web.Request, world: World) -> Any:
+    """Return the bytes of a file the bot uploaded to a chat."""
+    chat_id = _id(request)
+    message = world.find_message(chat_id, int(request.match_info["message_id"]))
+    if message is None or message.content is None:
+        raise ControlError(404, "no uploaded file on that message")
+    return web.Response(body=message.content, content_type="application/octet-stream")
 
 
 async def callback_query(request: web.Request, world: World) -> Any:
@@ -252,6 +264,7 @@ def add_control_routes(app: web.Application) -> None:
         ("PUT", "/sandbox/users/{id}/block", block),
         ("DELETE", "/sandbox/users/{id}/block", unblock),
         ("GET", "/sandbox/chats/{id}/messages", chat_history),
+        ("GET", "/sandbox/chats/{id}/messages/{message_id}/file", message_file),
         ("GET", "/sandbox/callback-queries/{id}", callback_query),
         ("GET", "/sandbox/commands", commands),
         ("GET", "/sandbox/webhook", webhook),

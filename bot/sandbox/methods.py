@@ -15,7 +15,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.formatting import (
@@ -47,6 +47,7 @@ class Upload:
     filename: str
     size: int
     content_type: str
+    content: bytes = field(default=b"", repr=False)
 
     def __repr__(self) -> str:
         return f"<file {self.filename!r} {self.size} bytes>"
@@ -201,6 +202,8 @@ async def _send_file(world: World, params: Params, kind: str) -> Any:
         file_id=file_id,
         file_size=size,
         file_name=name if kind == "document" else None,
+        # Kept so a person or a test can open what the bot sent (e.g. /mydata's JSON).
+        content=source.content if isinstance(source, Upload) else None,
     )
     return world.to_api_message(message)
 

@@ -97,7 +97,7 @@ async def decode_params(request: web.Request) -> dict[str, Any]:
         for name, value in form.items():
             if isinstance(value, web.FileField):
                 content = value.file.read()
-                uploads[name] = Upload(value.filename, len(content), value.content_type)
+                uploads[name] = Upload(value.filename, len(content), value.content_type, content)
             else:
                 raw[name] = value
     params = {name: _coerce(name, value) for name, value in raw.items()}

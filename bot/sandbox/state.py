@@ -120,6 +120,7 @@ class StoredMessage:
     reply_markup: dict[str, Any] | None = None
     edit_date: dt.datetime | None = None
     deleted: bool = False
+    content: bytes | None = None
 
     def to_history(self) -> dict[str, Any]:
         """Return the history dict described in the module docstring."""

@@ -126,7 +126,10 @@ def parse_input(line: str) -> Command:
     line = line.strip()
     if not line.startswith(":"):
         return Command("text", (line,)) if line else Command("error", ("nothing to send",))
-    word, *rest = line[1:].split()
+    parts = line[1:].split()
+    if not parts:
+        return Command("error", ("type :help to see the commands",))
+    word, *rest = parts
     if word.isdigit() and not rest:
         return Command("press", (int(word),))
     if word == "loc":

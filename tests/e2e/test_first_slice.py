@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -103,8 +104,16 @@ async def test_a_failing_reply_gets_a_kind_error_and_admins_are_told(harness: Ha
 async def test_mydata_sends_the_stored_row_and_deletemydata_erases_it(harness: Harness) -> None:
     chat = await harness.user(106)
     welcome = await chat.say("/start qr-pj")
+    await chat.say("/start")  # a second /start changes nothing
     document = await chat.say("/mydata")
     assert document["document"] and document["file_name"] == "gutskin-my-data.json"
+    stored = json.loads(await harness.client.file(106, document["message_id"]))
+    assert (stored["chat_id"], stored["source"], stored["language"], stored["status"]) == (
+        106,
+        "qr-pj",
+        "en",
+        "new",
+    )
     assert document["caption"].startswith("Everything I store about you.")
     confirm = await chat.say("/deletemydata")
     assert confirm["text"].startswith("Erase your data?")
@@ -129,3 +138,20 @@ async def test_deletemydata_cancel_keeps_everything(harness: Harness) -> None:
     await harness.client.press_button(107, confirm["message_id"], text="Cancel")
     await harness.client.wait_for_bot_message(107, contains="Nothing was erased.")
     assert await _subscriber(harness, 107) is not None
+
+
+async def test_blocking_the_bot_marks_the_subscriber_and_start_restores(harness: Harness) -> None:
+    chat = await harness.user(108)
+    welcome = await chat.say("/start")
+    await chat.press(welcome, "Subscribe to daily tips")
+    await harness.client.block(108)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while (row := await _subscriber(harness, 108)) is None or row.status != "blocked":
+        assert loop.time() < deadline, "the block was never recorded"
+        await asyncio.sleep(0.02)
+    await harness.client.unblock(108)
+    back = await chat.say("/start")
+    assert back["text"].startswith("Welcome back")
+    row = await _subscriber(harness, 108)
+    assert row is not None and row.status == SubscriberStatus.ACTIVE

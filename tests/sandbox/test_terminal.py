@@ -194,3 +194,8 @@ async def test_terminal_ends_on_end_of_input(client: SandboxClient, keyboard: _K
     )
     [message] = await client.history(78)
     assert message["location"] == {"latitude": 1.5, "longitude": 2.5}
+
+
+def test_a_lone_colon_is_an_error_not_a_crash() -> None:
+    assert parse_input(":").kind == "error"
+    assert parse_input(":   ").kind == "error"
