@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -173,3 +174,27 @@ def test_sandbox_port_in_use_is_one_line(tmp_path: Path) -> None:
         .splitlines()[-1]
         .startswith(f"gutskin-bot: SANDBOX_PORT: cannot listen on 127.0.0.1:{port}")
     )
+
+
+async def test_sandbox_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    base.update({"TIPS_DIR": str(TIPS_DIR), "DATA_DIR": str(tmp_path / "data")})
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env=base,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+    assert b"Chatting as Aisyah" in line
+    process.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(process.wait(), timeout=10)
+    assert code == 0

@@ -115,7 +115,8 @@ async def _send_answer(
     rows: list[list[InlineKeyboardButton]] = []
     tip = questions.related_tip(svc.content, entry)
     if tip is not None:
-        label = text(context, lang, "button_related_tip", title=tip.text[lang].title)
+        # Button labels are plain text: the title must not be HTML-escaped there.
+        label = text(context, lang, "button_related_tip", title=Html(tip.text[lang].title))
         rows.append([InlineKeyboardButton(label[:64], callback_data=f"{TIP}{tip.id}")])
     rows.append([book_button(context, lang, f"faq:{entry.id}")])
     rows.append([InlineKeyboardButton(text(context, lang, "button_ask_else"), callback_data=ASK)])

@@ -57,6 +57,13 @@ async def test_malay_question_gets_the_malay_answer_and_related_tip(harness: Har
     assert buttons(tip) == ["Buat temu janji"]
 
 
+async def test_malay_question_with_typos_and_texting_shorthand(harness: Harness) -> None:
+    chat = await harness.user(213, "Amir", language="ms")
+    reply = await chat.say("jerawatt sbb minum susu ke")
+    assert reply["text"].startswith("Adakah susu")
+    assert buttons(reply)[-2:] == ["Buat temu janji", "Tanya soalan lain"]
+
+
 async def test_ambiguous_question_offers_choices_and_a_choice_answers(harness: Harness) -> None:
     chat = await harness.user(203)
     choices = await chat.say("sleep and stress")
