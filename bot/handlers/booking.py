@@ -15,10 +15,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import booking, subscribers
+from bot import booking
 from bot.content.models import Clinic
 from bot.content.render import branch_card
-from bot.handlers.services import language_of, services, text
+from bot.handlers.services import reply_language, services, text
 
 BOOK = "book:"  # book:<origin>, origin = what led here (faq:<id>, tip:<id>, command...)
 BRANCH = "branch:"  # branch:<clinic id>
@@ -33,16 +33,6 @@ def book_button(
     return InlineKeyboardButton(text(context, language, label), callback_data=data)
 
 
-async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    chat = update.effective_chat
-    stored = None
-    if chat is not None:
-        async with services(context).db.session() as session:
-            sub = await subscribers.find(session, chat.id)
-        stored = sub.language if sub else None
-    return language_of(update, context, stored)
-
-
 async def show_booking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the branches (from /book or any booking button)."""
     chat = update.effective_chat
@@ -55,7 +45,7 @@ async def show_booking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer()
     if context.chat_data is not None:
         context.chat_data[_ORIGIN_KEY] = origin
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     rows = [
         [InlineKeyboardButton(c.name[lang], callback_data=f"{BRANCH}{c.id}")]
         for c in services(context).content.clinics
@@ -73,7 +63,7 @@ async def show_branch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None or query.data is None:
         return
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     clinic = services(context).content.clinic(query.data.removeprefix(BRANCH))
     if clinic is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
@@ -88,7 +78,7 @@ async def show_nearest_branch(update: Update, context: ContextTypes.DEFAULT_TYPE
     message = update.effective_message
     if message is None or message.location is None:
         return
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     clinics = services(context).content.clinics
     clinic, km = booking.nearest(clinics, message.location.latitude, message.location.longitude)
     note = text(context, lang, "book_nearest", km=f"{km:.1f}" if km < 10 else f"{km:.0f}")

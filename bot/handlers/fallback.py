@@ -7,37 +7,27 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import subscribers
-from bot.handlers.services import language_of, services, text
-
-
-async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    chat = update.effective_chat
-    if chat is None:
-        return language_of(update, context, None)
-    async with services(context).db.session() as session:
-        sub = await subscribers.find(session, chat.id)
-    return language_of(update, context, sub.language if sub else None)
+from bot.handlers.services import reply_language, text
 
 
 async def answer_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say the command is unknown and point to /help."""
     if update.effective_message is not None:
-        lang = await _language(update, context)
+        lang = await reply_language(update, context)
         await update.effective_message.reply_text(text(context, lang, "unknown_command"))
 
 
 async def answer_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer stickers, photos, voice notes and the like."""
     if update.effective_message is not None:
-        lang = await _language(update, context)
+        lang = await reply_language(update, context)
         await update.effective_message.reply_text(text(context, lang, "unknown_input"))
 
 
 async def answer_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Tell the user an old or unknown button no longer works."""
     if update.callback_query is not None:
-        lang = await _language(update, context)
+        lang = await reply_language(update, context)
         await update.callback_query.answer(text(context, lang, "button_expired"), show_alert=True)
 
 

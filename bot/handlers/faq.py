@@ -17,12 +17,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import questions, subscribers
+from bot import questions
 from bot.content.catalog import Html
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
 from bot.handlers.booking import book_button
-from bot.handlers.services import language_of, services, text
+from bot.handlers.services import language_of, reply_language, services, text
 
 ENTRY = "faq:"  # faq:<entry id>
 GROUP = "faqg:"  # faqg:<menu group>
@@ -33,16 +33,6 @@ TIP = "tip:"  # tip:<tip id>
 log = logging.getLogger(__name__)
 
 
-async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    chat = update.effective_chat
-    stored = None
-    if chat is not None:
-        async with services(context).db.session() as session:
-            sub = await subscribers.find(session, chat.id)
-        stored = sub.language if sub else None
-    return language_of(update, context, stored)
-
-
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer free text: urgent signs first, then the FAQ (answer, choices or honest fallback)."""
     message = update.effective_message
@@ -50,7 +40,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     try:
-        lang = await _language(update, context)
+        lang = await reply_language(update, context)
     except SQLAlchemyError:
         lang = language_of(update, context, None)  # the reply matters more than the setting
     reply = questions.triage(svc.content, svc.matcher, message.text, lang)
@@ -136,7 +126,7 @@ async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if query is None or query.data is None:
         return
     svc = services(context)
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     entry = svc.content.faq_entry(query.data.removeprefix(ENTRY))
     if entry is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
@@ -154,7 +144,7 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.callback_query is not None:
         await update.callback_query.answer()
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     groups = list(dict.fromkeys(e.topic for e in services(context).content.faq))
     rows = [
         [InlineKeyboardButton(text(context, lang, f"faq_group_{g}"), callback_data=f"{GROUP}{g}")]
@@ -173,7 +163,7 @@ async def show_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query = update.callback_query
     if query is None or query.data is None:
         return
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     group = query.data.removeprefix(GROUP)
     entries = [e for e in services(context).content.faq if e.topic == group]
     if not entries:
@@ -197,7 +187,7 @@ async def prompt_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if query is None or chat is None:
         return
     await query.answer()
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     await context.bot.send_message(chat.id, text(context, lang, "faq_ask_prompt"))
 
 
@@ -207,7 +197,7 @@ async def show_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or query.data is None or chat is None:
         return
     svc = services(context)
-    lang = await _language(update, context)
+    lang = await reply_language(update, context)
     tip = svc.content.tip(query.data.removeprefix(TIP))
     if tip is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)

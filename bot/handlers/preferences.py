@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bot import subscribers
 from bot.db.models import Subscriber
-from bot.handlers.services import language_of, services, text
+from bot.handlers.services import reply_language, services, text
 from bot.timeparse import parse_time
 
 TIME = "time:"  # time:HHMM
@@ -36,15 +36,6 @@ def _when(sub: Subscriber) -> dict[str, str]:
     return {"time": sub.send_time.strftime("%H:%M"), "timezone": sub.timezone}
 
 
-async def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    chat = update.effective_chat
-    sub = None
-    if chat is not None:
-        async with services(context).db.session() as session:
-            sub = await subscribers.find(session, chat.id)
-    return language_of(update, context, sub.language if sub else None)
-
-
 async def _reply(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: str, **kw: Any
 ) -> None:
@@ -54,7 +45,9 @@ async def _reply(
 
 
 async def _not_subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, text(context, await _lang(update, context), "need_subscription"))
+    await _reply(
+        update, context, text(context, await reply_language(update, context), "need_subscription")
+    )
 
 
 async def ask_delivery_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,7 +97,9 @@ async def read_typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         context.chat_data.pop(_AWAITING, None)
         return  # not an answer to /time: let the FAQ handle it
     if parsed is None:
-        await _reply(update, context, text(context, await _lang(update, context), "time_invalid"))
+        await _reply(
+            update, context, text(context, await reply_language(update, context), "time_invalid")
+        )
         raise ApplicationHandlerStop
     await _store_time(update, context, parsed)
     raise ApplicationHandlerStop
@@ -134,7 +129,7 @@ async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         InlineKeyboardButton(name, callback_data=f"{LANG}{code}")
         for code, name in LANGUAGE_NAMES.items()
     ]
-    lang = await _lang(update, context)
+    lang = await reply_language(update, context)
     markup = InlineKeyboardMarkup([buttons])
     await _reply(update, context, text(context, lang, "language_prompt"), reply_markup=markup)
 
@@ -160,7 +155,7 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def ask_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer how long to pause."""
-    lang = await _lang(update, context)
+    lang = await reply_language(update, context)
     rows = [
         [InlineKeyboardButton(text(context, lang, "button_pause_day"), callback_data=f"{PAUSE}1")],
         [InlineKeyboardButton(text(context, lang, "button_pause_week"), callback_data=f"{PAUSE}7")],
@@ -210,7 +205,7 @@ async def resume_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def ask_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask once before unsubscribing."""
-    lang = await _lang(update, context)
+    lang = await reply_language(update, context)
     rows = [
         [InlineKeyboardButton(text(context, lang, "button_stop_yes"), callback_data=STOP_YES)],
         [InlineKeyboardButton(text(context, lang, "button_cancel"), callback_data=STOP_NO)],
@@ -226,7 +221,9 @@ async def confirm_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await query.answer()
     if query.data == STOP_NO:
-        await query.edit_message_text(text(context, await _lang(update, context), "stop_cancelled"))
+        await query.edit_message_text(
+            text(context, await reply_language(update, context), "stop_cancelled")
+        )
         return
     await stop_now(update, context)
 

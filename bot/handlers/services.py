@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import subscribers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content.loader import Content
@@ -41,6 +42,17 @@ def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE, stored: str 
         return stored
     user = update.effective_user
     return services(context).content.catalogs.language_for(user.language_code if user else None)
+
+
+async def reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """Return the language to answer this update in: the subscriber's, else the client's."""
+    chat = update.effective_chat
+    stored = None
+    if chat is not None:
+        async with services(context).db.session() as session:
+            sub = await subscribers.find(session, chat.id)
+        stored = sub.language if sub else None
+    return language_of(update, context, stored)
 
 
 def text(context: ContextTypes.DEFAULT_TYPE, language: str, key: str, **values: Any) -> str:
