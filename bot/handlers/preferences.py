@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bot import subscribers
 from bot.db.models import Subscriber
-from bot.handlers.services import reply_language, services, text
+from bot.handlers.services import reply_language, services, stored_subscriber, text
 from bot.timeparse import parse_time
 
 TIME = "time:"  # time:HHMM
@@ -52,11 +52,7 @@ async def _not_subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def ask_delivery_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer quick time slots and accept a typed time next."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    async with services(context).db.session() as session:
-        sub = await subscribers.find(session, chat.id)
+    sub, _ = await stored_subscriber(update, context)
     if sub is None or sub.consented_at is None:
         await _not_subscribed(update, context)
         return

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from bot import subscribers
-from bot.handlers.services import language_of, services, text
+from bot.handlers.services import language_of, services, stored_subscriber, text
 
 ERASE = "erase:yes"
 KEEP = "erase:no"
@@ -27,9 +27,7 @@ async def send_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chat = update.effective_chat
     if chat is None:
         return
-    async with services(context).db.session() as session:
-        sub = await subscribers.find(session, chat.id)
-    lang = language_of(update, context, sub.language if sub else None)
+    sub, lang = await stored_subscriber(update, context)
     if sub is None:
         await context.bot.send_message(chat.id, text(context, lang, "mydata_none"))
         return
@@ -46,9 +44,7 @@ async def ask_to_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chat = update.effective_chat
     if chat is None:
         return
-    async with services(context).db.session() as session:
-        sub = await subscribers.find(session, chat.id)
-    lang = language_of(update, context, sub.language if sub else None)
+    sub, lang = await stored_subscriber(update, context)
     if sub is None:
         await context.bot.send_message(chat.id, text(context, lang, "mydata_none"))
         return

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content.loader import Content
 from bot.db.engine import Database
+from bot.db.models import Subscriber
 from bot.faq.matcher import FaqMatcher
 
 SERVICES_KEY = "services"
@@ -44,15 +45,21 @@ def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE, stored: str 
     return services(context).content.catalogs.language_for(user.language_code if user else None)
 
 
-async def reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """Return the language to answer this update in: the subscriber's, else the client's."""
+async def stored_subscriber(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Subscriber | None, str]:
+    """Return this chat's subscriber (if any) and the language to answer in."""
     chat = update.effective_chat
-    stored = None
+    sub = None
     if chat is not None:
         async with services(context).db.session() as session:
             sub = await subscribers.find(session, chat.id)
-        stored = sub.language if sub else None
-    return language_of(update, context, stored)
+    return sub, language_of(update, context, sub.language if sub else None)
+
+
+async def reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """Return the language to answer this update in: the subscriber's, else the client's."""
+    return (await stored_subscriber(update, context))[1]
 
 
 def text(context: ContextTypes.DEFAULT_TYPE, language: str, key: str, **values: Any) -> str:
