@@ -54,44 +54,69 @@ class Catalogs:
         return template.format_map(safe)
 
 
+def _catalog_files(folder: Path, lang: str) -> list[Path]:
+    """messages/<lang>.yaml plus any messages/<lang>/*.yaml (one file per area of the bot)."""
+    files = [folder / f"{lang}.yaml"]
+    if (folder / lang).is_dir():
+        files.extend(sorted((folder / lang).glob("*.yaml")))
+    return files
+
+
 def load_catalogs(folder: Path) -> Catalogs:
-    """Load messages/<lang>.yaml for every language and check they agree."""
+    """Load every language's catalog files and check the languages agree."""
     problems: list[str] = []
     messages: dict[str, dict[str, str]] = {}
+    origins: dict[str, dict[str, Path]] = {}
     for lang in LANGUAGES:
-        path = folder / f"{lang}.yaml"
-        try:
-            data = read_yaml(path)
-        except ContentError as exc:
-            problems.extend(exc.problems)
-            continue
-        if not isinstance(data, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-        ):
-            problems.append(f"{path}: must be a mapping of message keys to text")
-            continue
-        messages[lang] = {k: v.strip() for k, v in data.items()}
+        catalog: dict[str, str] = {}
+        origin = origins[lang] = {}
+        for path in _catalog_files(folder, lang):
+            try:
+                data = read_yaml(path)
+            except ContentError as exc:
+                problems.extend(exc.problems)
+                continue
+            if not isinstance(data, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+            ):
+                problems.append(f"{path}: must be a mapping of message keys to text")
+                continue
+            for key, value in data.items():
+                if key in origin:
+                    problems.append(f"{path}: {key}: already defined in {origin[key]}")
+                    continue
+                origin[key] = path
+                catalog[key] = value.strip()
+        messages[lang] = catalog
     for lang, catalog in messages.items():
         for key, template in catalog.items():
             try:
                 template.format_map({name: "x" for name in placeholders(template)})
             except (ValueError, KeyError, IndexError) as exc:
-                problems.append(f"{folder / f'{lang}.yaml'}: {key}: not a valid template ({exc})")
+                problems.append(f"{origins[lang][key]}: {key}: not a valid template ({exc})")
     if DEFAULT_LANGUAGE in messages:
-        reference = messages[DEFAULT_LANGUAGE]
+        reference, ref_origin = messages[DEFAULT_LANGUAGE], origins[DEFAULT_LANGUAGE]
         for lang, catalog in messages.items():
-            path = folder / f"{lang}.yaml"
             for key in sorted(reference.keys() - catalog.keys()):
-                problems.append(f"{path}: {key}: missing (present in {DEFAULT_LANGUAGE}.yaml)")
+                path = _counterpart(folder, ref_origin[key], lang)
+                problems.append(f"{path}: {key}: missing (present in {ref_origin[key].name})")
             for key in sorted(catalog.keys() - reference.keys()):
-                problems.append(f"{path}: {key}: unknown key (not in {DEFAULT_LANGUAGE}.yaml)")
+                path = origins[lang][key]
+                problems.append(f"{path}: {key}: unknown key (not in {DEFAULT_LANGUAGE})")
             for key in sorted(reference.keys() & catalog.keys()):
                 theirs, ours = placeholders(catalog[key]), placeholders(reference[key])
                 if theirs != ours:
                     problems.append(
-                        f"{path}: {key}: placeholders {sorted(theirs)} "
-                        f"differ from {DEFAULT_LANGUAGE}.yaml's {sorted(ours)}"
+                        f"{origins[lang][key]}: {key}: placeholders {sorted(theirs)} "
+                        f"differ from {ref_origin[key].name}'s {sorted(ours)}"
                     )
     if problems:
         raise ContentError(problems)
     return Catalogs(messages)
+
+
+def _counterpart(folder: Path, reference: Path, lang: str) -> Path:
+    """Where `lang`'s version of an English catalog file lives."""
+    if reference.parent == folder:
+        return folder / f"{lang}.yaml"
+    return folder / lang / reference.name
