@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Subscriber, SubscriberStatus
+from bot.delivery.due import reschedule
 
 # Deep-link payloads are at most 64 characters of A-Z, a-z, 0-9, _ and - (Bot API rule).
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -62,6 +63,7 @@ async def record_start(
             existing.status = (
                 SubscriberStatus.ACTIVE if existing.consented_at else SubscriberStatus.NEW
             )
+            reschedule(existing, now)
             existing.updated_at = now
             await session.commit()
         return StartOutcome(existing, created=False)
@@ -89,6 +91,7 @@ async def subscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Su
     if subscriber.status != SubscriberStatus.ACTIVE:
         subscriber.status = SubscriberStatus.ACTIVE
         subscriber.consented_at = subscriber.consented_at or now
+        reschedule(subscriber, now)
         subscriber.updated_at = now
         await session.commit()
     return subscriber
@@ -104,6 +107,10 @@ def export(subscriber: Subscriber) -> dict[str, object]:
         "send_time": subscriber.send_time.strftime("%H:%M"),
         "status": subscriber.status,
         "source": subscriber.source,
+        "topics": subscriber.topics.split(",") if subscriber.topics else "all",
+        "skin_concern": subscriber.concern,
+        "paused_until": subscriber.paused_until.isoformat() if subscriber.paused_until else None,
+        "next_tip_due_at": subscriber.next_due_at.isoformat() if subscriber.next_due_at else None,
         "consented_at": subscriber.consented_at.isoformat() if subscriber.consented_at else None,
         "created_at": subscriber.created_at.isoformat(),
         "updated_at": subscriber.updated_at.isoformat(),
@@ -139,6 +146,7 @@ async def set_send_time(
     """Change the local time the daily tip arrives."""
     subscriber = await _subscribed(session, chat_id)
     subscriber.send_time = send_time
+    reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
     return subscriber
@@ -152,6 +160,7 @@ async def set_language(
     if subscriber is None:
         return None
     subscriber.language = language
+    reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
     return subscriber
@@ -166,6 +175,7 @@ async def pause(
         raise NotSubscribed(chat_id)
     subscriber.status = SubscriberStatus.PAUSED
     subscriber.paused_until = until
+    reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
     return subscriber
@@ -176,6 +186,7 @@ async def resume(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subsc
     subscriber = await _subscribed(session, chat_id)
     subscriber.status = SubscriberStatus.ACTIVE
     subscriber.paused_until = None
+    reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
     return subscriber
@@ -186,6 +197,7 @@ async def unsubscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> 
     subscriber = await _subscribed(session, chat_id)
     subscriber.status = SubscriberStatus.UNSUBSCRIBED
     subscriber.paused_until = None
+    reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
     return subscriber
@@ -197,6 +209,7 @@ async def mark_blocked(session: AsyncSession, chat_id: int, now: dt.datetime) ->
     if subscriber is None or subscriber.status == SubscriberStatus.BLOCKED:
         return False
     subscriber.status = SubscriberStatus.BLOCKED
+    reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
     return True

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Time
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime
@@ -41,6 +51,12 @@ class Subscriber(Base):
     source: Mapped[str | None] = mapped_column(String(64))
     consented_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     paused_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Comma-separated core topics they chose; None means all of them.
+    topics: Mapped[str | None] = mapped_column(String(200))
+    concern: Mapped[str | None] = mapped_column(String(16))
+    # The next instant (UTC) their daily tip is due; None while they get no tips. The
+    # delivery tick reads only rows with next_due_at <= now, through this column's index.
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -75,3 +91,82 @@ class BookingIntent(Base):
     clinic_id: Mapped[str] = mapped_column(String(64), index=True)
     origin: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DeliveryStatus(StrEnum):
+    """Where one daily tip stands in the ledger."""
+
+    CLAIMED = "claimed"  # planned by a replica; not yet handed to Telegram
+    SENDING = "sending"  # the request may be on the wire
+    SENT = "sent"
+    FAILED = "failed"  # a retryable failure; a later tick tries again within the window
+    BLOCKED = "blocked"  # 403 or chat not found; the subscriber is marked blocked
+    REJECTED = "rejected"  # Telegram refused the message itself (400); not retried
+    MISSED = "missed"  # due more than the catch-up window ago; never sent late
+    SKIPPED = "skipped"  # the program skips this date (a public holiday)
+    UNKNOWN = "unknown"  # the process died mid-request; never resent (at most once)
+    EXPIRED = "expired"  # retries ran out or the catch-up window closed
+
+
+class Delivery(Base):
+    """The ledger: at most one daily tip per subscriber per local date, written before sending."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "local_date"),
+        Index("ix_deliveries_status_lease_until", "status", "lease_until"),
+        CheckConstraint(
+            "status IN ('claimed', 'sending', 'sent', 'failed', 'blocked', 'rejected', "
+            "'missed', 'skipped', 'unknown', 'expired')",
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    tip_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))
+    feedback: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class TickRun(Base):
+    """One delivery tick's outcome, for admins and metrics. Anonymous counts only."""
+
+    __tablename__ = "tick_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    replica: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    due: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    blocked: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    missed: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    unknown: Mapped[int] = mapped_column(Integer)
+    expired: Mapped[int] = mapped_column(Integer)
+    rate_limited: Mapped[int] = mapped_column(Integer)
+
+
+class Lease(Base):
+    """A named job that must run on one replica at a time, held until expires_at."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
