@@ -6,7 +6,17 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.handlers import booking, errors, fallback, faq, onboarding, preferences, privacy
+from bot.handlers import (
+    admin,
+    booking,
+    delivery,
+    errors,
+    fallback,
+    faq,
+    onboarding,
+    preferences,
+    privacy,
+)
 
 
 def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -16,6 +26,9 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Typed answers (a time after /time, STOP) are read in groups before the FAQ's group 0.
     preferences.register(app)
     booking.register(app)
+    delivery.register(app)
+    # Admin handlers sit behind one admin filter; others see "unknown command".
+    admin.register(app)
     # FAQ's free-text handler answers any text the modules above did not claim.
     faq.register(app)
     # The catch-all goes last: it answers whatever no module above claimed.
