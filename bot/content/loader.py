@@ -11,7 +11,15 @@ from pydantic import BaseModel, ValidationError
 
 from bot.content.catalog import Catalogs, load_catalogs
 from bot.content.errors import ContentError, read_yaml
-from bot.content.models import Clinic, ClinicsFile, FaqEntry, FaqFile, Tip, TipsFile
+from bot.content.models import (
+    Clinic,
+    ClinicsFile,
+    FaqEntry,
+    FaqFile,
+    Program,
+    Tip,
+    TipsFile,
+)
 from bot.faq.urgent import UrgentFile, UrgentSign
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,6 +34,7 @@ class Content:
     clinics: tuple[Clinic, ...]
     urgent: tuple[UrgentSign, ...]
     catalogs: Catalogs
+    program: Program
 
     def tip(self, tip_id: str) -> Tip | None:
         """Return the tip with this id, if any."""
@@ -59,12 +68,32 @@ def load_content(tips_dir: Path) -> Content:
     clinics = _collect(problems, load_model, tips_dir / "clinics.yaml", ClinicsFile)
     urgent = _collect(problems, load_model, tips_dir / "urgent.yaml", UrgentFile)
     catalogs = _collect(problems, load_catalogs, tips_dir / "messages")
+    program = _collect(problems, load_model, tips_dir / "schedule.yaml", Program)
+    if program is not None:
+        problems.extend(program_problems(tips_dir / "schedule.yaml", program, tips))
     if faq is not None and catalogs is not None:
         problems.extend(_missing_group_names(tips_dir / "messages", faq.faq, catalogs))
     if problems:
         raise ContentError(problems)
     assert faq is not None and clinics is not None and catalogs is not None and urgent is not None
-    return Content(tuple(tips), faq.faq, clinics.clinics, urgent.urgent, catalogs)
+    assert program is not None
+    return Content(tuple(tips), faq.faq, clinics.clinics, urgent.urgent, catalogs, program)
+
+
+def program_problems(path: Path, program: Program, tips: list[Tip] | tuple[Tip, ...]) -> list[str]:
+    """A program may only name tips that exist, and every topic it uses needs tips."""
+    problems: list[str] = []
+    ids = {t.id for t in tips}
+    topics = {t.topic for t in tips}
+    for override in program.dates:
+        if override.tip is not None and override.tip not in ids:
+            problems.append(f"{path}: dates: {override.date}: unknown tip {override.tip!r}")
+    used = [v for v in program.weekdays.values() if v != "mix"] + list(program.mix)
+    used += [d.topic for d in program.dates if d.topic is not None]
+    for topic in sorted({str(t) for t in used}):
+        if topic not in topics:
+            problems.append(f"{path}: topic {topic!r} has no tips")
+    return problems
 
 
 def _missing_group_names(folder: Path, faq: tuple[FaqEntry, ...], catalogs: Catalogs) -> list[str]:

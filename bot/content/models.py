@@ -197,3 +197,73 @@ def _require_unique(ids: list[str], what: str) -> None:
         if item in seen:
             raise ValueError(f"duplicate {what} id {item!r}")
         seen.add(item)
+
+
+WEEKDAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+MIX = "mix"
+"""A program day that draws from the mixed-in topics instead of one core topic."""
+
+
+class ProgramDate(Strict):
+    """One calendar date that differs from the weekly rotation."""
+
+    date: dt.date
+    skip: bool = False
+    tip: Id | None = None
+    topic: Topic | None = None
+    note: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> ProgramDate:
+        if sum((self.skip, self.tip is not None, self.topic is not None)) != 1:
+            raise ValueError("give exactly one of skip: true, tip: <id> or topic: <topic>")
+        return self
+
+
+class Program(Strict):
+    """tips/schedule.yaml: which topic comes on which weekday, and dates that differ."""
+
+    weekdays: dict[str, Topic | Annotated[str, Field(pattern=r"^mix$")]]
+    mix: Annotated[tuple[Topic, ...], Field(min_length=1)]
+    dates: tuple[ProgramDate, ...] = ()
+
+    @field_validator("weekdays")
+    @classmethod
+    def _every_weekday(cls, value: dict[str, Topic | str]) -> dict[str, Topic | str]:
+        missing = [day for day in WEEKDAYS if day not in value]
+        unknown = [day for day in value if day not in WEEKDAYS]
+        if missing or unknown:
+            raise ValueError(
+                "needs exactly the seven weekdays"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            )
+        return value
+
+    @field_validator("mix")
+    @classmethod
+    def _mix_not_core(cls, value: tuple[Topic, ...]) -> tuple[Topic, ...]:
+        core = [t.value for t in value if t in CORE_TOPICS]
+        if core:
+            raise ValueError(f"core topics come on their own days, not in mix: {core}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_dates(self) -> Program:
+        _require_unique([d.date.isoformat() for d in self.dates], "program date")
+        return self
+
+    def on(self, day: dt.date) -> ProgramDate | Topic | str:
+        """What the program says for a date: an override, a topic, or MIX."""
+        for override in self.dates:
+            if override.date == day:
+                return override
+        return self.weekdays[WEEKDAYS[day.weekday()]]
