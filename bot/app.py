@@ -16,6 +16,7 @@ from bot.content.loader import Content
 from bot.db import migrate
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import register_all
+from bot.handlers.admin import auth as admin_auth
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ async def _open_services(app: AnyApplication) -> None:
     app.bot_data[SERVICES_KEY] = Services(
         pending.settings, db, pending.content, pending.clock, matcher
     )
+    await admin_auth.refresh(app, app.bot_data[SERVICES_KEY])
     await _set_commands(app, pending.content)
     log.info("bot ready as @%s", app.bot.username)
 

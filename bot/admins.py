@@ -1,0 +1,97 @@
+"""Who may run the admin console, and the audit log of what they changed. No Telegram here.
+
+Owners are the user ids in settings (ADMIN_IDS); they can add and remove admins, who are
+stored in the database. Every admin change goes through `audit`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Admin, AuditEntry
+
+
+class NotAllowed(Exception):
+    """The actor may not do this (only owners manage admins)."""
+
+
+async def admin_ids(session: AsyncSession, owners: tuple[int, ...]) -> frozenset[int]:
+    """Every user id allowed into the admin console: the owners and the stored admins."""
+    stored = await session.scalars(select(Admin.user_id))
+    return frozenset(owners) | frozenset(stored)
+
+
+async def list_admins(session: AsyncSession) -> list[Admin]:
+    """The stored admins (owners are not listed here), oldest first."""
+    return list(await session.scalars(select(Admin).order_by(Admin.added_at, Admin.user_id)))
+
+
+async def add_admin(
+    session: AsyncSession,
+    *,
+    actor: int,
+    user_id: int,
+    owners: tuple[int, ...],
+    now: dt.datetime,
+) -> bool:
+    """Make `user_id` an admin; only owners may. Return False if they already were one."""
+    if actor not in owners:
+        raise NotAllowed("only owners can add admins")
+    if user_id in owners or await session.get(Admin, user_id) is not None:
+        return False
+    session.add(Admin(user_id=user_id, added_by=actor, added_at=now))
+    await audit(session, actor, "admins.add", str(user_id), None, {"user_id": user_id}, now)
+    await session.commit()
+    return True
+
+
+async def remove_admin(
+    session: AsyncSession,
+    *,
+    actor: int,
+    user_id: int,
+    owners: tuple[int, ...],
+    now: dt.datetime,
+) -> bool:
+    """Remove a stored admin; only owners may. Return False if they were not one."""
+    if actor not in owners:
+        raise NotAllowed("only owners can remove admins")
+    result = await session.execute(delete(Admin).where(Admin.user_id == user_id))
+    if not getattr(result, "rowcount", 0):
+        return False
+    await audit(session, actor, "admins.remove", str(user_id), {"user_id": user_id}, None, now)
+    await session.commit()
+    return True
+
+
+async def audit(
+    session: AsyncSession,
+    actor: int,
+    action: str,
+    target: str | None,
+    before: Any,
+    after: Any,
+    now: dt.datetime,
+) -> None:
+    """Add an audit entry to the session (the caller commits it with the change itself)."""
+    session.add(
+        AuditEntry(
+            actor_id=actor,
+            action=action,
+            target=target,
+            before=None if before is None else json.dumps(before, default=str, sort_keys=True),
+            after=None if after is None else json.dumps(after, default=str, sort_keys=True),
+            created_at=now,
+        )
+    )
+
+
+async def recent_audit(session: AsyncSession, limit: int = 20) -> list[AuditEntry]:
+    """The newest audit entries first."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    return list(await session.scalars(query))
