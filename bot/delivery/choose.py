@@ -33,6 +33,7 @@ class Library:
 
     tips: tuple[Tip, ...]
     program: Program
+    paused: bool = False  # admins paused every delivery
 
     def tip(self, tip_id: str) -> Tip | None:
         """Return the tip with this id, if it is in use."""
