@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -48,6 +49,22 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     sandbox_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_rate_limit: float = Field(default=30.0, gt=0)
+    # Daily delivery
+    delivery_tick_seconds: float = Field(default=30.0, ge=0.1, le=3600)
+    catch_up_hours: float = Field(default=3.0, ge=0, le=23)
+    delivery_rate: float = Field(default=25.0, gt=0, le=1000)
+    allow_paid_broadcast: bool = False
+    send_max_attempts: int = Field(default=3, ge=1, le=10)
+    replica_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.-]{1,60}$")
+
+    @model_validator(mode="after")
+    def _paid_rate(self) -> Settings:
+        if self.delivery_rate > 30 and not self.allow_paid_broadcast:
+            raise ValueError(
+                "DELIVERY_RATE above 30 messages/s needs ALLOW_PAID_BROADCAST=true "
+                "(Telegram's paid broadcasts); without it Telegram answers 429"
+            )
+        return self
 
     @field_validator("booking_tracking", mode="before")
     @classmethod

@@ -235,7 +235,7 @@ class DeliveryEngine:
             if not due:
                 return []
             report.due += len(due)
-            history = await _history(session, [s.id for s in due])
+            history = await history_of(session, [s.id for s in due])
             rows: list[dict[str, Any]] = []
             moves: list[dict[str, Any]] = []
             for sub in due:
@@ -341,7 +341,7 @@ class DeliveryEngine:
             found = [(row[0], row[1]) for row in await session.execute(query)]
             if not found:
                 return []
-            history = await _history(session, [sub.id for _d, sub in found])
+            history = await history_of(session, [sub.id for _d, sub in found])
             jobs = []
             for delivery, sub in found:
                 tip = library.tip(delivery.tip_id) if delivery.tip_id else None
@@ -450,7 +450,7 @@ class _History:
     count: int = 0
 
 
-async def _history(session: AsyncSession, subscriber_ids: list[int]) -> dict[int, _History]:
+async def history_of(session: AsyncSession, subscriber_ids: list[int]) -> dict[int, _History]:
     """Which tips each subscriber has had (last local date of each), and how many in all."""
     found: dict[int, _History] = defaultdict(_History)
     if not subscriber_ids:

@@ -1,11 +1,124 @@
-"""Daily tip buttons and /today."""
+"""Daily tip buttons (helpful, more on this topic) and /today."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.content.models import Topic
+from bot.delivery import message, today
+from bot.delivery.choose import Library, Skip
+from bot.handlers.services import services, stored_subscriber, text
+
+LIBRARY_KEY = "library"
+_SHOWN_KEY = "more_shown"
+
+
+async def current_library(context: ContextTypes.DEFAULT_TYPE) -> Library:
+    """The tips and program in use now (admins' edits included, when the app provides them)."""
+    svc = services(context)
+    provider = context.bot_data.get(LIBRARY_KEY)
+    if provider is None:
+        return Library(svc.content.tips, svc.content.program)
+    async with svc.db.session() as session:
+        library = await provider(session)
+    assert isinstance(library, Library)
+    return library
+
+
+async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send today's tip now (the same one the schedule gives today; one per day)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    svc = services(context)
+    sub, lang = await stored_subscriber(update, context)
+    library = await current_library(context)
+    now = svc.clock.now()
+    async with svc.db.session() as session:
+        choice, delivery_id = await today.todays_tip(
+            session, library, sub, now, svc.settings.default_timezone
+        )
+    if isinstance(choice, Skip):
+        await context.bot.send_message(chat.id, text(context, lang, "today_skipped"))
+        return
+    catalogs = svc.content.catalogs
+    body = message.tip_text(catalogs, choice, lang, hint=False)
+    if sub is None or sub.consented_at is None:
+        body = f"{body}\n\n{text(context, lang, 'today_not_subscribed')}"
+    sent = await context.bot.send_message(
+        chat.id,
+        body,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        reply_markup=InlineKeyboardMarkup.de_json(
+            message.tip_keyboard(catalogs, choice, lang, delivery_id), context.bot
+        ),
+    )
+    if delivery_id is not None:
+        async with svc.db.session() as session:
+            await today.record_sent(session, delivery_id, sent.message_id, svc.clock.now())
+
+
+async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store a helpful / not helpful vote and thank them."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or query.data is None or chat is None:
+        return
+    svc = services(context)
+    _sub, lang = await stored_subscriber(update, context)
+    parsed = message.parse_feedback(query.data)
+    stored = False
+    if parsed is not None:
+        async with svc.db.session() as session:
+            stored = await today.record_feedback(
+                session, chat.id, parsed[0], parsed[1], svc.clock.now()
+            )
+    if not stored:
+        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+        return
+    await query.answer(text(context, lang, "tip_feedback_thanks"))
+
+
+async def more_on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send another tip on the same topic, one they have not had."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or query.data is None or chat is None:
+        return
+    svc = services(context)
+    _sub, lang = await stored_subscriber(update, context)
+    try:
+        topic = Topic(query.data.removeprefix(message.MORE))
+    except ValueError:
+        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+        return
+    shown: list[str] = (context.chat_data or {}).setdefault(_SHOWN_KEY, [])
+    library = await current_library(context)
+    async with svc.db.session() as session:
+        tip = await today.more_on_topic(session, library, chat.id, topic, shown)
+    if tip is None:
+        await query.answer(text(context, lang, "tip_more_none"), show_alert=True)
+        return
+    await query.answer()
+    shown.append(tip.id)
+    del shown[:-50]
+    catalogs = svc.content.catalogs
+    await context.bot.send_message(
+        chat.id,
+        message.tip_text(catalogs, tip, lang, hint=False),
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        reply_markup=InlineKeyboardMarkup.de_json(
+            message.tip_keyboard(catalogs, tip, lang, None), context.bot
+        ),
+    )
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the daily tip's buttons and /today."""
+    app.add_handler(CommandHandler("today", send_today, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(record_feedback, pattern=f"^{message.FEEDBACK}"))
+    app.add_handler(CallbackQueryHandler(more_on_topic, pattern=f"^{message.MORE}"))
