@@ -99,14 +99,14 @@ async def _upgrade(settings: Settings) -> None:
 
 
 def _run(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.app import build_application
+    from bot.app import build_application, run
 
     token = settings.require_token()
     configure_logging(settings.log_level, token)
     content = prepare(settings)
     app = build_application(settings, content, token=token)
     try:
-        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+        run(app)
     except InvalidToken:
         raise CliError("TELEGRAM_BOT_TOKEN: the Bot API rejected this token") from None
     except NetworkError as exc:

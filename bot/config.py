@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=25.0, gt=0, le=1000)
     allow_paid_broadcast: bool = False
     send_max_attempts: int = Field(default=3, ge=1, le=10)
+    delivery_lease_seconds: float = Field(default=300.0, ge=1, le=3600)
     replica_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.-]{1,60}$")
 
     @model_validator(mode="after")

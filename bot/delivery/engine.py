@@ -17,6 +17,7 @@ The database is the truth. Each tick:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -371,6 +372,35 @@ class DeliveryEngine:
     # -- sending -------------------------------------------------------------------------
 
     async def _send(self, jobs: list[_Job], report: TickReport) -> None:
+        renewer = asyncio.create_task(self._renew_leases([j.delivery_id for j in jobs]))
+        try:
+            await self._send_all(jobs, report)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew_leases(self, ids: list[int]) -> None:
+        """Keep our planned rows ours while they wait for the pacer (a 429 pause can be long),
+        so another replica never takes them up while this one is alive."""
+        every = max(0.5, self.config.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            now = self._clock.now()
+            try:
+                async with self._db.session() as session, session.begin():
+                    await session.execute(
+                        update(Delivery)
+                        .where(
+                            Delivery.id.in_(ids),
+                            Delivery.status.in_((DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)),
+                        )
+                        .values(lease_until=now + self.config.lease)
+                    )
+            except Exception:
+                log.exception("could not renew the delivery lease")
+
+    async def _send_all(self, jobs: list[_Job], report: TickReport) -> None:
         limit = asyncio.Semaphore(self.config.in_flight)
         async with LedgerWriter(
             self._db,
