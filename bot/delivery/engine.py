@@ -115,6 +115,8 @@ class DeliveryEngine:
         # instance of the same replica were left by a process that died.
         self._instance = f"{self.config.replica}#{uuid.uuid4().hex[:8]}"
         self._lock = asyncio.Lock()
+        self._stopping = False
+        self._cancel_waiting: Callable[[], object] | None = None
         self._recovered = False
         self.on_wake: Callable[[], None] | None = None
         self.last_tick_at: dt.datetime | None = None
@@ -157,7 +159,9 @@ class DeliveryEngine:
                     library = await self._library(session)
                 jobs = await self._claim_due(now, library, report)
                 jobs += await self._reclaim(now, library, report)
-                if not jobs:
+                if not jobs or self._stopping:
+                    if jobs:
+                        await self._release([j.delivery_id for j in jobs])
                     break
                 await self._send(jobs, report)
             report.duration_ms = int((time.perf_counter() - started) * 1000)
@@ -408,8 +412,15 @@ class DeliveryEngine:
             retry_after=self.config.retry_after,
             lease=self.config.lease,
         ) as ledger:
+            started: set[int] = set()
 
             async def one(job: _Job) -> None:
+                async def mark() -> None:
+                    if self._stopping:
+                        raise _Stopping
+                    started.add(job.delivery_id)
+                    await ledger.mark_sending(job.delivery_id)
+
                 async with limit:
                     params = message.daily_tip(
                         self._catalogs,
@@ -421,11 +432,10 @@ class DeliveryEngine:
                     params["chat_id"] = job.chat_id
                     try:
                         result = await self._sender.send(
-                            job.chat_id,
-                            "sendMessage",
-                            params,
-                            on_start=lambda: ledger.mark_sending(job.delivery_id),
+                            job.chat_id, "sendMessage", params, on_start=mark
                         )
+                    except _Stopping:
+                        return
                     except Exception:
                         # The mark could not be stored, so nothing left: the row stays
                         # claimed and is taken up again when its lease runs out.
@@ -434,7 +444,34 @@ class DeliveryEngine:
                     ledger.record(job.delivery_id, job.subscriber_id, result)
                     _count(report, result)
 
-            await asyncio.gather(*(one(job) for job in jobs))
+            tasks = {job.delivery_id: asyncio.create_task(one(job)) for job in jobs}
+            self._cancel_waiting = lambda: [
+                task.cancel() for ident, task in tasks.items() if ident not in started
+            ]
+            try:
+                await asyncio.gather(*tasks.values(), return_exceptions=True)
+            finally:
+                self._cancel_waiting = None
+            unsent = [ident for ident, task in tasks.items() if ident not in started]
+        if self._stopping and unsent:
+            await self._release(unsent)
+
+    async def _release(self, ids: list[int]) -> None:
+        """Hand planned rows we will not send to whoever ticks next (this or another replica)."""
+        now = self._clock.now()
+        async with self._db.session() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.CLAIMED)
+                .values(lease_until=now, updated_at=now)
+            )
+        log.info("stopping: %d planned tips left for the next tick", len(ids))
+
+    def stop(self) -> None:
+        """Stop sending: messages already on their way finish, the rest stay planned."""
+        self._stopping = True
+        if self._cancel_waiting is not None:
+            self._cancel_waiting()
 
     async def _store(self, started: dt.datetime, report: TickReport) -> None:
         if not report.due and not report.counts.total():
@@ -472,6 +509,10 @@ def _count(report: TickReport, result: SendResult) -> None:
     }[result.outcome]
     report.add(status)
     report.rate_limited += result.rate_limited
+
+
+class _Stopping(Exception):
+    """The engine is stopping: this message stays planned."""
 
 
 @dataclass

@@ -70,10 +70,15 @@ class TickScheduler:
 
     async def stop(self) -> None:
         """Stop scheduling; a tick in progress finishes (its sends are recorded)."""
+        self.engine.stop()
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()
+        # Wait for the tick before shutting the scheduler down: its shutdown cancels
+        # running jobs, and a cancelled tick could not record what it sent.
         async with self.engine_lock():
             pass
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
 
     def engine_lock(self) -> _EngineIdle:
         """Wait until the engine is idle."""

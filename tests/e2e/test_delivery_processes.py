@@ -208,3 +208,35 @@ async def test_two_replicas_on_postgres_share_the_work_one_killed(
         check_exactly_once(sandbox, await ledger_counts(db))
     finally:
         await db.close()
+
+
+async def test_sigterm_mid_delivery_stops_within_10_s_and_loses_nothing(
+    tmp_path: Path, sandbox: Sandbox, db_target: DbTarget
+) -> None:
+    db = db_target.open()
+    try:
+        await seed(db, dt.datetime.now(dt.UTC))
+        first = await start_bot(tmp_path, sandbox, db_target, "solo")
+        await wait_for(lambda: _delivered_at_least(sandbox, 300), 60)
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        first.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(first.wait(), 15)
+        assert loop.time() - asked < 10
+        assert code == 0
+        assert len(tips_per_chat(sandbox)) < COUNT, "finished before the SIGTERM"
+        counts = await ledger_counts(db)
+        # A graceful stop leaves nothing in doubt: what was on its way finished.
+        assert counts.get("sending", 0) == 0 and counts.get("unknown", 0) == 0
+
+        second = await start_bot(tmp_path, sandbox, db_target, "solo")
+        try:
+            await wait_for(lambda: settled(db), 60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 15)
+        counts = await ledger_counts(db)
+        assert counts == {"sent": COUNT}
+        check_exactly_once(sandbox, counts)
+    finally:
+        await db.close()
