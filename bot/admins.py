@@ -1,7 +1,9 @@
 """Who may run the admin console, and the audit log of what they changed. No Telegram here.
 
 Owners are the user ids in settings (ADMIN_IDS); they can add and remove admins, who are
-stored in the database. Every admin change goes through `audit`.
+stored in the database. Every admin change goes through `audit`. The command line acts as
+CLI_ACTOR (0, never a Telegram user id): whoever can run it on the server is trusted like an
+owner, and its changes are audited under that id.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Admin, AuditEntry
+
+CLI_ACTOR = 0
 
 
 class NotAllowed(Exception):
@@ -39,9 +43,14 @@ async def add_admin(
     owners: tuple[int, ...],
     now: dt.datetime,
 ) -> bool:
-    """Make `user_id` an admin; only owners may. Return False if they already were one."""
-    if actor not in owners:
+    """Make `user_id` an admin; only owners (and the command line) may.
+
+    Return False if they already were one.
+    """
+    if actor not in owners and actor != CLI_ACTOR:
         raise NotAllowed("only owners can add admins")
+    if user_id <= 0:
+        raise ValueError(f"{user_id} is not a Telegram user id")
     if user_id in owners or await session.get(Admin, user_id) is not None:
         return False
     session.add(Admin(user_id=user_id, added_by=actor, added_at=now))
@@ -58,8 +67,11 @@ async def remove_admin(
     owners: tuple[int, ...],
     now: dt.datetime,
 ) -> bool:
-    """Remove a stored admin; only owners may. Return False if they were not one."""
-    if actor not in owners:
+    """Remove a stored admin; only owners (and the command line) may.
+
+    Return False if they were not one.
+    """
+    if actor not in owners and actor != CLI_ACTOR:
         raise NotAllowed("only owners can remove admins")
     result = await session.execute(delete(Admin).where(Admin.user_id == user_id))
     if not getattr(result, "rowcount", 0):
@@ -77,18 +89,18 @@ async def audit(
     before: Any,
     after: Any,
     now: dt.datetime,
-) -> None:
+) -> AuditEntry:
     """Add an audit entry to the session (the caller commits it with the change itself)."""
-    session.add(
-        AuditEntry(
-            actor_id=actor,
-            action=action,
-            target=target,
-            before=None if before is None else json.dumps(before, default=str, sort_keys=True),
-            after=None if after is None else json.dumps(after, default=str, sort_keys=True),
-            created_at=now,
-        )
+    entry = AuditEntry(
+        actor_id=actor,
+        action=action,
+        target=None if target is None else target[:200],
+        before=None if before is None else json.dumps(before, default=str, sort_keys=True),
+        after=None if after is None else json.dumps(after, default=str, sort_keys=True),
+        created_at=now,
     )
+    session.add(entry)
+    return entry
 
 
 async def recent_audit(session: AsyncSession, limit: int = 20) -> list[AuditEntry]:

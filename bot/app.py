@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +28,10 @@ from bot.handlers import register_all
 from bot.handlers.admin import auth as admin_auth
 from bot.handlers.delivery import LIBRARY_KEY
 from bot.handlers.services import SERVICES_KEY, Services
+from bot.health import HealthLimits, HealthMonitor
 from bot.http.aiohttp_request import AiohttpRequest
+from bot.metrics import MeasuredUpdateProcessor, Metrics
+from bot.web import WEB_KEY, WebServer
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +40,23 @@ SENDER_KEY = "sender"
 ENGINE_KEY = "delivery_engine"
 SCHEDULER_KEY = "scheduler"
 REQUESTS_KEY = "http_requests"
+METRICS_KEY = "metrics"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 COMMANDS = (
     "start",
+    "today",
     "faq",
     "book",
+    "settings",
     "time",
+    "timezone",
+    "topics",
     "language",
     "pause",
     "resume",
     "stop",
+    "privacy",
     "mydata",
     "deletemydata",
     "help",
@@ -63,14 +73,16 @@ def build_application(
 ) -> AnyApplication:
     """Build the application; services open in post_init and close in post_shutdown."""
     base = base_url or settings.telegram_api_base_url
-    pacer = Pacer(settings.delivery_rate)
+    pacer = Pacer(settings.delivery_rate, per_chat_interval=settings.per_chat_interval)
+    metrics = Metrics(replica=settings.replica_id, updates=settings.updates)
     requests = (AiohttpRequest(connection_pool_size=256), AiohttpRequest(connection_pool_size=1))
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(token)
         .base_url(base)
         .base_file_url(base.replace("/bot", "/file/bot", 1))
-        .concurrent_updates(True)
+        # Every update is counted, timed and its ids bound to the log lines it causes.
+        .concurrent_updates(MeasuredUpdateProcessor(metrics))
         # One pacer for everything the bot sends: handlers' replies through PTB's rate
         # limiter hook, daily tips and broadcasts through the Sender.
         .rate_limiter(PacedRateLimiter(pacer))
@@ -83,9 +95,16 @@ def build_application(
     app = builder.build()
     app.bot_data[PACER_KEY] = pacer
     app.bot_data[REQUESTS_KEY] = requests
+    app.bot_data[METRICS_KEY] = metrics
     app.bot_data[SERVICES_KEY] = _Pending(settings, content, clock or SystemClock())
+    # Before the error handler that reports: every error handler runs, this one only counts.
+    app.add_error_handler(_count_error)
     register_all(app)
     return app
+
+
+async def _count_error(_update: object, context: Any) -> None:
+    context.bot_data[METRICS_KEY].handler_errors.inc()
 
 
 class _Pending:
@@ -107,7 +126,8 @@ async def _open_services(app: AnyApplication) -> None:
     await admin_auth.refresh(app, app.bot_data[SERVICES_KEY])
     await _set_commands(app, pending.content)
     _start_delivery(app, pending.settings, db, pending.content, pending.clock)
-    log.info("bot ready as @%s", app.bot.username)
+    await _start_web(app, pending.settings, db, pending.clock)
+    log.info("bot ready as @%s (updates: %s)", app.bot.username, pending.settings.updates)
 
 
 def _start_delivery(
@@ -154,7 +174,42 @@ async def _stop_delivery(app: AnyApplication) -> None:
         await scheduler.stop()
 
 
+async def _start_web(app: AnyApplication, settings: Settings, db: Database, clock: Clock) -> None:
+    """Health and metrics (HEALTH_PORT), and in webhook mode the webhook (bot/web.py)."""
+    engine, sender = app.bot_data.get(ENGINE_KEY), app.bot_data.get(SENDER_KEY)
+    metrics = app.bot_data[METRICS_KEY]
+    metrics.watch(sender=sender, engine=engine)
+    if not settings.health_port and settings.updates != "webhook":
+        return
+    health = HealthMonitor(
+        db,
+        clock.now,
+        HealthLimits(
+            max_tick_age=max(settings.health_max_tick_age, 3 * settings.delivery_tick_seconds),
+            max_pause=settings.health_max_pause,
+        ),
+        engine=engine,
+        sender=sender,
+        info={"replica": settings.replica_id, "updates": settings.updates},
+    )
+    if settings.updates == "polling":
+        health.updates_ok = lambda: app.updater is None or app.updater.running or not app.running
+    server = WebServer(app, settings, db, clock.now, metrics, health)
+    if settings.updates == "webhook":
+        health.updates_ok = lambda: server.accepting or not app.running
+    app.bot_data[WEB_KEY] = server
+    try:
+        await server.start()
+    except BaseException:
+        # post_stop never runs when post_init fails: stop the delivery started above.
+        await _stop_delivery(app)
+        raise
+
+
 async def _close_services(app: AnyApplication) -> None:
+    server = app.bot_data.pop(WEB_KEY, None)
+    if isinstance(server, WebServer):
+        await server.stop()
     svc = app.bot_data.get(SERVICES_KEY)
     if isinstance(svc, Services):
         await svc.db.close()
@@ -169,35 +224,64 @@ async def _set_commands(app: AnyApplication, content: Content) -> None:
 
 
 def run(app: AnyApplication) -> None:
-    """Run with long polling until SIGINT/SIGTERM (the `gutskin-bot run` command)."""
+    """Run until SIGINT/SIGTERM (the `gutskin-bot run` command), taking updates as UPDATES says."""
     try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+        asyncio.run(_run_until_stopped(app))
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
+async def _run_until_stopped(app: AnyApplication) -> None:
+    stop = asyncio.Event()
+    main = asyncio.current_task()
+    assert main is not None
+
+    def on_signal() -> None:
+        # The first signal stops gracefully (in-flight sends finish); a second one at once.
+        if stop.is_set():
+            main.cancel()
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        async with running(app):
+            await stop.wait()
     finally:
         # PTB shuts down only what finished initialising: when start-up fails (a rejected
         # token, no network) the HTTP sessions are still open; close them here.
-        loop = asyncio.get_event_loop()
-        loop.run_until_complete(
-            asyncio.gather(*(request.shutdown() for request in app.bot_data[REQUESTS_KEY]))
-        )
-        loop.close()
+        await asyncio.gather(*(request.shutdown() for request in app.bot_data[REQUESTS_KEY]))
 
 
 @contextlib.asynccontextmanager
 async def running(app: AnyApplication, *, poll_interval: float = 0.0) -> AsyncIterator[None]:
-    """Run the application with polling inside an existing event loop (sandbox, tests)."""
+    """Run the application inside an existing event loop (run, sandbox, tests).
+
+    Updates come as UPDATES says: by long polling (the default), by the webhook that
+    post_init opened and registered, or not at all (a replica that only delivers tips).
+    """
     await app.initialize()
     try:
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=poll_interval, timeout=10, allowed_updates=Update.ALL_TYPES
-        )
+        polling = _settings_of(app).updates == "polling"
+        if polling:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=poll_interval, timeout=10, allowed_updates=Update.ALL_TYPES
+            )
         try:
             yield
         finally:
-            await app.updater.stop()
+            # Stop taking updates first; app.stop() then handles those already taken.
+            if polling:
+                assert app.updater is not None
+                await app.updater.stop()
+            server = app.bot_data.get(WEB_KEY)
+            if isinstance(server, WebServer):
+                server.stop_accepting()
             await app.stop()
             if app.post_stop is not None:
                 await app.post_stop(app)
@@ -205,3 +289,9 @@ async def running(app: AnyApplication, *, poll_interval: float = 0.0) -> AsyncIt
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+
+
+def _settings_of(app: AnyApplication) -> Settings:
+    services = app.bot_data[SERVICES_KEY]
+    assert isinstance(services, _Pending | Services)
+    return services.settings

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from telegram.error import InvalidToken, NetworkError
 
-from bot.config import ConfigError, Settings, load_settings
+from bot import cli_admin, cli_broadcast
+from bot.config import ASYNC_DRIVERS, ConfigError, Settings, load_settings
 from bot.content.errors import ContentError
 from bot.content.loader import Content, load_content
 from bot.db import migrate
@@ -47,10 +51,25 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot against Telegram (needs the token)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by webhook (UPDATES=webhook; needs WEBHOOK_URL and WEBHOOK_SECRET)",
+    )
     run.set_defaults(handler=_run)
 
     sandbox = commands.add_parser(
-        "sandbox", help="run the bot against the local sandbox and chat with it in the terminal"
+        "sandbox",
+        help="run the bot against the local sandbox; chat with it in the terminal or a browser",
+    )
+    where = sandbox.add_mutually_exclusive_group()
+    where.add_argument(
+        "--web",
+        action="store_true",
+        help="serve a chat page on 127.0.0.1 (several users, a clock, the bot's requests)",
+    )
+    where.add_argument(
+        "--terminal", action="store_true", help="chat in this terminal (the default)"
     )
     sandbox.add_argument("--port", type=int, help="sandbox port (default: SANDBOX_PORT)")
     sandbox.add_argument("--user-id", type=int, default=100001, help="your simulated user id")
@@ -63,6 +82,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade", help="apply every pending migration").set_defaults(handler=_db_upgrade)
     db.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
+    copy = db.add_parser(
+        "copy",
+        help="copy every row to another database (e.g. SQLite to PostgreSQL), verified by counts",
+    )
+    copy.add_argument(
+        "--from", dest="source", help="source database URL (default: DATABASE_URL or SQLite)"
+    )
+    copy.add_argument("--to", dest="target", required=True, help="target database URL")
+    copy.add_argument("--from-schema", help="PostgreSQL schema of the source")
+    copy.add_argument("--to-schema", help="PostgreSQL schema of the target")
+    copy.add_argument(
+        "--force", action="store_true", help="replace the rows of a target that is not empty"
+    )
+    copy.add_argument("--batch", type=int, default=1000, help="rows per batch (default 1000)")
+    copy.set_defaults(handler=_db_copy)
+    backup = db.add_parser(
+        "backup", help="online backup of the SQLite database to a new file (safe while running)"
+    )
+    backup.add_argument("file", type=Path, help="the backup file to write (must not exist)")
+    backup.set_defaults(handler=_db_backup)
 
     content = commands.add_parser("content", help="tips, FAQ and clinics").add_subparsers(
         required=True, metavar="ACTION"
@@ -70,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     content.add_parser("check", help="validate everything under tips/").set_defaults(
         handler=_content_check
     )
+    # Admin work from a shell: tips, admins, broadcasts and stats (same checks, same audit).
+    cli_admin.add_parsers(commands)
+    cli_broadcast.add_parsers(commands)
     return parser
 
 
@@ -98,15 +140,21 @@ async def _upgrade(settings: Settings) -> None:
         await db.close()
 
 
-def _run(settings: Settings, _args: argparse.Namespace) -> int:
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_application, run
+    from bot.web import ServeError
 
+    if args.webhook:
+        settings = load_settings(updates="webhook")
     token = settings.require_token()
-    configure_logging(settings.log_level, token)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    configure_logging(settings.log_level, token, fmt=settings.log_format, secrets=(secret,))
     content = prepare(settings)
     app = build_application(settings, content, token=token)
     try:
         run(app)
+    except ServeError as exc:
+        raise CliError(str(exc)) from None
     except InvalidToken:
         raise CliError("TELEGRAM_BOT_TOKEN: the Bot API rejected this token") from None
     except NetworkError as exc:
@@ -125,7 +173,11 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     if not 0 <= port <= 65535:
         raise CliError(f"--port: {port} is not a port number (0-65535)")
     try:
-        asyncio.run(run_sandbox(settings, content, port, args.user_id, args.name, args.language))
+        asyncio.run(
+            run_sandbox(
+                settings, content, port, args.user_id, args.name, args.language, web=args.web
+            )
+        )
     except OSError as exc:
         raise CliError(
             f"SANDBOX_PORT: cannot listen on 127.0.0.1:{port} ({exc.strerror})"
@@ -162,4 +214,76 @@ def _content_check(settings: Settings, _args: argparse.Namespace) -> int:
         f"content OK: {len(content.tips)} tips, {len(content.faq)} FAQ entries, "
         f"{len(content.clinics)} clinics, catalogs {', '.join(content.catalogs.languages)}"
     )
+    return 0
+
+
+def _db_copy(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.db.engine import Database
+    from bot.dbcopy import CopyError, copy_database
+
+    source_url = args.source or settings.resolved_database_url
+    source_schema = args.from_schema if args.source else settings.database_schema
+    for option, url in (("--from", source_url), ("--to", args.target)):
+        try:
+            driver = make_url(url).drivername
+        except ArgumentError:
+            driver = ""
+        if driver not in ASYNC_DRIVERS:
+            raise CliError(
+                f"{option}: not a database URL like sqlite+aiosqlite:///data/gutskin.db "
+                "or postgresql+asyncpg://user:pass@host/db"
+            )
+    source_file = make_url(source_url).database
+    if source_url.startswith("sqlite") and source_file and not Path(source_file).is_file():
+        raise CliError(f"--from: there is no SQLite database at {source_file}")
+    if make_url(source_url) == make_url(args.target) and source_schema == args.to_schema:
+        raise CliError("--from and --to are the same database")
+
+    def show(url: str, schema: str | None) -> str:
+        shown = make_url(url).render_as_string(hide_password=True)
+        return f"{shown} (schema {schema})" if schema else shown
+
+    print(f"copying {show(source_url, source_schema)} -> {show(args.target, args.to_schema)}")
+
+    async def copy() -> list[tuple[str, int, int]]:
+        source = Database(source_url, schema=source_schema)
+        target = Database(args.target, schema=args.to_schema)
+        try:
+            counts = await copy_database(source, target, force=args.force, batch=args.batch)
+        except CopyError as exc:
+            raise CliError(str(exc)) from None
+        except (OSError, OperationalError, DBAPIError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise CliError(f"copy failed, the target is unchanged ({reason})") from None
+        finally:
+            await source.close()
+            await target.close()
+        return [(c.table, c.source, c.target) for c in counts]
+
+    counts = asyncio.run(copy())
+    width = max(len(table) for table, _, _ in counts)
+    print(f"{'table':<{width}}  {'source':>9}  {'target':>9}")
+    for table, source, target in counts:
+        print(f"{table:<{width}}  {source:>9}  {target:>9}")
+    total = sum(source for _, source, _ in counts)
+    print(f"OK: {total} rows in {len(counts)} tables, counts match")
+    return 0
+
+
+def _db_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.dbcopy import CopyError, backup_sqlite
+
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise CliError(
+            "db backup is for the SQLite database; back PostgreSQL up with pg_dump "
+            "(docs/OPERATIONS.md)"
+        )
+    try:
+        size = backup_sqlite(Path(url.database), args.file)
+    except CopyError as exc:
+        raise CliError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise CliError(f"backup failed: {exc}") from None
+    print(f"backed up {url.database} to {args.file} ({size / 1_000_000:.1f} MB, integrity ok)")
     return 0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -17,6 +19,8 @@ from bot.db.engine import Database
 
 ASYNC_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 SANDBOX_TOKEN = "7000000001:SANDBOX-not-a-real-token"
+# Telegram's rule for a webhook's secret_token.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -55,8 +59,21 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=25.0, gt=0, le=1000)
     allow_paid_broadcast: bool = False
     send_max_attempts: int = Field(default=3, ge=1, le=10)
+    per_chat_interval: float = Field(default=1.0, ge=0, le=60)
     delivery_lease_seconds: float = Field(default=300.0, ge=1, le=3600)
     replica_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.-]{1,60}$")
+    # Production: how updates arrive, the webhook, health and metrics, log format
+    updates: Literal["polling", "webhook", "none"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9/_.~-]*$")
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=0, ge=0, le=65535)  # 0: off (the image sets 8080)
+    health_max_tick_age: float = Field(default=180.0, ge=1)
+    health_max_pause: float = Field(default=300.0, ge=1)
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _paid_rate(self) -> Settings:
@@ -66,6 +83,44 @@ class Settings(BaseSettings):
                 "(Telegram's paid broadcasts); without it Telegram answers 429"
             )
         return self
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.updates == "webhook" and not (self.webhook_url and self.webhook_secret):
+            raise ValueError(
+                "webhook mode needs WEBHOOK_URL (the public https address) and "
+                "WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"
+            )
+        return self
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        local = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        secure = parts.scheme == "https" or (parts.scheme == "http" and local)
+        if not parts.hostname or not secure:
+            raise ValueError(
+                "must be the public https:// address Telegram posts to "
+                "(http:// only for 127.0.0.1, as with the sandbox)"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @property
+    def webhook_serve_path(self) -> str:
+        """The local path the webhook is served on: WEBHOOK_PATH, else WEBHOOK_URL's path."""
+        if self.webhook_path:
+            return self.webhook_path
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @field_validator("booking_tracking", mode="before")
     @classmethod

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Subscriber, SubscriberStatus
+from bot.content.models import CORE_TOPICS, Concern
+from bot.db.models import Delivery, Subscriber, SubscriberStatus
 from bot.delivery.due import reschedule
+from bot.timezones import is_zone
 
 # Deep-link payloads are at most 64 characters of A-Z, a-z, 0-9, _ and - (Bot API rule).
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -90,6 +93,7 @@ async def subscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Su
         return None
     if subscriber.status != SubscriberStatus.ACTIVE:
         subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.paused_until = None
         subscriber.consented_at = subscriber.consented_at or now
         reschedule(subscriber, now)
         subscriber.updated_at = now
@@ -119,11 +123,33 @@ def export(subscriber: Subscriber) -> dict[str, object]:
     }
 
 
+async def export_all(session: AsyncSession, subscriber: Subscriber) -> dict[str, object]:
+    """Return everything stored about a subscriber, with the tips sent to them."""
+    rows = await session.scalars(
+        select(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .order_by(Delivery.local_date)
+    )
+    tips = [
+        {
+            "date": row.local_date.isoformat(),
+            "tip": row.tip_id,
+            "status": row.status,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "feedback": row.feedback,
+        }
+        for row in rows
+    ]
+    return {**export(subscriber), "tips": tips}
+
+
 async def erase(session: AsyncSession, chat_id: int) -> bool:
     """Delete every personal row of a chat; return whether there was anything to delete."""
     subscriber = await find(session, chat_id)
     if subscriber is None:
         return False
+    # The foreign key cascades too; deleting explicitly does not depend on it being enforced.
+    await session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber.id))
     await session.delete(subscriber)
     await session.commit()
     return True
@@ -133,7 +159,8 @@ class NotSubscribed(Exception):
     """The chat has not agreed to be stored, so there are no preferences to change."""
 
 
-async def _subscribed(session: AsyncSession, chat_id: int) -> Subscriber:
+async def current(session: AsyncSession, chat_id: int) -> Subscriber:
+    """Return the subscriber of a chat that agreed to be stored, else raise NotSubscribed."""
     subscriber = await find(session, chat_id)
     if subscriber is None or subscriber.consented_at is None:
         raise NotSubscribed(chat_id)
@@ -144,7 +171,7 @@ async def set_send_time(
     session: AsyncSession, chat_id: int, send_time: dt.time, now: dt.datetime
 ) -> Subscriber:
     """Change the local time the daily tip arrives."""
-    subscriber = await _subscribed(session, chat_id)
+    subscriber = await current(session, chat_id)
     subscriber.send_time = send_time
     reschedule(subscriber, now)
     subscriber.updated_at = now
@@ -170,7 +197,7 @@ async def pause(
     session: AsyncSession, chat_id: int, until: dt.datetime | None, now: dt.datetime
 ) -> Subscriber:
     """Stop tips until a moment (or until resumed); only an active or paused subscription."""
-    subscriber = await _subscribed(session, chat_id)
+    subscriber = await current(session, chat_id)
     if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
         raise NotSubscribed(chat_id)
     subscriber.status = SubscriberStatus.PAUSED
@@ -183,7 +210,7 @@ async def pause(
 
 async def resume(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber:
     """Start tips again after a pause or /stop."""
-    subscriber = await _subscribed(session, chat_id)
+    subscriber = await current(session, chat_id)
     subscriber.status = SubscriberStatus.ACTIVE
     subscriber.paused_until = None
     reschedule(subscriber, now)
@@ -194,7 +221,7 @@ async def resume(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subsc
 
 async def unsubscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber:
     """Stop daily tips for good, keeping preferences so a later /start restores them."""
-    subscriber = await _subscribed(session, chat_id)
+    subscriber = await current(session, chat_id)
     subscriber.status = SubscriberStatus.UNSUBSCRIBED
     subscriber.paused_until = None
     reschedule(subscriber, now)
@@ -213,3 +240,76 @@ async def mark_blocked(session: AsyncSession, chat_id: int, now: dt.datetime) ->
     subscriber.updated_at = now
     await session.commit()
     return True
+
+
+async def set_timezone(
+    session: AsyncSession, chat_id: int, zone: str, now: dt.datetime
+) -> Subscriber:
+    """Change the IANA zone the daily send time is read in."""
+    if not is_zone(zone):
+        raise ValueError(f"not a timezone: {zone!r}")
+    subscriber = await current(session, chat_id)
+    subscriber.timezone = zone
+    reschedule(subscriber, now)
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber
+
+
+CORE_TOPIC_NAMES: tuple[str, ...] = tuple(str(topic) for topic in CORE_TOPICS)
+CONCERN_NAMES: tuple[str, ...] = tuple(str(concern) for concern in Concern)
+
+
+class LastTopic(Exception):
+    """Turning this topic off would leave none: at least one topic stays on."""
+
+
+def topics_of(subscriber: Subscriber) -> tuple[str, ...]:
+    """Return the core topics a subscriber gets, in the program's order (NULL means all)."""
+    if subscriber.topics is None:
+        return CORE_TOPIC_NAMES
+    chosen = set(subscriber.topics.split(","))
+    return tuple(topic for topic in CORE_TOPIC_NAMES if topic in chosen) or CORE_TOPIC_NAMES
+
+
+def _stored_topics(topics: Iterable[str]) -> str | None:
+    """Return the column value for a set of topics: None when it is all of them."""
+    chosen = set(topics)
+    if chosen == set(CORE_TOPIC_NAMES):
+        return None
+    return ",".join(topic for topic in CORE_TOPIC_NAMES if topic in chosen)
+
+
+async def set_topic(
+    session: AsyncSession, chat_id: int, topic: str, on: bool, now: dt.datetime
+) -> Subscriber:
+    """Turn one core topic on or off; refuse (LastTopic) to turn off the last one."""
+    if topic not in CORE_TOPIC_NAMES:
+        raise ValueError(f"not a core topic: {topic!r}")
+    subscriber = await current(session, chat_id)
+    chosen = set(topics_of(subscriber))
+    if on:
+        chosen.add(topic)
+    else:
+        chosen.discard(topic)
+    if not chosen:
+        raise LastTopic(topic)
+    subscriber.topics = _stored_topics(chosen)
+    reschedule(subscriber, now)
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber
+
+
+async def set_concern(
+    session: AsyncSession, chat_id: int, concern: str | None, now: dt.datetime
+) -> Subscriber:
+    """Store the skin concern tips should lean towards; None means no concern."""
+    if concern is not None and concern not in CONCERN_NAMES:
+        raise ValueError(f"not a skin concern: {concern!r}")
+    subscriber = await current(session, chat_id)
+    subscriber.concern = concern
+    reschedule(subscriber, now)
+    subscriber.updated_at = now
+    await session.commit()
+    return subscriber

@@ -193,3 +193,121 @@ class AuditEntry(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ContentTip(Base):
+    """An admin's change to one tip: it replaces the file's tip of the same id, or adds one.
+
+    body is the tip as JSON in the schema of tips/tips/*.yaml; None keeps the file's wording
+    (a file tip that was only retired). A retired tip stays here for history and is never sent.
+    """
+
+    __tablename__ = "content_tips"
+
+    tip_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContentSetting(Base):
+    """Admin-set content by key: the program and FAQ (JSON), the pause switch, the default
+    send time, and `revision`, a token that changes with every content change so a replica
+    re-reads the rest only when it moved."""
+
+    __tablename__ = "content_settings"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- broadcasts (admin announcements) and their ledger ----------------------------------
+
+
+class BroadcastStatus(StrEnum):
+    """Where an announcement stands."""
+
+    SCHEDULED = "scheduled"  # waiting for send_at
+    SENDING = "sending"  # its ledger is written; a replica holding its lease sends it
+    DONE = "done"
+    CANCELLED = "cancelled"  # cancelled before it started: nothing was sent
+    STOPPED = "stopped"  # an admin stopped it part way
+
+
+class Broadcast(Base):
+    """An announcement to a chosen audience, now or at a set time; the database is its queue."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('scheduled', 'sending', 'done', 'cancelled', 'stopped')", name="status"
+        ),
+        CheckConstraint(
+            "audience IN ('all', 'language', 'topic', 'concern', 'source')", name="audience"
+        ),
+        Index("ix_broadcasts_status_send_at", "status", "send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)  # Telegram HTML
+    photo: Mapped[str | None] = mapped_column(String(300))  # a file_id or an https URL
+    button_text: Mapped[str | None] = mapped_column(String(64))
+    button_url: Mapped[str | None] = mapped_column(String(512))
+    audience: Mapped[str] = mapped_column(String(16))
+    audience_value: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    send_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    total: Mapped[int] = mapped_column(Integer, default=0)  # recipients, fixed when it starts
+    created_by: Mapped[int] = mapped_column(BigInteger)  # a Telegram user id; 0 = command line
+    language: Mapped[str] = mapped_column(String(8))  # the creator's, for progress messages
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class BroadcastDeliveryStatus(StrEnum):
+    """Where one recipient of a broadcast stands; the same life as a daily tip's row."""
+
+    CLAIMED = "claimed"  # planned when the broadcast started; not yet handed to Telegram
+    SENDING = "sending"  # the request may be on the wire
+    SENT = "sent"
+    FAILED = "failed"  # retryable; tried again later in the same run, up to a limit
+    BLOCKED = "blocked"  # 403 or chat not found; the subscriber is marked blocked
+    REJECTED = "rejected"  # Telegram refused the message itself (400)
+    SKIPPED = "skipped"  # no longer active when their turn came
+    UNKNOWN = "unknown"  # the sending process died mid-request; never resent
+    CANCELLED = "cancelled"  # the broadcast was stopped before their turn
+
+
+class BroadcastDelivery(Base):
+    """A broadcast's ledger: one row per recipient, written before anything is sent."""
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "subscriber_id"),
+        Index("ix_broadcast_deliveries_broadcast_id_status", "broadcast_id", "status"),
+        CheckConstraint(
+            "status IN ('claimed', 'sending', 'sent', 'failed', 'blocked', 'rejected', "
+            "'skipped', 'unknown', 'cancelled')",
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

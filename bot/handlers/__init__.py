@@ -16,6 +16,7 @@ from bot.handlers import (
     onboarding,
     preferences,
     privacy,
+    settings,
 )
 
 
@@ -25,6 +26,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     privacy.register(app)
     # Typed answers (a time after /time, STOP) are read in groups before the FAQ's group 0.
     preferences.register(app)
+    settings.register(app)
     booking.register(app)
     delivery.register(app)
     # Admin handlers sit behind one admin filter; others see "unknown command".

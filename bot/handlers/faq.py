@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -17,10 +18,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import questions
+from bot import content_store, questions
 from bot.content.catalog import Html
+from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
+from bot.faq.matcher import FaqMatcher
 from bot.handlers.booking import book_button
 from bot.handlers.services import language_of, reply_language, services, text
 
@@ -33,6 +36,31 @@ TIP = "tip:"  # tip:<tip id>
 log = logging.getLogger(__name__)
 
 
+_LIVE_KEY = "faq_live"
+
+
+async def _live(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
+    """The content and matcher in use now: admins' imported FAQ and edited tips included.
+
+    One primary-key read per call; the matcher is rebuilt only when the content changed.
+    """
+    svc = services(context)
+    async with svc.db.session() as session:
+        token = await content_store.revision(session)
+        cached = context.bot_data.get(_LIVE_KEY)
+        if cached is not None and cached[0] == token:
+            return cached[1], cached[2]
+        if token is None:
+            live = (svc.content, svc.matcher)
+        else:
+            faq = await content_store.current_faq(session, svc.content)
+            library = await content_store.current_library(session, svc.content)
+            view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
+            live = (view, svc.matcher if faq == svc.content.faq else FaqMatcher(faq))
+    context.bot_data[_LIVE_KEY] = (token, *live)
+    return live
+
+
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer free text: urgent signs first, then the FAQ (answer, choices or honest fallback)."""
     message = update.effective_message
@@ -43,7 +71,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         lang = await reply_language(update, context)
     except SQLAlchemyError:
         lang = language_of(update, context, None)  # the reply matters more than the setting
-    reply = questions.triage(svc.content, svc.matcher, message.text, lang)
+    content, matcher = await _live(context)
+    reply = questions.triage(content, matcher, message.text, lang)
     await _send_reply(update, context, reply, lang)
     # Recorded after replying: a database problem must never hold back an answer,
     # least of all the urgent one.
@@ -103,7 +132,7 @@ async def _send_answer(
     chat = update.effective_chat
     assert chat is not None
     rows: list[list[InlineKeyboardButton]] = []
-    tip = questions.related_tip(svc.content, entry)
+    tip = questions.related_tip((await _live(context))[0], entry)
     if tip is not None:
         # Button labels are plain text: the title must not be HTML-escaped there.
         label = text(context, lang, "button_related_tip", title=Html(tip.text[lang].title))
@@ -127,7 +156,7 @@ async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     svc = services(context)
     lang = await reply_language(update, context)
-    entry = svc.content.faq_entry(query.data.removeprefix(ENTRY))
+    entry = (await _live(context))[0].faq_entry(query.data.removeprefix(ENTRY))
     if entry is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
         return
@@ -145,7 +174,7 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer()
     lang = await reply_language(update, context)
-    groups = list(dict.fromkeys(e.topic for e in services(context).content.faq))
+    groups = list(dict.fromkeys(e.topic for e in (await _live(context))[0].faq))
     rows = [
         [InlineKeyboardButton(text(context, lang, f"faq_group_{g}"), callback_data=f"{GROUP}{g}")]
         for g in groups
@@ -165,7 +194,7 @@ async def show_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     lang = await reply_language(update, context)
     group = query.data.removeprefix(GROUP)
-    entries = [e for e in services(context).content.faq if e.topic == group]
+    entries = [e for e in (await _live(context))[0].faq if e.topic == group]
     if not entries:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
         return
@@ -198,7 +227,7 @@ async def show_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     lang = await reply_language(update, context)
-    tip = svc.content.tip(query.data.removeprefix(TIP))
+    tip = (await _live(context))[0].tip(query.data.removeprefix(TIP))
     if tip is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
         return

@@ -1,26 +1,53 @@
-"""/start, the subscribe button, /help."""
+"""/start, the subscribe button and the guided choices after it, /help, edited messages."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     filters,
 )
 
-from bot import subscribers
-from bot.db.models import SubscriberStatus
-from bot.handlers.services import language_of, services, text
+from bot import content_store, subscribers
+from bot.db.models import Subscriber, SubscriberStatus
+from bot.handlers import preferences, settings
+from bot.handlers.services import (
+    ONBOARDING_STEPS,
+    SHOW_SETTINGS,
+    Flow,
+    drop_keyboard,
+    expired,
+    language_of,
+    on_flow,
+    reply_language,
+    send,
+    services,
+    text,
+    when,
+)
 
 SUBSCRIBE = "sub:yes"
 HELP = "help"
+
+Ask = Callable[[Update, ContextTypes.DEFAULT_TYPE, Flow, str | None], Awaitable[None]]
+STEPS: dict[str, Ask] = {
+    "language": preferences.ask_language_in,
+    "time": preferences.ask_time,
+    "timezone": settings.ask_timezone,
+    "topics": settings.ask_topics,
+    "concern": settings.ask_concern,
+}
+"""How each onboarding step (services.ONBOARDING_STEPS, in order) is asked."""
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,22 +65,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             language=language_of(update, context, None),
             source=payload,
             defaults=subscribers.Defaults(
-                svc.settings.default_timezone, svc.settings.default_send_time
+                svc.settings.default_timezone,
+                # An admin may have set another default from /admin → Schedule.
+                await content_store.default_send_time(session, svc.settings),
             ),
             now=svc.clock.now(),
         )
     sub = outcome.subscriber
     lang = sub.language
-    if sub.status == SubscriberStatus.ACTIVE:
-        reply = text(
-            context,
-            lang,
-            "welcome_back",
-            name=user.first_name,
-            time=sub.send_time.strftime("%H:%M"),
-            timezone=sub.timezone,
+    if sub.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
+        key = "welcome_back" if sub.status == SubscriberStatus.ACTIVE else "welcome_back_paused"
+        reply = text(context, lang, key, name=user.first_name, **when(context, sub))
+        settings_button = InlineKeyboardButton(
+            text(context, lang, "button_settings"), callback_data=SHOW_SETTINGS
         )
-        await message.reply_text(reply, parse_mode=ParseMode.HTML)
+        markup = InlineKeyboardMarkup([[settings_button]])
+        await message.reply_text(reply, parse_mode=ParseMode.HTML, reply_markup=markup)
         return
     reply = "\n\n".join(
         (
@@ -76,28 +103,63 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def confirm_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Record consent and confirm when the first tip comes."""
+    """Record consent, then guide through the choices (a returning subscriber keeps theirs)."""
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
+        return
+    if query.data != SUBSCRIBE:
+        # PTB hands empty button data to the first button handler: consent must be explicit.
+        await expired(update, context)
         return
     svc = services(context)
     async with svc.db.session() as session:
         existing = await subscribers.find(session, chat.id)
         was_active = existing is not None and existing.status == SubscriberStatus.ACTIVE
+        returning = existing is not None and existing.consented_at is not None
         sub = await subscribers.subscribe(session, chat.id, svc.clock.now())
     if sub is None:
-        lang = language_of(update, context, None)
-        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+        await expired(update, context)
         return
     await query.answer()
-    key = "already_subscribed" if was_active else "subscribed"
-    reply = text(
-        context, sub.language, key, time=sub.send_time.strftime("%H:%M"), timezone=sub.timezone
-    )
-    if query.message is not None and not was_active:
-        # Take the button away so an old welcome cannot be pressed again.
-        await query.edit_message_reply_markup(reply_markup=None)
-    await context.bot.send_message(chat.id, reply, parse_mode=ParseMode.HTML)
+    if was_active:
+        await send(
+            update, context, text(context, sub.language, "already_subscribed", **when(context, sub))
+        )
+        return
+    if query.message is not None:
+        # Take the buttons away so an old welcome cannot be pressed again.
+        await drop_keyboard(context, chat.id, query.message.message_id)
+    if returning:
+        await send(
+            update,
+            context,
+            *settings.screen(context, sub, text(context, sub.language, "resubscribed")),
+        )
+        return
+    note = text(context, sub.language, "subscribed", **when(context, sub))
+    await STEPS[ONBOARDING_STEPS[0]](update, context, Flow.ONBOARDING, note)
+
+
+async def next_step(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    sub: Subscriber,
+    step: str,
+    confirmation: str,
+) -> None:
+    """After an onboarding choice: its buttons go, then one message confirms and asks the next."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await drop_keyboard(context, query.message.chat.id, query.message.message_id)
+    if step not in ONBOARDING_STEPS:
+        await send(update, context, confirmation)
+        return
+    index = ONBOARDING_STEPS.index(step) + 1
+    if index < len(ONBOARDING_STEPS):
+        await STEPS[ONBOARDING_STEPS[index]](update, context, Flow.ONBOARDING, confirmation)
+        return
+    note = f"{confirmation}\n\n{text(context, sub.language, 'onboarding_done')}"
+    await send(update, context, *settings.screen(context, sub, note))
 
 
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,10 +187,22 @@ async def track_block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await subscribers.mark_blocked(session, change.chat.id, svc.clock.now())
 
 
+async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say that edits are not acted on: an old command or STOP edited later must not run."""
+    message = update.edited_message
+    if message is not None:
+        lang = await reply_language(update, context)
+        await message.reply_text(text(context, lang, "edited_message"))
+    raise ApplicationHandlerStop
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register onboarding handlers."""
+    """Register onboarding handlers; edited messages stop in group -10, before every other."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, answer_edit), -10)
     app.add_handler(ChatMemberHandler(track_block, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(CommandHandler("start", start, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CommandHandler("help", show_help, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("start", start, filters=private))
+    app.add_handler(CommandHandler("help", show_help, filters=private))
     app.add_handler(CallbackQueryHandler(confirm_subscription, pattern=f"^{SUBSCRIBE}$"))
     app.add_handler(CallbackQueryHandler(show_help, pattern=f"^{HELP}$"))
+    on_flow(app, Flow.ONBOARDING, next_step)

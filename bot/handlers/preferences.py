@@ -1,13 +1,18 @@
-"""/time, /language, /pause, /resume, /stop (and STOP typed as text)."""
+"""/time, /language, /pause, /resume, /stop (and STOP typed as text).
+
+The time, language and pause choices are also steps of onboarding and of /settings: their
+buttons carry the flow ("time:o:0730"), and `after_change` decides what follows.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -19,155 +24,227 @@ from telegram.ext import (
 )
 
 from bot import subscribers
-from bot.db.models import Subscriber
-from bot.handlers.services import reply_language, services, stored_subscriber, text
+from bot.handlers.services import (
+    STOP_WORDS,
+    Flow,
+    acknowledge,
+    after_change,
+    await_answer,
+    awaiting,
+    describe,
+    expired,
+    framed,
+    keyboard,
+    language_name,
+    last_row,
+    present,
+    reply_language,
+    send,
+    services,
+    split_data,
+    stop_awaiting,
+    stored_subscriber,
+    text,
+    when,
+)
 from bot.timeparse import parse_time
 
-TIME = "time:"  # time:HHMM
-LANG = "lang:"  # lang:<code>
-PAUSE = "pause:"  # pause:<days>, 0 = until resumed
+TIME = "time:"  # time:<flow>:HHMM | time:<flow>:skip
+LANG = "lang:"  # lang:<flow>:<code> | lang:<flow>:skip
+PAUSE = "pause:"  # pause:<flow>:<days>, 0 = until resumed
 STOP_YES, STOP_NO = "stop:yes", "stop:no"
 QUICK_SLOTS = ("07:00", "08:00", "12:30", "20:00", "21:30")
-LANGUAGE_NAMES = {"en": "English", "ms": "Bahasa Melayu"}
-_AWAITING = "awaiting"
+SKIP = "skip"
 
 
-def _when(sub: Subscriber) -> dict[str, str]:
-    return {"time": sub.send_time.strftime("%H:%M"), "timezone": sub.timezone}
+async def not_subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say that this needs a subscription first (a kind alert on a button)."""
+    lang = await reply_language(update, context)
+    if update.callback_query is not None:
+        with contextlib.suppress(BadRequest):  # already answered
+            await update.callback_query.answer(
+                text(context, lang, "button_expired"), show_alert=True
+            )
+            return
+    await send(update, context, text(context, lang, "need_subscription"))
 
 
-async def _reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: str, **kw: Any
-) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(chat.id, message, parse_mode=ParseMode.HTML, **kw)
-
-
-async def _not_subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(
-        update, context, text(context, await reply_language(update, context), "need_subscription")
-    )
+# -- time ---------------------------------------------------------------------------------
 
 
 async def ask_delivery_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer quick time slots and accept a typed time next."""
+    await ask_time(update, context, Flow.COMMAND)
+
+
+async def ask_time(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, note: str | None = None
+) -> None:
+    """Show the time prompt for a flow (a command, an onboarding step, the settings screen)."""
     sub, _ = await stored_subscriber(update, context)
     if sub is None or sub.consented_at is None:
-        await _not_subscribed(update, context)
+        await not_subscribed(update, context)
         return
-    if context.chat_data is not None:
-        context.chat_data[_AWAITING] = "time"
+    lang = sub.language
     slots = [
-        InlineKeyboardButton(slot, callback_data=f"{TIME}{slot.replace(':', '')}")
+        InlineKeyboardButton(slot, callback_data=f"{TIME}{flow}:{slot.replace(':', '')}")
         for slot in QUICK_SLOTS
     ]
-    await _reply(
-        update,
-        context,
-        text(context, sub.language, "time_prompt", **_when(sub)),
-        reply_markup=InlineKeyboardMarkup([slots[:3], slots[3:]]),
-    )
+    prompt = text(context, lang, "time_prompt", **when(context, sub))
+    prompt = framed(context, lang, flow, "time", prompt, note)
+    markup = keyboard([slots[:3], slots[3:]], last_row(context, lang, flow, TIME))
+    prompt_id = await present(update, context, flow, prompt, markup)
+    await_answer(context, "time", flow, prompt_id)
 
 
 async def set_delivery_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store the time from a quick-slot button."""
+    """Store the time from a quick-slot button (or keep it: Skip)."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None:
         return
-    await query.answer()
-    await _store_time(update, context, parse_time(query.data.removeprefix(TIME)))
+    flow, value = split_data(query.data, TIME)
+    new_time = None if value == SKIP else parse_time(value)
+    if value != SKIP and (new_time is None or not value.isdigit()):
+        await expired(update, context)
+        return
+    await stop_awaiting(update, context)
+    await _store_time(update, context, flow, new_time)
 
 
 async def read_typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """After /time, read a typed time; other text goes on to the FAQ."""
+    """After a time prompt, read a typed time; other text goes on to the FAQ."""
     message = update.effective_message
-    if context.chat_data is None or context.chat_data.get(_AWAITING) != "time":
-        return
-    if message is None or message.text is None:
+    flow = awaiting(context, "time")
+    if flow is None or message is None or message.text is None:
         return
     typed = message.text.strip()
     parsed = parse_time(typed)
     looks_like_time = len(typed) <= 12 and any(ch.isdigit() for ch in typed)
     if parsed is None and not looks_like_time:
-        context.chat_data.pop(_AWAITING, None)
-        return  # not an answer to /time: let the FAQ handle it
+        await stop_awaiting(update, context)
+        return  # not an answer to the prompt: let the FAQ handle it
     if parsed is None:
-        await _reply(
-            update, context, text(context, await reply_language(update, context), "time_invalid")
-        )
+        lang = await reply_language(update, context)
+        await send(update, context, text(context, lang, "time_invalid"))
         raise ApplicationHandlerStop
-    await _store_time(update, context, parsed)
+    await stop_awaiting(update, context, drop_buttons=True)
+    await _store_time(update, context, flow, parsed)
     raise ApplicationHandlerStop
 
 
 async def _store_time(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, new_time: dt.time | None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, new_time: dt.time | None
 ) -> None:
+    """Store a new time (None keeps the current one) and go on."""
     chat = update.effective_chat
-    if chat is None or new_time is None:
+    if chat is None:
         return
     svc = services(context)
     try:
         async with svc.db.session() as session:
-            sub = await subscribers.set_send_time(session, chat.id, new_time, svc.clock.now())
+            if new_time is None:
+                sub = await subscribers.current(session, chat.id)
+            else:
+                sub = await subscribers.set_send_time(session, chat.id, new_time, svc.clock.now())
     except subscribers.NotSubscribed:
-        await _not_subscribed(update, context)
+        await not_subscribed(update, context)
         return
-    if context.chat_data is not None:
-        context.chat_data.pop(_AWAITING, None)
-    await _reply(update, context, text(context, sub.language, "time_set", **_when(sub)))
+    await acknowledge(update)
+    if new_time is None:
+        confirmation = text(
+            context, sub.language, "step_kept", value=describe(context, sub, "time")
+        )
+    else:
+        confirmation = text(context, sub.language, "time_set", **when(context, sub))
+    await after_change(update, context, flow, sub, "time", confirmation)
+
+
+# -- language -----------------------------------------------------------------------------
 
 
 async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the languages."""
+    await ask_language_in(update, context, Flow.COMMAND)
+
+
+async def ask_language_in(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, note: str | None = None
+) -> None:
+    """Show the language choice for a flow."""
     buttons = [
-        InlineKeyboardButton(name, callback_data=f"{LANG}{code}")
-        for code, name in LANGUAGE_NAMES.items()
+        InlineKeyboardButton(language_name(context, code), callback_data=f"{LANG}{flow}:{code}")
+        for code in services(context).content.catalogs.languages
     ]
     lang = await reply_language(update, context)
-    markup = InlineKeyboardMarkup([buttons])
-    await _reply(update, context, text(context, lang, "language_prompt"), reply_markup=markup)
+    prompt = framed(context, lang, flow, "language", text(context, lang, "language_prompt"), note)
+    markup = keyboard([buttons], last_row(context, lang, flow, LANG))
+    await present(update, context, flow, prompt, markup)
 
 
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the chosen language and confirm in it."""
     query, chat = update.callback_query, update.effective_chat
-    if query is None or query.data is None or chat is None:
+    if query is None or chat is None:
         return
-    code = query.data.removeprefix(LANG)
+    flow, code = split_data(query.data, LANG)
     svc = services(context)
-    if code not in svc.content.catalogs.languages:
-        await query.answer(text(context, "en", "button_expired"), show_alert=True)
+    if code != SKIP and code not in svc.content.catalogs.languages:
+        await expired(update, context)
+        return
+    async with svc.db.session() as session:
+        if code == SKIP:
+            sub = await subscribers.find(session, chat.id)
+        else:
+            sub = await subscribers.set_language(session, chat.id, code, svc.clock.now())
+    if sub is None:
+        await expired(update, context)
         return
     await query.answer()
-    async with svc.db.session() as session:
-        sub = await subscribers.set_language(session, chat.id, code, svc.clock.now())
-    if sub is None:
-        await _reply(update, context, text(context, code, "need_subscription"))
+    if code == SKIP:
+        confirmation = text(
+            context, sub.language, "step_kept", value=describe(context, sub, "language")
+        )
+    else:
+        confirmation = text(context, sub.language, "language_set")
+    if sub.consented_at is None:  # chose a language before subscribing: nothing more to do
+        await send(update, context, confirmation)
         return
-    await _reply(update, context, text(context, code, "language_set"))
+    await after_change(update, context, flow, sub, "language", confirmation)
+
+
+# -- pause, resume, stop --------------------------------------------------------------------
 
 
 async def ask_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer how long to pause."""
+    await ask_pause_in(update, context, Flow.COMMAND)
+
+
+async def ask_pause_in(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow) -> None:
+    """Show the pause choices for a flow."""
     lang = await reply_language(update, context)
     rows = [
-        [InlineKeyboardButton(text(context, lang, "button_pause_day"), callback_data=f"{PAUSE}1")],
-        [InlineKeyboardButton(text(context, lang, "button_pause_week"), callback_data=f"{PAUSE}7")],
-        [InlineKeyboardButton(text(context, lang, "button_pause_open"), callback_data=f"{PAUSE}0")],
+        [InlineKeyboardButton(text(context, lang, key), callback_data=f"{PAUSE}{flow}:{days}")]
+        for key, days in (
+            ("button_pause_day", 1),
+            ("button_pause_week", 7),
+            ("button_pause_open", 0),
+        )
     ]
-    markup = InlineKeyboardMarkup(rows)
-    await _reply(update, context, text(context, lang, "pause_prompt"), reply_markup=markup)
+    markup = keyboard(rows, last_row(context, lang, flow, PAUSE) if flow == Flow.SETTINGS else [])
+    await present(update, context, flow, text(context, lang, "pause_prompt"), markup)
 
 
 async def pause_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pause for the chosen time."""
     query, chat = update.callback_query, update.effective_chat
-    if query is None or query.data is None or chat is None:
+    if query is None or chat is None:
         return
-    await query.answer()
-    days = int(query.data.removeprefix(PAUSE)) if query.data[len(PAUSE) :].isdigit() else 0
+    flow, value = split_data(query.data, PAUSE)
+    if value not in ("0", "1", "7"):
+        await expired(update, context)
+        return
+    days = int(value)
     svc = services(context)
     now = svc.clock.now()
     until = now + dt.timedelta(days=days) if days else None
@@ -175,17 +252,24 @@ async def pause_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         async with svc.db.session() as session:
             sub = await subscribers.pause(session, chat.id, until, now)
     except subscribers.NotSubscribed:
-        await _not_subscribed(update, context)
+        await not_subscribed(update, context)
         return
+    await query.answer()
     if until is None:
-        await _reply(update, context, text(context, sub.language, "paused_open"))
-        return
-    local = until.astimezone(ZoneInfo(sub.timezone)).strftime("%d/%m/%Y")
-    await _reply(update, context, text(context, sub.language, "paused_until", date=local))
+        confirmation = text(context, sub.language, "paused_open")
+    else:
+        local = until.astimezone(ZoneInfo(sub.timezone)).strftime("%d/%m/%Y")
+        confirmation = text(context, sub.language, "paused_until", date=local)
+    await after_change(update, context, flow, sub, "pause", confirmation)
 
 
 async def resume_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start tips again."""
+    await resume_in(update, context, Flow.COMMAND)
+
+
+async def resume_in(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow) -> None:
+    """Start tips again, then go on in a flow (a command, or the settings screen)."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -194,9 +278,10 @@ async def resume_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         async with svc.db.session() as session:
             sub = await subscribers.resume(session, chat.id, svc.clock.now())
     except subscribers.NotSubscribed:
-        await _not_subscribed(update, context)
+        await not_subscribed(update, context)
         return
-    await _reply(update, context, text(context, sub.language, "resumed", **_when(sub)))
+    confirmation = text(context, sub.language, "resumed", **when(context, sub))
+    await after_change(update, context, flow, sub, "resume", confirmation)
 
 
 async def ask_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -206,14 +291,16 @@ async def ask_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [InlineKeyboardButton(text(context, lang, "button_stop_yes"), callback_data=STOP_YES)],
         [InlineKeyboardButton(text(context, lang, "button_cancel"), callback_data=STOP_NO)],
     ]
-    markup = InlineKeyboardMarkup(rows)
-    await _reply(update, context, text(context, lang, "stop_confirm"), reply_markup=markup)
+    await send(update, context, text(context, lang, "stop_confirm"), keyboard(rows, []))
 
 
 async def confirm_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Unsubscribe after the confirmation (or keep everything on cancel)."""
     query = update.callback_query
     if query is None:
+        return
+    if query.data not in (STOP_YES, STOP_NO):
+        await expired(update, context)
         return
     await query.answer()
     if query.data == STOP_NO:
@@ -229,31 +316,33 @@ async def stop_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    await stop_awaiting(update, context)
     svc = services(context)
     try:
         async with svc.db.session() as session:
             sub = await subscribers.unsubscribe(session, chat.id, svc.clock.now())
     except subscribers.NotSubscribed:
-        await _not_subscribed(update, context)
+        lang = await reply_language(update, context)
+        await send(update, context, text(context, lang, "need_subscription"))
         raise ApplicationHandlerStop from None
-    await _reply(update, context, text(context, sub.language, "stopped"))
+    await send(update, context, text(context, sub.language, "stopped"))
     raise ApplicationHandlerStop
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register preference handlers; typed answers run in group -1, before the FAQ."""
-    app.add_handler(CommandHandler("time", ask_delivery_time, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CommandHandler("language", ask_language, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CommandHandler("pause", ask_pause, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CommandHandler("resume", resume_tips, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CommandHandler("stop", ask_stop, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(set_delivery_time, pattern=f"^{TIME}[0-9]{{4}}$"))
+    """Register preference handlers; typed answers run in groups -2 and -1, before the FAQ."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("time", ask_delivery_time, filters=private))
+    app.add_handler(CommandHandler("language", ask_language, filters=private))
+    app.add_handler(CommandHandler("pause", ask_pause, filters=private))
+    app.add_handler(CommandHandler("resume", resume_tips, filters=private))
+    app.add_handler(CommandHandler("stop", ask_stop, filters=private))
+    app.add_handler(CallbackQueryHandler(set_delivery_time, pattern=f"^{TIME}"))
     app.add_handler(CallbackQueryHandler(set_language, pattern=f"^{LANG}"))
     app.add_handler(CallbackQueryHandler(pause_tips, pattern=f"^{PAUSE}"))
     app.add_handler(CallbackQueryHandler(confirm_stop, pattern=f"^({STOP_YES}|{STOP_NO})$"))
-    private_text = (
-        filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-    )
-    stop_words = filters.Regex(r"(?i)^\s*(stop|berhenti)\s*[.!]*\s*$")
-    app.add_handler(MessageHandler(private_text & stop_words, stop_now), group=-1)
-    app.add_handler(MessageHandler(private_text, read_typed_time), group=-2)
+    # Only what the user typed themselves: a forwarded "STOP" or "7pm" changes nothing.
+    typed = private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    typed &= ~filters.FORWARDED
+    app.add_handler(MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=-1)
+    app.add_handler(MessageHandler(typed, read_typed_time), group=-2)

@@ -1,4 +1,4 @@
-"""/mydata and /deletemydata: see and erase what the bot stores about you."""
+"""/privacy, /mydata and /deletemydata: what the bot stores, see it, erase it."""
 
 from __future__ import annotations
 
@@ -16,10 +16,28 @@ from telegram.ext import (
 )
 
 from bot import subscribers
-from bot.handlers.services import language_of, services, stored_subscriber, text
+from bot.handlers.services import (
+    expired,
+    language_of,
+    reply_language,
+    services,
+    stored_subscriber,
+    text,
+)
 
 ERASE = "erase:yes"
 KEEP = "erase:no"
+
+
+async def explain_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say what is stored, why, for how long, and how to see and erase it."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    lang = await reply_language(update, context)
+    await context.bot.send_message(
+        chat.id, text(context, lang, "privacy"), parse_mode=ParseMode.HTML
+    )
 
 
 async def send_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -27,11 +45,15 @@ async def send_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chat = update.effective_chat
     if chat is None:
         return
-    sub, lang = await stored_subscriber(update, context)
-    if sub is None:
+    svc = services(context)
+    async with svc.db.session() as session:
+        sub = await subscribers.find(session, chat.id)
+        everything = await subscribers.export_all(session, sub) if sub else None
+    lang = language_of(update, context, sub.language if sub else None)
+    if everything is None:
         await context.bot.send_message(chat.id, text(context, lang, "mydata_none"))
         return
-    document = json.dumps(subscribers.export(sub), indent=2, ensure_ascii=False).encode()
+    document = json.dumps(everything, indent=2, ensure_ascii=False).encode()
     await context.bot.send_document(
         chat.id,
         InputFile(document, filename="gutskin-my-data.json"),
@@ -67,6 +89,9 @@ async def erase_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
+    if query.data not in (ERASE, KEEP):
+        await expired(update, context)
+        return
     svc = services(context)
     async with svc.db.session() as session:
         sub = await subscribers.find(session, chat.id)
@@ -84,6 +109,7 @@ async def erase_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the privacy handlers."""
+    app.add_handler(CommandHandler("privacy", explain_privacy, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("mydata", send_my_data, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("deletemydata", ask_to_erase, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(erase_my_data, pattern=f"^({ERASE}|{KEEP})$"))

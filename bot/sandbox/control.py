@@ -31,7 +31,10 @@ GET    /sandbox/events?after=0&timeout=0    long-poll -> {events: [...], last_se
 
 An event is ``{seq, type, chat_id?, message?, ...}`` with type ``message`` (user or bot),
 ``edited``, ``deleted`` (each with the history dict), ``callback_answer``
-(callback_query_id, text, show_alert, url), ``blocked`` or ``unblocked``.
+(callback_query_id, text, show_alert, url), ``blocked`` or ``unblocked`` (chat_id),
+``user`` (chat_id: added or changed), ``commands`` (the bot changed its command lists) or
+``clock`` (now: the clock was moved). Request bodies must be application/json. The web
+page's own routes are in ``bot.sandbox.web``.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ WORLD = web.AppKey("world", World)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _guard(handler: Callable[[web.Request, World], Awaitable[Any]]) -> Handler:
+def guard(handler: Callable[[web.Request, World], Awaitable[Any]]) -> Handler:
     """Turn a handler's return value into JSON (None -> 204) and its ControlError into JSON."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
@@ -72,9 +75,13 @@ def _guard(handler: Callable[[web.Request, World], Awaitable[Any]]) -> Handler:
     return wrapped
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """Return the JSON object body (empty without a body), or a 400/415 control error."""
     if not request.can_read_body:
         return {}
+    if request.content_type != "application/json":
+        # A page on another site can send only "simple" bodies without asking first.
+        raise ControlError(415, "send the body as application/json")
     try:
         body = await request.json()
     except json.JSONDecodeError:
@@ -84,7 +91,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _id(request: web.Request, name: str = "id") -> int:
+def path_int(request: web.Request, name: str = "id") -> int:
+    """Return an integer path parameter, or a 400 control error."""
     try:
         return int(request.match_info[name])
     except ValueError:
@@ -93,7 +101,7 @@ def _id(request: web.Request, name: str = "id") -> int:
 
 async def add_user(request: web.Request, world: World) -> Any:
     """Create or update a user."""
-    body = await _body(request)
+    body = await json_body(request)
     user = users.add_user(
         world,
         int(body["user_id"]),
@@ -111,23 +119,23 @@ async def list_users(request: web.Request, world: World) -> Any:
 
 async def send_text(request: web.Request, world: World) -> Any:
     """Write a text message as the user."""
-    body = await _body(request)
-    return users.send_text(world, _id(request), str(body["text"]))
+    body = await json_body(request)
+    return users.send_text(world, path_int(request), str(body["text"]))
 
 
 async def share_location(request: web.Request, world: World) -> Any:
     """Share a location as the user."""
-    body = await _body(request)
+    body = await json_body(request)
     lat, lon = float(body["latitude"]), float(body["longitude"])
-    return users.share_location(world, _id(request), lat, lon)
+    return users.share_location(world, path_int(request), lat, lon)
 
 
 async def press_button(request: web.Request, world: World) -> Any:
     """Press an inline button as the user."""
-    body = await _body(request)
+    body = await json_body(request)
     return users.press_button(
         world,
-        _id(request),
+        path_int(request),
         int(body["message_id"]),
         data=body.get("data"),
         text=body.get("text"),
@@ -136,17 +144,17 @@ async def press_button(request: web.Request, world: World) -> Any:
 
 async def block(request: web.Request, world: World) -> Any:
     """Block the bot as the user."""
-    users.set_blocked(world, _id(request), True)
+    users.set_blocked(world, path_int(request), True)
 
 
 async def unblock(request: web.Request, world: World) -> Any:
     """Unblock the bot as the user."""
-    users.set_blocked(world, _id(request), False)
+    users.set_blocked(world, path_int(request), False)
 
 
 async def chat_history(request: web.Request, world: World) -> Any:
     """Return a chat's messages."""
-    chat_id = _id(request)
+    chat_id = path_int(request)
     if chat_id not in world.users:
         raise ControlError(404, f"unknown chat {chat_id}")
     return world.history(chat_id)
@@ -154,7 +162,7 @@ async def chat_history(request: web.Request, world: World) -> Any:
 
 async def message_file(request: web.Request, world: World) -> Any:
     """Return the bytes of a file the bot uploaded to a chat."""
-    chat_id = _id(request)
+    chat_id = path_int(request)
     message = world.find_message(chat_id, int(request.match_info["message_id"]))
     if message is None or message.content is None:
         raise ControlError(404, "no uploaded file on that message")
@@ -194,7 +202,7 @@ async def requests_log(request: web.Request, world: World) -> Any:
 
 async def set_rate_limit(request: web.Request, world: World) -> Any:
     """Change (or with null disable) the global rate limit."""
-    per_second = (await _body(request)).get("per_second")
+    per_second = (await json_body(request)).get("per_second")
     if per_second is not None and float(per_second) <= 0:
         raise ControlError(400, "per_second must be positive or null")
     world.rate_limiter.per_second = None if per_second is None else float(per_second)
@@ -207,7 +215,7 @@ async def list_faults(request: web.Request, world: World) -> Any:
 
 async def add_fault(request: web.Request, world: World) -> Any:
     """Arm a fault."""
-    body = await _body(request)
+    body = await json_body(request)
     fault = Fault(
         method=body.get("method"),
         status=int(body.get("status", 500)),
@@ -232,12 +240,14 @@ async def clock(request: web.Request, world: World) -> Any:
 
 async def advance_clock(request: web.Request, world: World) -> Any:
     """Move an OffsetClock forward."""
-    seconds = float((await _body(request))["seconds"])
+    seconds = float((await json_body(request))["seconds"])
     if not isinstance(world.clock, OffsetClock):
         raise ControlError(400, "the sandbox clock is not movable (start it with an OffsetClock)")
     if seconds < 0:
         raise ControlError(400, "the clock only moves forward")
-    return {"now": world.clock.advance(dt.timedelta(seconds=seconds)).isoformat()}
+    world.clock.advance(dt.timedelta(seconds=seconds))
+    await world.clock_moved()
+    return {"now": world.clock.now().isoformat()}
 
 
 async def events(request: web.Request, world: World) -> Any:
@@ -279,4 +289,4 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", "/sandbox/events", events),
     ]
     for method, path, handler in routes:
-        app.router.add_route(method, path, _guard(handler))
+        app.router.add_route(method, path, guard(handler))

@@ -163,14 +163,20 @@ def summarize_params(params: dict[str, Any], limit: int = 200) -> dict[str, Any]
 
 
 class RequestLog:
-    """Keep the last ``size`` Bot API requests (never the token)."""
+    """Keep the last ``size`` Bot API requests (never the token), numbered by ``seq``."""
 
     def __init__(self, size: int = 500) -> None:
         self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=size)
+        self.last_seq = 0
 
     def add(self, entry: dict[str, Any]) -> None:
-        """Append one entry, dropping the oldest when full."""
-        self._entries.append(entry)
+        """Append one entry with the next ``seq``, dropping the oldest when full."""
+        self.last_seq += 1
+        self._entries.append({"seq": self.last_seq, **entry})
+
+    def after(self, seq: int) -> list[dict[str, Any]]:
+        """Return the entries with a seq greater than ``seq``, oldest first."""
+        return [entry for entry in self._entries if entry["seq"] > seq]
 
     def last(self, limit: int) -> list[dict[str, Any]]:
         """Return up to ``limit`` latest entries, oldest first."""

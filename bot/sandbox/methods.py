@@ -5,7 +5,7 @@ each count as one message against the global sliding-window limit (Telegram coun
 roughly like sends); only the three sends count as ``messages_delivered`` and towards the
 per-chat pace. While a webhook is set, getUpdates answers 409 "Conflict: can't use
 getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
-as Telegram does; the sandbox stores the webhook but does not deliver to it.
+as Telegram does, and ``bot.sandbox.webhook`` delivers the updates to it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,14 @@ from bot.sandbox.formatting import (
     utf16_len,
     validate_reply_markup,
 )
-from bot.sandbox.state import CALLBACK_QUERY_LIFETIME, ApiError, StoredMessage, World
+from bot.sandbox.state import (
+    CALLBACK_QUERY_LIFETIME,
+    ApiError,
+    StoredMessage,
+    World,
+    no_webhook,
+)
+from bot.sandbox.webhook import check_webhook
 
 Params = dict[str, Any]
 Method = Callable[[World, Params], Awaitable[Any]]
@@ -120,14 +127,16 @@ async def get_me(world: World, params: Params) -> Any:
     return world.bot
 
 
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+
+
 async def get_updates(world: World, params: Params) -> Any:
     """Long-poll for updates: confirm those before ``offset``, wait up to ``timeout`` seconds."""
     if world.webhook["url"]:
-        raise ApiError(
-            409,
-            "Conflict: can't use getUpdates method while webhook is active; "
-            "use deleteWebhook to delete the webhook first",
-        )
+        raise ApiError(409, WEBHOOK_CONFLICT)
     offset, limit = _int(params, "offset", 0), min(max(_int(params, "limit", 100), 1), 100)
     timeout = max(_int(params, "timeout", 0), 0)
     if params.get("allowed_updates") is not None:
@@ -143,6 +152,9 @@ async def get_updates(world: World, params: Params) -> Any:
     while True:
         if world.closing:
             return []
+        if world.webhook["url"]:
+            # A webhook set during the poll takes the updates over.
+            raise ApiError(409, WEBHOOK_CONFLICT)
         if world.poll_generation != generation:
             raise ApiError(
                 409,
@@ -320,6 +332,7 @@ async def set_my_commands(world: World, params: Params) -> Any:
             raise _bad("command description is empty")
         stored.append({"command": name.lower(), "description": description})
     world.commands[_commands_key(params)] = stored
+    world.emit("commands")
     return True
 
 
@@ -331,17 +344,30 @@ async def get_my_commands(world: World, params: Params) -> Any:
 async def delete_my_commands(world: World, params: Params) -> Any:
     """Forget the command list of a scope and language."""
     world.commands.pop(_commands_key(params), None)
+    world.emit("commands")
     return True
 
 
 async def set_webhook(world: World, params: Params) -> Any:
-    """Store a webhook URL and secret (an empty URL removes it); nothing is delivered to it."""
+    """Set (or with an empty URL remove) the webhook that new updates are POSTed to."""
     url = str(params.get("url") or "")
-    if url and not url.startswith(("https://", "http://")):
-        raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+    if not url:
+        return await delete_webhook(world, params)
+    secret = params.get("secret_token") or None
+    max_connections = params.get("max_connections")
+    check_webhook(url, secret, max_connections)
     if params.get("drop_pending_updates"):
         world.updates.clear()
-    world.webhook = {"url": url, "secret_token": params.get("secret_token") if url else None}
+    if params.get("allowed_updates") is not None:
+        world.allowed_updates = list(params["allowed_updates"])
+    world.webhook = {
+        **no_webhook(),
+        "url": url,
+        "secret_token": secret,
+        "max_connections": max_connections or 40,
+    }
+    world.webhook_signal.fire()
+    world.update_signal.fire()  # the deliverer starts; a pending getUpdates gives way
     return True
 
 
@@ -349,17 +375,25 @@ async def delete_webhook(world: World, params: Params) -> Any:
     """Remove the webhook, optionally dropping the pending updates."""
     if params.get("drop_pending_updates"):
         world.updates.clear()
-    world.webhook = {"url": "", "secret_token": None}
+    world.webhook = no_webhook()
+    world.webhook_signal.fire()
     return True
 
 
 async def get_webhook_info(world: World, params: Params) -> Any:
-    """Return the WebhookInfo."""
+    """Return the WebhookInfo: URL, the queue's length and the last delivery error."""
+    webhook = world.webhook
     info: dict[str, Any] = {
-        "url": world.webhook["url"],
+        "url": webhook["url"],
         "has_custom_certificate": False,
         "pending_update_count": len(world.updates),
     }
+    if webhook["url"]:
+        info["max_connections"] = webhook["max_connections"]
+        info["ip_address"] = "127.0.0.1"
+    if webhook["last_error_date"] is not None:
+        info["last_error_date"] = webhook["last_error_date"]
+        info["last_error_message"] = webhook["last_error_message"]
     if world.allowed_updates:
         info["allowed_updates"] = world.allowed_updates
     return info

@@ -6,7 +6,8 @@ wire format. Parameters may come as a query string, application/x-www-form-urlen
 default: strings raw, everything else JSON-encoded), multipart/form-data (file uploads, also
 via ``attach://name``) or application/json. The implemented methods and their rules are in
 ``bot.sandbox.methods``; the control API for tests and the terminal is in
-``bot.sandbox.control``.
+``bot.sandbox.control``; webhook delivery in ``bot.sandbox.webhook``; the optional chat page
+(``Sandbox(web=WebUI(...))``, served at ``/``) in ``bot.sandbox.web``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web import AppRunner
 
 from bot.clock import Clock, SystemClock
 from bot.sandbox.control import WORLD, add_control_routes
 from bot.sandbox.limits import summarize_params
 from bot.sandbox.methods import METHODS, Upload
 from bot.sandbox.state import ApiError, World
+from bot.sandbox.users import add_user
+from bot.sandbox.web import WebUI, add_web_routes
+from bot.sandbox.webhook import WebhookDeliverer
 
 _JSON_FIELDS = {
     "reply_markup",
@@ -160,6 +165,7 @@ def _log(world: World, method: str, params: dict[str, Any], status: int, descrip
             "description": description,
         }
     )
+    world.event_signal.fire()  # the page's live request panel listens on the same signal
 
 
 class Sandbox:
@@ -175,7 +181,16 @@ class Sandbox:
         bot_id: int = 7000000001,
         bot_username: str = "gutskin_sandbox_bot",
         clock: Clock | None = None,
+        web: WebUI | None = None,
+        webhook_retry_seconds: tuple[float, float] = (0.25, 10.0),
     ) -> None:
+        """Set up the world (nothing listens until ``start``).
+
+        Args:
+            web: also serve the chat page, with these users and hooks.
+            webhook_retry_seconds: the first and the longest wait before a failed webhook
+                delivery is tried again (the wait doubles in between).
+        """
         self.token = token
         self.host = host
         self.port = port
@@ -185,12 +200,24 @@ class Sandbox:
             bot_username=bot_username,
             rate_limit=rate_limit_per_second,
         )
-        self._runner: web.AppRunner | None = None
+        self.web = web
+        if web is not None:
+            self.world.on_clock_moved = web.clock_moved
+        first, longest = webhook_retry_seconds
+        self.webhooks = WebhookDeliverer(
+            self.world, first_retry_seconds=first, max_retry_seconds=longest
+        )
+        self._runner: AppRunner | None = None
 
     @property
     def base_url(self) -> str:
         """The Bot API base URL for PTB (it appends the token)."""
         return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def web_url(self) -> str:
+        """The chat page (served when the sandbox was made with ``web``)."""
+        return f"http://{self.host}:{self.port}/"
 
     @property
     def control_url(self) -> str:
@@ -203,6 +230,8 @@ class Sandbox:
         app[WORLD] = self.world
         app[_TOKEN] = self.token
         add_control_routes(app)
+        if self.web is not None:
+            add_web_routes(app, self.web)
         app.router.add_route("*", "/bot{token}/{method}", _handle_bot_api)
         return app
 
@@ -215,12 +244,16 @@ class Sandbox:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        for user in self.web.users if self.web is not None else ():
+            add_user(self.world, user.user_id, user.first_name, language_code=user.language_code)
+        self.webhooks.start()
 
     async def stop(self) -> None:
         """Wake pending long polls and shut the server down."""
         if self._runner is None:
             return
         self.world.closing = True
+        await self.webhooks.stop()
         self.world.update_signal.fire()
         self.world.event_signal.fire()
         await self._runner.cleanup()

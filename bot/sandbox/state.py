@@ -12,6 +12,7 @@ A history message (``StoredMessage.to_history()``) is a dict::
     reply_markup: dict | None   the markup JSON as the bot sent it (any keyboard kind)
     date: str (ISO)          edited: bool            edit_date: str | None
     deleted: bool            deleted messages stay in the history, flagged
+    has_file: bool           the bot uploaded the file's bytes (the control API serves them)
 
 Every user has a private chat whose id is the user id; message ids count up per chat,
 shared by the user's and the bot's messages, as in Telegram.
@@ -23,6 +24,7 @@ import asyncio
 import collections
 import datetime as dt
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,17 @@ class ApiError(Exception):
         self.status = status
         self.description = description
         self.retry_after = retry_after
+
+
+def no_webhook() -> dict[str, Any]:
+    """Return the webhook record of a bot that polls: no URL, no secret, no errors yet."""
+    return {
+        "url": "",
+        "secret_token": None,
+        "max_connections": 40,
+        "last_error_date": None,
+        "last_error_message": None,
+    }
 
 
 class ControlError(Exception):
@@ -142,6 +155,7 @@ class StoredMessage:
             "edited": self.edit_date is not None,
             "edit_date": self.edit_date.isoformat() if self.edit_date else None,
             "deleted": self.deleted,
+            "has_file": self.content is not None,
         }
 
 
@@ -182,7 +196,8 @@ class World:
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=5000)
         self.event_signal = Signal()
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
-        self.webhook: dict[str, Any] = {"url": "", "secret_token": None}
+        self.webhook: dict[str, Any] = no_webhook()
+        self.webhook_signal = Signal()
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.counters = Counters()
         self.rate_limiter = RateLimiter(rate_limit)
@@ -196,6 +211,8 @@ class World:
         self.poll_generation = 0
         self.closing = False
         self.allowed_updates: list[str] = []
+        # Called after the control API or the page moves the clock (the runner wakes the bot).
+        self.on_clock_moved: Callable[[], Awaitable[None]] | None = None
 
     # -- lookups ---------------------------------------------------------------
 
@@ -268,6 +285,12 @@ class World:
             event["message"] = message.to_history()
         self.events.append(event)
         self.event_signal.fire()
+
+    async def clock_moved(self) -> None:
+        """Tell the page the new time and let the bot catch up with it."""
+        self.emit("clock", now=self.clock.now().isoformat())
+        if self.on_clock_moved is not None:
+            await self.on_clock_moved()
 
     def events_after(self, seq: int) -> list[dict[str, Any]]:
         """Return the events with a seq greater than ``seq``."""

@@ -31,6 +31,7 @@ def add_user(
         world.messages.setdefault(user_id, [])
     else:
         user.first_name, user.username, user.language_code = first_name, username, language_code
+    world.emit("user", chat_id=user_id)
     return user
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -49,6 +51,44 @@ class Chat:
         history = await self.client.history(self.user_id)
         return next(m for m in history if m["message_id"] == message_id)
 
+    async def press_edit(self, message: dict[str, Any], label: str) -> dict[str, Any]:
+        """Press a button whose answer edits that same message; return the message edited."""
+        before = await self.message(message["message_id"])
+        await self.client.press_button(self.user_id, message["message_id"], text=label)
+        return await self.edited(before)
+
+    async def edited(self, before: dict[str, Any]) -> dict[str, Any]:
+        """Wait (up to 5 s) until a message's text or buttons differ from `before`; return it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while True:
+            now = await self.message(before["message_id"])
+            if (now["text"], now["reply_markup"]) != (before["text"], before["reply_markup"]):
+                return now
+            assert loop.time() < deadline, f"message {before['message_id']} was never edited"
+            await asyncio.sleep(0.02)
+
+    async def press_alert(self, message: dict[str, Any], label: str) -> dict[str, Any]:
+        """Press a button and return the bot's answer to the press (its toast or alert)."""
+        pressed = await self.client.press_button(self.user_id, message["message_id"], text=label)
+        return await self.answer_to(pressed["callback_query_id"])
+
+    async def answer_to(self, query_id: str) -> dict[str, Any]:
+        """Wait (up to 5 s) for the bot's answer to a button press."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while (answer := await self.client.callback_answer(query_id)) is None:
+            assert loop.time() < deadline, "the bot never answered the button press"
+            await asyncio.sleep(0.02)
+        return answer
+
+    async def share(self, latitude: float, longitude: float) -> dict[str, Any]:
+        """Share a location and return the bot's next message."""
+        sent = await self.client.share_location(self.user_id, latitude, longitude)
+        return await self.client.wait_for_bot_message(
+            self.user_id, after_message_id=sent["message_id"]
+        )
+
 
 @dataclass
 class Harness:
@@ -60,10 +100,98 @@ class Harness:
     db: Database
     clock: OffsetClock
 
+    _file_ids: itertools.count[int] = field(default_factory=itertools.count)
+
     async def user(self, user_id: int, name: str = "Aisyah", language: str = "en") -> Chat:
         """Create a sandbox user and return their chat."""
         await self.client.add_user(user_id, name, language_code=language)
         return Chat(self.client, user_id)
+
+    async def idle(self) -> None:
+        """Wait (up to 30 s) until the bot has fetched and fully handled every update.
+
+        Replies are paced (a few a second per chat), so "no new message for a moment" is not
+        the same as "done"; this asks the sandbox and the application themselves.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        quiet = 0
+        while quiet < 2:  # twice in a row: an update between queue and handler is not missed
+            busy = (
+                self.sandbox.world.updates
+                or not self.app.update_queue.empty()
+                or self.app.update_processor.current_concurrent_updates
+            )
+            quiet = 0 if busy else quiet + 1
+            assert loop.time() < deadline, "the bot is still busy after 30 s"
+            await asyncio.sleep(0.02)
+
+    # The control API has no stickers, voice notes, forwards, edits or made-up button data, so
+    # these queue the Update Telegram would send straight into the sandbox's world; the bot
+    # still fetches it over HTTP with getUpdates, like every other update.
+
+    def send_media(self, user_id: int, kind: str) -> int:
+        """Send a sticker, voice note or photo as the user; return the message id."""
+        n = next(self._file_ids)
+        file = {"file_id": f"f{n}", "file_unique_id": f"u{n}"}
+        payloads: dict[str, Any] = {
+            "sticker": {
+                **file,
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+                "emoji": "😀",
+            },
+            "voice": {**file, "duration": 3, "mime_type": "audio/ogg"},
+            "photo": [{**file, "width": 800, "height": 600}],
+        }
+        return self._queue_message(user_id, {kind: payloads[kind]})
+
+    def send_forwarded(self, user_id: int, text: str) -> int:
+        """Forward a text from someone else's chat to the bot as the user; return its id."""
+        origin = {
+            "type": "user",
+            "date": int(self.clock.now().timestamp()) - 60,
+            "sender_user": {"id": 777, "is_bot": False, "first_name": "Friend"},
+        }
+        return self._queue_message(user_id, {"text": text, "forward_origin": origin})
+
+    def edit_text(self, user_id: int, message_id: int, text: str) -> None:
+        """Edit one of the user's own text messages, as Telegram reports it to the bot."""
+        world = self.sandbox.world
+        message = world.find_message(user_id, message_id)
+        assert message is not None and not message.from_bot
+        message.text = text
+        message.edit_date = self.clock.now()
+        world.push_update("edited_message", world.to_api_message(message))
+
+    def press_data(self, user_id: int, message_id: int, data: str) -> str:
+        """Press a button with any callback data on a bot message; return the query id.
+
+        A real client only sends data from buttons it was shown; this stands in for an old
+        client, a stale message whose buttons are gone, or someone crafting requests.
+        """
+        world = self.sandbox.world
+        message = world.find_message(user_id, message_id)
+        assert message is not None and message.from_bot
+        query_id = world.new_callback_query_id()
+        query = {
+            "id": query_id,
+            "from": world.users[user_id].to_api(),
+            "message": world.to_api_message(message),
+            "chat_instance": str(user_id * 31 + 7),
+            "data": data,
+        }
+        world.push_update("callback_query", query)
+        return query_id
+
+    def _queue_message(self, user_id: int, fields: dict[str, Any]) -> int:
+        world = self.sandbox.world
+        message = world.add_message(user_id, from_bot=False)
+        world.push_update("message", {**world.to_api_message(message), **fields})
+        return message.message_id
 
 
 def buttons(message: dict[str, Any]) -> list[str]:
@@ -83,6 +211,9 @@ async def harness(db_target: DbTarget, content: Content) -> AsyncIterator[Harnes
         database_schema=db_target.schema,
         tips_dir=TIPS_DIR,
         admin_ids=(ADMIN_ID,),
+        # Telegram's one message per second per chat would make every multi-step test
+        # wait; the pacing itself is tested in tests/delivery.
+        per_chat_interval=0.05,
     )
     app = build_application(
         settings, content, token=SANDBOX_TOKEN, base_url=sandbox.base_url, clock=clock

@@ -83,13 +83,22 @@ async def test_commands_are_registered_per_language(harness: Harness) -> None:
     async with Bot(SANDBOX_TOKEN, base_url=harness.sandbox.base_url) as bot:
         english = await bot.get_my_commands()
         malay = await bot.get_my_commands(language_code="ms")
-    names = ["start", "faq", "book", "time", "language", "pause", "resume", "stop"]
-    names += ["mydata", "deletemydata", "help"]
+    names = ["start", "today", "faq", "book", "settings", "time", "timezone", "topics"]
+    names += ["language", "pause", "resume", "stop", "privacy", "mydata", "deletemydata", "help"]
     assert [c.command for c in english] == names
-    assert english[0].description == "Subscribe to daily tips"
-    assert english[3].description == "Change when your tip arrives"
+    described = {c.command: c.description for c in english}
+    assert described["start"] == "Subscribe to daily tips"
+    assert described["time"] == "Change when your tip arrives"
+    assert described["settings"] == "See and change your settings"
+    assert described["timezone"] == "Change your timezone"
+    assert described["topics"] == "Choose topics and skin concern"
+    assert described["privacy"] == "What I store and why"
+    assert described["today"] == "Today's tip now"
     assert [c.command for c in malay] == names
-    assert malay[0].description == "Langgan tip harian"
+    malay_described = {c.command: c.description for c in malay}
+    assert malay_described["start"] == "Langgan tip harian"
+    assert malay_described["settings"] == "Lihat dan tukar tetapan anda"
+    assert malay_described["privacy"] == "Apa yang saya simpan dan mengapa"
 
 
 async def test_a_failing_reply_gets_a_kind_error_and_admins_are_told(harness: Harness) -> None:

@@ -27,10 +27,10 @@ async def _subscribed(harness: Harness, user_id: int, language: str = "en") -> C
 async def test_time_by_button_and_by_typing(harness: Harness) -> None:
     chat = await _subscribed(harness, 301)
     prompt = await chat.say("/time")
-    assert prompt["text"].startswith("Your tip arrives at 08:00 (Asia/Kuala_Lumpur).")
+    assert prompt["text"].startswith("Your tip arrives at 08:00 (Kuala Lumpur, UTC+8).")
     assert buttons(prompt) == ["07:00", "08:00", "12:30", "20:00", "21:30"]
     done = await chat.press(prompt, "20:00")
-    assert done["text"] == "Done. Your tip now arrives every day at 20:00 (Asia/Kuala_Lumpur)."
+    assert done["text"] == "Done. Your tip now arrives every day at 20:00 (Kuala Lumpur, UTC+8)."
     assert (await _row(harness, 301)).send_time == dt.time(20, 0)
     await chat.say("/time")
     typed = await chat.say("7.30pm")

@@ -173,17 +173,6 @@ async def test_invalid_command_is_refused(bot: telegram.Bot) -> None:
         await bot.set_my_commands([BotCommand("Has Space", "x")])
 
 
-async def test_webhook_is_stored_and_blocks_get_updates(bot: telegram.Bot) -> None:
-    await bot.set_webhook("https://bot.example.org/hook", secret_token="s3cret")
-    info = await bot.get_webhook_info()
-    assert info.url == "https://bot.example.org/hook"
-    with pytest.raises(Conflict, match="can't use getUpdates method while webhook is active"):
-        await bot.get_updates(timeout=0)
-    assert await bot.delete_webhook() is True
-    assert (await bot.get_webhook_info()).url == ""
-    assert await bot.get_updates(timeout=0) == ()
-
-
 async def test_send_photo_upload_and_document_by_url(
     bot: telegram.Bot, client: SandboxClient, user: int
 ) -> None:
