@@ -61,7 +61,8 @@ async def record(
         Question(
             outcome=reply.outcome,
             entry_id=entry_id,
-            text=text[:4096] if keep_text else None,
+            # PostgreSQL text cannot hold NUL; nothing a person meant is lost without it.
+            text=text.replace("\x00", "")[:4096] if keep_text else None,
             language=language,
             created_at=now,
         )

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +40,13 @@ class Subscriber(Base):
     __table_args__ = (
         CheckConstraint(
             "status IN ('new', 'active', 'paused', 'unsubscribed', 'blocked')", name="status"
+        ),
+        # Each tick resumes pauses that ended; only the few paused rows are in this index.
+        Index(
+            "ix_subscribers_paused_until",
+            "paused_until",
+            sqlite_where=text("paused_until IS NOT NULL"),
+            postgresql_where=text("paused_until IS NOT NULL"),
         ),
     )
 

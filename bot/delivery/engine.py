@@ -55,6 +55,8 @@ SEEN = (
     DeliveryStatus.FAILED,
 )
 
+NOT_SEEN = tuple(s for s in DeliveryStatus if s not in SEEN)
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -172,7 +174,8 @@ class DeliveryEngine:
                 log.info(
                     "tick: %d due, %s, %d ms",
                     report.due,
-                    dict(report.counts),
+                    ", ".join(f"{n} {status}" for status, n in sorted(report.counts.items()) if n)
+                    or "nothing sent",
                     report.duration_ms,
                 )
             return report
@@ -288,8 +291,9 @@ class DeliveryEngine:
                         row["tip_id"] = choice.id
                 rows.append(row)
             if rows:
+                # executemany with RETURNING: one statement compiled once, not 11,000 binds.
                 inserted = await session.execute(
-                    self._insert_ignore(rows).returning(Delivery.id, Delivery.status)
+                    self._insert_ignore().returning(Delivery.id, Delivery.status), rows
                 )
                 for _id, status in inserted:
                     report.add(status)
@@ -319,12 +323,10 @@ class DeliveryEngine:
             report.counts[DeliveryStatus.CLAIMED] -= len(jobs)
             return jobs
 
-    def _insert_ignore(self, rows: list[dict[str, Any]]) -> Any:
+    def _insert_ignore(self) -> Any:
         dialect = sqlite if self._db.is_sqlite else postgresql
-        return (
-            dialect.insert(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"])
+        return dialect.insert(Delivery).on_conflict_do_nothing(
+            index_elements=["subscriber_id", "local_date"]
         )
 
     async def _reclaim(self, now: dt.datetime, library: Library, report: TickReport) -> list[_Job]:
@@ -536,7 +538,9 @@ async def history_of(session: AsyncSession, subscriber_ids: list[int]) -> dict[i
         .where(
             Delivery.subscriber_id.in_(subscriber_ids),
             Delivery.tip_id.is_not(None),
-            Delivery.status.in_(SEEN),
+            # NOT IN, so that no database picks the status index and reads the whole
+            # ledger: the subscriber index finds each one's few rows.
+            Delivery.status.not_in(NOT_SEEN),
         )
         .group_by(Delivery.subscriber_id, Delivery.tip_id)
     )
