@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator
 from typing import Any
@@ -34,6 +35,10 @@ from bot.metrics import MeasuredUpdateProcessor, Metrics
 from bot.web import WEB_KEY, WebServer
 
 log = logging.getLogger(__name__)
+
+# PTB 22 warns on every RetryAfter (a 429) unless durations are timedeltas; we read
+# retry_after either way (bot/delivery/pacing.py), so opt in and keep the logs clean.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 PACER_KEY = "pacer"
 SENDER_KEY = "sender"
@@ -139,7 +144,8 @@ def _start_delivery(
         app.bot,
         pacer,
         max_attempts=settings.send_max_attempts,
-        paid_broadcast=settings.allow_paid_broadcast,
+        # Flag bulk sends as paid only when the rate needs it: Telegram charges for them.
+        paid_broadcast=settings.allow_paid_broadcast and settings.delivery_rate > 30,
     )
     library = app.bot_data.get(LIBRARY_KEY) or static_library(
         Library(content.tips, content.program)
