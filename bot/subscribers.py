@@ -66,9 +66,7 @@ async def record_start(
             existing.status = (
                 SubscriberStatus.ACTIVE if existing.consented_at else SubscriberStatus.NEW
             )
-            reschedule(existing, now)
-            existing.updated_at = now
-            await session.commit()
+            await _save(session, existing, now)
         return StartOutcome(existing, created=False)
     subscriber = Subscriber(
         chat_id=chat_id,
@@ -95,9 +93,7 @@ async def subscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Su
         subscriber.status = SubscriberStatus.ACTIVE
         subscriber.paused_until = None
         subscriber.consented_at = subscriber.consented_at or now
-        reschedule(subscriber, now)
-        subscriber.updated_at = now
-        await session.commit()
+        await _save(session, subscriber, now)
     return subscriber
 
 
@@ -173,9 +169,7 @@ async def set_send_time(
     """Change the local time the daily tip arrives."""
     subscriber = await current(session, chat_id)
     subscriber.send_time = send_time
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return subscriber
 
 
@@ -187,9 +181,7 @@ async def set_language(
     if subscriber is None:
         return None
     subscriber.language = language
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return subscriber
 
 
@@ -202,9 +194,7 @@ async def pause(
         raise NotSubscribed(chat_id)
     subscriber.status = SubscriberStatus.PAUSED
     subscriber.paused_until = until
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return subscriber
 
 
@@ -213,9 +203,7 @@ async def resume(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subsc
     subscriber = await current(session, chat_id)
     subscriber.status = SubscriberStatus.ACTIVE
     subscriber.paused_until = None
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return subscriber
 
 
@@ -224,9 +212,7 @@ async def unsubscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> 
     subscriber = await current(session, chat_id)
     subscriber.status = SubscriberStatus.UNSUBSCRIBED
     subscriber.paused_until = None
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return subscriber
 
 
@@ -236,9 +222,7 @@ async def mark_blocked(session: AsyncSession, chat_id: int, now: dt.datetime) ->
     if subscriber is None or subscriber.status == SubscriberStatus.BLOCKED:
         return False
     subscriber.status = SubscriberStatus.BLOCKED
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return True
 
 
@@ -250,9 +234,7 @@ async def set_timezone(
         raise ValueError(f"not a timezone: {zone!r}")
     subscriber = await current(session, chat_id)
     subscriber.timezone = zone
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return subscriber
 
 
@@ -295,9 +277,7 @@ async def set_topic(
     if not chosen:
         raise LastTopic(topic)
     subscriber.topics = _stored_topics(chosen)
-    reschedule(subscriber, now)
-    subscriber.updated_at = now
-    await session.commit()
+    await _save(session, subscriber, now)
     return subscriber
 
 
@@ -309,7 +289,12 @@ async def set_concern(
         raise ValueError(f"not a skin concern: {concern!r}")
     subscriber = await current(session, chat_id)
     subscriber.concern = concern
+    await _save(session, subscriber, now)
+    return subscriber
+
+
+async def _save(session: AsyncSession, subscriber: Subscriber, now: dt.datetime) -> None:
+    """Store a change: every change of time, zone, status or pause moves the due instant."""
     reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
-    return subscriber
