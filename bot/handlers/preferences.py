@@ -31,9 +31,9 @@ from bot.handlers.services import (
     after_change,
     await_answer,
     awaiting,
-    describe,
     expired,
     framed,
+    kept,
     keyboard,
     language_name,
     last_row,
@@ -151,9 +151,7 @@ async def _store_time(
         return
     await acknowledge(update)
     if new_time is None:
-        confirmation = text(
-            context, sub.language, "step_kept", value=describe(context, sub, "time")
-        )
+        confirmation = kept(context, sub, "time")
     else:
         confirmation = text(context, sub.language, "time_set", **when(context, sub))
     await after_change(update, context, flow, sub, "time", confirmation)
@@ -201,9 +199,7 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await query.answer()
     if code == SKIP:
-        confirmation = text(
-            context, sub.language, "step_kept", value=describe(context, sub, "language")
-        )
+        confirmation = kept(context, sub, "language")
     else:
         confirmation = text(context, sub.language, "language_set")
     if sub.consented_at is None:  # chose a language before subscribing: nothing more to do

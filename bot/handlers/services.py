@@ -337,6 +337,11 @@ def status_line(context: ContextTypes.DEFAULT_TYPE, lang: str, sub: Subscriber) 
     return text(context, lang, "status_unsubscribed")
 
 
+def kept(context: ContextTypes.DEFAULT_TYPE, sub: Subscriber, step: str) -> str:
+    """The confirmation for a skipped step: what stays as it was."""
+    return text(context, sub.language, "step_kept", value=describe(context, sub, step))
+
+
 def describe(context: ContextTypes.DEFAULT_TYPE, sub: Subscriber, step: str) -> str:
     """Return the current value of one setting, as words."""
     lang = sub.language

@@ -32,9 +32,9 @@ from bot.handlers.services import (
     await_answer,
     awaiting,
     concern_name,
-    describe,
     expired,
     framed,
+    kept,
     keyboard,
     language_name,
     last_row,
@@ -257,8 +257,7 @@ async def _store_zone(
         return
     await acknowledge(update)
     if zone is None:
-        value = describe(context, sub, "timezone")
-        confirmation = text(context, sub.language, "step_kept", value=value)
+        confirmation = kept(context, sub, "timezone")
     else:
         confirmation = text(context, sub.language, "timezone_set", **when(context, sub))
     await after_change(update, context, flow, sub, "timezone", confirmation)
@@ -405,7 +404,7 @@ async def choose_concern(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.answer()
     lang = sub.language
     if value == SKIP:
-        confirmation = text(context, lang, "step_kept", value=describe(context, sub, "concern"))
+        confirmation = kept(context, sub, "concern")
     elif sub.concern is None:
         confirmation = text(context, lang, "concern_cleared")
     else:
