@@ -1,4 +1,7 @@
-"""Answering questions: urgent triage first, then FAQ matching; outcomes recorded. No Telegram."""
+"""Answering questions: urgent triage, small talk, then FAQ matching; outcomes recorded.
+
+No Telegram: the handler, the `faq ask` command, the admins' /try and the tests share triage().
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.loader import Content
 from bot.content.models import FaqEntry, Tip
 from bot.db.models import Question
-from bot.faq.matcher import FaqMatcher
+from bot.faq.matcher import Candidate, FaqMatcher
+from bot.faq.smalltalk import SmallTalkDetector, SmallTalkFile
 from bot.faq.urgent import detect_urgent
 
-Outcome = Literal["answered", "ambiguous", "unanswered", "urgent"]
+Outcome = Literal["answered", "ambiguous", "unanswered", "urgent", "smalltalk"]
 
 
 @dataclass(frozen=True)
@@ -24,20 +28,43 @@ class Reply:
     outcome: Outcome
     entries: tuple[FaqEntry, ...] = ()  # one when answered, up to three when ambiguous
     sign_id: str | None = None  # the urgent sign found
+    smalltalk: str | None = None  # the small-talk kind ("thanks", "greeting", ...)
+    language: str | None = None  # the language to answer in, when the text is in the other one
+    scores: tuple[Candidate, ...] = ()  # the matcher's candidates, for `faq ask` and /try
+
+
+_detectors: dict[int, tuple[SmallTalkFile, SmallTalkDetector]] = {}
+
+
+def _smalltalk(content: Content, text: str) -> str | None:
+    data = content.smalltalk
+    if data is None:
+        return None
+    cached = _detectors.get(id(data))
+    if cached is None or cached[0] is not data:
+        if len(_detectors) > 8:  # content reloads are rare; keep the newest few
+            _detectors.clear()
+        cached = _detectors[id(data)] = (data, SmallTalkDetector(data))
+    return cached[1].detect(text)
 
 
 def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> Reply:
-    """Decide how to answer: urgent signs win over everything, then the FAQ."""
+    """Decide how to answer: urgent signs win over everything, then small talk, then the FAQ."""
     finding = detect_urgent(text, content.urgent)
     if finding is not None:
         return Reply("urgent", sign_id=finding.sign_id)
-    result = matcher.match(text, language=language)
+    kind = _smalltalk(content, text)
+    if kind is not None:
+        return Reply("smalltalk", smalltalk=kind)
+    typed = matcher.language_of(text)
+    answer_in = typed if typed is not None and typed != language else None
+    result = matcher.match(text, language=answer_in or language)
     entries = tuple(e for c in result.candidates if (e := content.faq_entry(c.entry_id)))
     if result.kind == "confident" and entries:
-        return Reply("answered", entries[:1])
+        return Reply("answered", entries[:1], language=answer_in, scores=result.candidates)
     if result.kind == "ambiguous" and entries:
-        return Reply("ambiguous", entries)
-    return Reply("unanswered")
+        return Reply("ambiguous", entries, language=answer_in, scores=result.candidates)
+    return Reply("unanswered", language=answer_in, scores=result.candidates)
 
 
 def related_tip(content: Content, entry: FaqEntry) -> Tip | None:
@@ -52,7 +79,12 @@ def related_tip(content: Content, entry: FaqEntry) -> Tip | None:
 async def record(
     session: AsyncSession, reply: Reply, text: str, language: str, now: dt.datetime
 ) -> None:
-    """Store the question's outcome; the words only when admins need them to improve the FAQ."""
+    """Store the question's outcome; the words only when admins need them to improve the FAQ.
+
+    Small talk is not a question: nothing is stored for it.
+    """
+    if reply.outcome == "smalltalk":
+        return
     keep_text = reply.outcome in ("ambiguous", "unanswered")
     entry_id = reply.sign_id if reply.outcome == "urgent" else None
     if reply.outcome == "answered":

@@ -20,6 +20,7 @@ from bot.content.models import (
     Tip,
     TipsFile,
 )
+from bot.faq.smalltalk import SmallTalkFile
 from bot.faq.urgent import UrgentFile, UrgentSign
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,6 +36,7 @@ class Content:
     urgent: tuple[UrgentSign, ...]
     catalogs: Catalogs
     program: Program
+    smalltalk: SmallTalkFile | None = None  # tips/smalltalk.yaml, when the folder has one
 
     def tip(self, tip_id: str) -> Tip | None:
         """Return the tip with this id, if any."""
@@ -69,6 +71,12 @@ def load_content(tips_dir: Path) -> Content:
     urgent = _collect(problems, load_model, tips_dir / "urgent.yaml", UrgentFile)
     catalogs = _collect(problems, load_catalogs, tips_dir / "messages")
     program = _collect(problems, load_model, tips_dir / "schedule.yaml", Program)
+    smalltalk_path = tips_dir / "smalltalk.yaml"
+    smalltalk = (
+        _collect(problems, load_model, smalltalk_path, SmallTalkFile)
+        if smalltalk_path.exists()
+        else None
+    )
     if program is not None:
         problems.extend(program_problems(tips_dir / "schedule.yaml", program, tips))
     if faq is not None and catalogs is not None:
@@ -77,7 +85,9 @@ def load_content(tips_dir: Path) -> Content:
         raise ContentError(problems)
     assert faq is not None and clinics is not None and catalogs is not None and urgent is not None
     assert program is not None
-    return Content(tuple(tips), faq.faq, clinics.clinics, urgent.urgent, catalogs, program)
+    return Content(
+        tuple(tips), faq.faq, clinics.clinics, urgent.urgent, catalogs, program, smalltalk
+    )
 
 
 def program_problems(path: Path, program: Program, tips: list[Tip] | tuple[Tip, ...]) -> list[str]:

@@ -11,7 +11,27 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from bot.content.models import FaqEntry
-from bot.faq.normalise import content_words, nearest_window, variants, words
+from bot.faq.normalise import (
+    COMMON,
+    NEUTRAL,
+    OFFTOPIC,
+    STOPWORDS_EN,
+    STOPWORDS_MS,
+    content_words,
+    nearest_window,
+    variants,
+    words,
+)
+
+COMMON_WEIGHT = 0.3
+"""An everyday word ("kat", "see", "place") in a keyword counts this fraction of its weight."""
+
+OFFTOPIC_PENALTY = 0.6
+"""Subtracted per word that shows the message is about something else ("petrol", "solat")."""
+
+UNKNOWN_PENALTY = 0.2
+"""Subtracted per content word the FAQ has never heard of ("petrol", "laptop", "netflix"):
+a message mostly about something else is not about the entry one of its words happens to hit."""
 
 KEYWORD_WEIGHT = 1.0
 """A word an editor listed as a keyword: the strongest evidence of intent."""
@@ -49,7 +69,7 @@ MAX_FUZZY_TOKENS = 24
 LANGUAGE_BOOST = 1.05
 """Tie-break in favour of keywords in the user's chosen language."""
 
-FLOOR = 0.45
+FLOOR = 0.8
 """Below this nothing is worth offering: a lone common word ("skin") scores about 0.2."""
 
 CONFIDENT = 0.9
@@ -62,6 +82,17 @@ AMBIGUOUS_RATIO = 0.5
 """Runners-up offered alongside the top must score at least this fraction of it."""
 
 MAX_CANDIDATES = 3
+
+LANGUAGE_MIN_VOTES = 2
+"""Words only one language uses needed before a message counts as written in it."""
+
+LANGUAGE_MARGIN = 3
+"""...and that many times more of them than of the other language's."""
+
+_MARKERS: dict[str, frozenset[str]] = {
+    **{w: frozenset({"en"}) for w in STOPWORDS_EN - STOPWORDS_MS},
+    **{w: frozenset({"ms"}) for w in STOPWORDS_MS - STOPWORDS_EN},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +146,10 @@ class FaqMatcher:
                     tokens = content_words(raw)
                     weight = KEYWORD_WEIGHT if len(tokens) == 1 else PHRASE_PART_WEIGHT
                     for token in tokens:
+                        common = _common(token)
                         for key in variants(token):
-                            add(key, i, weight, lang)
-                            if len(tokens) == 1:
+                            add(key, i, weight * (COMMON_WEIGHT if common else 1.0), lang)
+                            if len(tokens) == 1 and not common:
                                 named[key].add(i)
                     if len(tokens) > 1:
                         phrases.append(_Phrase(i, tuple(frozenset(variants(t)) for t in tokens)))
@@ -125,8 +157,9 @@ class FaqMatcher:
                         literals.append(_Phrase(i, tuple(frozenset(variants(t)) for t in raw)))
             for lang, text in entry.text.items():
                 for token in content_words(words(text.question)):
+                    factor = COMMON_WEIGHT if _common(token) else 1.0
                     for key in variants(token):
-                        add(key, i, QUESTION_WEIGHT, lang)
+                        add(key, i, QUESTION_WEIGHT * factor, lang)
 
         n = max(len(entries), 1)
         # Normalised IDF: 1.0 for a word in one entry, near 0.2 for one in every entry.
@@ -158,6 +191,31 @@ class FaqMatcher:
             for key in literal.slots[0]:
                 self._literals_by_key[key].append(literal)
         self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        # Surface words of one language's keywords and questions, to tell what a user typed in.
+        seen_in: dict[str, set[str]] = defaultdict(set)
+        for entry in entries:
+            for lang, keywords in entry.keywords.items():
+                for keyword in keywords:
+                    for word in content_words(words(keyword)):
+                        seen_in[word].add(lang)
+            for lang, text in entry.text.items():
+                for word in content_words(words(text.question)):
+                    seen_in[word].add(lang)
+        self._languages = {word: frozenset(langs) for word, langs in seen_in.items()}
+
+    def language_of(self, text: str) -> str | None:
+        """Return "en" or "ms" when the message is clearly written in one of them, else None."""
+        votes = {"en": 0, "ms": 0}
+        for word in words(text):
+            langs = _MARKERS.get(word) or self._languages.get(word, frozenset())
+            if len(langs) == 1:
+                votes[next(iter(langs))] += 1
+        en, ms = votes["en"], votes["ms"]
+        if ms >= LANGUAGE_MIN_VOTES and ms >= LANGUAGE_MARGIN * en:
+            return "ms"
+        if en >= LANGUAGE_MIN_VOTES and en >= LANGUAGE_MARGIN * ms:
+            return "en"
+        return None
 
     def match(self, text: str, *, language: str | None = None) -> MatchResult:
         """Return the entries this message most likely asks about."""
@@ -173,7 +231,7 @@ class FaqMatcher:
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
         for token, keys in zip(tokens, resolved, strict=True):
-            if token in seen or not keys:
+            if token in seen or not keys or token in NEUTRAL:
                 continue
             seen.add(token)
             best: dict[int, float] = {}
@@ -189,6 +247,17 @@ class FaqMatcher:
                 scores[entry] += value
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
+        penalty = sum(
+            OFFTOPIC_PENALTY
+            if token in OFFTOPIC
+            else UNKNOWN_PENALTY * (not keys and len(token) > 2 and not _common(token))
+            for token, keys in zip(tokens, resolved, strict=True)
+            if token not in NEUTRAL
+        )
+        if penalty:
+            for entry in scores:
+                scores[entry] -= penalty
+            named_entries.clear()  # a topic word among unknown ones is not a question about it
         return self._decide(scores, named_entries)
 
     def _resolve(self, tokens: list[str]) -> list[dict[str, float]]:
@@ -260,7 +329,9 @@ class FaqMatcher:
             return NO_MATCH
         top = ranked[0][1]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        if top >= CONFIDENT and second < top * CONFIDENT_RATIO:
+        # Past FLOOR with no rival at all, a "did you mean" with one choice only adds a tap.
+        alone = len(ranked) == 1 and top >= FLOOR
+        if alone or (top >= CONFIDENT and second < top * CONFIDENT_RATIO):
             return MatchResult("confident", (self._candidate(ranked[0]),))
         floor = top * AMBIGUOUS_RATIO if top < FLOOR else max(FLOOR, top * AMBIGUOUS_RATIO)
         kept = [self._candidate(r) for r in ranked[:MAX_CANDIDATES] if r[1] >= floor]
@@ -268,6 +339,10 @@ class FaqMatcher:
 
     def _candidate(self, ranked: tuple[int, float]) -> Candidate:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
+
+
+def _common(token: str) -> bool:
+    return any(key in COMMON for key in variants(token))
 
 
 def _lengths_compatible(a: int, b: int) -> bool:

@@ -39,8 +39,45 @@ STOPWORDS_MS = _wordset(
     daripada untuk utk dengan dgn pada ada adakah apa apakah bagaimana macam mana camne cam
     kenapa mengapa kah lah pun je jer jugak juga nak mahu mau ka ker la lagi sikit sahaja saja
     sangat amat betul ke2 dok tolong boleh blh bole ok tak tk x tidak tdk idak ye ya mcm bila
-    apabila sebarang dah sudah telah akan masih bagi kalau jika"""
+    apabila sebarang dah sudah telah akan masih bagi kalau jika pasal tentang mengenai"""
 )
+
+COMMON = _wordset(
+    """see saw seen look show kat sana sini situ jadi buat bikin orang kawan friend friends
+    people person someone everyone semua time times day days today tomorrow yesterday week
+    hari esok semalam minggu bulan tahun year years month now sekarang nanti good bad best
+    better worse baik bagus best teruk elok cantik place tempat area near nearby dekat jauh
+    far get make made go going pergi come datang new baru old lama long short big small
+    besar kecil need needs perlu use guna used work works kerja try cuba tried start mula
+    first last next other lain another same sama way cara thing benda hal perkara give bagi
+    take ambil put letak say said cakap kata think rasa feel feels felt call panggil name
+    nama right wrong true false betul salah actually really still even back balik pun also
+    buy beli sell jual cheap murah free percuma price harga much many banyak sikit berapa
+    number nombor help tolong bantu question soalan tanya ask answer jawab okay fine well
+    home rumah keluar masuk out up down naik turun dalam luar atas bawah left right kiri
+    kanan morning pagi night malam petang evening late awal early lambat cepat fast slow
+    hot panas cold sejuk play main watch tengok read baca write tulis send hantar"""
+)
+"""Everyday words that are not stopwords but must not carry a match on their own."""
+
+NEUTRAL = _wordset(
+    """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
+    arm arms lengan leg legs kaki hand hands tangan body badan scalp kepala related relate
+    always selalu sebenarnya actually lately recently kebelakangan since sejak usually biasa
+    biasanya sometimes kadang kadangkala often kerap every setiap month months bulan week
+    weeks minggu sangat super damn teruk tau tahu know"""
+)
+"""Words common in real questions that point at no entry: neither evidence nor unknown."""
+
+OFFTOPIC = _wordset(
+    """restaurant restoran kedai shop mall cafe kopitiam hotel weather cuaca hujan rain
+    prayer solat sembahyang azan zohor asar maghrib isyak subuh bitcoin crypto stock saham
+    petrol diesel gold emas homework karangan essay assignment
+    terjemah movie movies filem netflix song lagu football bola game gaming laptop phone
+    iphone samsung car kereta motor lrt mrt bus bas train komuter flight passport lesen
+    recipe resepi salary gaji job hiring"""
+)
+"""Words that show a message is about something the clinic's bot cannot help with."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont

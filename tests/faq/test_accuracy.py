@@ -1,53 +1,85 @@
-"""Accuracy on the real FAQ: the content writer's questions find their entries."""
+"""Accuracy of the decision function: tuning figures and, separately, held-out figures.
+
+The TUNING set (accuracy_cases.yaml, tuning_cases.yaml) is what keywords and thresholds were
+tuned on; its figures say little about unseen questions. The HELD-OUT set (heldout_cases.yaml)
+was written by someone who never saw the keywords and is never tuned on: its figures are the
+honest ones, and the bars apply to them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.content.errors import read_yaml
-from bot.content.models import FaqFile
+from bot.content.loader import Content, load_content
 from bot.faq.matcher import FaqMatcher
 from tests.conftest import ROOT, TIPS_DIR
 from tests.faq.conftest import SUMMARY
+from tests.faq.evaluation import evaluate
 
-FAQ_PATH = TIPS_DIR / "faq.yaml"
-CASES_PATH = ROOT / "tests" / "faq" / "accuracy_cases.yaml"
+HERE = ROOT / "tests" / "faq"
+TUNING = (HERE / "accuracy_cases.yaml", HERE / "tuning_cases.yaml")
+HELDOUT = HERE / "heldout_cases.yaml"
+
+# Bars on the held-out set (issue #12).
 MIN_TOP1 = 0.90
-MIN_TOP3 = 0.98
+MIN_TOP3 = 0.97
+MIN_URGENT = 1.0
+MIN_OFFTOPIC = 0.80
+# The tuning set guards against regressions while editing keywords; it is not the quality bar.
+MIN_TUNING_TOP1 = 0.95
+MIN_TUNING_TOP3 = 0.98
+MIN_TUNING_OFFTOPIC = 0.85
+MIN_SMALLTALK = 1.0
 
 
-def _missing() -> list[Path]:
-    return [p for p in (FAQ_PATH, CASES_PATH) if not p.exists()]
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Content, FaqMatcher]:
+    """The shipped content and a matcher over its FAQ."""
+    content = load_content(TIPS_DIR)
+    return content, FaqMatcher(content.faq)
 
 
-@pytest.mark.skipif(
-    bool(_missing()), reason=f"FAQ accuracy: not written yet: {', '.join(map(str, _missing()))}"
-)
-def test_accuracy(request: pytest.FixtureRequest) -> None:
-    entries = FaqFile.model_validate(read_yaml(FAQ_PATH)).faq
-    cases = read_yaml(CASES_PATH)["cases"]
-    known = {e.id for e in entries}
-    unknown = sorted({c["expect"] for c in cases} - known)
-    assert not unknown, f"accuracy cases expect entries that do not exist: {unknown}"
+def _cases(*paths: Path) -> list[dict[str, Any]]:
+    return [case for path in paths for case in read_yaml(path)["cases"]]
 
-    matcher = FaqMatcher(entries)
-    top1 = top3 = 0
-    misses: list[str] = []
-    for case in cases:
-        result = matcher.match(str(case["q"]))
-        ids = [c.entry_id for c in result.candidates]
-        top1 += bool(ids) and ids[0] == case["expect"]
-        top3 += case["expect"] in ids
-        if not ids or ids[0] != case["expect"]:
-            got = ", ".join(f"{c.entry_id} {c.score:.2f}" for c in result.candidates) or "-"
-            misses.append(f"  {case['q']!r}: expected {case['expect']}, {result.kind}: {got}")
 
-    n = len(cases)
-    line = (
-        f"FAQ accuracy: top-1 {top1 / n:.1%} ({top1}/{n}), top-3 {top3 / n:.1%} ({top3}/{n}) "
-        f"over {len(entries)} entries"
-    )
+def _check_ids(cases: list[dict[str, Any]], content: Content) -> None:
+    known = {e.id for e in content.faq}
+    unknown = sorted({str(c["expect"]) for c in cases if "expect" in c} - known)
+    assert not unknown, f"cases expect entries that do not exist: {unknown}"
+
+
+def test_tuning_set(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatcher]) -> None:
+    content, matcher = shipped
+    cases = _cases(*TUNING)
+    _check_ids(cases, content)
+    figures = evaluate(cases, content, matcher)
+    line = figures.line(f"FAQ TUNING set ({len(cases)} cases, tuned on)")
     request.config.stash[SUMMARY].append(line)
-    assert top1 >= MIN_TOP1 * n and top3 >= MIN_TOP3 * n, "\n".join([line, "misses:", *misses])
+    n = figures.answers
+    assert figures.top1 >= MIN_TUNING_TOP1 * n and figures.top3 >= MIN_TUNING_TOP3 * n, "\n".join(
+        [line, *figures.misses]
+    )
+    assert figures.offtopic_honest >= MIN_TUNING_OFFTOPIC * figures.offtopic, line
+    assert figures.smalltalk_ok >= MIN_SMALLTALK * figures.smalltalk, line
+
+
+@pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
+def test_heldout_set(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatcher]) -> None:
+    content, matcher = shipped
+    cases = _cases(HELDOUT)
+    _check_ids(cases, content)
+    figures = evaluate(cases, content, matcher)
+    line = figures.line(f"FAQ HELD-OUT set ({len(cases)} cases, never tuned on)")
+    request.config.stash[SUMMARY].append(line)
+    report = "\n".join([line, *figures.misses])
+    n = figures.answers
+    assert figures.top1 >= MIN_TOP1 * n, report
+    assert figures.top3 >= MIN_TOP3 * n, report
+    assert figures.urgent_caught >= MIN_URGENT * figures.urgent, report
+    assert figures.offtopic_honest >= MIN_OFFTOPIC * figures.offtopic, report
+    assert figures.smalltalk_ok >= MIN_SMALLTALK * figures.smalltalk, report

@@ -30,7 +30,7 @@ def matcher() -> FaqMatcher:
         ("kimchi good for skin?", "fermented-foods"),
         ("makanan ditapai", "fermented-foods"),
         ("tempe ok?", "fermented-foods"),
-        ("I'm so stresssed my skin breaks out", "stress-skin"),
+        ("I'm so stresssed and my skin shows it", "stress-skin"),
         ("tertekan kerja", "stress-skin"),
         ("tidur lewat", "sleep-skin"),
         ("insomnai and dull skin", "sleep-skin"),
