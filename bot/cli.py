@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from telegram.error import InvalidToken, NetworkError
 
-from bot import cli_admin, cli_broadcast
+from bot import cli_admin, cli_broadcast, cli_faq
 from bot.config import ASYNC_DRIVERS, ConfigError, Settings, load_settings
 from bot.content.errors import ContentError
 from bot.content.loader import Content, load_content
@@ -112,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     # Admin work from a shell: tips, admins, broadcasts and stats (same checks, same audit).
     cli_admin.add_parsers(commands)
     cli_broadcast.add_parsers(commands)
+    cli_faq.add_parsers(commands)
     return parser
 
 

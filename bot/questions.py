@@ -67,6 +67,23 @@ def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> R
     return Reply("unanswered", language=answer_in, scores=result.candidates)
 
 
+KINDS: dict[str, str] = {"answered": "answer", "ambiguous": "choices", "unanswered": "none"}
+"""Outcomes as `faq ask` and /try name them; the others keep their own name."""
+
+
+def describe(reply: Reply) -> dict[str, object]:
+    """Return what the bot would do, as plain data: kind, entry ids, scores, sign, language."""
+    shown = [e.id for e in reply.entries]
+    return {
+        "kind": KINDS.get(reply.outcome, reply.outcome),
+        "ids": shown,
+        "scores": {c.entry_id: c.score for c in reply.scores},
+        "sign": reply.sign_id,
+        "smalltalk": reply.smalltalk,
+        "language": reply.language,
+    }
+
+
 def related_tip(content: Content, entry: FaqEntry) -> Tip | None:
     """Return a tip on one of the entry's related topics, if there is one."""
     for topic in entry.related_topics:
