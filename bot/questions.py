@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,7 +71,7 @@ KINDS: dict[str, str] = {"answered": "answer", "ambiguous": "choices", "unanswer
 """Outcomes as `faq ask` and /try name them; the others keep their own name."""
 
 
-def describe(reply: Reply) -> dict[str, object]:
+def describe(reply: Reply) -> dict[str, Any]:
     """Return what the bot would do, as plain data: kind, entry ids, scores, sign, language."""
     shown = [e.id for e in reply.entries]
     return {

@@ -25,7 +25,8 @@ from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
 from bot.faq.matcher import FaqMatcher
 from bot.handlers.booking import book_button
-from bot.handlers.services import language_of, reply_language, services, text
+from bot.handlers.preferences import LANG
+from bot.handlers.services import Flow, language_of, reply_language, services, text
 
 ENTRY = "faq:"  # faq:<entry id>
 GROUP = "faqg:"  # faqg:<menu group>
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 _LIVE_KEY = "faq_live"
 
 
-async def _live(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
+async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
     """The content and matcher in use now: admins' imported FAQ and edited tips included.
 
     One primary-key read per call; the matcher is rebuilt only when the content changed.
@@ -71,9 +72,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         lang = await reply_language(update, context)
     except SQLAlchemyError:
         lang = language_of(update, context, None)  # the reply matters more than the setting
-    content, matcher = await _live(context)
+    content, matcher = await live_content(context)
     reply = questions.triage(content, matcher, message.text, lang)
-    await _send_reply(update, context, reply, lang)
+    # A question typed in the other language is answered in it, with an offer to switch.
+    await _send_reply(update, context, reply, reply.language or lang)
     # Recorded after replying: a database problem must never hold back an answer,
     # least of all the urgent one.
     try:
@@ -89,7 +91,11 @@ async def _send_reply(
     message = update.effective_message
     assert message is not None
     svc = services(context)
-    if reply.outcome == "urgent":
+    switch = _switch_rows(context, reply.language)
+    if reply.outcome == "smalltalk" and reply.smalltalk is not None:
+        key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
+        await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
+    elif reply.outcome == "urgent":
         keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
         await message.reply_text(
             text(context, lang, "urgent_reply"),
@@ -97,7 +103,7 @@ async def _send_reply(
             reply_markup=InlineKeyboardMarkup(keyboard),
         )
     elif reply.outcome == "answered":
-        await _send_answer(update, context, reply.entries[0], lang)
+        await _send_answer(update, context, reply.entries[0], lang, switch)
     elif reply.outcome == "ambiguous":
         rows = [
             [InlineKeyboardButton(e.text[lang].question[:64], callback_data=f"{ENTRY}{e.id}")]
@@ -106,6 +112,7 @@ async def _send_reply(
         rows.append(
             [InlineKeyboardButton(text(context, lang, "button_none_of_these"), callback_data=MENU)]
         )
+        rows += switch
         await message.reply_text(
             text(context, lang, "faq_did_you_mean"), reply_markup=InlineKeyboardMarkup(rows)
         )
@@ -113,6 +120,7 @@ async def _send_reply(
         rows = [
             [InlineKeyboardButton(text(context, lang, "button_browse_faq"), callback_data=MENU)],
             [book_button(context, lang, "unanswered")],
+            *switch,
         ]
         contacts = "\n".join(
             text(context, lang, "clinic_contact_line", name=c.name[lang], phone=c.phone)
@@ -125,20 +133,35 @@ async def _send_reply(
         )
 
 
+def _switch_rows(
+    context: ContextTypes.DEFAULT_TYPE, language: str | None
+) -> list[list[InlineKeyboardButton]]:
+    """One button to make the language the user just typed in their setting."""
+    if language is None:
+        return []
+    label = text(context, language, "button_switch_language")
+    return [[InlineKeyboardButton(label, callback_data=f"{LANG}{Flow.COMMAND}:{language}")]]
+
+
 async def _send_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, entry: FaqEntry, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    entry: FaqEntry,
+    lang: str,
+    extra: list[list[InlineKeyboardButton]] | None = None,
 ) -> None:
     svc = services(context)
     chat = update.effective_chat
     assert chat is not None
     rows: list[list[InlineKeyboardButton]] = []
-    tip = questions.related_tip((await _live(context))[0], entry)
+    tip = questions.related_tip((await live_content(context))[0], entry)
     if tip is not None:
         # Button labels are plain text: the title must not be HTML-escaped there.
         label = text(context, lang, "button_related_tip", title=Html(tip.text[lang].title))
         rows.append([InlineKeyboardButton(label[:64], callback_data=f"{TIP}{tip.id}")])
     rows.append([book_button(context, lang, f"faq:{entry.id}")])
     rows.append([InlineKeyboardButton(text(context, lang, "button_ask_else"), callback_data=ASK)])
+    rows += extra or []
     body = faq_answer(svc.content.catalogs, entry, lang)
     footer = text(context, lang, "faq_answer_footer")
     await context.bot.send_message(
@@ -156,7 +179,7 @@ async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     svc = services(context)
     lang = await reply_language(update, context)
-    entry = (await _live(context))[0].faq_entry(query.data.removeprefix(ENTRY))
+    entry = (await live_content(context))[0].faq_entry(query.data.removeprefix(ENTRY))
     if entry is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
         return
@@ -174,7 +197,7 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer()
     lang = await reply_language(update, context)
-    groups = list(dict.fromkeys(e.topic for e in (await _live(context))[0].faq))
+    groups = list(dict.fromkeys(e.topic for e in (await live_content(context))[0].faq))
     rows = [
         [InlineKeyboardButton(text(context, lang, f"faq_group_{g}"), callback_data=f"{GROUP}{g}")]
         for g in groups
@@ -194,7 +217,7 @@ async def show_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     lang = await reply_language(update, context)
     group = query.data.removeprefix(GROUP)
-    entries = [e for e in (await _live(context))[0].faq if e.topic == group]
+    entries = [e for e in (await live_content(context))[0].faq if e.topic == group]
     if not entries:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
         return
@@ -227,7 +250,7 @@ async def show_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     lang = await reply_language(update, context)
-    tip = (await _live(context))[0].tip(query.data.removeprefix(TIP))
+    tip = (await live_content(context))[0].tip(query.data.removeprefix(TIP))
     if tip is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
         return

@@ -27,6 +27,7 @@ from bot.handlers.admin import (
     tip_add,
     tips,
     transfer,
+    try_question,
 )
 from bot.handlers.delivery import LIBRARY_KEY
 from bot.handlers.services import SERVICES_KEY
@@ -61,3 +62,6 @@ def register(app: AnyApplication) -> None:
     auth.add_admin_command("stats", "stats_command")
     broadcasts.register(app)
     stats.register(app)
+    # /try <question>: the `faq ask` check in Telegram (#12).
+    auth.add_admin_command("try", "try_command")
+    try_question.register(app)
