@@ -265,7 +265,9 @@ class FaqMatcher:
         fuzzy_budget = MAX_FUZZY_TOKENS
         for token in tokens:
             keys = {k: 1.0 for k in variants(token) if k in self._postings}
-            if not keys and FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN and fuzzy_budget:
+            everyday = token in NEUTRAL or token in OFFTOPIC or _common(token)
+            # An everyday word is not a typo of a keyword: "kind" is not "kid".
+            if not keys and not everyday and FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN and fuzzy_budget:
                 fuzzy_budget -= 1
                 keys = dict(self._fuzzy(token))
             resolved.append(keys)

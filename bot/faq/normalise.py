@@ -56,7 +56,8 @@ COMMON = _wordset(
     number nombor help tolong bantu question soalan tanya ask answer jawab okay fine well
     home rumah keluar masuk out up down naik turun dalam luar atas bawah left right kiri
     kanan morning pagi night malam petang evening late awal early lambat cepat fast slow
-    hot panas cold sejuk play main watch tengok read baca write tulis send hantar"""
+    hot panas cold sejuk play main watch tengok read baca write tulis send hantar kind
+    type jenis sort macam stuff lot"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own."""
 
