@@ -267,7 +267,8 @@ class FaqMatcher:
             keys = {k: 1.0 for k in variants(token) if k in self._postings}
             everyday = token in NEUTRAL or token in OFFTOPIC or _common(token)
             # An everyday word is not a typo of a keyword: "kind" is not "kid".
-            if not keys and not everyday and FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN and fuzzy_budget:
+            typo_sized = FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN
+            if not keys and not everyday and typo_sized and fuzzy_budget:
                 fuzzy_budget -= 1
                 keys = dict(self._fuzzy(token))
             resolved.append(keys)
