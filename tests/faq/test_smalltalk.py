@@ -1,0 +1,97 @@
+"""Small talk is recognised only when the whole message is small talk; triage puts it second."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import questions
+from bot.content.loader import Content, load_content
+from bot.faq.matcher import FaqMatcher
+from bot.faq.smalltalk import SmallTalkDetector
+from tests.conftest import TIPS_DIR
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Content, FaqMatcher]:
+    """The shipped content and its matcher."""
+    content = load_content(TIPS_DIR)
+    return content, FaqMatcher(content.faq)
+
+
+@pytest.fixture(scope="module")
+def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
+    """The detector over tips/smalltalk.yaml."""
+    assert shipped[0].smalltalk is not None
+    return SmallTalkDetector(shipped[0].smalltalk)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hi", "greeting"),
+        ("Hiii!!", "greeting"),
+        ("assalamualaikum doc", "greeting"),
+        ("thanks!", "thanks"),
+        ("ok thank you so much", "thanks"),
+        ("terima kasih banyak2", "thanks"),
+        ("tq", "thanks"),
+        ("ok", "ack"),
+        ("👍", "ack"),
+        ("bye", "bye"),
+        ("jumpa lagi", "bye"),
+        ("who are you?", "who-are-you"),
+        ("hi, are you a bot?", "are-you-bot"),
+        ("i love you bot", "love"),
+        ("apa khabar", "how-are-you"),
+        ("thanks, does dairy cause acne?", None),
+        ("ok so what is fibre", None),
+        ("hi my face is swollen", None),
+        ("???", None),
+        ("", None),
+        ("you", None),
+    ],
+)
+def test_whole_message_small_talk_only(
+    detector: SmallTalkDetector, text: str, kind: str | None
+) -> None:
+    assert detector.detect(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "outcome", "answer_in"),
+    [
+        ("thanks!", "en", "smalltalk", None),
+        ("terima kasih", "en", "smalltalk", None),  # small talk: the user's own language
+        ("hi, my lips are swelling and i can't breathe", "en", "urgent", None),
+        ("susu lembu buat jerawat ke", "en", "answered", "ms"),
+        ("does milk cause pimples", "ms", "answered", "en"),
+        ("does milk cause pimples", "en", "answered", None),
+        ("best laptop for gaming", "en", "unanswered", None),
+        ("cuaca hari ni panas tak", "ms", "unanswered", None),
+    ],
+)
+def test_triage_order_and_language(
+    shipped: tuple[Content, FaqMatcher],
+    text: str,
+    language: str,
+    outcome: str,
+    answer_in: str | None,
+) -> None:
+    content, matcher = shipped
+    reply = questions.triage(content, matcher, text, language)
+    assert (reply.outcome, reply.language) == (outcome, answer_in)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("kenapa jerawat saya tak hilang", "ms"),
+        ("nak tahu pasal probiotik", "ms"),
+        ("why is my skin so dry", "en"),
+        ("what is the gut skin axis", "en"),
+        ("acne", None),
+        ("probiotik", None),
+    ],
+)
+def test_language_of(shipped: tuple[Content, FaqMatcher], text: str, language: str | None) -> None:
+    assert shipped[1].language_of(text) == language
