@@ -257,7 +257,10 @@ class FaqMatcher:
         if penalty:
             for entry in scores:
                 scores[entry] -= penalty
-            named_entries.clear()  # a topic word among unknown ones is not a question about it
+            # A topic word among several unknown ones is not a question about it; beside one
+            # unknown word ("psoriasis and gluten") it is still worth offering.
+            if penalty > UNKNOWN_PENALTY + 1e-9:
+                named_entries.clear()
         return self._decide(scores, named_entries)
 
     def _resolve(self, tokens: list[str]) -> list[dict[str, float]]:
