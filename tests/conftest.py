@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,28 @@ PG_SKIP_REASON = (
 def pytest_report_header() -> str:
     """Say up front whether the PostgreSQL half of the suite runs."""
     return f"PostgreSQL tests: {'on ' + PG_URL if PG_URL else 'SKIPPED (no TEST_DATABASE_URL)'}"
+
+
+def _sqlite_workers() -> set[threading.Thread]:
+    """The worker threads of open aiosqlite connections (one each until it is closed)."""
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_sqlite_connections() -> Iterator[None]:
+    """Fail the test that leaves an SQLite connection open, not a later one.
+
+    An unclosed aiosqlite connection warns only when it is garbage-collected, which makes
+    whichever test runs then fail; its worker thread, though, lives exactly as long as it is
+    open, so a thread this test started and left running is the leak.
+    """
+    before = _sqlite_workers()
+    yield
+    leaked = _sqlite_workers() - before
+    for thread in leaked:
+        thread.join(timeout=2)  # a closed connection's thread ends a moment later
+    if still := [t for t in leaked if t.is_alive()]:
+        pytest.fail(f"this test left {len(still)} SQLite connection(s) open: close them")
 
 
 @dataclass(frozen=True)
