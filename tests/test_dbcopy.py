@@ -40,6 +40,8 @@ from bot.db.models import Subscriber
 from bot.dbcopy import CopyError, backup_sqlite, copy_database
 from tests.conftest import DbTarget
 
+pytestmark = pytest.mark.dialect
+
 ROWS = 30  # rows per table; subscribers get more, to span several batches
 SUBSCRIBERS = 1_234
 BATCH = 100
