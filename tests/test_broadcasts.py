@@ -27,6 +27,8 @@ from bot.db.models import (
 from bot.delivery.outcome import OnStart, SendOutcome, SendResult
 from tests.conftest import ROOT, DbTarget
 
+pytestmark = pytest.mark.dialect
+
 KL = "Asia/Kuala_Lumpur"
 FAST = RunnerConfig(poll=0.02, progress_every=0.0, retry_pause=0.0, batch=7, in_flight=5)
 

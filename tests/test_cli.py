@@ -17,6 +17,8 @@ from bot.config import SANDBOX_TOKEN
 from bot.sandbox.server import Sandbox
 from tests.conftest import TIPS_DIR
 
+pytestmark = pytest.mark.slow
+
 # Subprocesses read only the variables given here; nothing from the developer's shell leaks in.
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 

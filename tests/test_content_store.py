@@ -24,6 +24,8 @@ from bot.delivery.choose import Library
 from bot.program_edit import EditError, day_plan, pin, skip
 from tests.conftest import DbTarget
 
+pytestmark = pytest.mark.dialect
+
 NOW = dt.datetime(2031, 1, 5, 9, 0, tzinfo=dt.UTC)
 DAY = dt.date(2031, 1, 6)
 ACTOR = 900001

@@ -210,6 +210,7 @@ async def _healthcheck(port: int) -> int:
     return await asyncio.wait_for(process.wait(), 30)
 
 
+@pytest.mark.slow
 async def test_the_healthcheck_passes_on_200_and_fails_on_503_or_silence(
     health_stub: tuple[int, list[int]],
 ) -> None:

@@ -24,6 +24,8 @@ from bot.sandbox.server import Sandbox
 from tests.conftest import TIPS_DIR, DbTarget
 from tests.test_webhook import free_port
 
+pytestmark = pytest.mark.dialect
+
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 
 
@@ -188,6 +190,7 @@ async def test_a_long_429_pause_is_a_stalled_sender(db_target: DbTarget, content
         assert any("paused by Telegram (429)" in p for p in body["problems"])
 
 
+@pytest.mark.slow
 async def test_taken_health_port_is_one_line(tmp_path: Path) -> None:
     sandbox = Sandbox(token=SANDBOX_TOKEN)
     await sandbox.start()

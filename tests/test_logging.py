@@ -183,6 +183,7 @@ async def _until(check: object, seconds: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "mode"), [("text", "polling"), ("json", "webhook")])
 async def test_a_real_run_logs_no_secret_and_no_question_at_info(
     tmp_path: Path, fmt: str, mode: str

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from bot import questions
 from bot.db.engine import Database
 from bot.db.models import Question
+
+pytestmark = pytest.mark.dialect
 
 NOW = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)
 

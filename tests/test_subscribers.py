@@ -11,6 +11,8 @@ from bot import subscribers
 from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber, SubscriberStatus
 
+pytestmark = pytest.mark.dialect
+
 NOW = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC)
 DEFAULTS = subscribers.Defaults("Asia/Kuala_Lumpur", dt.time(8, 0))
 

@@ -26,6 +26,8 @@ from bot.web import SECRET_HEADER, WEB_KEY, ServeError, WebServer
 from tests.conftest import TIPS_DIR, DbTarget
 from tests.e2e.conftest import Chat
 
+pytestmark = pytest.mark.dialect
+
 SECRET = "hook-Secret_0123456789"
 FORGER = 555001
 

@@ -11,6 +11,7 @@ import struct
 import zlib
 
 import aiohttp
+import pytest
 import telegram
 from playwright.async_api import Locator, expect
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
@@ -20,7 +21,7 @@ from bot.content.loader import Content
 from bot.handlers.services import SERVICES_KEY, Services
 from tests.browser.conftest import LOOP, Page
 
-pytestmark = LOOP
+pytestmark = [pytest.mark.slow, LOOP]
 
 AISYAH, FARID, ADMIN = 100001, 100002, 100009
 

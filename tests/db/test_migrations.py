@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 
 from bot.db import migrate
 from bot.db.engine import Database
 from tests.conftest import DbTarget
+
+pytestmark = pytest.mark.dialect
 
 
 async def _tables(db: Database) -> set[str]:

@@ -25,6 +25,8 @@ from bot.delivery.outcome import OnStart, SendOutcome, SendResult
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
 
+pytestmark = pytest.mark.dialect
+
 KL = "Asia/Kuala_Lumpur"
 
 

@@ -6,12 +6,15 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot import subscribers
 from bot.db.models import Delivery, Subscriber
 from bot.delivery.engine import DeliveryEngine
 from tests.e2e.conftest import Chat, Harness, buttons
+
+pytestmark = pytest.mark.dialect
 
 TIP_MARK = "Try today"
 

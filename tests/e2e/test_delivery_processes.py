@@ -29,6 +29,8 @@ from bot.sandbox import users as sandbox_users
 from bot.sandbox.server import Sandbox
 from tests.conftest import ROOT, TIPS_DIR, DbTarget
 
+pytestmark = [pytest.mark.slow, pytest.mark.dialect]
+
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 FIRST = 7_000_000
 COUNT = 2_000

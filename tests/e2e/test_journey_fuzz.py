@@ -29,6 +29,8 @@ from bot.db.models import Subscriber, SubscriberStatus
 from bot.delivery.pacing import Pacer
 from tests.e2e.conftest import Harness
 
+pytestmark = pytest.mark.slow
+
 USERS = tuple(range(700, 706))  # replies are paced per chat: take turns
 APOLOGIES = (
     "Sorry, something went wrong on my side.",

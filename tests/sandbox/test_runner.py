@@ -95,6 +95,7 @@ async def test_next_delivery_reads_the_subscriber_then_anyone(
         assert await next_delivery(app, 100002) == mine  # nobody else: the earliest one
 
 
+@pytest.mark.slow
 async def test_sandbox_web_serves_the_page_until_sigterm(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     env.update({"TIPS_DIR": str(TIPS_DIR), "DATA_DIR": str(tmp_path / "data")})
