@@ -71,7 +71,7 @@ NEUTRAL = _wordset(
 """Words common in real questions that point at no entry: neither evidence nor unknown."""
 
 OFFTOPIC = _wordset(
-    """restaurant restoran kedai shop mall cafe kopitiam hotel weather cuaca hujan rain
+    """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
     prayer solat sembahyang azan zohor asar maghrib isyak subuh bitcoin crypto stock saham
     petrol diesel gold emas homework karangan essay assignment
     terjemah movie movies filem netflix song lagu football bola game gaming laptop phone
