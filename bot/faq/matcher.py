@@ -202,6 +202,10 @@ class FaqMatcher:
                 for word in content_words(words(text.question)):
                     seen_in[word].add(lang)
         self._languages = {word: frozenset(langs) for word, langs in seen_in.items()}
+        # A word the FAQ itself uses ("aircond", "holiday", "minyak") is not off-topic here.
+        self._offtopic = frozenset(
+            w for w in OFFTOPIC if not any(k in self._postings for k in variants(w))
+        )
 
     def language_of(self, text: str) -> str | None:
         """Return "en" or "ms" when the message is clearly written in one of them, else None."""
@@ -249,7 +253,7 @@ class FaqMatcher:
             scores[entry] += PHRASE_BONUS
         penalty = sum(
             OFFTOPIC_PENALTY
-            if token in OFFTOPIC
+            if token in self._offtopic
             else UNKNOWN_PENALTY * (not keys and len(token) > 2 and not _common(token))
             for token, keys in zip(tokens, resolved, strict=True)
             if token not in NEUTRAL
@@ -268,7 +272,7 @@ class FaqMatcher:
         fuzzy_budget = MAX_FUZZY_TOKENS
         for token in tokens:
             keys = {k: 1.0 for k in variants(token) if k in self._postings}
-            everyday = token in NEUTRAL or token in OFFTOPIC or _common(token)
+            everyday = token in NEUTRAL or token in self._offtopic or _common(token)
             # An everyday word is not a typo of a keyword: "kind" is not "kid".
             typo_sized = FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN
             if not keys and not everyday and typo_sized and fuzzy_budget:

@@ -76,7 +76,25 @@ OFFTOPIC = _wordset(
     petrol diesel gold emas homework karangan essay assignment
     terjemah movie movies filem netflix song lagu football bola game gaming laptop phone
     iphone samsung car kereta motor lrt mrt bus bas train komuter flight passport lesen
-    recipe resepi salary gaji job hiring"""
+    recipe resepi salary gaji job hiring interview temuduga resume vacancy jawatan kosong
+    loan pinjaman bank insurance takaful tax cukai lhdn epf kwsp ptptn investment forex
+    ringgit usd sgd exchange currency shopee lazada grab foodpanda delivery parcel courier
+    poslaju tracking ticket tiket concert konsert cinema wayang holiday vacation percutian
+    travel trip visa airport lapangan terbang klia airasia booking.com agoda hotel homestay
+    traffic jalan jem toll tol parking highway lebuhraya petronas shell caltex
+    wifi internet unifi maxis celcom digi laptop computer komputer tablet ipad printer
+    coding python excel homework sekolah spm stpm upsr university
+    universiti matematik maths math physics fizik kimia chemistry sejarah history geography
+    football bola badminton futsal match perlawanan liga league fifa olympic sukan score
+    election pilihan raya politik politics government kerajaan minister menteri news berita
+    durian rambutan mamak nasi kandar roti canai satay kfc mcdonalds mcd starbucks pizza
+    burger restaurant buffet cafe kopitiam bakery kek cake cookies biskut
+    cat kucing dog anjing pet haiwan vet doktor haiwan aquarium ikan laga
+    song lagu music muzik spotify youtube tiktok instagram facebook twitter whatsapp group
+    kdrama drama anime kpop blackpink bts netflix astro
+    car kereta motosikal motorcycle mechanic bengkel tyre tayar minyak hitam service kereta
+    house rumah sewa rent property hartanah condo apartment renovation aircond repair
+    electrician plumber paip tnb bil elektrik bil air water bill"""
 )
 """Words that show a message is about something the clinic's bot cannot help with."""
 
