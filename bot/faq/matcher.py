@@ -83,6 +83,9 @@ AMBIGUOUS_RATIO = 0.5
 
 MAX_CANDIDATES = 3
 
+LANGUAGE_SAMPLE = 600
+"""Characters read to tell the language: the start of a message shows it."""
+
 LANGUAGE_MIN_VOTES = 2
 """Words only one language uses needed before a message counts as written in it."""
 
@@ -210,7 +213,7 @@ class FaqMatcher:
     def language_of(self, text: str) -> str | None:
         """Return "en" or "ms" when the message is clearly written in one of them, else None."""
         votes = {"en": 0, "ms": 0}
-        for word in words(text):
+        for word in words(text[:LANGUAGE_SAMPLE]):
             langs = _MARKERS.get(word) or self._languages.get(word, frozenset())
             if len(langs) == 1:
                 votes[next(iter(langs))] += 1

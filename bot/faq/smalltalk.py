@@ -16,6 +16,9 @@ from bot.faq.normalise import words
 MAX_WORDS = 12
 """Longer messages are questions or stories, not small talk."""
 
+MAX_CHARS = 160
+"""Small talk is short; longer text is not read word by word here."""
+
 EMOJI = "ack"
 """The small-talk kind of a message made only of emoji ("👍")."""
 
@@ -53,6 +56,8 @@ class SmallTalkDetector:
 
     def detect(self, text: str) -> str | None:
         """Return the small-talk kind if the whole message is small talk, else None."""
+        if len(text) > MAX_CHARS:
+            return None
         tokens = [_key(w) for w in words(text)]
         if not tokens:
             return EMOJI if _has_symbol(text) else None
