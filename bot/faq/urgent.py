@@ -170,7 +170,9 @@ class _Compiled:
             for _, slots in (*sign.phrases, *(p for g in sign.groups for p in g))
         ]
         self.vocabulary = frozenset(k for slots in every for s in slots for k in s)
-        self.not_typos = frozenset(w for sign in self.signs for w in sign.not_typos)
+        self.not_typos = frozenset(
+            t for sign in self.signs for w in sign.not_typos for t in words(w)
+        )
         self.choices = tuple(sorted(self.vocabulary))
         # Short typos are judged against the words as written in the data (not their stems,
         # which are often not words: "kelupas" -> "lupas"), and only those of 5 letters or more.

@@ -65,7 +65,7 @@ async def test_a_suicidal_message_gets_the_crisis_reply_and_none_of_its_words_ar
 async def test_a_suicidal_message_in_malay_gets_the_malay_crisis_reply(harness: Harness) -> None:
     chat = await harness.user(252, language="ms")
     reply = await chat.say("saya rasa nak bunuh diri sebab jerawat ni")
-    assert reply["text"].startswith("Terima kasih kerana memberitahu saya. Anda penting")
+    assert reply["text"].startswith("Terima kasih kerana memberitahu saya. Diri anda berharga")
     assert "112 dari telefon bimbit" in reply["text"]
     assert buttons(reply) == ["Hubungi klinik"]
     assert await _questions(harness) == [("crisis", "self-harm", None)]

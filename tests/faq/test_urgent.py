@@ -182,6 +182,7 @@ NOT_URGENT = [
     "the itch is killing me",
     "eczema has taken over my life",
     "I don't want to die from a reaction, is it safe?",
+    "i'm not suicidal, just sad about my skin",
     # everyday words near the crisis words
     "macam mana nak buang sel kulit mati",
     "sel kulit mati nak buang macam mana",
@@ -319,10 +320,12 @@ def test_one_slip(typed: str, word: str, slip: bool) -> None:
 def test_a_word_listed_as_not_a_typo_is_never_guessed_at() -> None:
     data: dict[str, Any] = {"id": "x1", "phrases": {"en": ["boleh nafas"], "ms": ["sesak nafas"]}}
     plain = UrgentSign.model_validate(data)
-    listed = UrgentSign.model_validate({**data, "not_typos": ["nanas"]})
+    listed = UrgentSign.model_validate({**data, "not_typos": ["Nanas"]})
     assert detect_urgent("boleh nfas", (plain,)) is not None
     assert detect_urgent("boleh nanas", (plain,)) is None  # "nanas" is two slips from "nafas"
     assert detect_urgent("boleh nfas", (listed,)) is not None
+    made_up = UrgentSign.model_validate({**data, "not_typos": ["NFAS"]})
+    assert detect_urgent("boleh nfas", (made_up,)) is None  # listed: never read as "nafas"
 
 
 def _tuning() -> dict[str, Any]:
