@@ -84,3 +84,16 @@ async def test_an_infection_with_fever_gets_the_urgent_reply(harness: Harness) -
         ("urgent", "skin-infection-fever", None),
         ("urgent", "skin-infection-fever", None),
     ]
+
+
+async def test_a_message_edited_into_a_crisis_still_gets_the_crisis_reply(harness: Harness) -> None:
+    chat = await harness.user(255)
+    typed = await harness.client.send_text(255, "does dairy cause acne?")
+    await harness.client.wait_for_bot_message(255, after_message_id=typed["message_id"])
+    newest = await chat.newest_id()
+    harness.edit_text(255, typed["message_id"], "actually i just want to end my life")
+    reply = await harness.client.wait_for_bot_message(255, after_message_id=newest)
+    assert reply["text"].startswith("Thank you for telling me. You matter")
+    assert buttons(reply) == ["Contact the clinic"]
+    await harness.idle()
+    assert "end my life" not in await _everything_stored(harness)
