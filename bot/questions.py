@@ -14,7 +14,7 @@ from bot.db.models import Question
 from bot.faq.matcher import FaqMatcher
 from bot.faq.urgent import detect_urgent
 
-Outcome = Literal["answered", "ambiguous", "unanswered", "urgent"]
+Outcome = Literal["answered", "ambiguous", "unanswered", "urgent", "crisis"]
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,14 @@ class Reply:
 
     outcome: Outcome
     entries: tuple[FaqEntry, ...] = ()  # one when answered, up to three when ambiguous
-    sign_id: str | None = None  # the urgent sign found
+    sign_id: str | None = None  # the urgent (or crisis) sign found
 
 
 def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> Reply:
-    """Decide how to answer: urgent signs win over everything, then the FAQ."""
+    """Decide how to answer: urgent signs (crisis first) win over everything, then the FAQ."""
     finding = detect_urgent(text, content.urgent)
     if finding is not None:
-        return Reply("urgent", sign_id=finding.sign_id)
+        return Reply("crisis" if finding.kind == "crisis" else "urgent", sign_id=finding.sign_id)
     result = matcher.match(text, language=language)
     entries = tuple(e for c in result.candidates if (e := content.faq_entry(c.entry_id)))
     if result.kind == "confident" and entries:
@@ -52,9 +52,12 @@ def related_tip(content: Content, entry: FaqEntry) -> Tip | None:
 async def record(
     session: AsyncSession, reply: Reply, text: str, language: str, now: dt.datetime
 ) -> None:
-    """Store the question's outcome; the words only when admins need them to improve the FAQ."""
+    """Store the question's outcome; the words only when admins need them to improve the FAQ.
+
+    Urgent and crisis messages keep only the sign id and the time, never their words.
+    """
     keep_text = reply.outcome in ("ambiguous", "unanswered")
-    entry_id = reply.sign_id if reply.outcome == "urgent" else None
+    entry_id = reply.sign_id if reply.outcome in ("urgent", "crisis") else None
     if reply.outcome == "answered":
         entry_id = reply.entries[0].id
     session.add(

@@ -89,10 +89,10 @@ async def _send_reply(
     message = update.effective_message
     assert message is not None
     svc = services(context)
-    if reply.outcome == "urgent":
+    if reply.outcome in ("urgent", "crisis"):
         keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
         await message.reply_text(
-            text(context, lang, "urgent_reply"),
+            text(context, lang, f"{reply.outcome}_reply"),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(keyboard),
         )
