@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,9 +15,11 @@ import pytest
 import telegram
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
+import bot.sandbox.web
 from bot.clock import OffsetClock, SystemClock
 from bot.sandbox import Sandbox, SandboxClient
 from bot.sandbox.web import DemoUser, WebUI
+from tests.conftest import ROOT, TIPS_DIR
 from tests.sandbox.conftest import TOKEN
 
 ADA, BUDI, BOSS = 501, 502, 509
@@ -270,3 +274,25 @@ async def test_control_bodies_must_be_json(http: aiohttp.ClientSession, sandbox:
     async with http.post(url, data=forged, headers={"Content-Type": "text/plain"}) as response:
         assert response.status == 415
     assert sandbox.world.history(ADA) == []
+
+
+def test_every_emoji_the_bot_says_is_in_the_pages_emoji_font() -> None:
+    # The page ships its own emoji (scripts/make_emoji_font.py); one added to a catalog
+    # later but not to the font would be an empty box again on machines without one.
+    static = Path(bot.sandbox.web.STATIC_DIR)
+    ranges = re.search(r"unicode-range:([^;]*);", (static / "emoji.css").read_text())
+    assert ranges is not None
+    covered = {int(code.strip()[2:], 16) for code in ranges.group(1).split(",")}
+    assert {0x2705, 0x2B1C, 0x1F44D, 0x1F44E, 0x23F9, 0x1F4CE} <= covered
+    text_symbols = set("→↗↩⌨▶◀●█░")
+    missing = {
+        f"{char} in {path.relative_to(ROOT)}"
+        for path in [*TIPS_DIR.rglob("*.yaml"), static / "app.js", static / "index.html"]
+        for char in path.read_text(encoding="utf-8")
+        if (0x2300 <= ord(char) <= 0x2BFF or ord(char) >= 0x1F000)
+        and char not in text_symbols
+        and ord(char) not in covered
+    }
+    assert not missing, "run scripts/make_emoji_font.py: " + ", ".join(sorted(missing))
+    assert (static / "emoji.ttf").stat().st_size < 150_000
+    assert "Open Font License" in (static / "emoji-OFL.txt").read_text()

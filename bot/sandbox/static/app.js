@@ -15,6 +15,7 @@
     messages: $("#messages"), blockedBanner: $("#blocked-banner"), unblockButton: $("#unblock-button"),
     commandMenu: $("#command-menu"), commandList: $("#command-list"), menuButton: $("#menu-button"),
     replyKeyboard: $("#reply-keyboard"), keyboardToggle: $("#keyboard-toggle"),
+    attachButton: $("#attach-button"), attachMenu: $("#attach-menu"), attachList: $("#attach-list"),
     composer: $("#composer"), input: $("#composer-input"),
     requestList: $("#request-list"), showPolls: $("#show-polls"),
     toast: $("#toast"), alertDialog: $("#alert-dialog"), alertText: $("#alert-text"),
@@ -24,6 +25,7 @@
     users: new Map(), places: [], timezone: "UTC", current: null, histories: new Map(),
     unread: new Map(), commands: [], pendingQueries: new Map(), lastSeq: 0, requestsSeq: 0,
     clock: { at: 0, perf: 0, offsetMs: 0 }, movable: false, keyboardHiddenFor: null, lastDay: null,
+    stuck: true, // the chat follows its newest message until the person scrolls up
   };
   const SAFE_PROTOCOLS = new Set(["http:", "https:", "tg:", "mailto:", "tel:"]);
   const MAX_REQUESTS = 200;
@@ -168,6 +170,7 @@
     renderUserSelect();
     renderUserInfo();
     closeMenu();
+    closeAttach();
     const [messages, commands] = await Promise.all([
       api("GET", `/sandbox/chats/${id}/messages`),
       api("GET", `/sandbox/web/users/${id}/commands`),
@@ -375,7 +378,8 @@
         img.className = "media";
         img.src = fileUrl(message);
         img.alt = alt;
-        img.loading = "lazy";
+        // A photo has no height until it loads: keep the chat at the bottom when it does.
+        img.addEventListener("load", () => { if (state.stuck) scrollToEnd(); });
         bubble.append(img);
       } else {
         const box = document.createElement("div");
@@ -509,6 +513,7 @@
 
   function scrollToEnd() {
     els.messages.scrollTop = els.messages.scrollHeight;
+    state.stuck = true;
   }
 
   function appendWithDay(message) {
@@ -547,7 +552,7 @@
     chat.set(message.message_id, message);
     if (message.chat_id !== state.current) return;
     const existing = els.messages.querySelector(`.msg[data-id="${message.message_id}"]`);
-    const follow = nearBottom() || !message.from_bot;
+    const follow = state.stuck || nearBottom() || !message.from_bot;
     if (existing && message.deleted) {
       existing.remove();
     } else if (existing) {
@@ -645,6 +650,7 @@
 
   function openMenu(filter = null) {
     if (!renderCommands(filter)) { closeMenu(); return; }
+    closeAttach();
     els.commandMenu.hidden = false;
     els.menuButton.setAttribute("aria-expanded", "true");
   }
@@ -652,6 +658,37 @@
   function closeMenu() {
     els.commandMenu.hidden = true;
     els.menuButton.setAttribute("aria-expanded", "false");
+  }
+
+  // The 📎 menu, like Telegram's attachment menu: here it shares one of the places.
+  function renderAttachMenu() {
+    els.attachList.replaceChildren();
+    state.places.forEach((place, index) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = place.name;
+      button.addEventListener("click", attempt(async () => {
+        closeAttach();
+        els.placeSelect.value = String(index);
+        await sharePlace(place);
+        els.input.focus();
+      }));
+      li.append(button);
+      els.attachList.append(li);
+    });
+  }
+
+  function openAttach() {
+    closeMenu();
+    els.attachMenu.hidden = false;
+    els.attachButton.setAttribute("aria-expanded", "true");
+    els.attachList.querySelector("button")?.focus();
+  }
+
+  function closeAttach() {
+    els.attachMenu.hidden = true;
+    els.attachButton.setAttribute("aria-expanded", "false");
   }
 
   // ---- Acting as the user -----------------------------------------------------------------
@@ -672,7 +709,10 @@
   }
 
   async function shareSelectedPlace() {
-    const place = state.places[Number(els.placeSelect.value)];
+    await sharePlace(state.places[Number(els.placeSelect.value)]);
+  }
+
+  async function sharePlace(place) {
     const sent = await api("POST", `/sandbox/users/${state.current}/locations`, {
       latitude: place.latitude, longitude: place.longitude,
     });
@@ -885,6 +925,24 @@
         closeMenu();
       }
     });
+    els.attachButton.addEventListener("click", () => {
+      if (els.attachMenu.hidden) openAttach(); else closeAttach();
+    });
+    els.attachMenu.addEventListener("keydown", (event) => {
+      const buttons = [...els.attachList.querySelectorAll("button")];
+      const index = buttons.indexOf(document.activeElement);
+      if (event.key === "Escape") { closeAttach(); els.attachButton.focus(); }
+      else if (event.key === "ArrowDown" && index >= 0) {
+        event.preventDefault();
+        (buttons[index + 1] || buttons[0]).focus();
+      } else if (event.key === "ArrowUp" && index >= 0) {
+        event.preventDefault();
+        (buttons[index - 1] || buttons[buttons.length - 1]).focus();
+      }
+    });
+    els.messages.addEventListener("scroll", () => { state.stuck = nearBottom(); }, { passive: true });
+    // A window resize, a phone rotating, a keyboard opening: stay at the bottom if we were.
+    new ResizeObserver(() => { if (state.stuck) scrollToEnd(); }).observe(els.messages);
     els.keyboardToggle.addEventListener("click", () => {
       const id = Number(els.keyboardToggle.dataset.id);
       state.keyboardHiddenFor = els.replyKeyboard.hidden ? -id : id;
@@ -919,6 +977,7 @@
     }
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && !els.commandMenu.hidden) closeMenu();
+      if (event.key === "Escape" && !els.attachMenu.hidden) closeAttach();
     });
   }
 
@@ -940,6 +999,7 @@
       option.textContent = place.name;
       els.placeSelect.append(option);
     });
+    renderAttachMenu();
     for (const button of [els.clockNext, els.clockTomorrow]) button.disabled = !state.movable;
     setClock(initial.now);
     setInterval(renderClock, 1000);
