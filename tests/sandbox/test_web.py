@@ -296,3 +296,31 @@ def test_every_emoji_the_bot_says_is_in_the_pages_emoji_font() -> None:
     assert not missing, "run scripts/make_emoji_font.py: " + ", ".join(sorted(missing))
     assert (static / "emoji.ttf").stat().st_size < 150_000
     assert "Open Font License" in (static / "emoji-OFL.txt").read_text()
+
+
+async def test_reset_runs_the_runners_hook_once_at_a_time_or_says_it_cannot(
+    http: aiohttp.ClientSession, sandbox: Sandbox, web_ui: WebUI
+) -> None:
+    url = f"{sandbox.web_url}sandbox/web/reset"
+    status, body = await _json(http, "POST", url)
+    assert status == 409 and "cannot be reset" in body["error"]
+    _, state = await _json(http, "GET", f"{sandbox.web_url}sandbox/web/state")
+    assert state["resettable"] is False
+
+    running: list[int] = []
+
+    async def start_over() -> None:
+        running.append(1)
+        assert len(running) == 1, "two resets overlapped"
+        await asyncio.sleep(0)
+        sandbox.world.start_over(OffsetClock())
+        running.pop()
+
+    web_ui.on_reset = start_over
+    async with SandboxClient(sandbox.control_url) as client:
+        await client.send_text(ADA, "before the reset")
+    sandbox.world.users[ADA].blocked = True
+    results = await asyncio.gather(*(_json(http, "POST", url) for _ in range(3)))
+    assert [status for status, _ in results] == [200, 200, 200]
+    assert sandbox.world.messages == {} and not sandbox.world.users[ADA].blocked
+    assert sandbox.world.events_after(0)[-1]["type"] == "reset"

@@ -18,6 +18,9 @@
     attachButton: $("#attach-button"), attachMenu: $("#attach-menu"), attachList: $("#attach-list"),
     composer: $("#composer"), input: $("#composer-input"),
     requestList: $("#request-list"), showPolls: $("#show-polls"),
+    tour: $("#tour"), tourProgress: $("#tour-progress"), tourHint: $("#tour-hint"),
+    tourDo: $("#tour-do"), tourDismiss: $("#tour-dismiss"),
+    resetButton: $("#reset-button"), resetNote: $("#reset-note"),
     toast: $("#toast"), alertDialog: $("#alert-dialog"), alertText: $("#alert-text"),
   };
 
@@ -697,6 +700,10 @@
     if (!text.trim()) return;
     const sent = await api("POST", `/sandbox/users/${state.current}/messages`, { text });
     upsertMessage(sent);
+    const command = text.trim().split(/[\s@]/)[0].toLowerCase();
+    if (command === "/start") tourDone("start");
+    else if (command === "/broadcast" && currentUser()?.admin) tourDone("admin");
+    else if (!command.startsWith("/")) tourDone("ask");
   }
 
   async function pressButton(message, button, el) {
@@ -734,9 +741,110 @@
       const result = await api("POST", "/sandbox/web/clock", body);
       setClock(result.now);
       els.clockNote.textContent = `${result.note[0].toUpperCase()}${result.note.slice(1)}: ${fmt.clock.format(new Date(result.now))}`;
+      if (body.to === "next_delivery") tourDone("deliver");
+      return true;
     } catch (error) {
       els.clockNote.classList.add("error");
       els.clockNote.textContent = error.message;
+      return false;
+    }
+  }
+
+  // ---- Starting over, and the first-visit tour ------------------------------------------
+
+  async function resetSandbox() {
+    if (!window.confirm("Start the demo over? Every chat, subscriber and setting is forgotten and the clock goes back to now.")) return;
+    els.resetButton.disabled = true;
+    els.resetNote.classList.remove("error");
+    els.resetNote.textContent = "Starting over…";
+    try {
+      await api("POST", "/sandbox/web/reset");
+      els.resetNote.textContent = "Started over: a fresh bot, no chats, the clock at now.";
+    } catch (error) {
+      els.resetNote.classList.add("error");
+      els.resetNote.textContent = error.message;
+    } finally {
+      els.resetButton.disabled = !state.resettable;
+    }
+  }
+
+  // Every page of the sandbox hears of a reset (the stream's "reset" event) and redraws.
+  async function startedOver(now) {
+    setClock(now);
+    state.histories.clear();
+    state.unread.clear();
+    state.pendingQueries.clear();
+    state.keyboardHiddenFor = null;
+    saveTour({ ...loadTour(), done: [] });
+    await loadUsers();
+    await selectUser(state.current);
+    showView("chat");
+    toast("The sandbox started over");
+  }
+
+  const TOUR_KEY = "gutskin-sandbox-tour";
+  const TOUR = [
+    {
+      id: "start", hint: "Meet the bot as a new patient would: send /start and answer its questions.",
+      action: "Send /start", run: () => sendText("/start"),
+    },
+    {
+      id: "ask", hint: "Ask a question in your own words (the FAQ answers, or says it doesn't know).",
+      action: "Ask “does dairy cause acne?”", run: () => sendText("does dairy cause acne?"),
+    },
+    {
+      id: "deliver", hint: "Don't wait for tomorrow morning: move the clock to your next daily tip.",
+      action: "Move the clock to your next tip",
+      run: async () => {
+        if (!(await moveClock({ to: "next_delivery", chat_id: state.current }))) toast(els.clockNote.textContent);
+      },
+    },
+    {
+      id: "admin", hint: "Now be the clinic: switch to its admin and send every subscriber a broadcast.",
+      action: "Switch to the admin and /broadcast",
+      run: async () => {
+        const admin = [...state.users.values()].find((user) => user.admin);
+        if (!admin) { toast("No admin among the sandbox's users"); return; }
+        if (state.current !== admin.id) await selectUser(admin.id);
+        await sendText("/broadcast");
+      },
+    },
+  ];
+
+  function loadTour() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(TOUR_KEY) || "{}");
+      return { dismissed: Boolean(saved.dismissed), done: Array.isArray(saved.done) ? saved.done : [] };
+    } catch {
+      return { dismissed: false, done: [] };
+    }
+  }
+
+  function saveTour(tour) {
+    try { localStorage.setItem(TOUR_KEY, JSON.stringify(tour)); } catch { /* private mode: forget */ }
+    renderTour();
+  }
+
+  function tourDone(id) {
+    const tour = loadTour();
+    if (!tour.done.includes(id)) saveTour({ ...tour, done: [...tour.done, id] });
+  }
+
+  function renderTour() {
+    const tour = loadTour();
+    els.tour.hidden = tour.dismissed;
+    if (tour.dismissed) return;
+    const next = TOUR.find((step) => !tour.done.includes(step.id));
+    const done = TOUR.filter((step) => tour.done.includes(step.id)).length;
+    els.tourProgress.textContent = `· ${done} of ${TOUR.length} done`;
+    if (next) {
+      els.tourHint.textContent = next.hint;
+      els.tourDo.textContent = next.action;
+      els.tourDo.dataset.step = next.id;
+      els.tourDo.hidden = false;
+    } else {
+      els.tourHint.textContent = "That's the tour. Reset the sandbox (under Controls) to start the demo over.";
+      els.tourDo.hidden = true;
     }
   }
 
@@ -784,6 +892,9 @@
         break;
       case "clock":
         setClock(event.now);
+        break;
+      case "reset":
+        startedOver(event.now).catch((error) => toast(error.message));
         break;
       default:
         break;
@@ -949,6 +1060,15 @@
       renderReplyKeyboard();
     });
     els.blockButton.addEventListener("click", attempt(() => setBlocked(!currentUser().blocked)));
+    els.resetButton.addEventListener("click", attempt(resetSandbox));
+    els.tourDo.addEventListener("click", attempt(async () => {
+      const step = TOUR.find((s) => s.id === els.tourDo.dataset.step);
+      if (step) await step.run();
+    }));
+    els.tourDismiss.addEventListener("click", () => {
+      saveTour({ ...loadTour(), dismissed: true });
+      els.input.focus();
+    });
     els.unblockButton.addEventListener("click", attempt(() => setBlocked(false)));
     els.shareLocation.addEventListener("click", attempt(shareSelectedPlace));
     els.clockNext.addEventListener("click", () => moveClock({ to: "next_delivery", chat_id: state.current }));
@@ -988,6 +1108,9 @@
     makeFormatters();
     state.places = initial.places;
     state.movable = initial.clock_movable;
+    state.resettable = initial.resettable;
+    els.resetButton.disabled = !state.resettable;
+    renderTour();
     state.lastSeq = initial.last_seq;
     const bot = initial.bot;
     els.botName.textContent = bot.first_name;
