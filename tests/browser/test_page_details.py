@@ -7,6 +7,7 @@ import contextlib
 import os
 from pathlib import Path
 
+import pytest
 import telegram
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright, expect
@@ -72,10 +73,11 @@ async def test_the_chat_opens_at_the_bottom_when_the_last_message_is_a_photo(
 
 
 # A fontconfig that knows only DejaVu: a machine with no emoji font at all.
+DEJAVU = "/usr/share/fonts/truetype/dejavu"
 FONTS_WITHOUT_EMOJI = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "fonts.dtd">
 <fontconfig>
-  <dir>/usr/share/fonts/truetype/dejavu</dir>
+  <dir>{dejavu}</dir>
   <cachedir>{cache}</cachedir>
 </fontconfig>
 """
@@ -101,11 +103,14 @@ INK = """([el, ch]) => {
 }"""
 
 
+@pytest.mark.skipif(
+    not Path(DEJAVU).is_dir(), reason=f"needs {DEJAVU} (apt-get install fonts-dejavu-core)"
+)
 async def test_emoji_show_on_a_machine_without_an_emoji_font(
     tmp_path: Path, content: Content, chromium_path: str
 ) -> None:
     config = tmp_path / "fonts.conf"
-    config.write_text(FONTS_WITHOUT_EMOJI.format(cache=tmp_path / "fc-cache"))
+    config.write_text(FONTS_WITHOUT_EMOJI.format(dejavu=DEJAVU, cache=tmp_path / "fc-cache"))
     env = {**os.environ, "FONTCONFIG_FILE": str(config)}
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=chromium_path, env=env)
