@@ -65,7 +65,8 @@ async def test_page_and_static_files_are_served(
         page = await response.text()
         assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
     assert '<script src="/static/app.js" defer>' in page
-    for name in ("app.js", "app.css", "icon.svg"):
+    assert '<link rel="stylesheet" href="/static/emoji.css">' in page
+    for name in ("app.js", "app.css", "icon.svg", "emoji.css", "emoji.ttf"):
         async with http.get(f"{sandbox.web_url}static/{name}") as response:
             assert response.status == 200, name
 
