@@ -20,6 +20,7 @@ from tests.browser.test_chat_page import AISYAH, _png, bot_messages, say, start_
 pytestmark = LOOP
 
 DISTANCE_TO_BOTTOM = "m => m.scrollHeight - m.scrollTop - m.clientHeight"
+NEXT_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 async def distance_to_bottom(page: Page) -> float:
@@ -65,6 +66,7 @@ async def test_the_chat_opens_at_the_bottom_when_the_last_message_is_a_photo(
     )
     # Someone who scrolled up to read is left where they are when a photo arrives.
     await page.tab.locator("#messages").evaluate("m => { m.scrollTop = 0; }")
+    await page.tab.evaluate(NEXT_FRAMES)  # the page has seen that scroll
     async with telegram.Bot(SANDBOX_TOKEN, base_url=page.sandbox.base_url) as bot:
         await bot.send_photo(AISYAH, _png(300, 300, (200, 60, 60)))
     await expect(page.tab.locator("#messages img.media")).to_have_count(2)

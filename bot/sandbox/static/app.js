@@ -29,6 +29,7 @@
     unread: new Map(), commands: [], pendingQueries: new Map(), lastSeq: 0, requestsSeq: 0,
     clock: { at: 0, perf: 0, offsetMs: 0 }, movable: false, keyboardHiddenFor: null, lastDay: null,
     stuck: true, // the chat follows its newest message until the person scrolls up
+    lastScrollTop: 0,
   };
   const SAFE_PROTOCOLS = new Set(["http:", "https:", "tg:", "mailto:", "tel:"]);
   const MAX_REQUESTS = 200;
@@ -517,6 +518,7 @@
   function scrollToEnd() {
     els.messages.scrollTop = els.messages.scrollHeight;
     state.stuck = true;
+    state.lastScrollTop = els.messages.scrollTop;
   }
 
   function appendWithDay(message) {
@@ -1051,7 +1053,14 @@
         (buttons[index - 1] || buttons[buttons.length - 1]).focus();
       }
     });
-    els.messages.addEventListener("scroll", () => { state.stuck = nearBottom(); }, { passive: true });
+    // Only the person scrolling up unsticks the chat: content growing under it (a photo
+    // loading) fires scroll events too, a frame late, that must not.
+    els.messages.addEventListener("scroll", () => {
+      const top = els.messages.scrollTop;
+      if (top < state.lastScrollTop - 1) state.stuck = nearBottom();
+      else if (nearBottom()) state.stuck = true;
+      state.lastScrollTop = top;
+    }, { passive: true });
     // A window resize, a phone rotating, a keyboard opening: stay at the bottom if we were.
     new ResizeObserver(() => { if (state.stuck) scrollToEnd(); }).observe(els.messages);
     els.keyboardToggle.addEventListener("click", () => {
