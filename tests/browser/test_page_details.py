@@ -17,7 +17,7 @@ from bot.content.loader import Content
 from tests.browser.conftest import ARTIFACTS, LOOP, SIZES, Page, open_page
 from tests.browser.test_chat_page import AISYAH, _png, bot_messages, say, start_and_subscribe
 
-pytestmark = LOOP
+pytestmark = [pytest.mark.slow, LOOP]
 
 DISTANCE_TO_BOTTOM = "m => m.scrollHeight - m.scrollTop - m.clientHeight"
 NEXT_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import LOOP, Page
 from tests.browser.test_chat_page import ADMIN, bot_messages, say, start_and_subscribe
 from tests.conftest import ROOT
 
-pytestmark = LOOP
+pytestmark = [pytest.mark.slow, LOOP]
 
 DOCS = ROOT / "docs"
 PICTURES = ("sandbox-page.png", "sandbox-phone.png", "admin-console.png")

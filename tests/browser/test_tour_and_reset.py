@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from playwright.async_api import Dialog, expect
 
 from tests.browser.conftest import LOOP, Page
 from tests.browser.test_chat_page import ADMIN, AISYAH, bot_messages, say, start_and_subscribe
 
-pytestmark = LOOP
+pytestmark = [pytest.mark.slow, LOOP]
 
 
 async def test_the_tour_suggests_each_next_step_and_stays_dismissed(desktop_page: Page) -> None:
