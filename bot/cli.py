@@ -72,8 +72,15 @@ def _parser() -> argparse.ArgumentParser:
         "--terminal", action="store_true", help="chat in this terminal (the default)"
     )
     sandbox.add_argument("--port", type=int, help="sandbox port (default: SANDBOX_PORT)")
-    sandbox.add_argument("--user-id", type=int, default=100001, help="your simulated user id")
-    sandbox.add_argument("--name", default="Aisyah", help="your simulated first name")
+    sandbox.add_argument(
+        "--user-id",
+        type=int,
+        help="your simulated user id (default: 100001 on the page, 100010 in the terminal)",
+    )
+    sandbox.add_argument(
+        "--name",
+        help="your simulated first name (default: Aisyah on the page, Siti in the terminal)",
+    )
     sandbox.add_argument("--language", default="en", help="your Telegram client language")
     sandbox.set_defaults(handler=_sandbox)
 
