@@ -28,12 +28,25 @@ from bot.sandbox.terminal import run_terminal_chat
 from bot.sandbox.web import DemoUser, WebUI
 
 DELIVERY_ENGINE_KEY = "delivery_engine"
+# The page's first user and the terminal's user are different people: both chat with the bot
+# that keeps its database in DATA_DIR, so sharing an id would give one the other's settings.
+WEB_USER = DemoUser(100001, "Aisyah", "en")
+TERMINAL_USER = DemoUser(100010, "Siti", "en")
 # The page's other simulated users; the one from the command line comes first.
 OTHER_DEMO_USERS = (
     DemoUser(100002, "Farid", "ms"),
     DemoUser(100003, "Mei Ling", "en"),
     DemoUser(100009, "Dr Lim (clinic)", "en", admin=True),
 )
+
+
+def sandbox_user(*, web: bool, user_id: int | None = None, name: str | None = None) -> DemoUser:
+    """Return who chats: the given id and name, else the page's or the terminal's own user."""
+    default = WEB_USER if web else TERMINAL_USER
+    return DemoUser(
+        default.user_id if user_id is None else user_id,
+        default.first_name if name is None else name,
+    )
 
 
 def demo_users(user_id: int, name: str, language: str) -> list[DemoUser]:
@@ -173,13 +186,18 @@ async def run_sandbox(
     settings: Settings,
     content: Content,
     port: int,
-    user_id: int,
-    name: str,
+    user_id: int | None,
+    name: str | None,
     language: str,
     *,
     web: bool = False,
 ) -> None:
-    """Serve the sandbox and the bot; chat on the page (``web``) or here until :quit/a signal."""
+    """Serve the sandbox and the bot; chat on the page (``web``) or here until :quit/a signal.
+
+    Without ``user_id``/``name``, the page's first user is Aisyah and the terminal's is Siti.
+    """
+    who = sandbox_user(web=web, user_id=user_id, name=name)
+    user_id, name = who.user_id, who.first_name
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if main is not None:

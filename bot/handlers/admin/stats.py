@@ -124,7 +124,7 @@ def overview(context: ContextTypes.DEFAULT_TYPE, lang: str, found: stats.Report)
             ],
         )
 
-    if found.most_helpful:
+    if found.rated_tips:
         parts.append(
             text(
                 context,
