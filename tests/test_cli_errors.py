@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TIPS_DIR
+
+pytestmark = pytest.mark.slow
 
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 UNREACHABLE = "http://127.0.0.1:1/bot"
