@@ -73,6 +73,9 @@ def adversarial(rng: random.Random) -> dict[str, str]:
         "one long token": "probiotik" * 455,
         "mixed": ("ekzemaa probiotc " * 100 + "bengkak " * 100 + "x" * 2000)[:4096],
         "emoji and RTL": ("😭 مرحبا \u202e acne " * 300)[:4096],
+        # Urgent words everywhere, but every one negated or out of order: no early exit.
+        "negated urgent words": ("no fever no pus tak demam tak nanah not red eyes " * 90)[:4096],
+        "urgent typo storm": ("nfas dmam bisl nanh demma sesk lidh bibr " * 100)[:4096],
     }
 
 

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.models import Clinic
 from bot.db.models import BookingIntent
+from bot.timezones import zone_at
 
 EARTH_RADIUS_KM = 6371.0
+RIGHT_HERE_KM = 0.2  # about a street away: "you are right by it"
+# Where the zone gives no country (open sea), farther than this from every branch is abroad.
+FAR_AT_SEA_KM = 1000.0
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -28,6 +36,59 @@ def nearest(clinics: Sequence[Clinic], latitude: float, longitude: float) -> tup
     scored = [(distance_km(latitude, longitude, c.latitude, c.longitude), c) for c in clinics]
     km, clinic = min(scored, key=lambda pair: pair[0])
     return clinic, km
+
+
+class Distance(StrEnum):
+    """How a distance is said: the catalog key's suffix (book_nearest_<band>)."""
+
+    HERE = "here"  # right by the branch
+    UNDER_1_KM = "under_1km"  # less than 1 km
+    KM = "km"  # about N km
+
+
+def distance_band(km: float) -> tuple[Distance, str]:
+    """Return how to say a distance, and the km figure when it is said in km."""
+    if km < RIGHT_HERE_KM:
+        return Distance.HERE, ""
+    if km < 1:
+        return Distance.UNDER_1_KM, ""
+    return Distance.KM, f"{km:.1f}" if km < 10 else f"{km:.0f}"
+
+
+@functools.cache
+def _countries() -> dict[str, str]:
+    """Return each timezone's country code, from the IANA zone.tab that tzdata ships."""
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    found: dict[str, str] = {}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            code, _coordinates, zone, *_ = line.split("\t")
+            found[zone] = code
+    return found
+
+
+def country_at(latitude: float, longitude: float) -> str | None:
+    """Return the ISO country code of the timezone at a point (None at sea)."""
+    return _countries().get(zone_at(latitude, longitude))
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """The nearest branch to a shared location, and whether that location is abroad."""
+
+    clinic: Clinic
+    km: float
+    zone: str  # the timezone at the location
+    abroad: bool  # not in a country that has a branch
+
+
+def nearby(clinics: Sequence[Clinic], latitude: float, longitude: float) -> Nearby:
+    """Return the nearest branch to a point, the point's timezone, and whether it is abroad."""
+    clinic, km = nearest(clinics, latitude, longitude)
+    home = {country_at(c.latitude, c.longitude) for c in clinics} - {None}
+    country = country_at(latitude, longitude)
+    abroad = km > FAR_AT_SEA_KM if country is None else country not in home
+    return Nearby(clinic, km, zone_at(latitude, longitude), abroad)
 
 
 def booking_link(url: str, tracking: str | None, origin: str) -> str:

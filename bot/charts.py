@@ -10,8 +10,12 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.stats import Day
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Delivery outcomes drawn as their own colour; the rest are summed as "other".
 OUTCOMES = ("sent", "failed", "blocked")
@@ -52,8 +56,20 @@ def delivery_rows(days: Sequence[Day]) -> dict[str, list[int]]:
     return rows
 
 
-def overview_png(days: Sequence[Day], labels: Labels) -> bytes:
-    """Draw subscribers (standing, new, lost) above deliveries by outcome, one bar a day."""
+def date_ticks(days: Sequence[Day], most: int = 10) -> tuple[list[int], list[str]]:
+    """Return the x positions and labels of the dates shown: at most about `most`, counted
+    back from the last day so the newest bar always has its date under it."""
+    step = max(1, -(-len(days) // most))
+    positions = list(range(len(days)))[::-1][::step][::-1]
+    return positions, [f"{days[i].date:%d/%m}" for i in positions]
+
+
+def overview_figure(days: Sequence[Day], labels: Labels) -> Figure:
+    """Draw subscribers (standing, new, lost) above deliveries by outcome, one bar a day.
+
+    Each panel has one y axis: standing subscribers, new and lost share a scale, so a line at
+    123 is never drawn below a bar of 122 (two axes with their own ranges did that).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -62,17 +78,12 @@ def overview_png(days: Sequence[Day], labels: Labels) -> bytes:
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True)
     x = list(range(len(days)))
-    ticks = [f"{d.date:%d/%m}" for d in days]
 
     top.set_title(labels.subscribers, loc="left", fontsize=12, fontweight="bold")
     top.bar(x, [d.new for d in days], color=COLOURS["new"], label=labels.new, width=0.8)
     top.bar(x, [-d.lost for d in days], color=COLOURS["lost"], label=labels.lost, width=0.8)
     top.axhline(0, color="#555555", linewidth=0.6)
-    top.set_ylabel(f"{labels.new} / {labels.lost}")
-    top.yaxis.set_major_locator(MaxNLocator(integer=True))
-    top.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{abs(value):g}"))
-    standing = top.twinx()
-    standing.plot(
+    top.plot(
         x,
         [d.subscribed for d in days],
         color=COLOURS["subscribed"],
@@ -81,10 +92,13 @@ def overview_png(days: Sequence[Day], labels: Labels) -> bytes:
         markersize=3,
         label=labels.subscribed,
     )
-    standing.set_ylim(bottom=0, top=max([d.subscribed for d in days] + [1]) * 1.15)
-    standing.set_ylabel(labels.subscribed)
-    handles = top.get_legend_handles_labels()[0] + standing.get_legend_handles_labels()[0]
-    top.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    highest = max([d.subscribed for d in days] + [d.new for d in days] + [1])
+    lowest = max([d.lost for d in days] + [0])
+    top.set_ylim(bottom=-lowest * 1.15 if lowest else -highest * 0.03, top=highest * 1.15)
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # Lost subscribers are drawn below zero; their axis labels read as counts, not negatives.
+    top.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{abs(value):g}"))
+    top.legend(loc="upper left", fontsize=8, frameon=False, ncols=3)
 
     bottom.set_title(labels.deliveries, loc="left", fontsize=12, fontweight="bold")
     base = [0] * len(days)
@@ -101,11 +115,15 @@ def overview_png(days: Sequence[Day], labels: Labels) -> bytes:
     bottom.set_ylim(bottom=0, top=max(base + [1]) * 1.15)
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.legend(loc="upper left", fontsize=8, frameon=False, ncols=4)
-    step = max(1, len(days) // 10)
-    bottom.set_xticks(x[::step], ticks[::step])
+    bottom.set_xticks(*date_ticks(days))
     for axes in (top, bottom):
         axes.grid(axis="y", alpha=0.25)
         axes.spines[["top", "right"]].set_visible(False)
+    return figure
+
+
+def overview_png(days: Sequence[Day], labels: Labels) -> bytes:
+    """The overview chart as PNG bytes."""
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    overview_figure(days, labels).savefig(out, format="png")
     return out.getvalue()

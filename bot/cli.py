@@ -30,13 +30,20 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
     args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings()
+        if args.handler is not _content_check:
+            _check_database_folder(settings)
         return int(args.handler(settings, args) or 0)
     except (ConfigError, CliError) as exc:
         print(f"gutskin-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ContentError as exc:
+        if settings is not None and not settings.tips_dir.is_dir():
+            # Not seven "file not found" lines: one saying where it looked and what to do.
+            print(f"gutskin-bot: {_no_content_folder(settings.tips_dir)}", file=sys.stderr)
+            return EXIT_USAGE
         for problem in exc.problems:
             print(f"gutskin-bot: content error: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -72,8 +79,15 @@ def _parser() -> argparse.ArgumentParser:
         "--terminal", action="store_true", help="chat in this terminal (the default)"
     )
     sandbox.add_argument("--port", type=int, help="sandbox port (default: SANDBOX_PORT)")
-    sandbox.add_argument("--user-id", type=int, default=100001, help="your simulated user id")
-    sandbox.add_argument("--name", default="Aisyah", help="your simulated first name")
+    sandbox.add_argument(
+        "--user-id",
+        type=int,
+        help="your simulated user id (default: 100001 on the page, 100010 in the terminal)",
+    )
+    sandbox.add_argument(
+        "--name",
+        help="your simulated first name (default: Aisyah on the page, Siti in the terminal)",
+    )
     sandbox.add_argument("--language", default="en", help="your Telegram client language")
     sandbox.set_defaults(handler=_sandbox)
 
@@ -114,6 +128,34 @@ def _parser() -> argparse.ArgumentParser:
     cli_broadcast.add_parsers(commands)
     cli_faq.add_parsers(commands)
     return parser
+
+
+def _no_content_folder(tips_dir: Path) -> str:
+    return (
+        f"TIPS_DIR: no content folder at {tips_dir.absolute()}; run gutskin-bot from the "
+        "repository's folder, or set TIPS_DIR to the content folder (the repository's tips/)"
+    )
+
+
+def _check_database_folder(settings: Settings) -> None:
+    """Refuse an SQLite file in a folder that does not exist, outside DATA_DIR.
+
+    DATA_DIR (and folders in it) are made on first use; any other missing folder is more
+    likely a typo in DATABASE_URL than a wish, so it is not made silently.
+    """
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    folder = Path(url.database).parent
+    if folder.exists():
+        return
+    data_dir = settings.data_dir.absolute()
+    if folder.absolute() == data_dir or folder.absolute().is_relative_to(data_dir):
+        return
+    raise CliError(
+        f"DATABASE_URL: the folder {folder} does not exist; create it first, or leave "
+        f"DATABASE_URL unset to use {settings.data_dir / 'gutskin.db'} (DATA_DIR)"
+    )
 
 
 def prepare(settings: Settings) -> Content:

@@ -156,3 +156,8 @@ def configure_logging(
     # httpx logs every request URL at INFO, and the URL carries the token.
     for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Alembic says "Context impl SQLiteImpl." and each step of every migration at INFO: noise
+    # before the one line that matters (`gutskin-bot db upgrade` prints the revision); DEBUG
+    # shows them again.
+    alembic = logging.getLogger("alembic")
+    alembic.setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)

@@ -18,7 +18,7 @@ from bot.faq.matcher import Candidate, FaqMatcher
 from bot.faq.smalltalk import SmallTalkDetector, SmallTalkFile
 from bot.faq.urgent import detect_urgent
 
-Outcome = Literal["answered", "ambiguous", "unanswered", "urgent", "smalltalk"]
+Outcome = Literal["answered", "ambiguous", "unanswered", "urgent", "crisis", "smalltalk"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Reply:
 
     outcome: Outcome
     entries: tuple[FaqEntry, ...] = ()  # one when answered, up to three when ambiguous
-    sign_id: str | None = None  # the urgent sign found
+    sign_id: str | None = None  # the urgent (or crisis) sign found
     smalltalk: str | None = None  # the small-talk kind ("thanks", "greeting", ...)
     language: str | None = None  # the language to answer in, when the text is in the other one
     scores: tuple[Candidate, ...] = ()  # the matcher's candidates, for `faq ask` and /try
@@ -49,10 +49,10 @@ def _smalltalk(content: Content, text: str) -> str | None:
 
 
 def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> Reply:
-    """Decide how to answer: urgent signs win over everything, then small talk, then the FAQ."""
+    """Decide: urgent signs (crisis first) win over everything, then small talk, then the FAQ."""
     finding = detect_urgent(text, content.urgent)
     if finding is not None:
-        return Reply("urgent", sign_id=finding.sign_id)
+        return Reply("crisis" if finding.kind == "crisis" else "urgent", sign_id=finding.sign_id)
     kind = _smalltalk(content, text)
     if kind is not None:
         return Reply("smalltalk", smalltalk=kind)
@@ -98,12 +98,13 @@ async def record(
 ) -> None:
     """Store the question's outcome; the words only when admins need them to improve the FAQ.
 
+    Urgent and crisis messages keep only the sign id and the time, never their words.
     Small talk is not a question: nothing is stored for it.
     """
     if reply.outcome == "smalltalk":
         return
     keep_text = reply.outcome in ("ambiguous", "unanswered")
-    entry_id = reply.sign_id if reply.outcome == "urgent" else None
+    entry_id = reply.sign_id if reply.outcome in ("urgent", "crisis") else None
     if reply.outcome == "answered":
         entry_id = reply.entries[0].id
     session.add(

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, MetaData, func, select
 
 from bot.app import AnyApplication, build_application, running
 from bot.clock import OffsetClock
@@ -28,12 +28,25 @@ from bot.sandbox.terminal import run_terminal_chat
 from bot.sandbox.web import DemoUser, WebUI
 
 DELIVERY_ENGINE_KEY = "delivery_engine"
+# The page's first user and the terminal's user are different people: both chat with the bot
+# that keeps its database in DATA_DIR, so sharing an id would give one the other's settings.
+WEB_USER = DemoUser(100001, "Aisyah", "en")
+TERMINAL_USER = DemoUser(100010, "Siti", "en")
 # The page's other simulated users; the one from the command line comes first.
 OTHER_DEMO_USERS = (
     DemoUser(100002, "Farid", "ms"),
     DemoUser(100003, "Mei Ling", "en"),
     DemoUser(100009, "Dr Lim (clinic)", "en", admin=True),
 )
+
+
+def sandbox_user(*, web: bool, user_id: int | None = None, name: str | None = None) -> DemoUser:
+    """Return who chats: the given id and name, else the page's or the terminal's own user."""
+    default = WEB_USER if web else TERMINAL_USER
+    return DemoUser(
+        default.user_id if user_id is None else user_id,
+        default.first_name if name is None else name,
+    )
 
 
 def demo_users(user_id: int, name: str, language: str) -> list[DemoUser]:
@@ -94,36 +107,97 @@ async def serve(
         web=web_ui,
     )
     await sandbox.start()
+    bot = _RunningBot(settings, content, sandbox)
     try:
-        app = build_application(
-            settings, content, token=SANDBOX_TOKEN, base_url=sandbox.base_url, clock=clock
-        )
+        app = await bot.start(clock)
         if web_ui is not None:
 
             async def due(chat_id: int | None) -> dt.datetime | None:
-                return await next_delivery(app, chat_id)
+                return None if bot.app is None else await next_delivery(bot.app, chat_id)
 
             async def moved() -> None:
-                await wake_delivery(app)
+                if bot.app is not None:  # None while a reset swaps the bot
+                    await wake_delivery(bot.app)
 
             web_ui.next_delivery, web_ui.on_clock_moved = due, moved
-        async with running(app):
+            web_ui.on_reset = bot.start_over
+        try:
             yield sandbox, app
+        finally:
+            await bot.stop()
     finally:
         await sandbox.stop()
+
+
+class _RunningBot:
+    """The bot the sandbox serves, which "Reset the sandbox" replaces with a fresh one."""
+
+    def __init__(self, settings: Settings, content: Content, sandbox: Sandbox) -> None:
+        self.settings, self.content, self.sandbox = settings, content, sandbox
+        self.stack = contextlib.AsyncExitStack()
+        self.app: AnyApplication | None = None
+
+    async def start(self, clock: OffsetClock) -> AnyApplication:
+        """Build the bot on this clock and run it against the sandbox."""
+        self.app = build_application(
+            self.settings,
+            self.content,
+            token=SANDBOX_TOKEN,
+            base_url=self.sandbox.base_url,
+            clock=clock,
+        )
+        await self.stack.enter_async_context(running(self.app))
+        return self.app
+
+    async def stop(self) -> None:
+        """Stop the bot (it finishes the updates it has taken)."""
+        self.app = None
+        await self.stack.aclose()
+
+    async def start_over(self) -> None:
+        """Stop the bot, empty its database, forget the chats, and start it again at now.
+
+        The process, the page and its users stay; the app object is a new one afterwards.
+        """
+        await self.stop()
+        await empty_database(self.settings)
+        clock = OffsetClock()
+        self.sandbox.world.start_over(clock)
+        await self.start(clock)
+
+
+async def empty_database(settings: Settings) -> None:
+    """Drop every table of the bot's database (the bot migrates it afresh when it starts)."""
+    db = settings.open_database()
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(_drop_all)
+    finally:
+        await db.close()
+
+
+def _drop_all(connection: Connection) -> None:
+    tables = MetaData()
+    tables.reflect(connection)
+    tables.drop_all(connection)
 
 
 async def run_sandbox(
     settings: Settings,
     content: Content,
     port: int,
-    user_id: int,
-    name: str,
+    user_id: int | None,
+    name: str | None,
     language: str,
     *,
     web: bool = False,
 ) -> None:
-    """Serve the sandbox and the bot; chat on the page (``web``) or here until :quit/a signal."""
+    """Serve the sandbox and the bot; chat on the page (``web``) or here until :quit/a signal.
+
+    Without ``user_id``/``name``, the page's first user is Aisyah and the terminal's is Siti.
+    """
+    who = sandbox_user(web=web, user_id=user_id, name=name)
+    user_id, name = who.user_id, who.first_name
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if main is not None:

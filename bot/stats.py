@@ -59,6 +59,11 @@ class TipScore:
         return self.helpful + self.not_helpful
 
     @property
+    def net(self) -> int:
+        """Helpful votes minus not helpful ones: above 0 helpful on balance, below 0 not."""
+        return self.helpful - self.not_helpful
+
+    @property
     def share(self) -> float:
         """The share of votes that said helpful."""
         return self.helpful / self.votes if self.votes else 0.0
@@ -92,6 +97,7 @@ class Report:
     bookings_by_branch: list[tuple[str, int]]
     bookings_by_origin: list[tuple[str, int]]
     sources: list[tuple[str | None, int, int]]  # source, everyone, still subscribed
+    rated_tips: int = 0  # tips with at least one vote (all time)
 
     @property
     def total(self) -> int:
@@ -130,7 +136,7 @@ async def report(session: AsyncSession, now: dt.datetime, tz: str, days: int = 3
     deliveries: Counter[str] = Counter()
     for day in series:
         deliveries.update(day.deliveries)
-    most, least = await _feedback(session)
+    most, least, rated = await _feedback(session)
     questions = Counter(
         {
             str(outcome): int(n)
@@ -149,6 +155,7 @@ async def report(session: AsyncSession, now: dt.datetime, tz: str, days: int = 3
         deliveries=deliveries,
         most_helpful=most,
         least_helpful=least,
+        rated_tips=rated,
         questions=questions,
         top_answers=await _top(
             session,
@@ -207,8 +214,9 @@ async def _days(
     return series
 
 
-async def _feedback(session: AsyncSession) -> tuple[list[TipScore], list[TipScore]]:
-    """The best and worst rated tips (all time: votes are few and slow to come)."""
+async def _feedback(session: AsyncSession) -> tuple[list[TipScore], list[TipScore], int]:
+    """The best and worst rated tips, and how many tips have votes (all time: votes are few
+    and slow to come)."""
     votes: dict[str, Counter[str]] = {}
     for tip_id, feedback, n in await session.execute(
         select(Delivery.tip_id, Delivery.feedback, func.count())
@@ -217,13 +225,11 @@ async def _feedback(session: AsyncSession) -> tuple[list[TipScore], list[TipScor
     ):
         votes.setdefault(str(tip_id), Counter())[str(feedback)] = int(n)
     scores = [TipScore(t, c["helpful"], c["not_helpful"]) for t, c in votes.items()]
-    # The better half (at most TOP) are "most helpful", the rest "least": a tip never shows
-    # in both lists, and one rated tip is simply the most helpful one.
-    ranked = sorted(scores, key=lambda s: (-s.share, -s.votes, s.tip_id))
-    most = ranked[: min(TOP, (len(ranked) + 1) // 2)]
-    rest = ranked[len(most) :]
-    least = sorted(rest, key=lambda s: (s.share, -s.votes, s.tip_id))[:TOP]
-    return most, least
+    # By net helpfulness (👍 minus 👎): "most helpful" only with more 👍 than 👎, "least" only
+    # with more 👎, so a tip with 0👍 1👎 is never called helpful; an even tip is in neither.
+    most = sorted((s for s in scores if s.net > 0), key=lambda s: (-s.net, -s.votes, s.tip_id))
+    least = sorted((s for s in scores if s.net < 0), key=lambda s: (s.net, -s.votes, s.tip_id))
+    return most[:TOP], least[:TOP], len(scores)
 
 
 async def _top(

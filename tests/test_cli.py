@@ -196,7 +196,8 @@ async def test_sandbox_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     )
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
-    assert b"Chatting as Aisyah" in line
+    # The terminal's own user, not the chat page's Aisyah (100001): they share the database.
+    assert b"Chatting as Siti (id 100010)" in line
     process.send_signal(signal.SIGTERM)
     code = await asyncio.wait_for(process.wait(), timeout=10)
     assert code == 0

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot import stats
-from bot.charts import Labels, delivery_rows, overview_png
+from bot.charts import Labels, date_ticks, delivery_rows, overview_figure, overview_png
 from bot.content.models import FaqFile
 from bot.db.engine import Database
 from bot.db.models import BookingIntent, Delivery, Question, Subscriber
@@ -132,13 +132,13 @@ async def test_the_report_counts_what_was_seeded(db: Database) -> None:
     assert by_day[TODAY].deliveries == Counter(sent=2)
     assert by_day[TODAY - dt.timedelta(days=1)].deliveries == Counter(sent=1, failed=1, blocked=1)
     assert found.deliveries == Counter(sent=5, failed=1, blocked=1, missed=1)
-    # Feedback counts all time: t1 2/2 helpful, t3 1/2, t2 0/1, t4 0/1.
-    assert [(s.tip_id, s.helpful, s.not_helpful) for s in found.most_helpful][:2] == [
-        ("t1", 2, 0),
-        ("t3", 1, 1),
+    # Feedback counts all time, by net helpfulness: t1 +2, t3 0 (1 and 1), t2 -1, t4 -1.
+    assert [(s.tip_id, s.helpful, s.not_helpful) for s in found.most_helpful] == [("t1", 2, 0)]
+    assert [(s.tip_id, s.helpful, s.not_helpful) for s in found.least_helpful] == [
+        ("t2", 0, 1),
+        ("t4", 0, 1),
     ]
-    assert {s.tip_id for s in found.least_helpful} >= {"t2", "t4"}
-    assert found.least_helpful[0].share == 0.0
+    assert found.rated_tips == 4
     assert found.questions == Counter(answered=3, unanswered=2, ambiguous=1, urgent=1)
     assert found.top_answers == [("gut-skin-axis", 2), ("dairy-acne", 1)]
     assert [q.text for q in found.open_questions] == [
@@ -210,3 +210,34 @@ def test_the_chart_is_a_png_of_both_series() -> None:
         0,
         2,
     )
+
+
+def _launch_days(count: int) -> list[stats.Day]:
+    """The issue's picture: 122 new on the last day, 123 subscribed then."""
+    days = [stats.Day(TODAY - dt.timedelta(days=count - 1 - i), 1, 0, 0) for i in range(count)]
+    days[-1] = stats.Day(TODAY, 123, 122, 1, Counter(sent=120, blocked=3))
+    return days
+
+
+def test_the_subscribers_panel_has_one_scale_for_the_line_and_the_bars() -> None:
+    labels = Labels("Subscribers", "Daily tips", "Subscribed", "New", "Lost", {"sent": "Sent"})
+    figure = overview_figure(_launch_days(30), labels)
+    top, bottom = figure.axes  # no twin axis with its own range
+    [line] = top.get_lines()[1:]  # after the zero line
+    assert line.get_label() == "Subscribed" and max(line.get_ydata()) == 123
+    tallest_bar = max(patch.get_height() for patch in top.patches)
+    assert tallest_bar == 122
+    low, high = top.get_ylim()
+    assert low < -1 and high > 123  # both bars and the line fit on this one axis
+    assert [t.get_text() for t in top.get_legend().get_texts()] == ["Subscribed", "New", "Lost"]
+
+
+@pytest.mark.parametrize("count", [1, 7, 10, 11, 29, 30, 31])
+def test_the_last_days_bar_has_its_date_under_it(count: int) -> None:
+    days = _launch_days(count)
+    positions, labels = date_ticks(days)
+    assert positions[-1] == count - 1 and labels[-1] == f"{TODAY:%d/%m}"
+    assert len(positions) <= 10 and positions == sorted(set(positions))
+    figure = overview_figure(days, Labels("S", "D", "Subscribed", "New", "Lost", {}))
+    shown = [t.get_text() for t in figure.axes[1].get_xticklabels()]
+    assert shown[-1] == f"{TODAY:%d/%m}"

@@ -70,7 +70,7 @@ class RunnerConfig:
     max_attempts: int = 3
     poll: float = 1.0  # seconds between lease renewals and stop checks
     retry_pause: float = 5.0  # seconds before another pass over failed sends
-    progress_every: float = 3.0  # seconds between progress reports
+    progress_every: float = 1.0  # seconds between progress reports (one edit a second)
 
 
 class _Skip(Exception):

@@ -74,12 +74,15 @@ class Question(Base):
     """A question typed to the bot and how it was answered, for admins' review and stats.
 
     Anonymous by design: no chat or user id. The text is kept only when the bot could not
-    answer with confidence (admins need it to write new entries); urgent messages keep none.
+    answer with confidence (admins need it to write new entries); urgent and crisis messages
+    keep none, only the sign id (in entry_id) and the time.
     """
 
     __tablename__ = "questions"
     __table_args__ = (
-        CheckConstraint("outcome IN ('answered', 'ambiguous', 'unanswered', 'urgent')", "outcome"),
+        CheckConstraint(
+            "outcome IN ('answered', 'ambiguous', 'unanswered', 'urgent', 'crisis')", "outcome"
+        ),
         Index("ix_questions_outcome_created_at", "outcome", "created_at"),
     )
 

@@ -30,6 +30,35 @@ def parse_feedback(data: str) -> tuple[int, bool] | None:
     return int(ident), vote == "y"
 
 
+def mark_feedback(
+    keyboard: dict[str, Any], catalogs: Catalogs, language: str, delivery_id: int, helpful: bool
+) -> dict[str, Any] | None:
+    """Return the tip's keyboard with this vote marked as the one that counts.
+
+    None when the keyboard already shows that vote (nothing to edit). Other buttons stay as
+    they are; the vote not chosen goes back to its plain label, so changing one's mind shows.
+    """
+    labels = {
+        (True, True): catalogs.text(language, "tip_helpful_chosen"),
+        (True, False): catalogs.text(language, "tip_helpful"),
+        (False, True): catalogs.text(language, "tip_not_helpful_chosen"),
+        (False, False): catalogs.text(language, "tip_not_helpful"),
+    }
+    changed = False
+    rows: list[list[dict[str, Any]]] = []
+    for row in keyboard.get("inline_keyboard", []):
+        new_row = []
+        for button in row:
+            vote = parse_feedback(str(button.get("callback_data", "")))
+            if vote is not None and vote[0] == delivery_id:
+                label = labels[(vote[1], vote[1] == helpful)]
+                changed = changed or button.get("text") != label
+                button = {**button, "text": label}
+            new_row.append(button)
+        rows.append(new_row)
+    return {"inline_keyboard": rows} if changed else None
+
+
 def tip_keyboard(
     catalogs: Catalogs, tip: Tip, language: str, delivery_id: int | None
 ) -> dict[str, Any]:

@@ -1,11 +1,14 @@
-"""Spot messages describing urgent symptoms, before any FAQ matching, erring towards caution."""
+"""Spot messages describing urgent symptoms or thoughts of self-harm, before any FAQ matching.
+
+Erring towards caution: a false alarm costs a message, a miss costs more.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from rapidfuzz import fuzz, process
@@ -23,7 +26,17 @@ FUZZY_CUTOFF = 85
 """rapidfuzz ratio for a typo to count: "bengak"~"bengkak" 92, "swolen"~"swollen" 92."""
 
 FUZZY_MIN_LEN = 5
-"""Short words are too close to other short words to guess at."""
+"""Below this, a ratio says little; short words get the edit-distance rule below instead."""
+
+SHORT_TYPO_LEN = (4, 6)
+"""Token lengths checked for one slip (a letter left out, or two neighbours swapped) against
+the signs' words, keeping the first letter: "nfas"~"nafas", "dmam"~"demam", "bisl"~"bisul".
+Only the signs' own words are candidates, and a phrase still needs all its words, so a slip
+matters only beside the rest of a sign; everyday words one slip away from a sign's word
+("sebab"~"sebar", "lepas"~"lepuh") are listed in a sign's `not_typos` and never guessed at."""
+
+SHORT_TARGET_MIN = 5
+"""Sign words shorter than this are too like everyday words ("mata"/"masa", "mati"/"mari")."""
 
 FUZZY_MAX_LEN = 30
 """Longer tokens are not words; skip fuzzy work on them."""
@@ -32,22 +45,35 @@ MAX_FUZZY_TOKENS = 40
 """Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
 
 Phrase = Annotated[str, Field(min_length=2, max_length=400)]
+Kind = Literal["urgent", "crisis"]
 
 
 class UrgentSign(Strict):
-    """One urgent sign and the phrases that describe it in each language.
+    """One urgent sign and the phrases that describe it.
 
-    A phrase is words that must all appear close together, in any order; a word may list
-    alternatives with "|" ("swollen|bengkak lips|bibir"). A negator ("no", "tak") inside a
-    phrase is part of it ("tak boleh nafas"); one just before it cancels it ("no fever").
+    A phrase is words that must all appear close together (at most `slack` other words among
+    them), in any order unless `ordered`; a word may list alternatives with "|"
+    ("swollen|bengkak lips|bibir"). A negator ("no", "tak") inside a phrase is part of it
+    ("tak boleh nafas"); one just before it cancels it ("no fever").
+
+    `all_of` is a combination: groups of phrases, each group matched anywhere in the message
+    (infected or pus, together with fever or chills). Its groups mix languages on purpose,
+    because so do the messages ("bisul with demam").
     """
 
     id: Id
-    phrases: dict[str, tuple[Phrase, ...]]
+    kind: Kind = "urgent"
+    phrases: dict[str, tuple[Phrase, ...]] = Field(default_factory=dict)
+    all_of: tuple[Annotated[tuple[Phrase, ...], Field(min_length=1)], ...] = ()
+    slack: Annotated[int, Field(ge=0, le=10)] = WINDOW_SLACK
+    ordered: bool = False
+    not_typos: tuple[Annotated[str, Field(min_length=2, max_length=40)], ...] = ()
 
     @field_validator("phrases")
     @classmethod
     def _every_language(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        if not value:
+            return value
         missing = [lang for lang in LANGUAGES if not value.get(lang)]
         unknown = [lang for lang in value if lang not in LANGUAGES]
         if missing:
@@ -55,10 +81,29 @@ class UrgentSign(Strict):
         if unknown:
             raise ValueError(f"unknown language(s): {', '.join(unknown)}")
         for phrases in value.values():
-            for phrase in phrases:
-                if not _compile_phrase(phrase):
-                    raise ValueError(f"phrase {phrase!r} has no words to look for")
+            _check_phrases(phrases)
         return value
+
+    @field_validator("all_of")
+    @classmethod
+    def _groups(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        if value and len(value) < 2:
+            raise ValueError("all_of needs at least two groups (one is just phrases)")
+        for group in value:
+            _check_phrases(group)
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_find(self) -> UrgentSign:
+        if not self.phrases and not self.all_of:
+            raise ValueError("needs phrases (in every language) or all_of")
+        return self
+
+
+def _check_phrases(phrases: Sequence[str]) -> None:
+    for phrase in phrases:
+        if not _compile_phrase(phrase):
+            raise ValueError(f"phrase {phrase!r} has no words to look for")
 
 
 class UrgentFile(Strict):
@@ -78,14 +123,25 @@ class UrgentFile(Strict):
 
 @dataclass(frozen=True, slots=True)
 class UrgentFinding:
-    """An urgent sign found in a message, and the phrase that matched it."""
+    """An urgent sign found in a message, its kind, and the phrase(s) that matched it."""
 
     sign_id: str
     phrase: str
+    kind: Kind = "urgent"
 
 
 # A compiled phrase: one set of accepted keys per word slot.
 _Slots = tuple[frozenset[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sign:
+    id: str
+    kind: Kind
+    slack: int
+    ordered: bool
+    phrases: tuple[tuple[str, _Slots], ...]
+    groups: tuple[tuple[tuple[str, _Slots], ...], ...]
 
 
 class _Compiled:
@@ -93,24 +149,60 @@ class _Compiled:
 
     def __init__(self, signs: Sequence[UrgentSign]) -> None:
         self.signs = tuple(signs)  # held so the ids in the cache key stay unique
-        self.phrases = tuple(
-            (sign.id, phrase, _compile_phrase(phrase))
+        self.compiled = tuple(
+            _Sign(
+                sign.id,
+                sign.kind,
+                sign.slack,
+                sign.ordered,
+                tuple(
+                    (phrase, _compile_phrase(phrase))
+                    for lang in sorted(sign.phrases)
+                    for phrase in sign.phrases[lang]
+                ),
+                tuple(tuple((p, _compile_phrase(p)) for p in group) for group in sign.all_of),
+            )
             for sign in self.signs
-            for lang in sorted(sign.phrases)
-            for phrase in sign.phrases[lang]
         )
-        self.vocabulary = frozenset(k for _, _, slots in self.phrases for s in slots for k in s)
+        every = [
+            slots
+            for sign in self.compiled
+            for _, slots in (*sign.phrases, *(p for g in sign.groups for p in g))
+        ]
+        self.vocabulary = frozenset(k for slots in every for s in slots for k in s)
+        self.not_typos = frozenset(
+            t for sign in self.signs for w in sign.not_typos for t in words(w)
+        )
         self.choices = tuple(sorted(self.vocabulary))
+        # Short typos are judged against the words as written in the data (not their stems,
+        # which are often not words: "kelupas" -> "lupas"), and only those of 5 letters or more.
+        by_letter: dict[str, set[str]] = {}
+        low, high = SHORT_TYPO_LEN
+        for sign in self.signs:
+            written = [p for ps in sign.phrases.values() for p in ps]
+            written += [p for group in sign.all_of for p in group]
+            for phrase in written:
+                for word in words(phrase.replace("|", " ")):
+                    if max(SHORT_TARGET_MIN, low - 1) <= len(word) <= high + 1:
+                        by_letter.setdefault(word[0], set()).add(word)
+        self.short_choices = {k: tuple(sorted(v)) for k, v in by_letter.items()}
         self.fuzzy_cache: dict[str, frozenset[str]] = {}
 
     def fuzzy(self, token: str) -> frozenset[str]:
         """Return the vocabulary keys a mistyped token probably stands for."""
         found = self.fuzzy_cache.get(token)
         if found is None:
-            hits = process.extract(
-                token, self.choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
-            )
-            found = frozenset(key for key, _, _ in hits)
+            keys: set[str] = set()
+            if len(token) >= FUZZY_MIN_LEN:
+                hits = process.extract(
+                    token, self.choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
+                )
+                keys.update(key for key, _, _ in hits)
+            if SHORT_TYPO_LEN[0] <= len(token) <= SHORT_TYPO_LEN[1]:
+                for written in self.short_choices.get(token[0], ()):
+                    if _one_slip(token, written):
+                        keys.update(variants(written))
+            found = frozenset(keys)
             if len(self.fuzzy_cache) < 4096:
                 self.fuzzy_cache[token] = found
         return found
@@ -130,7 +222,7 @@ def _compile(signs: Sequence[UrgentSign]) -> _Compiled:
 
 
 def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | None:
-    """Return the first urgent sign the message describes, or None."""
+    """Return the first urgent sign (in the data's order) the message describes, or None."""
     compiled = _compile(signs)
     vocabulary = compiled.vocabulary
     # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
@@ -149,18 +241,35 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     fuzzy_budget = MAX_FUZZY_TOKENS
     for pos, token in enumerate(tokens):
         keys = set(variants(token))
-        if not keys & vocabulary and FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN and fuzzy_budget:
+        if (
+            not keys & vocabulary
+            and SHORT_TYPO_LEN[0] <= len(token) <= FUZZY_MAX_LEN
+            and token not in compiled.not_typos
+            and token not in NEGATORS
+            and fuzzy_budget
+        ):
             fuzzy_budget -= 1
             keys |= compiled.fuzzy(token)
         for key in keys:
             positions.setdefault(key, []).append(pos)
     present = positions.keys()
-    for sign_id, phrase, slots in compiled.phrases:
+
+    def found(phrase: tuple[str, _Slots], sign: _Sign) -> bool:
+        slots = phrase[1]
         # Cheap rejection first: most phrases miss at least one word entirely.
         if any(present.isdisjoint(slot) for slot in slots):
-            continue
-        if _found(slots, positions, context):
-            return UrgentFinding(sign_id, phrase)
+            return False
+        return _found(slots, positions, context, sign.slack, sign.ordered)
+
+    for sign in compiled.compiled:
+        for phrase in sign.phrases:
+            if found(phrase, sign):
+                return UrgentFinding(sign.id, phrase[0], sign.kind)
+        if sign.groups:
+            matched = [next((p for p in g if found(p, sign)), None) for g in sign.groups]
+            if all(m is not None for m in matched):
+                label = " + ".join(m[0] for m in matched if m is not None)
+                return UrgentFinding(sign.id, label, sign.kind)
     return None
 
 
@@ -172,10 +281,16 @@ class _Context:
     raw_index: tuple[int, ...]
 
 
-def _found(slots: _Slots, positions: dict[str, list[int]], context: _Context) -> bool:
+def _found(
+    slots: _Slots,
+    positions: dict[str, list[int]],
+    context: _Context,
+    slack: int = WINDOW_SLACK,
+    ordered: bool = False,
+) -> bool:
     """Tell whether every slot occurs close together, at least once without a negator."""
     slot_positions = [sorted({p for key in slot for p in positions.get(key, ())}) for slot in slots]
-    limit = len(slots) + WINDOW_SLACK
+    limit = len(slots) + slack
     span = nearest_window(slot_positions)
     if span is None or span > limit:
         return False
@@ -184,7 +299,15 @@ def _found(slots: _Slots, positions: dict[str, list[int]], context: _Context) ->
     for anchor in slot_positions[0]:
         chosen = [anchor]
         for plist in slot_positions[1:]:
-            chosen.append(min(plist, key=lambda p: abs(p - anchor)))
+            if ordered:
+                later = [p for p in plist if p > chosen[-1]]
+                if not later:
+                    break
+                chosen.append(later[0])
+            else:
+                chosen.append(min(plist, key=lambda p: abs(p - anchor)))
+        if len(chosen) < len(slots):
+            continue
         if max(chosen) - min(chosen) < limit and not _negated(chosen, context):
             return True
     return False
@@ -200,7 +323,21 @@ def _negated(chosen: list[int], context: _Context) -> bool:
     return False
 
 
-@lru_cache(maxsize=512)
+def _one_slip(typed: str, word: str) -> bool:
+    """Tell whether `typed` is `word` with one letter left out or two neighbours swapped."""
+    if len(word) == len(typed) + 1:
+        return any(word[:i] + word[i + 1 :] == typed for i in range(1, len(word)))
+    if len(word) == len(typed) and typed != word:
+        diff = [i for i in range(len(word)) if word[i] != typed[i]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and (word[diff[0]], word[diff[1]]) == (typed[diff[1]], typed[diff[0]])
+        )
+    return False
+
+
+@lru_cache(maxsize=1024)
 def _compile_phrase(phrase: str) -> _Slots:
     slots: list[frozenset[str]] = []
     for word in phrase.split():

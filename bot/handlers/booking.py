@@ -18,7 +18,16 @@ from telegram.ext import (
 from bot import booking
 from bot.content.models import Clinic
 from bot.content.render import branch_card
-from bot.handlers.services import reply_language, services, text
+from bot.db.models import Subscriber
+from bot.handlers.services import (
+    Flow,
+    reply_language,
+    services,
+    stored_subscriber,
+    text,
+    zone_label,
+)
+from bot.handlers.settings import TZ
 
 BOOK = "book:"  # book:<origin>, origin = what led here (faq:<id>, tip:<id>, command...)
 BRANCH = "branch:"  # branch:<clinic id>
@@ -78,11 +87,38 @@ async def show_nearest_branch(update: Update, context: ContextTypes.DEFAULT_TYPE
     message = update.effective_message
     if message is None or message.location is None:
         return
-    lang = await reply_language(update, context)
+    sub, lang = await stored_subscriber(update, context)
     clinics = services(context).content.clinics
-    clinic, km = booking.nearest(clinics, message.location.latitude, message.location.longitude)
-    note = text(context, lang, "book_nearest", km=f"{km:.1f}" if km < 10 else f"{km:.0f}")
-    await _send_branch(update, context, clinic, lang, "location", note=note)
+    found = booking.nearby(clinics, message.location.latitude, message.location.longitude)
+    if found.abroad:
+        await _say_abroad(update, context, found, sub, lang)
+        return
+    band, km = booking.distance_band(found.km)
+    note = text(context, lang, f"book_nearest_{band}", km=km)
+    await _send_branch(update, context, found.clinic, lang, "location", note=note)
+
+
+async def _say_abroad(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    found: booking.Nearby,
+    sub: Subscriber | None,
+    lang: str,
+) -> None:
+    """No far-away branch card: say where the branches are, and offer the local timezone."""
+    chat = update.effective_chat
+    assert chat is not None
+    body = text(context, lang, "book_abroad", branch=found.clinic.name[lang], km=f"{found.km:.0f}")
+    rows = []
+    if sub is not None and sub.consented_at is not None and sub.timezone != found.zone:
+        zone = zone_label(context, found.zone)
+        body = f"{body}\n\n{text(context, lang, 'book_abroad_timezone', timezone=zone)}"
+        label = text(context, lang, "button_use_timezone", timezone=zone)
+        rows.append([InlineKeyboardButton(label, callback_data=f"{TZ}{Flow.COMMAND}:{found.zone}")])
+    rows.append([book_button(context, lang, "location")])
+    await context.bot.send_message(
+        chat.id, body, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
+    )
 
 
 async def _send_branch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -64,7 +64,7 @@ async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store a helpful / not helpful vote and thank them."""
+    """Store a helpful / not helpful vote (replacing an earlier one), thank them, mark it."""
     query, chat = update.callback_query, update.effective_chat
     if query is None or query.data is None or chat is None:
         return
@@ -77,10 +77,22 @@ async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             stored = await today.record_feedback(
                 session, chat.id, parsed[0], parsed[1], svc.clock.now()
             )
-    if not stored:
+    if not stored or parsed is None:
         await query.answer(text(context, lang, "button_expired"), show_alert=True)
         return
-    await query.answer(text(context, lang, "tip_feedback_thanks"))
+    delivery_id, helpful = parsed
+    await query.answer(
+        text(context, lang, "tip_feedback_helpful" if helpful else "tip_feedback_not_helpful")
+    )
+    # One vote per tip, the last one pressed: the keyboard shows which one counts.
+    shown = query.message.reply_markup if isinstance(query.message, Message) else None
+    if shown is None:
+        return
+    marked = message.mark_feedback(
+        shown.to_dict(), svc.content.catalogs, lang, delivery_id, helpful
+    )
+    if marked is not None:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup.de_json(marked, context.bot))
 
 
 async def more_on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -95,10 +95,10 @@ async def _send_reply(
     if reply.outcome == "smalltalk" and reply.smalltalk is not None:
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
-    elif reply.outcome == "urgent":
+    elif reply.outcome in ("urgent", "crisis"):
         keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
         await message.reply_text(
-            text(context, lang, "urgent_reply"),
+            text(context, lang, f"{reply.outcome}_reply"),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(keyboard),
         )

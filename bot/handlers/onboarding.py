@@ -20,7 +20,9 @@ from telegram.ext import (
 
 from bot import content_store, subscribers
 from bot.db.models import Subscriber, SubscriberStatus
+from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences, settings
+from bot.handlers.booking import book_button
 from bot.handlers.services import (
     ONBOARDING_STEPS,
     SHOW_SETTINGS,
@@ -188,11 +190,24 @@ async def track_block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say that edits are not acted on: an old command or STOP edited later must not run."""
+    """Say that edits are not acted on: an old command or STOP edited later must not run.
+
+    An edit that describes an emergency or thoughts of self-harm still gets that reply (and
+    nothing of it is stored): safety first.
+    """
     message = update.edited_message
     if message is not None:
         lang = await reply_language(update, context)
-        await message.reply_text(text(context, lang, "edited_message"))
+        finding = detect_urgent(message.text or "", services(context).content.urgent)
+        if finding is None:
+            await message.reply_text(text(context, lang, "edited_message"))
+        else:
+            contact = book_button(context, lang, "urgent", "button_contact_clinic")
+            await message.reply_text(
+                text(context, lang, f"{finding.kind}_reply"),
+                parse_mode=ParseMode.HTML,
+                reply_markup=InlineKeyboardMarkup([[contact]]),
+            )
     raise ApplicationHandlerStop
 
 

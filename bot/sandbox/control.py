@@ -33,7 +33,8 @@ An event is ``{seq, type, chat_id?, message?, ...}`` with type ``message`` (user
 ``edited``, ``deleted`` (each with the history dict), ``callback_answer``
 (callback_query_id, text, show_alert, url), ``blocked`` or ``unblocked`` (chat_id),
 ``user`` (chat_id: added or changed), ``commands`` (the bot changed its command lists) or
-``clock`` (now: the clock was moved). Request bodies must be application/json. The web
+``clock`` (now: the clock was moved) or ``reset`` (now: the page started the demo over, see
+``bot.sandbox.web``). Request bodies must be application/json. The web
 page's own routes are in ``bot.sandbox.web``.
 """
 

@@ -292,6 +292,17 @@ class World:
         if self.on_clock_moved is not None:
             await self.on_clock_moved()
 
+    def start_over(self, clock: Clock) -> None:
+        """Forget every chat, pending update and button press, unblock everyone, take a new
+        clock, and tell the pages (a ``reset`` event); the users and the bot's commands stay."""
+        self.clock = clock
+        self.messages.clear()
+        self.updates.clear()
+        self.callback_queries.clear()
+        for user in self.users.values():
+            user.blocked = False
+        self.emit("reset", now=clock.now().isoformat())
+
     def events_after(self, seq: int) -> list[dict[str, Any]]:
         """Return the events with a seq greater than ``seq``."""
         return [event for event in self.events if event["seq"] > seq]

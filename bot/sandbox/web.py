@@ -7,8 +7,8 @@ control API like any other client and adds these routes:
 GET    /                                    the page
 GET    /static/{file}                       its script, styles and icon
 GET    /sandbox/web/state                   -> {bot, users (with ``admin``), places,
-                                            timezone, now, clock_movable, last_seq,
-                                            requests_seq}
+                                            timezone, now, clock_movable, resettable,
+                                            last_seq, requests_seq}
 GET    /sandbox/web/stream                  server-sent events: ``world`` (the control
                                             API's events) and ``request`` (one Bot API
                                             request and its answer); ``?after=&requests=``
@@ -19,6 +19,9 @@ POST   /sandbox/web/clock                   {to: "next_delivery", chat_id} | {to
                                             -> {now, note}
 GET    /sandbox/web/files/{chat}/{message}  a file the bot uploaded: images inline,
                                             anything else as a download
+POST   /sandbox/web/reset                   start the demo over: the bot's fresh database,
+                                            no chats, the clock back to now -> {now};
+                                            409 when nothing is hooked to ``on_reset``
 ==========================================  ==============================================
 
 What the page needs from the bot's side (the next delivery time, waking the bot after the
@@ -27,6 +30,7 @@ clock moves) comes in as callbacks on ``WebUI``, so this module knows nothing of
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -47,6 +51,7 @@ HEARTBEAT_SECONDS = 15.0
 
 NextDelivery = Callable[[int | None], Awaitable[dt.datetime | None]]
 ClockMoved = Callable[[], Awaitable[None]]
+StartOver = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class WebUI:
         next_delivery: given a chat id (or None), the UTC instant of its next daily tip,
             else the earliest one; None when nothing is scheduled.
         on_clock_moved: awaited after the page moves the clock (to wake the scheduler).
+        on_reset: awaited for "Reset the sandbox": stops the bot, empties its database,
+            calls ``World.start_over`` with a new clock and starts the bot again.
     """
 
     users: Sequence[DemoUser]
@@ -100,6 +107,7 @@ class WebUI:
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     next_delivery: NextDelivery | None = None
     on_clock_moved: ClockMoved | None = None
+    on_reset: StartOver | None = None
 
     def is_admin(self, user_id: int) -> bool:
         """Return whether the page marks this user as an admin."""
@@ -114,6 +122,7 @@ class WebUI:
 
 
 WEB = web.AppKey("web", WebUI)
+_RESETTING = web.AppKey("resetting", asyncio.Lock)
 
 
 def resolve_commands(world: World, user: SandboxUser) -> list[dict[str, str]]:
@@ -157,6 +166,7 @@ async def state(request: web.Request, world: World) -> Any:
         "timezone": web_ui.timezone,
         "now": world.clock.now().isoformat(),
         "clock_movable": isinstance(world.clock, OffsetClock),
+        "resettable": web_ui.on_reset is not None,
         "last_seq": world.last_event_seq,
         "requests_seq": world.requests_log.last_seq,
     }
@@ -255,6 +265,16 @@ async def move_clock(request: web.Request, world: World) -> Any:
     return {"now": clock.now().isoformat(), "note": note}
 
 
+async def reset(request: web.Request, world: World) -> Any:
+    """Start the demo over (the runner's hook does the work), one reset at a time."""
+    web_ui = request.app[WEB]
+    if web_ui.on_reset is None:
+        raise ControlError(409, "this sandbox cannot be reset: restart it instead")
+    async with request.app[_RESETTING]:
+        await web_ui.on_reset()
+    return {"now": world.clock.now().isoformat()}
+
+
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -285,6 +305,7 @@ async def message_file(request: web.Request, world: World) -> Any:
 def add_web_routes(app: web.Application, web_ui: WebUI) -> None:
     """Serve the page and its routes on an application that already has the control API."""
     app[WEB] = web_ui
+    app[_RESETTING] = asyncio.Lock()
     app.router.add_get("/", page)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
     routes: list[tuple[str, str, Callable[[web.Request, World], Awaitable[Any]]]] = [
@@ -292,6 +313,7 @@ def add_web_routes(app: web.Application, web_ui: WebUI) -> None:
         ("GET", "/sandbox/web/users/{id}/commands", commands),
         ("POST", "/sandbox/web/clock", move_clock),
         ("GET", "/sandbox/web/files/{chat}/{message}", message_file),
+        ("POST", "/sandbox/web/reset", reset),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, guard(handler))

@@ -139,7 +139,9 @@ async def test_an_admin_sends_an_announcement_to_one_language_and_sees_it_throug
     assert progress["text"] == "Starting the broadcast…" and buttons(progress) == []
     summary = await next_message(chat, progress, contains="is done")
     assert summary["text"].startswith("✅ Broadcast #")
-    assert "3 of 4 subscribers got it. 1 had blocked the bot" in summary["text"]
+    assert summary["text"].endswith(
+        "is done. Sent to 3 of 4; 1 has blocked the bot, so they no longer get tips."
+    )
     final = await chat.message(progress["message_id"])
     assert "finished in" in final["text"] and "100%" in final["text"]
     assert "Sent 3 of 4 · blocked 1 · failed 0" in final["text"]
@@ -237,7 +239,7 @@ async def test_a_scheduled_broadcast_fires_when_the_clock_reaches_it_and_can_be_
         assert asyncio.get_running_loop().time() < deadline, "the scheduled broadcast never went"
         await asyncio.sleep(0.1)
     summary = await chat.client.wait_for_bot_message(ADMIN_ID, contains="is done", timeout=15)
-    assert "2 of 2 subscribers got it" in summary["text"]
+    assert "Sent to all 2 subscribers." in summary["text"]
     for user_id in (5201, 5202):
         assert len(await received(harness, user_id, "Free talk")) == 1
         assert await received(harness, user_id, "cancelled") == []
@@ -284,7 +286,7 @@ async def test_a_larger_broadcast_shows_live_progress_while_some_users_have_bloc
     confirm = await chat.press_edit(panel, "📣 Send now")
     progress = await chat.press_edit(confirm, "✅ Yes, send now")
     summary = await next_message(chat, progress, contains="is done")
-    assert "108 of 120 subscribers got it. 12 had blocked the bot" in summary["text"]
+    assert "Sent to 108 of 120; 12 have blocked the bot" in summary["text"]
 
     events, _last = await harness.client.events(after=seq)
     edits = [
@@ -337,7 +339,7 @@ async def test_a_scheduled_broadcast_survives_a_restart_and_goes_once(harness: H
         await restarted.start()  # no polling: the old process still reads the updates
         await harness.client.advance_clock(3600 + 5)
         summary = await chat.client.wait_for_bot_message(ADMIN_ID, contains="is done", timeout=20)
-        assert "3 of 3 subscribers got it" in summary["text"]
+        assert "Sent to all 3 subscribers." in summary["text"]
         await restarted.stop()
     finally:
         if restarted.post_stop is not None:
@@ -370,9 +372,8 @@ async def test_stop_ends_a_broadcast_part_way(harness: Harness) -> None:
     assert "stopped after" in final["text"] and buttons(final) == []
     got = [len(await received(harness, user_id, "Holiday hours")) for user_id in audience]
     assert set(got) <= {0, 1} and 0 < sum(got) < 150
-    assert (
-        f"{sum(got)} of 150 subscribers got it; {150 - sum(got)} were not sent" in (summary["text"])
-    )
+    sent = sum(got)
+    assert f"Sent to {sent} of 150; the other {150 - sent} were not sent." in summary["text"]
     async with harness.db.session() as session:
         [stored] = list(await session.scalars(select(Broadcast)))
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))

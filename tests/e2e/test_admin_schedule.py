@@ -14,7 +14,14 @@ from bot.content.models import Topic
 from bot.db.models import AuditEntry, Delivery
 from bot.program_edit import day_plan
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
-from tests.e2e.test_daily_tips import move_clock_to, stored, subscribe, tips_in, wait_until
+from tests.e2e.test_daily_tips import (
+    ledger,
+    move_clock_to,
+    stored,
+    subscribe,
+    tips_in,
+    wait_until,
+)
 
 ZONE = ZoneInfo("Asia/Kuala_Lumpur")
 SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -181,3 +188,81 @@ async def test_past_dates_and_crafted_buttons_change_nothing(
     assert answer["text"].startswith("That button is from an older message.")
     async with harness.db.session() as session:
         assert list(await session.scalars(select(AuditEntry))) == []
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_label(day: dt.date) -> str:
+    """A date as the admin screens write it, without the year: 'Wed 2 Dec'."""
+    return f"{SHORT[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+
+
+def week_line(week: dict[str, object], day: dt.date) -> str:
+    """The week view's line for one date."""
+    text = str(week["text"])
+    found = [line for line in text.splitlines() if line.startswith(f"{day_label(day)} {day.year}")]
+    assert len(found) == 1, (day, text)
+    return found[0]
+
+
+async def test_week_marks_today_and_past_days_and_moves_skip_today_once_sent(
+    harness: Harness, content: Content
+) -> None:
+    reader = await harness.user(5202, "Mei Ling")
+    await subscribe(reader)
+    due = (await stored(harness, 5202)).next_due_at
+    assert due is not None
+    today = harness.clock.now().astimezone(ZONE).date()
+    admin = await harness.user(ADMIN_ID, "Admin")
+
+    week = await admin.press_edit(await admin.say("/admin"), "🗓 Schedule")
+    assert week_line(week, today).endswith("◀ today")
+    monday = today - dt.timedelta(days=today.weekday())
+    for day in (monday + dt.timedelta(days=n) for n in range(7)):
+        line = week_line(week, day)
+        assert line.endswith("· past") == (day < today), line
+    before = await admin.press_edit(week, "◀ Week before")
+    assert all(week_line(before, monday - dt.timedelta(days=n)).endswith("· past") for n in (1, 7))
+
+    # Pin a tip two days after the next delivery, so that date has something to move.
+    tip_day = due.astimezone(ZONE).date()
+    target = tip_day + dt.timedelta(days=2)
+    sleep_tip = next(t for t in content.tips if t.topic == Topic.SLEEP)
+    screen = await open_day(harness, admin, target)
+    tips = await admin.press_edit(await admin.press_edit(screen, "📌 Put a tip here"), "Sleep")
+    preview = await admin.press_edit(tips, sleep_tip.text["en"].title)
+    await admin.press_edit(preview, "✅ Apply")
+    moves = await admin.press_edit(await open_day(harness, admin, target), "➡ Move to another day")
+    assert day_label(today) in buttons(moves)  # nothing has gone out today yet
+
+    # The tip goes out: that day is "today, sent", and no longer offered or accepted.
+    await move_clock_to(harness, due + dt.timedelta(seconds=1))
+    await wait_until(lambda: _sent(harness, 5202))
+    assert harness.clock.now().astimezone(ZONE).date() == tip_day
+    week = await open_week_of(admin)
+    assert week_line(week, tip_day).endswith("◀ today, sent")
+    moves = await admin.press_edit(await open_day(harness, admin, target), "➡ Move to another day")
+    assert day_label(tip_day) not in buttons(moves)
+    assert buttons(moves)[0] == day_label(tip_day + dt.timedelta(days=1))
+    crafted = f"adm:sx:m:{target:%Y%m%d}:{tip_day:%Y%m%d}"
+    harness.press_data(ADMIN_ID, moves["message_id"], crafted)
+    refused = await admin.edited(moves)
+    assert refused["text"] == (
+        f"Today's tips ({tip_day.isoformat()}) have gone out already. "
+        "Only tomorrow and later dates can change now."
+    )
+    today_screen = await open_day(harness, admin, tip_day)
+    assert "Today's tips have gone out" in str(today_screen["text"])
+    assert "📌 Put a tip here" not in buttons(today_screen)
+    assert (await library_plan(harness, content, target)).kind == "tip"
+
+
+async def open_week_of(admin: Chat) -> dict[str, object]:
+    """The schedule's week view, from /admin."""
+    return await admin.press_edit(await admin.say("/admin"), "🗓 Schedule")
+
+
+async def _sent(harness: Harness, user_id: int) -> bool:
+    rows = await ledger(harness, user_id)
+    return bool(rows) and rows[0].status == "sent"

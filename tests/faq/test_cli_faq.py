@@ -37,6 +37,11 @@ def test_ask_names_the_urgent_sign(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("urgent: sign ")
 
 
+def test_ask_names_the_crisis_sign(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["faq", "ask", "i want to kill myself because of my acne"]) == 0
+    assert capsys.readouterr().out.startswith("crisis: sign ")
+
+
 def test_json_lines_in_and_out_with_an_error_line_for_bad_input(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
-from pydantic import ValidationError
+import datetime as dt
+from pathlib import Path
+from typing import Any
 
-from bot.faq.urgent import UrgentFile, UrgentSign, detect_urgent
+import pytest
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from bot import questions
+from bot.content.loader import Content
+from bot.db.engine import Database
+from bot.db.models import Question
+from bot.faq.matcher import FaqMatcher
+from bot.faq.urgent import UrgentFile, UrgentSign, _one_slip, detect_urgent
+from tests.faq.conftest import SUMMARY
+
+HERE = Path(__file__).parent
 
 URGENT = [
     # a negator far from the sign, with stopwords between, must not cancel it
@@ -80,6 +94,51 @@ URGENT = [
     # mixed
     ("face bengkak after laser", "swelling-face-throat"),
     ("lepas facial ada pus", "reaction-after-treatment"),
+    # self-harm and suicidal thoughts (kind crisis), with Manglish and typos
+    ("I want to kill myself because of my acne", "self-harm"),
+    ("i just want to end my life", "self-harm"),
+    ("i wanna die", "self-harm"),
+    ("I don't want to live anymore", "self-harm"),
+    ("they'd all be better off if i was dead", "self-harm"),
+    ("better off dead honestly", "self-harm"),
+    ("sometimes I hurt myself on purpose", "self-harm"),
+    ("having suicidal thoughts", "self-harm"),
+    ("i want to kil myslf", "self-harm"),
+    ("saya rasa nak bunuh diri sebab jerawat ni", "self-harm"),
+    ("rasa macam nak mati je", "self-harm"),
+    ("dah tak nak hidup lagi", "self-harm"),
+    ("xnak hidup dah", "self-harm"),
+    ("aku selalu cederakan diri", "self-harm"),
+    ("saya toreh tangan semalam", "self-harm"),
+    ("nak bunuh dri", "self-harm"),
+    ("i want to die lah, nak bunuh diri", "self-harm"),
+    # skin infection together with fever or chills
+    ("boil super swollen and hot, high fever since last night", "skin-infection-fever"),
+    ("the cut is infected and I have chills", "skin-infection-fever"),
+    ("fever since yesterday, and there's pus in the wound", "skin-infection-fever"),
+    ("abcess on my back, feverish", "skin-infection-fever"),
+    ("bisul bengkak bernanah, demam menggigil", "skin-infection-fever"),
+    ("luka bernanah, badan seram sejuk", "skin-infection-fever"),
+    ("ada nanah, dmam dari semalam", "skin-infection-fever"),
+    ("bisul with demam", "skin-infection-fever"),
+    # severe drug reaction: blisters, peeling, mouth sores or red eyes with a new medicine
+    ("skin blistering after starting antibiotics", "severe-drug-reaction"),
+    ("mouth ulcers and red eyes since the gout medicine", "severe-drug-reaction"),
+    ("started epilepsy meds and now blisters", "severe-drug-reaction"),
+    ("skin peeling after a painkiller", "severe-drug-reaction"),
+    ("kulit melepuh lepas makan antibiotik", "severe-drug-reaction"),
+    ("ulser mulut dan mata merah lepas ubat baru", "severe-drug-reaction"),
+    ("kulit mengelupas sejak makan ubat sawan", "severe-drug-reaction"),
+    # swelling and swallowing in everyday words
+    ("my lips are puffing up", "swelling-face-throat"),
+    ("tongue feels thick, can barely swallow", "swelling-face-throat"),
+    ("bibir kembang lepas makan udang", "swelling-face-throat"),
+    ("lidah rasa tebal", "swelling-face-throat"),
+    ("years ago my face swelled", "swelling-face-throat"),  # past events may trigger: fine
+    # short misspellings (under 5 letters) are typo-matched against the signs' words
+    ("sesak nfas", "breathing"),
+    ("susah nk nfas", "breathing"),
+    ("bisl bernanah, demam", "skin-infection-fever"),
 ]
 
 NOT_URGENT = [
@@ -117,6 +176,32 @@ NOT_URGENT = [
     "hot weather makes my face oily",
     "",
     "👍",
+    # idioms, decided: harm to oneself is not described, so no crisis reply
+    "this acne is killing me",
+    "my friend said kill the bacteria",
+    "the itch is killing me",
+    "eczema has taken over my life",
+    "I don't want to die from a reaction, is it safe?",
+    "i'm not suicidal, just sad about my skin",
+    # everyday words near the crisis words
+    "macam mana nak buang sel kulit mati",
+    "sel kulit mati nak buang macam mana",
+    "probiotik dalam yogurt hidup ke mati?",
+    "are the bacteria in yogurt dead or alive?",
+    "nak hidup sihat, apa patut makan",
+    "how to live with eczema",
+    "nanah keluar dari jerawat, biasa ke?",
+    # a combination needs both halves, each un-negated
+    "no fever but a small boil",
+    "bisul kecil, tak demam",
+    "pimple with pus, no fever",
+    "can fever cause acne?",
+    "my skin peeling from tretinoin, normal?",
+    "can antibiotics help acne?",
+    "what medicine for eczema?",
+    # everyday words one slip from a sign's word are not typos
+    "boleh tak makan nanas kalau jerawat",
+    "saya suka makan nasi, boleh ke nafas bau hilang",
 ]
 
 
@@ -145,6 +230,9 @@ def test_every_sign_is_exercised() -> None:
         "eyes-vision",
         "peeling-sheets",
         "child-fever-rash",
+        "self-harm",
+        "skin-infection-fever",
+        "severe-drug-reaction",
     }
 
 
@@ -170,3 +258,130 @@ def test_every_sign_is_exercised() -> None:
 def test_urgent_file_rejects(data: object, problem: str) -> None:
     with pytest.raises(ValidationError, match=problem):
         UrgentFile.model_validate(data)
+
+
+def test_thoughts_of_self_harm_are_a_crisis_and_symptoms_are_urgent(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    crisis = detect_urgent("dah tak nak hidup lagi", urgent_signs)
+    urgent = detect_urgent("bisul bernanah, demam", urgent_signs)
+    assert crisis is not None and crisis.kind == "crisis"
+    assert urgent is not None and urgent.kind == "urgent"
+    # Both at once: the crisis reply (which also says call 999) comes first.
+    both = detect_urgent("my throat is swelling and I want to die", urgent_signs)
+    assert both is not None and both.sign_id == "self-harm"
+
+
+def test_a_combination_is_written_in_the_data(urgent_signs: tuple[UrgentSign, ...]) -> None:
+    sign = UrgentSign.model_validate(
+        {"id": "itch-and-spots", "all_of": [["itchy|gatal"], ["spots|bintik"]]}
+    )
+    assert detect_urgent("spots everywhere and so itchy", (sign,)) is not None
+    assert detect_urgent("gatal gila, ada bintik", (sign,)) is not None
+    assert detect_urgent("so itchy", (sign,)) is None
+    assert detect_urgent("itchy but no spots", (sign,)) is None
+
+
+def test_an_ordered_phrase_needs_its_words_in_order() -> None:
+    sign = UrgentSign.model_validate(
+        {
+            "id": "x1",
+            "ordered": True,
+            "slack": 1,
+            "phrases": {"en": ["want die"], "ms": ["nak mati"]},
+        }
+    )
+    assert detect_urgent("i want to die", (sign,)) is not None
+    assert detect_urgent("i want to just die", (sign,)) is not None
+    assert detect_urgent("die down, i want it to", (sign,)) is None
+    # One word between is allowed (caution: "i want to fricking die"), so this one triggers.
+    assert detect_urgent("i want my acne to die down", (sign,)) is not None
+    assert detect_urgent("i want the acne spots to die down", (sign,)) is None  # too far apart
+
+
+@pytest.mark.parametrize(
+    ("typed", "word", "slip"),
+    [
+        ("nfas", "nafas", True),  # a letter left out
+        ("dmam", "demam", True),
+        ("bisl", "bisul", True),
+        ("dmaem", "demam", False),  # two slips
+        ("demma", "demam", True),  # two neighbours swapped
+        ("nafas", "nafas", False),  # the word itself is not a slip
+        ("masa", "mata", False),  # a different letter: a different word
+        ("nanas", "nafas", False),
+        ("nfs", "nafas", False),  # two letters left out
+    ],
+)
+def test_one_slip(typed: str, word: str, slip: bool) -> None:
+    assert _one_slip(typed, word) is slip
+
+
+def test_a_word_listed_as_not_a_typo_is_never_guessed_at() -> None:
+    data: dict[str, Any] = {"id": "x1", "phrases": {"en": ["boleh nafas"], "ms": ["sesak nafas"]}}
+    plain = UrgentSign.model_validate(data)
+    listed = UrgentSign.model_validate({**data, "not_typos": ["Nanas"]})
+    assert detect_urgent("boleh nfas", (plain,)) is not None
+    assert detect_urgent("boleh nanas", (plain,)) is None  # "nanas" is two slips from "nafas"
+    assert detect_urgent("boleh nfas", (listed,)) is not None
+    made_up = UrgentSign.model_validate({**data, "not_typos": ["NFAS"]})
+    assert detect_urgent("boleh nfas", (made_up,)) is None  # listed: never read as "nafas"
+
+
+def _tuning() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((HERE / "urgent_cases.yaml").read_text())
+    return loaded
+
+
+def test_tuning_cases_are_all_caught_and_false_alarms_stay_rare(
+    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
+) -> None:
+    cases = _tuning()
+    missed = [
+        (c["q"], c["sign"], found.sign_id if found else None)
+        for c in cases["urgent"]
+        if (found := detect_urgent(c["q"], urgent_signs)) is None or found.sign_id != c["sign"]
+    ]
+    alarms = [q for q in cases["not_urgent"] if detect_urgent(q, urgent_signs) is not None]
+    caught = len(cases["urgent"]) - len(missed)
+    pytestconfig.stash[SUMMARY].append(
+        f"urgent triage (tuning set): {caught}/{len(cases['urgent'])} caught, "
+        f"{len(alarms)}/{len(cases['not_urgent'])} false alarms"
+    )
+    assert missed == []
+    # A known false alarm: "rawat" (to treat) is the root of "rawatan" (a clinic treatment).
+    assert alarms == ["jerawat bernanah macam mana nak rawat"]
+
+
+def test_everyday_faq_questions_raise_no_alarm(
+    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
+) -> None:
+    cases = yaml.safe_load((HERE / "accuracy_cases.yaml").read_text())["cases"]
+    alarms = [c["q"] for c in cases if detect_urgent(c["q"], urgent_signs) is not None]
+    pytestconfig.stash[SUMMARY].append(
+        f"urgent triage false alarms on the FAQ accuracy cases: {len(alarms)}/{len(cases)}"
+    )
+    assert alarms == []
+
+
+async def test_a_crisis_message_is_answered_as_one_and_stores_none_of_its_words(
+    db: Database, content: Content
+) -> None:
+    typed = "saya rasa nak bunuh diri sebab jerawat ni"
+    reply = questions.triage(content, FaqMatcher(content.faq), typed, "ms")
+    assert (reply.outcome, reply.sign_id, reply.entries) == ("crisis", "self-harm", ())
+    now = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+    async with db.session() as session:
+        await questions.record(session, reply, typed, "ms", now)
+    async with db.session() as session:
+        (row,) = (await session.scalars(select(Question))).all()
+    stored = (row.outcome, row.entry_id, row.text, row.created_at)
+    assert stored == ("crisis", "self-harm", None, now)
+
+
+def test_the_crisis_reply_gives_the_helplines_in_both_languages(content: Content) -> None:
+    for lang, mobile in (("en", "112</b> from a mobile"), ("ms", "112</b> dari telefon bimbit")):
+        reply = content.catalogs.text(lang, "crisis_reply")
+        for needed in ("<b>999</b>", mobile, "03-7627 2929", "15555", "Befrienders"):
+            assert needed in reply, (lang, needed)
+        assert mobile in content.catalogs.text(lang, "urgent_reply")

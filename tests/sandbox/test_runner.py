@@ -23,6 +23,7 @@ from bot.sandbox_runner import (
     DELIVERY_ENGINE_KEY,
     demo_users,
     next_delivery,
+    sandbox_user,
     serve,
     wake_delivery,
     with_demo_admins,
@@ -35,6 +36,17 @@ def test_demo_users_put_the_given_user_first_without_duplicates() -> None:
     assert users[0] == DemoUser(100003, "Siti", "ms")
     assert [u.user_id for u in users].count(100003) == 1
     assert [u.user_id for u in users if u.admin] == [100009]
+
+
+def test_the_terminal_user_is_not_the_pages_first_user() -> None:
+    page = sandbox_user(web=True)
+    assert demo_users(page.user_id, page.first_name, "en")[0] == DemoUser(100001, "Aisyah", "en")
+    terminal = sandbox_user(web=False)
+    assert terminal == DemoUser(100010, "Siti", "en")
+    assert terminal.user_id not in {u.user_id for u in demo_users(100001, "Aisyah", "en")}
+    # --name alone renames, it does not borrow the page's id; --user-id picks one on purpose.
+    assert sandbox_user(web=False, name="Nurul") == DemoUser(100010, "Nurul", "en")
+    assert sandbox_user(web=False, user_id=100001).user_id == 100001
 
 
 def test_demo_admins_are_added_to_admin_ids() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,9 +15,11 @@ import pytest
 import telegram
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
+import bot.sandbox.web
 from bot.clock import OffsetClock, SystemClock
 from bot.sandbox import Sandbox, SandboxClient
 from bot.sandbox.web import DemoUser, WebUI
+from tests.conftest import ROOT, TIPS_DIR
 from tests.sandbox.conftest import TOKEN
 
 ADA, BUDI, BOSS = 501, 502, 509
@@ -61,7 +65,8 @@ async def test_page_and_static_files_are_served(
         page = await response.text()
         assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
     assert '<script src="/static/app.js" defer>' in page
-    for name in ("app.js", "app.css", "icon.svg"):
+    assert '<link rel="stylesheet" href="/static/emoji.css">' in page
+    for name in ("app.js", "app.css", "icon.svg", "emoji.css", "emoji.ttf"):
         async with http.get(f"{sandbox.web_url}static/{name}") as response:
             assert response.status == 200, name
 
@@ -270,3 +275,53 @@ async def test_control_bodies_must_be_json(http: aiohttp.ClientSession, sandbox:
     async with http.post(url, data=forged, headers={"Content-Type": "text/plain"}) as response:
         assert response.status == 415
     assert sandbox.world.history(ADA) == []
+
+
+def test_every_emoji_the_bot_says_is_in_the_pages_emoji_font() -> None:
+    # The page ships its own emoji (scripts/make_emoji_font.py); one added to a catalog
+    # later but not to the font would be an empty box again on machines without one.
+    static = Path(bot.sandbox.web.STATIC_DIR)
+    ranges = re.search(r"unicode-range:([^;]*);", (static / "emoji.css").read_text())
+    assert ranges is not None
+    covered = {int(code.strip()[2:], 16) for code in ranges.group(1).split(",")}
+    assert {0x2705, 0x2B1C, 0x1F44D, 0x1F44E, 0x23F9, 0x1F4CE} <= covered
+    text_symbols = set("→↗↩⌨▶◀●█░")
+    missing = {
+        f"{char} in {path.relative_to(ROOT)}"
+        for path in [*TIPS_DIR.rglob("*.yaml"), static / "app.js", static / "index.html"]
+        for char in path.read_text(encoding="utf-8")
+        if (0x2300 <= ord(char) <= 0x2BFF or ord(char) >= 0x1F000)
+        and char not in text_symbols
+        and ord(char) not in covered
+    }
+    assert not missing, "run scripts/make_emoji_font.py: " + ", ".join(sorted(missing))
+    assert (static / "emoji.ttf").stat().st_size < 150_000
+    assert "Open Font License" in (static / "emoji-OFL.txt").read_text()
+
+
+async def test_reset_runs_the_runners_hook_once_at_a_time_or_says_it_cannot(
+    http: aiohttp.ClientSession, sandbox: Sandbox, web_ui: WebUI
+) -> None:
+    url = f"{sandbox.web_url}sandbox/web/reset"
+    status, body = await _json(http, "POST", url)
+    assert status == 409 and "cannot be reset" in body["error"]
+    _, state = await _json(http, "GET", f"{sandbox.web_url}sandbox/web/state")
+    assert state["resettable"] is False
+
+    running: list[int] = []
+
+    async def start_over() -> None:
+        running.append(1)
+        assert len(running) == 1, "two resets overlapped"
+        await asyncio.sleep(0)
+        sandbox.world.start_over(OffsetClock())
+        running.pop()
+
+    web_ui.on_reset = start_over
+    async with SandboxClient(sandbox.control_url) as client:
+        await client.send_text(ADA, "before the reset")
+    sandbox.world.users[ADA].blocked = True
+    results = await asyncio.gather(*(_json(http, "POST", url) for _ in range(3)))
+    assert [status for status, _ in results] == [200, 200, 200]
+    assert sandbox.world.messages == {} and not sandbox.world.users[ADA].blocked
+    assert sandbox.world.events_after(0)[-1]["type"] == "reset"

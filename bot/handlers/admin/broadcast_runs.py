@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
 from bot import broadcasts
 from bot.broadcasts import Progress, RunnerConfig
-from bot.content.catalog import Catalogs
+from bot.content.catalog import Catalogs, Html
 from bot.db.models import BroadcastStatus
 from bot.delivery.outcome import MessageSender, SendOutcome
 from bot.handlers.services import SERVICES_KEY, Services
@@ -30,6 +32,9 @@ CONFIG_KEY = "broadcast_config"  # tests may put a quicker RunnerConfig here
 TICK_SECONDS = 2.0
 STOP = "adm:bc:stop:"  # adm:bc:stop:<id>
 BAR = 20
+# Telegram allows about one edit a second to a message; the runner reports every second
+# (RunnerConfig.progress_every), and a little slack here keeps each of those reports.
+EDIT_GAP = 0.9
 
 
 def _services(app: AnyApplication) -> Services | None:
@@ -112,6 +117,10 @@ def render(catalogs: Catalogs, progress: Progress) -> str:
     lang = progress.language
     filled = int(progress.fraction * BAR)
     left = progress.seconds_left
+    if progress.rate > 0 and left is not None:
+        speed = catalogs.text(lang, "bc_speed", rate=f"{progress.rate:.1f}", left=_clock(left))
+    else:
+        speed = catalogs.text(lang, "bc_speed_unknown")
     values: dict[str, object] = {
         "id": progress.broadcast_id,
         "bar": "█" * filled + "░" * (BAR - filled),
@@ -122,8 +131,7 @@ def render(catalogs: Catalogs, progress: Progress) -> str:
         "blocked": progress.blocked,
         "failed": progress.failed,
         "skipped": progress.skipped,
-        "rate": f"{progress.rate:.1f}",
-        "left": catalogs.text(lang, "bc_left_unknown") if left is None else _clock(left),
+        "speed": speed,
         "elapsed": _clock(progress.elapsed),
     }
     key = {
@@ -131,6 +139,29 @@ def render(catalogs: Catalogs, progress: Progress) -> str:
         BroadcastStatus.STOPPED: "bc_progress_stopped",
     }.get(BroadcastStatus(progress.status), "bc_progress_sending")
     return catalogs.text(lang, key, **values)
+
+
+def summary(catalogs: Catalogs, progress: Progress) -> str:
+    """The closing message, for people: "Sent to 120 of 123; 3 have blocked the bot."."""
+    lang = progress.language
+
+    def say(key: str, count: int) -> str:
+        return catalogs.text(lang, f"{key}_{'one' if count == 1 else 'other'}", n=count)
+
+    if progress.sent == progress.total > 0:
+        parts = [say("bc_summary_sent_all", progress.total)]
+    else:
+        parts = [catalogs.text(lang, "bc_summary_sent", sent=progress.sent, total=progress.total)]
+    if progress.blocked:
+        parts.append(say("bc_summary_blocked", progress.blocked))
+    if progress.failed:
+        parts.append(say("bc_summary_failed", progress.failed))
+    stopped = progress.status == BroadcastStatus.STOPPED
+    if progress.skipped:
+        parts.append(say("bc_summary_not_sent" if stopped else "bc_summary_left", progress.skipped))
+    key = "bc_summary_stopped" if stopped else "bc_summary_done"
+    details = "; ".join(parts)  # the same in English and Malay
+    return catalogs.text(lang, key, id=progress.broadcast_id, details=Html(details))
 
 
 def stop_markup(catalogs: Catalogs, lang: str, broadcast_id: int) -> dict[str, Any]:
@@ -142,11 +173,19 @@ def stop_markup(catalogs: Catalogs, lang: str, broadcast_id: int) -> dict[str, A
 class ProgressMessages:
     """Keeps each running broadcast's progress message up to date in its admin's chat."""
 
-    def __init__(self, app: AnyApplication, catalogs: Catalogs, sender: MessageSender) -> None:
+    def __init__(
+        self,
+        app: AnyApplication,
+        catalogs: Catalogs,
+        sender: MessageSender,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._app = app
         self._catalogs = catalogs
         self._sender = sender
+        self._monotonic = monotonic
         self._last: str | None = None
+        self._edited_at = -EDIT_GAP
 
     async def __call__(self, progress: Progress) -> None:
         """Show `progress`: edit the message (only when its text changed), or send one."""
@@ -167,25 +206,15 @@ class ProgressMessages:
                         session, progress.broadcast_id, chat, result.message_id
                     )
         elif body != self._last:
+            now = self._monotonic()
+            if not final and now - self._edited_at < EDIT_GAP:
+                return  # too soon after the last edit; the next report shows it
             params["message_id"] = progress.message_id
+            self._edited_at = now
             await self._sender.send(chat, "editMessageText", params, bulk=False)
         self._last = body
         if final:
-            key = (
-                "bc_summary_done"
-                if progress.status == BroadcastStatus.DONE
-                else "bc_summary_stopped"
-            )
-            summary = self._catalogs.text(
-                lang,
-                key,
-                id=progress.broadcast_id,
-                sent=progress.sent,
-                total=progress.total,
-                blocked=progress.blocked,
-                failed=progress.failed,
-                skipped=progress.skipped,
-            )
+            closing = summary(self._catalogs, progress)
             await self._sender.send(
-                chat, "sendMessage", {"text": summary, "parse_mode": "HTML"}, bulk=False
+                chat, "sendMessage", {"text": closing, "parse_mode": "HTML"}, bulk=False
             )

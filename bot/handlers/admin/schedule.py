@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
@@ -13,6 +14,7 @@ from bot import content_store
 from bot.content.catalog import Html
 from bot.content.models import CORE_TOPICS, MIX, WEEKDAYS, Program, Tip, Topic
 from bot.content_store import State
+from bot.db.models import Delivery, DeliveryStatus
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import CANCEL, Pending, button, day_code, fmt_day, plain
@@ -66,10 +68,39 @@ def day_line(
     return text(context, lang, key, day=day, topic=topic_name(context, lang, plan.topic))
 
 
-def lines(context: ContextTypes.DEFAULT_TYPE, lang: str, plans: list[DayPlan], state: State) -> str:
-    """Program lines, as Telegram HTML."""
+def lines(
+    context: ContextTypes.DEFAULT_TYPE,
+    lang: str,
+    plans: list[DayPlan],
+    state: State,
+    open_from: dt.date | None = None,
+) -> str:
+    """Program lines, as Telegram HTML; with ``open_from`` (see `first_open_day`), today and
+    the days that can no longer change are marked."""
     tips = {t.tip.id: t.tip for t in state.tips}
-    return "\n".join(day_line(context, lang, plan, tips) for plan in plans)
+    today = common.today(context) if open_from is not None else None
+    shown = []
+    for plan in plans:
+        line = day_line(context, lang, plan, tips)
+        if today is not None and open_from is not None:
+            if plan.day == today:
+                key = "admin_line_today" if today >= open_from else "admin_line_today_sent"
+                line = text(context, lang, key, line=Html(line))
+            elif plan.day < today:
+                line = text(context, lang, "admin_line_past", line=Html(line))
+        shown.append(line)
+    return "\n".join(shown)
+
+
+async def first_open_day(context: ContextTypes.DEFAULT_TYPE) -> dt.date:
+    """Return the first date an edit still reaches: today until its first tip is planned or
+    sent (everyone gets the same day's tip, so today closes then), else tomorrow."""
+    today = common.today(context)
+    gone = (DeliveryStatus.CLAIMED, DeliveryStatus.SENDING, DeliveryStatus.SENT)
+    query = select(Delivery.id).where(Delivery.local_date == today, Delivery.status.in_(gone))
+    async with services(context).db.session() as session:
+        started = await session.scalar(query.limit(1))
+    return today if started is None else today + dt.timedelta(days=1)
 
 
 async def admin_state(context: ContextTypes.DEFAULT_TYPE) -> State:
@@ -91,6 +122,7 @@ async def show_week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         send_time = await content_store.default_send_time(session, svc.settings)
     monday = monday_of(common.today(context)) + dt.timedelta(weeks=offset)
     plans = upcoming(state.program, monday, 7)
+    open_from = await first_open_day(context)
     status = "admin_status_paused" if state.paused else "admin_status_running"
     body = text(
         context,
@@ -100,7 +132,7 @@ async def show_week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         status=Html(text(context, lang, status)),
         time=send_time.strftime("%H:%M"),
         timezone=svc.settings.default_timezone,
-        days=Html(lines(context, lang, plans, state)),
+        days=Html(lines(context, lang, plans, state, open_from)),
     )
     day_buttons = [
         plain(fmt_day(context, lang, p.day).rsplit(" ", 2)[0], f"{DAY}{day_code(p.day)}")
@@ -138,13 +170,14 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = await admin_state(context)
     start = common.today(context) + dt.timedelta(days=page * LIST_PAGE)
     plans = upcoming(state.program, start, LIST_PAGE)
+    open_from = await first_open_day(context)
     body = text(
         context,
         lang,
         "admin_list",
         page=page + 1,
         pages=LIST_PAGES,
-        days=Html(lines(context, lang, plans, state)),
+        days=Html(lines(context, lang, plans, state, open_from)),
     )
     labels = [
         plain(fmt_day(context, lang, p.day).rsplit(" ", 1)[0], f"{DAY}{day_code(p.day)}")

@@ -14,7 +14,14 @@ from bot.content.models import Topic
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import button, day_code, fmt_day, parse_day, plain
-from bot.handlers.admin.schedule import DAY, WEEK, admin_state, preview_program, topic_name
+from bot.handlers.admin.schedule import (
+    DAY,
+    WEEK,
+    admin_state,
+    first_open_day,
+    preview_program,
+    topic_name,
+)
 from bot.handlers.services import text
 from bot.program_edit import (
     EditError,
@@ -77,7 +84,7 @@ async def show_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     body = text(context, lang, "admin_day", day=when, detail=Html(detail))
     code = day_code(day)
     rows: list[list[Any]] = []
-    if day >= common.today(context):
+    if day >= await first_open_day(context):
         rows.append(
             [
                 button(context, lang, "admin_button_pin", f"{PIN}{code}"),
@@ -94,6 +101,8 @@ async def show_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if plan.override:
             last.append(button(context, lang, "admin_button_rotation", f"{CLEAR}{code}"))
         rows.append(last)
+    elif day == common.today(context):
+        body += "\n\n" + text(context, lang, "admin_day_today_sent")
     else:
         body += "\n\n" + text(context, lang, "admin_day_past")
     rows.append(common.back_row(context, lang, _day_back(context, day)))
@@ -103,9 +112,12 @@ async def show_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _future(
     update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, *days: dt.date
 ) -> bool:
+    open_from = await first_open_day(context)
     try:
         for day in days:
             check_future(day, common.today(context))
+            if day < open_from:
+                raise EditError("admin_err_today_sent", date=day.isoformat())
     except EditError as exc:
         rows = [common.back_row(context, lang, f"{PREFIX}sch")]
         await common.show(update, context, text(context, lang, exc.key, **exc.values), rows)
@@ -233,7 +245,8 @@ async def choose_other_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await common.answer(update)
     lang = await common.lang_of(update, context)
     page = min(int(args[2]), DAY_PAGES - 1)
-    start = common.today(context) + dt.timedelta(days=page * DAYS_PAGE)
+    # From the first date an edit still reaches: not today once today's tips have gone out.
+    start = await first_open_day(context) + dt.timedelta(days=page * DAYS_PAGE)
     days = [start + dt.timedelta(days=i) for i in range(DAYS_PAGE)]
     code = day_code(day)
     labels = [

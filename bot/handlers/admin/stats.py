@@ -124,7 +124,7 @@ def overview(context: ContextTypes.DEFAULT_TYPE, lang: str, found: stats.Report)
             ],
         )
 
-    if found.most_helpful:
+    if found.rated_tips:
         parts.append(
             text(
                 context,
@@ -149,7 +149,7 @@ def overview(context: ContextTypes.DEFAULT_TYPE, lang: str, found: stats.Report)
             answered=q["answered"],
             ambiguous=q["ambiguous"],
             unanswered=q["unanswered"],
-            urgent=q["urgent"],
+            urgent=q["urgent"] + q["crisis"],  # crisis messages are urgent ones too
             top=_listing(context, lang, answered),
         )
     )

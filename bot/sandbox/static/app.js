@@ -15,8 +15,12 @@
     messages: $("#messages"), blockedBanner: $("#blocked-banner"), unblockButton: $("#unblock-button"),
     commandMenu: $("#command-menu"), commandList: $("#command-list"), menuButton: $("#menu-button"),
     replyKeyboard: $("#reply-keyboard"), keyboardToggle: $("#keyboard-toggle"),
+    attachButton: $("#attach-button"), attachMenu: $("#attach-menu"), attachList: $("#attach-list"),
     composer: $("#composer"), input: $("#composer-input"),
     requestList: $("#request-list"), showPolls: $("#show-polls"),
+    tour: $("#tour"), tourProgress: $("#tour-progress"), tourHint: $("#tour-hint"),
+    tourDo: $("#tour-do"), tourDismiss: $("#tour-dismiss"),
+    resetButton: $("#reset-button"), resetNote: $("#reset-note"),
     toast: $("#toast"), alertDialog: $("#alert-dialog"), alertText: $("#alert-text"),
   };
 
@@ -24,6 +28,8 @@
     users: new Map(), places: [], timezone: "UTC", current: null, histories: new Map(),
     unread: new Map(), commands: [], pendingQueries: new Map(), lastSeq: 0, requestsSeq: 0,
     clock: { at: 0, perf: 0, offsetMs: 0 }, movable: false, keyboardHiddenFor: null, lastDay: null,
+    stuck: true, // the chat follows its newest message until the person scrolls up
+    lastScrollTop: 0,
   };
   const SAFE_PROTOCOLS = new Set(["http:", "https:", "tg:", "mailto:", "tel:"]);
   const MAX_REQUESTS = 200;
@@ -168,6 +174,7 @@
     renderUserSelect();
     renderUserInfo();
     closeMenu();
+    closeAttach();
     const [messages, commands] = await Promise.all([
       api("GET", `/sandbox/chats/${id}/messages`),
       api("GET", `/sandbox/web/users/${id}/commands`),
@@ -375,7 +382,8 @@
         img.className = "media";
         img.src = fileUrl(message);
         img.alt = alt;
-        img.loading = "lazy";
+        // A photo has no height until it loads: keep the chat at the bottom when it does.
+        img.addEventListener("load", () => { if (state.stuck) scrollToEnd(); });
         bubble.append(img);
       } else {
         const box = document.createElement("div");
@@ -509,6 +517,8 @@
 
   function scrollToEnd() {
     els.messages.scrollTop = els.messages.scrollHeight;
+    state.stuck = true;
+    state.lastScrollTop = els.messages.scrollTop;
   }
 
   function appendWithDay(message) {
@@ -547,7 +557,7 @@
     chat.set(message.message_id, message);
     if (message.chat_id !== state.current) return;
     const existing = els.messages.querySelector(`.msg[data-id="${message.message_id}"]`);
-    const follow = nearBottom() || !message.from_bot;
+    const follow = state.stuck || nearBottom() || !message.from_bot;
     if (existing && message.deleted) {
       existing.remove();
     } else if (existing) {
@@ -645,6 +655,7 @@
 
   function openMenu(filter = null) {
     if (!renderCommands(filter)) { closeMenu(); return; }
+    closeAttach();
     els.commandMenu.hidden = false;
     els.menuButton.setAttribute("aria-expanded", "true");
   }
@@ -654,12 +665,47 @@
     els.menuButton.setAttribute("aria-expanded", "false");
   }
 
+  // The 📎 menu, like Telegram's attachment menu: here it shares one of the places.
+  function renderAttachMenu() {
+    els.attachList.replaceChildren();
+    state.places.forEach((place, index) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = place.name;
+      button.addEventListener("click", attempt(async () => {
+        closeAttach();
+        els.placeSelect.value = String(index);
+        await sharePlace(place);
+        els.input.focus();
+      }));
+      li.append(button);
+      els.attachList.append(li);
+    });
+  }
+
+  function openAttach() {
+    closeMenu();
+    els.attachMenu.hidden = false;
+    els.attachButton.setAttribute("aria-expanded", "true");
+    els.attachList.querySelector("button")?.focus();
+  }
+
+  function closeAttach() {
+    els.attachMenu.hidden = true;
+    els.attachButton.setAttribute("aria-expanded", "false");
+  }
+
   // ---- Acting as the user -----------------------------------------------------------------
 
   async function sendText(text) {
     if (!text.trim()) return;
     const sent = await api("POST", `/sandbox/users/${state.current}/messages`, { text });
     upsertMessage(sent);
+    const command = text.trim().split(/[\s@]/)[0].toLowerCase();
+    if (command === "/start") tourDone("start");
+    else if (command === "/broadcast" && currentUser()?.admin) tourDone("admin");
+    else if (!command.startsWith("/")) tourDone("ask");
   }
 
   async function pressButton(message, button, el) {
@@ -672,7 +718,10 @@
   }
 
   async function shareSelectedPlace() {
-    const place = state.places[Number(els.placeSelect.value)];
+    await sharePlace(state.places[Number(els.placeSelect.value)]);
+  }
+
+  async function sharePlace(place) {
     const sent = await api("POST", `/sandbox/users/${state.current}/locations`, {
       latitude: place.latitude, longitude: place.longitude,
     });
@@ -694,9 +743,110 @@
       const result = await api("POST", "/sandbox/web/clock", body);
       setClock(result.now);
       els.clockNote.textContent = `${result.note[0].toUpperCase()}${result.note.slice(1)}: ${fmt.clock.format(new Date(result.now))}`;
+      if (body.to === "next_delivery") tourDone("deliver");
+      return true;
     } catch (error) {
       els.clockNote.classList.add("error");
       els.clockNote.textContent = error.message;
+      return false;
+    }
+  }
+
+  // ---- Starting over, and the first-visit tour ------------------------------------------
+
+  async function resetSandbox() {
+    if (!window.confirm("Start the demo over? Every chat, subscriber and setting is forgotten and the clock goes back to now.")) return;
+    els.resetButton.disabled = true;
+    els.resetNote.classList.remove("error");
+    els.resetNote.textContent = "Starting over…";
+    try {
+      await api("POST", "/sandbox/web/reset");
+      els.resetNote.textContent = "Started over: a fresh bot, no chats, the clock at now.";
+    } catch (error) {
+      els.resetNote.classList.add("error");
+      els.resetNote.textContent = error.message;
+    } finally {
+      els.resetButton.disabled = !state.resettable;
+    }
+  }
+
+  // Every page of the sandbox hears of a reset (the stream's "reset" event) and redraws.
+  async function startedOver(now) {
+    setClock(now);
+    state.histories.clear();
+    state.unread.clear();
+    state.pendingQueries.clear();
+    state.keyboardHiddenFor = null;
+    saveTour({ ...loadTour(), done: [] });
+    await loadUsers();
+    await selectUser(state.current);
+    showView("chat");
+    toast("The sandbox started over");
+  }
+
+  const TOUR_KEY = "gutskin-sandbox-tour";
+  const TOUR = [
+    {
+      id: "start", hint: "Meet the bot as a new patient would: send /start and answer its questions.",
+      action: "Send /start", run: () => sendText("/start"),
+    },
+    {
+      id: "ask", hint: "Ask a question in your own words (the FAQ answers, or says it doesn't know).",
+      action: "Ask “does dairy cause acne?”", run: () => sendText("does dairy cause acne?"),
+    },
+    {
+      id: "deliver", hint: "Don't wait for tomorrow morning: move the clock to your next daily tip.",
+      action: "Move the clock to your next tip",
+      run: async () => {
+        if (!(await moveClock({ to: "next_delivery", chat_id: state.current }))) toast(els.clockNote.textContent);
+      },
+    },
+    {
+      id: "admin", hint: "Now be the clinic: switch to its admin and send every subscriber a broadcast.",
+      action: "Switch to the admin and /broadcast",
+      run: async () => {
+        const admin = [...state.users.values()].find((user) => user.admin);
+        if (!admin) { toast("No admin among the sandbox's users"); return; }
+        if (state.current !== admin.id) await selectUser(admin.id);
+        await sendText("/broadcast");
+      },
+    },
+  ];
+
+  function loadTour() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(TOUR_KEY) || "{}");
+      return { dismissed: Boolean(saved.dismissed), done: Array.isArray(saved.done) ? saved.done : [] };
+    } catch {
+      return { dismissed: false, done: [] };
+    }
+  }
+
+  function saveTour(tour) {
+    try { localStorage.setItem(TOUR_KEY, JSON.stringify(tour)); } catch { /* private mode: forget */ }
+    renderTour();
+  }
+
+  function tourDone(id) {
+    const tour = loadTour();
+    if (!tour.done.includes(id)) saveTour({ ...tour, done: [...tour.done, id] });
+  }
+
+  function renderTour() {
+    const tour = loadTour();
+    els.tour.hidden = tour.dismissed;
+    if (tour.dismissed) return;
+    const next = TOUR.find((step) => !tour.done.includes(step.id));
+    const done = TOUR.filter((step) => tour.done.includes(step.id)).length;
+    els.tourProgress.textContent = `· ${done} of ${TOUR.length} done`;
+    if (next) {
+      els.tourHint.textContent = next.hint;
+      els.tourDo.textContent = next.action;
+      els.tourDo.dataset.step = next.id;
+      els.tourDo.hidden = false;
+    } else {
+      els.tourHint.textContent = "That's the tour. Reset the sandbox (under Controls) to start the demo over.";
+      els.tourDo.hidden = true;
     }
   }
 
@@ -744,6 +894,9 @@
         break;
       case "clock":
         setClock(event.now);
+        break;
+      case "reset":
+        startedOver(event.now).catch((error) => toast(error.message));
         break;
       default:
         break;
@@ -885,12 +1038,46 @@
         closeMenu();
       }
     });
+    els.attachButton.addEventListener("click", () => {
+      if (els.attachMenu.hidden) openAttach(); else closeAttach();
+    });
+    els.attachMenu.addEventListener("keydown", (event) => {
+      const buttons = [...els.attachList.querySelectorAll("button")];
+      const index = buttons.indexOf(document.activeElement);
+      if (event.key === "Escape") { closeAttach(); els.attachButton.focus(); }
+      else if (event.key === "ArrowDown" && index >= 0) {
+        event.preventDefault();
+        (buttons[index + 1] || buttons[0]).focus();
+      } else if (event.key === "ArrowUp" && index >= 0) {
+        event.preventDefault();
+        (buttons[index - 1] || buttons[buttons.length - 1]).focus();
+      }
+    });
+    // Only the person scrolling up unsticks the chat: content growing under it (a photo
+    // loading) fires scroll events too, a frame late, that must not.
+    els.messages.addEventListener("scroll", () => {
+      const top = els.messages.scrollTop;
+      if (top < state.lastScrollTop - 1) state.stuck = nearBottom();
+      else if (nearBottom()) state.stuck = true;
+      state.lastScrollTop = top;
+    }, { passive: true });
+    // A window resize, a phone rotating, a keyboard opening: stay at the bottom if we were.
+    new ResizeObserver(() => { if (state.stuck) scrollToEnd(); }).observe(els.messages);
     els.keyboardToggle.addEventListener("click", () => {
       const id = Number(els.keyboardToggle.dataset.id);
       state.keyboardHiddenFor = els.replyKeyboard.hidden ? -id : id;
       renderReplyKeyboard();
     });
     els.blockButton.addEventListener("click", attempt(() => setBlocked(!currentUser().blocked)));
+    els.resetButton.addEventListener("click", attempt(resetSandbox));
+    els.tourDo.addEventListener("click", attempt(async () => {
+      const step = TOUR.find((s) => s.id === els.tourDo.dataset.step);
+      if (step) await step.run();
+    }));
+    els.tourDismiss.addEventListener("click", () => {
+      saveTour({ ...loadTour(), dismissed: true });
+      els.input.focus();
+    });
     els.unblockButton.addEventListener("click", attempt(() => setBlocked(false)));
     els.shareLocation.addEventListener("click", attempt(shareSelectedPlace));
     els.clockNext.addEventListener("click", () => moveClock({ to: "next_delivery", chat_id: state.current }));
@@ -919,6 +1106,7 @@
     }
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && !els.commandMenu.hidden) closeMenu();
+      if (event.key === "Escape" && !els.attachMenu.hidden) closeAttach();
     });
   }
 
@@ -929,6 +1117,9 @@
     makeFormatters();
     state.places = initial.places;
     state.movable = initial.clock_movable;
+    state.resettable = initial.resettable;
+    els.resetButton.disabled = !state.resettable;
+    renderTour();
     state.lastSeq = initial.last_seq;
     const bot = initial.bot;
     els.botName.textContent = bot.first_name;
@@ -940,6 +1131,7 @@
       option.textContent = place.name;
       els.placeSelect.append(option);
     });
+    renderAttachMenu();
     for (const button of [els.clockNext, els.clockTomorrow]) button.disabled = !state.movable;
     setClock(initial.now);
     setInterval(renderClock, 1000);
