@@ -23,7 +23,7 @@ PAGE = ("app.js", "app.css", "index.html")
 SOURCES = [*sorted((ROOT / "tips").rglob("*.yaml")), *(STATIC / name for name in PAGE)]
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 # Arrows, shapes and blocks the page's text fonts draw well: left out, or they'd turn colour.
-TEXT_SYMBOLS = set("→↗↩⌨▶◀●█░")
+TEXT_SYMBOLS = set("→↗↩⌨▶◀●█░✓")
 FAMILY = "Sandbox Emoji"
 CSS = """/* Made by scripts/make_emoji_font.py: the bot's emoji, from Noto Color Emoji (OFL). */
 @font-face {{

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -115,3 +116,36 @@ async def db(db_target: DbTarget) -> AsyncIterator[Database]:
 def content() -> Content:
     """The shipped content, loaded once."""
     return load_content(TIPS_DIR)
+
+
+_deselected = [0]
+"""Tests the marker expression left out, here or (the largest count) on a worker."""
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Count what -m left out."""
+    _deselected[0] += len(items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker, hand the count to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["deselected"] = _deselected[0]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the xdist controller, keep the count a worker reports (each sees them all)."""
+    output = getattr(node, "workeroutput", None) or {}
+    _deselected[0] = max(_deselected[0], int(output.get("deselected", 0)))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say how many slow tests the default run left out, and how to run them."""
+    markexpr = config.getoption("markexpr", "") or ""
+    if "not slow" in markexpr and _deselected[0]:
+        terminalreporter.write_line(
+            f"{_deselected[0]} slow tests left out (real processes, browsers, subprocess CLI "
+            "runs, benchmarks): ./scripts/test --all runs them, as CI does"
+        )

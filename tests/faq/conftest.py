@@ -16,14 +16,33 @@ SUMMARY = pytest.StashKey[list[str]]()
 """Lines the accuracy test leaves for the end-of-run summary."""
 
 
+_PRINTED: list[str] = []
+"""The summary lines that reached this process's reports (a worker's travel with them)."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Give the accuracy test somewhere to leave its summary."""
     config.stash[SUMMARY] = []
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Carry new summary lines on the test's report, so they cross from an xdist worker."""
+    report = yield
+    lines = item.config.stash.get(SUMMARY, [])
+    report.user_properties.extend(("summary", line) for line in lines)
+    lines.clear()
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the summary lines carried by reports (here or from workers)."""
+    _PRINTED.extend(str(value) for name, value in report.user_properties if name == "summary")
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Print the FAQ accuracy line even without -s."""
-    for line in config.stash.get(SUMMARY, []):
+    """Print the FAQ accuracy lines even without -s."""
+    for line in _PRINTED:
         terminalreporter.write_line(line)
 
 

@@ -285,7 +285,7 @@ def test_every_emoji_the_bot_says_is_in_the_pages_emoji_font() -> None:
     assert ranges is not None
     covered = {int(code.strip()[2:], 16) for code in ranges.group(1).split(",")}
     assert {0x2705, 0x2B1C, 0x1F44D, 0x1F44E, 0x23F9, 0x1F4CE} <= covered
-    text_symbols = set("→↗↩⌨▶◀●█░")
+    text_symbols = set("→↗↩⌨▶◀●█░✓")
     missing = {
         f"{char} in {path.relative_to(ROOT)}"
         for path in [*TIPS_DIR.rglob("*.yaml"), static / "app.js", static / "index.html"]
