@@ -26,6 +26,7 @@ from bot.db.models import (
 )
 from bot.delivery.outcome import OnStart, SendOutcome, SendResult
 from tests.conftest import ROOT, DbTarget
+from tests.fixed_clock import clock_at
 
 KL = "Asia/Kuala_Lumpur"
 FAST = RunnerConfig(poll=0.02, progress_every=0.0, retry_pause=0.0, batch=7, in_flight=5)
@@ -78,7 +79,7 @@ class FakeSender:
 
 @pytest.fixture
 def clock() -> OffsetClock:
-    return OffsetClock()
+    return clock_at(dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC))  # whatever the hour
 
 
 async def _subscriber(

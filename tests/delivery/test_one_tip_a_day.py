@@ -22,7 +22,7 @@ from bot.content.loader import Content
 from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber
 from bot.delivery.choose import Library
-from bot.delivery.due import due_on
+from bot.delivery.due import due_on, next_due
 from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
 from bot.delivery.outcome import OnStart, SendOutcome, SendResult
 from tests.fixed_clock import FixedClock
@@ -159,3 +159,13 @@ async def test_moving_the_send_time_later_the_same_day_brings_no_second_tip(
     clock.move_to(due_on(local.date() + dt.timedelta(days=1), later, tz) + dt.timedelta(seconds=1))
     assert (await engine.tick()).counts["sent"] == 1
     assert len(telegram.received[7]) == 2
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_the_next_due_instant_is_strictly_after_the_one_just_due(tz: str) -> None:
+    # The engine moves next_due_at from the instant it claims at; an instant equal to the
+    # one just claimed would claim the same local date again on every tick.
+    due = due_on(DAY, dt.time(8, 0), tz)
+    assert next_due(dt.time(8, 0), tz, due) == due_on(DAY + dt.timedelta(days=1), dt.time(8), tz)
+    assert next_due(dt.time(8, 0), tz, due - dt.timedelta(microseconds=1)) == due
+    assert due.utcoffset() == dt.timedelta(0)
