@@ -1,7 +1,7 @@
 """Memory of a delivery: peak RSS while the engine sends 10,000 and 100,000 daily tips.
 
 Run: .venv/bin/python bench/delivery_memory.py [--runs 3] [--sizes 10000 100000]
-     [--rate none] [--trace] [--engine as-is|proposed]
+     [--rate none] [--trace]
 
 Each run is a fresh child process (pinned to core 0) that opens a SQLite file database in
 which every subscriber is due, builds the real ``DeliveryEngine`` with the real ``Sender``
@@ -22,8 +22,8 @@ of ledger history each; between runs the parent puts them back as built.
 ``--trace`` runs tracemalloc in the child and prints the traced memory at the start, peak
 and end of every claim and send, and what the tick left allocated, by where (tracemalloc
 slows the run and adds its own memory: the RSS figures of a traced run are not comparable).
-``--engine proposed`` runs the engine with the history and insert fixes proposed in
-bench/README.md (``tick_scale.ProposedEngine``; it imports that module, a few MB more).
+(An ``--engine proposed`` variant ran the fixes bench/README.md describes before they were
+in the engine; it is gone now that they are.)
 """
 
 from __future__ import annotations
@@ -197,11 +197,6 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
     from bot.delivery.sender import Sender
     from bot.http import AiohttpRequest
 
-    engine_class = DeliveryEngine
-    if args.engine == "proposed":
-        from tick_scale import ProposedEngine
-
-        engine_class = ProposedEngine
     me = psutil.Process()
     content = load_content(ROOT / "tips")
     db = Database(f"sqlite+aiosqlite:///{args.db}")
@@ -210,7 +205,7 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
     base_url = f"http://127.0.0.1:{args.port}/bot"
     async with telegram.Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
         clock = OffsetClock(NOW + dt.timedelta(seconds=60) - dt.datetime.now(dt.UTC))
-        engine = engine_class(
+        engine = DeliveryEngine(
             db,
             content.catalogs,
             Sender(bot, pacer),
@@ -299,7 +294,7 @@ def one_run(n: int, args: argparse.Namespace) -> dict[str, Any]:
     path = ensure_database(n)
     with sandbox_process(users=n, rate=None, cpu=1) as sp:
         command = [sys.executable, __file__, "--child", "--db", str(path), "--port", str(sp.port)]
-        command += ["--subscribers", str(n), "--rate", args.rate, "--engine", args.engine]
+        command += ["--subscribers", str(n), "--rate", args.rate]
         command += ["--trace"] if args.trace else []
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -317,7 +312,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rate", default="none", help="pacer rate: none or messages/s")
-    parser.add_argument("--engine", choices=["as-is", "proposed"], default="as-is")
     parser.add_argument("--trace", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -348,7 +342,7 @@ def main() -> None:
                 print("    retained by the end of the tick, by where it was allocated:")
             for line in r.get("retained", []):
                 print(f"      {line}")
-    print(f"\nMedians of {args.runs} runs (engine {args.engine}, rate {args.rate})\n")
+    print(f"\nMedians of {args.runs} runs (rate {args.rate})\n")
     print("| subscribers | RSS set up, MB | peak RSS, MB | peak - set up, MB | tick s | msg/s |")
     print("| --- | --- | --- | --- | --- | --- |")
     peaks = {}

@@ -20,24 +20,23 @@ Measured on each backend, median of ``--runs`` (the database is put back between
 
 - the planning query alone (the engine's statement, until its ORM objects are built;
   FOR UPDATE SKIP LOCKED on PostgreSQL), with 1,000 due and at the next 08:00 peak;
-- ``DeliveryEngine._claim_due`` for the 1,000 due, with each statement's driver time, as
-  is and with the fixes proposed in bench/README.md (`ProposedEngine`);
-- the tick's housekeeping (pauses that ended, stale "sending" rows), as is and with the
-  proposed partial index, created in this database only while it is measured;
-- a whole ``tick()`` with a sender that answers at once (the database work of one tick),
-  as is and with all three fixes.
+- ``DeliveryEngine._claim_due`` for the 1,000 due, with each statement's driver time;
+- the tick's housekeeping (pauses that ended, stale "sending" rows);
+- a whole ``tick()`` with a sender that answers at once (the database work of one tick).
+
+All of it runs the engine as it is in ``bot/`` (the fixes this benchmark once prototyped,
+``ProposedEngine``, are in the engine now; see bench/README.md).
 
 The plans of the planning, history and housekeeping statements are printed (EXPLAIN QUERY
 PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, rolled back), then the tables.
-This file is longer than our usual modules: the data generator, the loaders, the timed
-steps and the prototype fixes belong together and are not used anywhere else.
+This file is longer than our usual modules: the data generator, the loaders and the timed
+steps belong together and are not used anywhere else.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import random
@@ -53,25 +52,19 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import column, delete, event, func, select, table, text, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.content.catalog import Catalogs
 from bot.content.loader import Content, load_content
 from bot.content.models import CORE_TOPICS, Concern
 from bot.db import migrate
 from bot.db.engine import Database
-from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, TickRun
-from bot.delivery import engine as engine_module
+from bot.db.models import Delivery, Subscriber, SubscriberStatus, TickRun
 from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
 from bot.delivery.due import due_on, local_date, next_due, zone
 from bot.delivery.engine import (
-    SEEN,
     DeliveryEngine,
     EngineConfig,
     TickReport,
-    _History,
     static_library,
 )
 from bot.delivery.outcome import OnStart, SendOutcome, SendResult
@@ -492,8 +485,6 @@ class Statements:
 
 def _kind(statement: str) -> str:
     flat = " ".join(statement.split())
-    if flat.startswith("SELECT deliveries.subscriber_id") and "NOT IN" in flat:
-        return "history, proposed"
     for pattern, name in (
         ("SELECT subscribers.id", "plan: due subscribers"),
         ("SELECT deliveries.subscriber_id, deliveries.tip_id, max", "history"),
@@ -523,9 +514,9 @@ class Backend:
         """SQLite or PostgreSQL."""
         return self.db.is_sqlite
 
-    def engine(self, fixes: frozenset[str] = frozenset()) -> DeliveryEngine:
+    def engine(self) -> DeliveryEngine:
         """A fresh engine as the app builds it at 50 messages/s and more, instant sender."""
-        engine = (ProposedEngine if fixes else DeliveryEngine)(
+        return DeliveryEngine(
             self.db,
             self.catalogs,
             InstantSender(),
@@ -533,9 +524,6 @@ class Backend:
             static_library(self.library),
             EngineConfig(batch=BATCH),
         )
-        if isinstance(engine, ProposedEngine):
-            engine.fixes = fixes
-        return engine
 
 
 async def restore(b: Backend) -> None:
@@ -578,10 +566,10 @@ async def time_planning(b: Backend, now: dt.datetime = TICK_AT) -> float:
     return elapsed
 
 
-async def time_claim(b: Backend, fixes: frozenset[str]) -> tuple[float, dict[str, float]]:
+async def time_claim(b: Backend) -> tuple[float, dict[str, float]]:
     """Claim the 1,000 due once; return ms and each statement's driver ms."""
     await restore(b)
-    engine = b.engine(fixes)
+    engine = b.engine()
     b.statements.reset()
     b.statements.capture = True
     started = time.perf_counter()
@@ -602,10 +590,10 @@ async def time_housekeeping(b: Backend) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def time_tick(b: Backend, fixes: frozenset[str]) -> float:
+async def time_tick(b: Backend) -> float:
     """Run a whole tick on a fresh engine; return ms."""
     await restore(b)
-    engine = b.engine(fixes)
+    engine = b.engine()
     started = time.perf_counter()
     report = await engine.tick()
     elapsed = (time.perf_counter() - started) * 1000
@@ -649,125 +637,9 @@ async def print_plan(b: Backend, kind: str) -> None:
     print(flush=True)
 
 
-# -- the proposed fixes --------------------------------------------------------------------
-
-
-# engine.history_of filters `status IN (SEEN)`. SQLite, which has no statistics unless
-# someone runs ANALYZE, then walks ix_deliveries_status_lease_until (status, lease_until) over
-# every "sent" row of the whole ledger instead of looking up the 1,000 subscribers through
-# uq_deliveries_subscriber_id: seconds at 1,000,000 subscribers, and growing with every day
-# of ledger. The same filter written as `status NOT IN (every other status)` cannot use that
-# index, so SQLite takes the subscriber_id index; PostgreSQL plans both forms alike.
-NOT_SEEN = tuple(s for s in DeliveryStatus if s not in SEEN)
-
-
-async def history_not_in(session: AsyncSession, subscriber_ids: list[int]) -> dict[int, Any]:
-    """engine.history_of with the proposed filter (the only change)."""
-    found: dict[int, Any] = defaultdict(_History)
-    if not subscriber_ids:
-        return found
-    query = (
-        select(
-            Delivery.subscriber_id,
-            Delivery.tip_id,
-            func.max(Delivery.local_date),
-            func.count(),
-        )
-        .where(
-            Delivery.subscriber_id.in_(subscriber_ids),
-            Delivery.tip_id.is_not(None),
-            Delivery.status.not_in(NOT_SEEN),
-        )
-        .group_by(Delivery.subscriber_id, Delivery.tip_id)
-    )
-    for sub_id, tip_id, last, count in await session.execute(query):
-        item = found[sub_id]
-        item.last_seen[tip_id] = last
-        item.count += count
-    return found
-
-
-class ProposedEngine(DeliveryEngine):
-    """The engine with the proposed fixes to the claim (see bench/README.md).
-
-    ``history``: `history_not_in` instead of engine.history_of (swapped in for the duration
-    of each claim; ticks never overlap, so nothing else sees it).
-
-    ``insert``: engine.py builds ``insert(Delivery).values(rows)``, a 1,000-row VALUES list
-    with 11,000 bind parameters that SQLAlchemy builds and compiles again on every claim.
-    The fix runs the same statement without ``.values()`` and passes the rows as executemany
-    parameters (``session.execute(stmt.returning(...), rows)``), which SQLAlchemy compiles
-    once, caches, and sends in "insertmanyvalues" batches. To change only that, the
-    statement carries the rows in an execution option and `_executemany` makes that call.
-    """
-
-    fixes: frozenset[str] = frozenset({"history", "insert"})
-
-    async def _claim_due(self, now: dt.datetime, library: Library, report: TickReport) -> list[Any]:
-        with self._history():
-            return await super()._claim_due(now, library, report)
-
-    async def _reclaim(self, now: dt.datetime, library: Library, report: TickReport) -> list[Any]:
-        with self._history():
-            return await super()._reclaim(now, library, report)
-
-    @contextlib.contextmanager
-    def _history(self) -> Iterator[None]:
-        if "history" not in self.fixes:
-            yield
-            return
-        original = engine_module.history_of
-        engine_module.history_of = history_not_in  # type: ignore[assignment]
-        try:
-            yield
-        finally:
-            engine_module.history_of = original
-
-    def _insert_ignore(self, rows: list[dict[str, Any]]) -> Any:
-        if "insert" not in self.fixes:
-            return super()._insert_ignore(rows)
-        dialect = sqlite if self._db.is_sqlite else postgresql
-        statement = dialect.insert(Delivery).on_conflict_do_nothing(
-            index_elements=["subscriber_id", "local_date"]
-        )
-        return statement.execution_options(bench_rows=rows)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _executemany(state: ORMExecuteState) -> Any:
-    rows = state.execution_options.get("bench_rows")
-    if rows is None:
-        return None
-    return state.session.execute(state.statement.execution_options(bench_rows=None), rows)
-
-
-PAUSED_INDEX = "bench_ix_subscribers_paused_until"
-
-
-async def paused_index(b: Backend, create: bool) -> None:
-    """Create (or drop) the proposed partial index on paused_until, on this database only."""
-    async with b.db.engine.begin() as conn:
-        if create:
-            await conn.execute(
-                text(
-                    f"CREATE INDEX {PAUSED_INDEX} ON subscribers (paused_until) "
-                    "WHERE paused_until IS NOT NULL"
-                )
-            )
-            if not b.is_sqlite:
-                await conn.execute(text("ANALYZE subscribers"))
-        else:
-            await conn.execute(text(f"DROP INDEX {PAUSED_INDEX}"))
-
-
 # -- the run -------------------------------------------------------------------------------
 
 
-FIXES: dict[str, frozenset[str]] = {
-    "as is": frozenset(),
-    "history fix": frozenset({"history"}),
-    "history + insert fixes": frozenset({"history", "insert"}),
-}
 PEAK_AT = dt.datetime(2026, 11, 24, 0, 0, 5, tzinfo=dt.UTC)  # 08:00:05 the next day in KL
 
 
@@ -779,12 +651,10 @@ class Timings:
     planning: list[float] = field(default_factory=list)
     peak_due: int = 0
     peak_planning: list[float] = field(default_factory=list)
-    claim: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    statements: dict[str, dict[str, list[float]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(list))
-    )
-    housekeeping: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    tick: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    claim: list[float] = field(default_factory=list)
+    statements: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    housekeeping: list[float] = field(default_factory=list)
+    tick: list[float] = field(default_factory=list)
 
 
 async def measure(name: str, url: str, content: Content, runs: int) -> Timings:
@@ -796,41 +666,26 @@ async def measure(name: str, url: str, content: Content, runs: int) -> Timings:
     try:
         await restore(b)
         t.first_planning = await time_planning(b)
-        for fixes in FIXES.values():  # warm-up; captures the statements to explain
-            await time_claim(b, fixes)
+        await time_claim(b)  # warm-up; captures the statements to explain
         await time_housekeeping(b)
         await restore(b)
         print(f"\n### {name}: plans\n", flush=True)
-        for kind in ("plan: due subscribers", "history", "history, proposed", "claimed rows"):
+        for kind in ("plan: due subscribers", "history", "claimed rows"):
             await print_plan(b, kind)
         for _ in range(runs):
             t.planning.append(await time_planning(b))
         await peak(b, t, runs)
         for _ in range(runs):
-            for label, fixes in FIXES.items():  # alternate, so all see the same load
-                elapsed, parts = await time_claim(b, fixes)
-                t.claim[label].append(elapsed)
-                for kind, ms in parts.items():
-                    t.statements[label][kind].append(ms)
+            elapsed, parts = await time_claim(b)
+            t.claim.append(elapsed)
+            for kind, ms in parts.items():
+                t.statements[kind].append(ms)
         await restore(b)
         for _ in range(runs):
-            t.housekeeping["as is"].append(await time_housekeeping(b))
+            t.housekeeping.append(await time_housekeeping(b))
         await print_plan(b, "housekeeping: pauses ended")
-        ticks = max(3, runs // 3)
-        for _ in range(ticks):
-            t.tick["as is"].append(await time_tick(b, frozenset()))
-        await paused_index(b, create=True)
-        try:
-            for _ in range(runs):
-                t.housekeeping["partial index"].append(await time_housekeeping(b))
-            print("With the proposed partial index on paused_until:\n")
-            await print_plan(b, "housekeeping: pauses ended")
-            for _ in range(ticks):
-                t.tick["all three fixes"].append(
-                    await time_tick(b, FIXES["history + insert fixes"])
-                )
-        finally:
-            await paused_index(b, create=False)
+        for _ in range(max(3, runs // 3)):
+            t.tick.append(await time_tick(b))
         await restore(b)
     finally:
         await db.close()
@@ -868,14 +723,11 @@ def print_timings(name: str, t: Timings) -> None:
     print(f"| planning query, first in a fresh process | {t.first_planning:.1f} | | | 1 |")
     row("planning query, 1,000 due (ORM objects)", t.planning)
     row(f"planning query at the 08:00 peak, {t.peak_due:,} due", t.peak_planning)
-    for label in FIXES:
-        row(f"claim step, {label}", t.claim[label])
-        for kind, values in t.statements[label].items():
-            row(f"- {kind} (driver)", values)
-    for label, values in t.housekeeping.items():
-        row(f"housekeeping, {label}", values)
-    for label, values in t.tick.items():
-        row(f"whole tick (instant sender), {label}", values)
+    row("claim step", t.claim)
+    for kind, values in t.statements.items():
+        row(f"- {kind} (driver)", values)
+    row("housekeeping", t.housekeeping)
+    row("whole tick (instant sender)", t.tick)
     print(flush=True)
 
 

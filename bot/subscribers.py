@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.models import CORE_TOPICS, Concern
-from bot.db.models import Delivery, Subscriber, SubscriberStatus
+from bot.db.models import BroadcastDelivery, Delivery, Subscriber, SubscriberStatus
 from bot.delivery.due import reschedule
 from bot.timezones import is_zone
 
@@ -146,6 +146,9 @@ async def erase(session: AsyncSession, chat_id: int) -> bool:
         return False
     # The foreign key cascades too; deleting explicitly does not depend on it being enforced.
     await session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber.id))
+    await session.execute(
+        delete(BroadcastDelivery).where(BroadcastDelivery.subscriber_id == subscriber.id)
+    )
     await session.delete(subscriber)
     await session.commit()
     return True

@@ -26,6 +26,7 @@ from bot.db.models import (
 )
 from bot.delivery.outcome import OnStart, SendOutcome, SendResult
 from tests.conftest import ROOT, DbTarget
+from tests.fixed_clock import clock_at
 
 pytestmark = pytest.mark.dialect
 
@@ -80,7 +81,7 @@ class FakeSender:
 
 @pytest.fixture
 def clock() -> OffsetClock:
-    return OffsetClock()
+    return clock_at(dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC))  # whatever the hour
 
 
 async def _subscriber(

@@ -24,6 +24,7 @@ from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
 from bot.delivery.outcome import OnStart, SendOutcome, SendResult
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
+from tests.fixed_clock import clock_at
 
 pytestmark = pytest.mark.dialect
 
@@ -132,7 +133,7 @@ class World:
 
 @pytest.fixture
 async def world(db: Database, content: Content) -> AsyncIterator[World]:
-    clock = OffsetClock()
+    clock = clock_at(dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC))  # whatever the hour
     sandbox = Sandbox(token=SANDBOX_TOKEN, rate_limit_per_second=None, clock=clock)
     await sandbox.start()
     sender = HttpSender(sandbox.base_url)

@@ -10,32 +10,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.app import AnyApplication, build_application
+from bot.app import build_application
 from bot.broadcasts import RunnerConfig
 from bot.config import SANDBOX_TOKEN
 from bot.db.models import AuditEntry, Broadcast, BroadcastDelivery, Subscriber
-from bot.handlers.admin import broadcast_runs, broadcasts, stats
+from bot.handlers.admin import broadcast_runs
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
 
 KL = "Asia/Kuala_Lumpur"
-
-
-def wire_broadcasts_and_stats(app: AnyApplication) -> None:
-    """Register Broadcasts and Stats if bot/handlers/admin/__init__.py does not yet, ahead of
-    the catch-all handlers of their groups (as the ordered registration will)."""
-    patterns = [
-        getattr(getattr(handler, "pattern", None), "pattern", "")
-        for handlers in app.handlers.values()
-        for handler in handlers
-    ]
-    if any(str(p).startswith("^adm:bc") for p in patterns):
-        return
-    before = {group: list(handlers) for group, handlers in app.handlers.items()}
-    broadcasts.register(app)
-    stats.register(app)
-    for group, handlers in app.handlers.items():
-        new = [h for h in handlers if h not in before.get(group, [])]
-        app.handlers[group] = new + [h for h in handlers if h in before.get(group, [])]
 
 
 async def seed(harness: Harness, user_id: int, *, language: str = "en", **fields: Any) -> None:
@@ -62,7 +44,6 @@ async def seed(harness: Harness, user_id: int, *, language: str = "en", **fields
 
 
 async def admin(harness: Harness) -> Chat:
-    wire_broadcasts_and_stats(harness.app)
     harness.app.bot_data[broadcast_runs.CONFIG_KEY] = RunnerConfig(
         poll=0.1, progress_every=0.2, retry_pause=0.0
     )
@@ -330,7 +311,6 @@ async def test_a_scheduled_broadcast_survives_a_restart_and_goes_once(harness: H
         base_url=harness.sandbox.base_url,
         clock=harness.clock,
     )
-    wire_broadcasts_and_stats(restarted)
     restarted.bot_data[broadcast_runs.CONFIG_KEY] = RunnerConfig(poll=0.1, progress_every=0.2)
     await restarted.initialize()
     try:

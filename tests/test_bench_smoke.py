@@ -1,0 +1,50 @@
+"""Every script in bench/ runs against the code as it is, at its smallest size.
+
+Benchmarks assert nothing about speed; this only proves they still run (a renamed method
+or argument used to surface months later as a TypeError in a measurement run).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+
+# Each script with the smallest arguments that still go through all of its steps.
+SMALLEST: dict[str, list[str]] = {
+    "faq_match.py": [],
+    "tick_scale.py": ["--backends", "sqlite", "--subscribers", "2000", "--runs", "1", "--drop"],
+    "delivery_memory.py": ["--sizes", "1000", "--runs", "1"],
+    "send_ceiling.py": ["--messages", "100", "--runs", "1", "--in-flight", "1"],
+    "send_paced.py": ["--messages", "30", "--peer-messages", "30", "--runs", "1"],
+    # A server the others start in a process of their own (and so run above).
+    "sandbox_process.py": ["--help"],
+}
+
+
+def test_every_script_has_a_smallest_run() -> None:
+    assert {p.name for p in BENCH.glob("*.py")} == set(SMALLEST)
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("script", sorted(SMALLEST))
+def test_the_script_runs(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *SMALLEST[script]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=360,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    if script != "sandbox_process.py":
+        assert "|" in done.stdout or "p99" in done.stdout, done.stdout[-2000:]
+    (BENCH / ".data" / "delivery_memory_1000.db").unlink(missing_ok=True)
