@@ -6,6 +6,7 @@ or argument used to surface months later as a TypeError in a measurement run).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,17 @@ SMALLEST: dict[str, list[str]] = {
     "faq_match.py": [],
     "tick_scale.py": ["--backends", "sqlite", "--subscribers", "2000", "--runs", "1", "--drop"],
     "delivery_memory.py": ["--sizes", "1000", "--runs", "1"],
+    "delivery_e2e.py": ["--sizes", "1000", "--runs", "1", "--history-days", "2", "--drop"]
+    + (
+        ["--postgres", os.environ["TEST_DATABASE_URL"]]
+        if os.environ.get("TEST_DATABASE_URL")
+        else ["--backends", "sqlite"]
+    ),
     "send_ceiling.py": ["--messages", "100", "--runs", "1", "--in-flight", "1"],
     "send_paced.py": ["--messages", "30", "--peer-messages", "30", "--runs", "1"],
-    # A server the others start in a process of their own (and so run above).
+    # Servers the others start in a process of their own (and so run above).
     "sandbox_process.py": ["--help"],
+    "stub_bot_api.py": ["--help"],
 }
 
 
@@ -45,6 +53,6 @@ def test_the_script_runs(script: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    if script != "sandbox_process.py":
+    if script not in ("sandbox_process.py", "stub_bot_api.py"):
         assert "|" in done.stdout or "p99" in done.stdout, done.stdout[-2000:]
     (BENCH / ".data" / "delivery_memory_1000.db").unlink(missing_ok=True)

@@ -1,0 +1,489 @@
+"""End-to-end delivery at paid speed: claim, ledger, send and record against a Bot API stub.
+
+Run:
+    .venv/bin/python bench/delivery_e2e.py                         # everything, 3 runs each
+    .venv/bin/python bench/delivery_e2e.py --backends sqlite --sizes 10000 --runs 1
+    .venv/bin/python bench/delivery_e2e.py --sizes 10000 --rates none --runs 1 --profile
+
+Each run is a fresh child process (pinned to core 0) that delivers one tick through the
+real `DeliveryEngine`, `Sender`, `Pacer` and `AiohttpRequest` (batches of 1,000, 256 in
+flight, as the app sets them at paid rates) to the minimal Bot API stub
+(`bench/stub_bot_api.py`, its own process pinned to core 1, no limit), N subscribers due
+at once. Rates: ``none`` (unpaced) and ``1000`` (``DELIVERY_RATE=1000`` with
+``ALLOW_PAID_BROADCAST``: the pacer at 1,000/s and ``allow_paid_broadcast`` on every send).
+
+In the same child, right after the tick, the reference: a plain aiohttp loop posting the
+same JSON body to the same stub (256 in flight, ``min(N, 20,000)`` messages). Columns:
+tips/s (delivered tips over the tick's wall time), the bot's CPU per delivered tip (user +
+system of the child during the tick: claim, ledger, send, record), the loop's CPU per
+message, their ratio, the stub's CPU per message, and peak RSS of the tick (VmHWM, reset
+once set-up is done; see bench/delivery_memory.py for why not ru_maxrss).
+
+Databases, built once and put back as built between runs: SQLite files under
+``bench/.data/`` and, on PostgreSQL (``--postgres``, default the test server), a schema
+``bench_e2e_<N>`` in database ``test``. All subscribers active in Kuala Lumpur, due within
+the 30 minutes before the tick, with ``--history-days`` (default 30) days of ledger each,
+so a 100,000 run claims against a ledger of 3,000,000 rows and adds 100,000 more.
+
+``--profile`` runs the tick under cProfile and prints the top functions (by own time and
+by cumulative time); the figures of a profiled run are not comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from stub_bot_api import TOKEN, stub_process
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / ".data"
+NOW = dt.datetime(2026, 11, 23, 0, 30, tzinfo=dt.UTC)  # Monday 08:30 in Kuala Lumpur
+FIRST_USER = 1_000_000
+FORMAT = 1  # bump when the generated data changes
+PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+LOOP_MAX = 20_000
+TIP_BODY = {
+    "text": "<b>Tempeh and tapai</b> feed the bacteria that help calm your skin.",
+    "parse_mode": "HTML",
+    "reply_markup": {"inline_keyboard": [[{"text": "More on this", "callback_data": "t:12"}]]},
+    "allow_paid_broadcast": True,
+}
+
+
+# -- the data (parent) ------------------------------------------------------------------
+
+
+def _generate(n: int, days: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Subscribers (all due) and their ledger history, as typed tuples."""
+    from bot.content.loader import load_content
+
+    tips = [t.id for t in load_content(ROOT / "tips").tips]
+    rng = random.Random(n)
+    subscribers, deliveries = [], []
+    for i in range(1, n + 1):
+        next_due_at = NOW - dt.timedelta(seconds=rng.randrange(0, 1800, 60))
+        send_time = (next_due_at + dt.timedelta(hours=8)).time()
+        created = NOW - dt.timedelta(days=rng.randint(days + 1, 400))
+        topics = "fiber,sleep" if rng.random() < 0.2 else None
+        concern = rng.choice(["acne", "eczema", None, None])
+        language = "en" if rng.random() < 0.7 else "ms"
+        user = FIRST_USER + i - 1
+        subscribers.append(
+            (i, user, user, language, "Asia/Kuala_Lumpur", send_time, "active", None, created)
+            + (topics, concern, next_due_at, created, created)
+        )
+    ident = 0
+    for back in range(days, 0, -1):
+        for i in range(1, n + 1):
+            at = NOW - dt.timedelta(days=back, seconds=rng.randrange(0, 1800, 60))
+            ident += 1
+            day = (at + dt.timedelta(hours=8)).date()
+            sent = at + dt.timedelta(seconds=30)
+            deliveries.append(
+                (ident, i, day, at, tips[(i + back) % len(tips)], "sent", 1, "main#0:0", sent)
+                + (sent, ident, None, None, at, sent)
+            )
+    return subscribers, deliveries
+
+
+SUB_COLUMNS = (
+    "id, chat_id, user_id, language, timezone, send_time, status, source, consented_at, "
+    "topics, concern, next_due_at, created_at, updated_at"
+)
+DELIVERY_COLUMNS = (
+    "id, subscriber_id, local_date, due_at, tip_id, status, attempts, claimed_by, "
+    "lease_until, sent_at, message_id, error, feedback, created_at, updated_at"
+)
+
+
+def _lite(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+    if isinstance(value, dt.time):
+        return f"{value:%H:%M:%S}.000000"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _key(n: int, days: int) -> str:
+    return f"format={FORMAT} n={n} days={days}"
+
+
+def ensure_sqlite(n: int, days: int) -> str:
+    """Build the SQLite database (once) or put it back as built; return its URL."""
+    path = DATA / f"delivery_e2e_{n}.db"
+    if path.exists():
+        con = sqlite3.connect(path)
+        try:
+            built = con.execute("SELECT key FROM bench_meta").fetchone()[0]
+        except sqlite3.Error:
+            built = None
+        if built == _key(n, days):
+            _restore_sqlite(con)
+            con.close()
+            return f"sqlite+aiosqlite:///{path}"
+        con.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    started = time.perf_counter()
+    url = f"sqlite+aiosqlite:///{path}"
+    asyncio.run(_migrate(url, None))
+    subscribers, deliveries = _generate(n, days)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("BEGIN")
+    con.executemany(
+        f"INSERT INTO subscribers ({SUB_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+        ([_lite(v) for v in row] for row in subscribers),
+    )
+    con.executemany(
+        f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+        ([_lite(v) for v in row] for row in deliveries),
+    )
+    con.execute("CREATE TABLE bench_due (subscriber_id INTEGER PRIMARY KEY, next_due_at TEXT)")
+    con.executemany(
+        "INSERT INTO bench_due VALUES (?, ?)", ((s[0], _lite(s[11])) for s in subscribers)
+    )
+    con.execute("CREATE TABLE bench_meta (key TEXT NOT NULL)")
+    con.execute("INSERT INTO bench_meta VALUES (?)", (_key(n, days),))
+    con.execute("COMMIT")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    print(f"built {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return url
+
+
+def _restore_sqlite(con: sqlite3.Connection) -> None:
+    con.execute("DELETE FROM deliveries WHERE created_at >= ?", (_lite(NOW),))
+    con.execute("DELETE FROM tick_runs")
+    con.execute(
+        "UPDATE subscribers SET status = 'active', next_due_at = "
+        "(SELECT next_due_at FROM bench_due WHERE subscriber_id = subscribers.id)"
+    )
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def _migrate(url: str, schema: str | None) -> None:
+    from bot.db import migrate
+    from bot.db.engine import Database
+
+    db = Database(url, schema=schema)
+    await migrate.upgrade(db)
+    await db.close()
+
+
+def ensure_postgres(url: str, n: int, days: int) -> tuple[str, str]:
+    """Build the PostgreSQL schema (once) or put it back as built; return (url, schema)."""
+    schema = f"bench_e2e_{n}"
+    asyncio.run(_ensure_postgres(url, schema, n, days))
+    return url, schema
+
+
+async def _ensure_postgres(url: str, schema: str, n: int, days: int) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    con = await asyncpg.connect(dsn)
+    try:
+        try:
+            built = await con.fetchval(f'SELECT key FROM "{schema}".bench_meta')
+        except asyncpg.PostgresError:
+            built = None
+        if built == _key(n, days):
+            await con.execute(f'SET search_path TO "{schema}"')
+            await con.execute("DELETE FROM deliveries WHERE created_at >= $1", NOW)
+            await con.execute("DELETE FROM tick_runs")
+            await con.execute(
+                "UPDATE subscribers s SET status = 'active', next_due_at = d.next_due_at "
+                "FROM bench_due d WHERE d.subscriber_id = s.id"
+            )
+            await con.execute("VACUUM ANALYZE subscribers")
+            await con.execute("VACUUM ANALYZE deliveries")
+            return
+        started = time.perf_counter()
+        await con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await con.execute(f'CREATE SCHEMA "{schema}"')
+        await _migrate(url, schema)
+        subscribers, deliveries = _generate(n, days)
+        await con.execute(f'SET search_path TO "{schema}"')
+        await con.copy_records_to_table(
+            "subscribers", records=subscribers, columns=SUB_COLUMNS.split(", ")
+        )
+        await con.copy_records_to_table(
+            "deliveries", records=deliveries, columns=DELIVERY_COLUMNS.split(", ")
+        )
+        await con.execute(
+            "CREATE TABLE bench_due AS SELECT id AS subscriber_id, next_due_at FROM subscribers"
+        )
+        await con.execute("CREATE TABLE bench_meta (key TEXT NOT NULL)")
+        await con.execute("INSERT INTO bench_meta VALUES ($1)", _key(n, days))
+        for table in ("subscribers", "deliveries"):
+            await con.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        await con.execute("VACUUM ANALYZE subscribers")
+        await con.execute("VACUUM ANALYZE deliveries")
+        print(f"built {schema} in {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        await con.close()
+
+
+def drop_postgres(url: str, sizes: list[int]) -> None:
+    """Remove the benchmark's schemas."""
+
+    async def drop() -> None:
+        import asyncpg
+
+        con = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        for n in sizes:
+            await con.execute(f'DROP SCHEMA IF EXISTS "bench_e2e_{n}" CASCADE')
+        await con.close()
+
+    asyncio.run(drop())
+
+
+# -- one measured delivery (child) -----------------------------------------------------------
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def deliver(args: argparse.Namespace) -> dict[str, Any]:
+    """Set up the engine, run one tick, then the aiohttp loop; report both."""
+    import gc
+
+    import telegram
+
+    from bot.clock import OffsetClock
+    from bot.content.loader import load_content
+    from bot.db.engine import Database
+    from bot.delivery.choose import Library
+    from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
+    from bot.delivery.pacing import Pacer
+    from bot.delivery.sender import Sender
+    from bot.http import AiohttpRequest
+
+    me, stub = psutil.Process(), psutil.Process(args.stub_pid)
+    content = load_content(ROOT / "tips")
+    db = Database(args.url, schema=args.schema or None)
+    rate = None if args.rate == "none" else float(args.rate)
+    pacer = Pacer(rate)
+    base_url = f"http://127.0.0.1:{args.port}/bot"
+    profile = None
+    async with telegram.Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
+        clock = OffsetClock(NOW + dt.timedelta(seconds=60) - dt.datetime.now(dt.UTC))
+        engine = DeliveryEngine(
+            db,
+            content.catalogs,
+            Sender(bot, pacer, paid_broadcast=rate is not None and rate > 30),
+            clock,
+            static_library(Library(content.tips, content.program)),
+            EngineConfig(batch=1000),
+        )
+        gc.collect()
+        before = me.memory_info().rss
+        reset = _reset_peak()
+        if args.profile:
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
+        cpu0, stub0, t0 = _cpu(me), _cpu(stub), time.perf_counter()
+        report = await engine.tick()
+        elapsed = time.perf_counter() - t0
+        cpu1, stub1 = _cpu(me), _cpu(stub)
+        if profile is not None:
+            profile.disable()
+        peak = _status_kb("VmHWM")
+        pacer.close()
+    await db.close()
+    sent = report.counts["sent"]
+    loop = await aiohttp_loop(args.port, min(args.subscribers, LOOP_MAX), stub)
+    result: dict[str, Any] = {
+        "subscribers": args.subscribers,
+        "seconds": elapsed,
+        "sent": sent,
+        "per_second": sent / elapsed,
+        "cpu_us": (cpu1 - cpu0) / max(sent, 1) * 1e6,
+        "stub_us": (stub1 - stub0) / max(sent, 1) * 1e6,
+        "before_mb": before / 2**20,
+        "peak_mb": peak / 1024 if reset else float("nan"),
+        "counts": {str(k): v for k, v in report.counts.items()},
+        "rate_limited": report.rate_limited,
+        **loop,
+    }
+    if profile is not None:
+        import io
+        import pstats
+
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats(40)
+        result["profile"] = out.getvalue()
+    return result
+
+
+async def aiohttp_loop(port: int, n: int, stub: psutil.Process) -> dict[str, float]:
+    """The reference: a plain aiohttp session posting the tip's JSON, 256 in flight."""
+    import aiohttp
+
+    url = f"http://127.0.0.1:{port}/bot{TOKEN}/sendMessage"
+    users = iter(range(FIRST_USER, FIRST_USER + n))
+    sent = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+
+        async def worker() -> None:
+            nonlocal sent
+            for chat in users:
+                body = json.dumps({**TIP_BODY, "chat_id": chat})
+                headers = {"Content-Type": "application/json"}
+                async with session.post(url, data=body, headers=headers) as response:
+                    sent += bool(json.loads(await response.read())["ok"])
+
+        me = psutil.Process()
+        cpu0, stub0, t0 = _cpu(me), _cpu(stub), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(256)))
+        elapsed = time.perf_counter() - t0
+        cpu1, stub1 = _cpu(me), _cpu(stub)
+    return {
+        "loop_messages": sent,
+        "loop_per_second": sent / elapsed,
+        "loop_cpu_us": (cpu1 - cpu0) / max(sent, 1) * 1e6,
+        "loop_stub_us": (stub1 - stub0) / max(sent, 1) * 1e6,
+    }
+
+
+def child_main(args: argparse.Namespace) -> None:
+    """Run one delivery and print its result as one JSON line."""
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {0})
+    print(json.dumps(asyncio.run(deliver(args))), flush=True)
+
+
+# -- the runs (parent) -----------------------------------------------------------------------
+
+
+def one_run(backend: str, rate: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One fresh child delivering to n subscribers through a fresh stub process."""
+    if backend == "sqlite":
+        url, schema = ensure_sqlite(n, args.history_days), ""
+    else:
+        url, schema = ensure_postgres(args.postgres, n, args.history_days)
+    with stub_process(cpu=1) as stub:
+        command = [sys.executable, __file__, "--child", "--url", url, "--schema", schema]
+        command += ["--port", str(stub.port), "--stub-pid", str(stub.pid)]
+        command += ["--subscribers", str(n), "--rate", rate]
+        command += ["--profile"] if args.profile else []
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"the child failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["sent"] != n:
+        raise RuntimeError(f"sent {result['sent']} of {n}: {result['counts']}")
+    return result
+
+
+def main() -> None:
+    """Run every (backend, rate, size) --runs times; print every run and the medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--rates", nargs="+", default=["none", "1000"])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument("--postgres", default=PG_DEFAULT, help="SQLAlchemy URL of the server")
+    parser.add_argument("--history-days", type=int, default=30)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--drop", action="store_true", help="remove the databases afterwards")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--stub-pid", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--subscribers", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rate", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args)
+        return
+    DATA.mkdir(parents=True, exist_ok=True)
+    print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    keys = [(b, r, n) for b in args.backends for r in args.rates for n in args.sizes]
+    results: dict[tuple[str, str, int], list[dict[str, Any]]] = {k: [] for k in keys}
+    for i in range(args.runs):
+        for key in keys:
+            r = one_run(*key, args)
+            results[key].append(r)
+            print(
+                f"run {i + 1}, {key[0]}, rate {key[1]}, {key[2]:,}: {r['per_second']:.0f} tips/s, "
+                f"{r['cpu_us']:.0f} µs CPU/tip (loop {r['loop_cpu_us']:.0f} µs, "
+                f"{r['loop_per_second']:.0f}/s), stub {r['stub_us']:.0f} µs, "
+                f"peak {r['peak_mb']:.1f} MB, 429s {r['rate_limited']}, "
+                f"load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+            if "profile" in r:
+                print(r["profile"])
+    print(f"\nMedians of {args.runs} runs\n")
+    print(
+        "| database | rate | subscribers | tips/s | bot CPU µs/tip | loop CPU µs/msg | "
+        "bot / loop | loop msg/s | stub µs/msg | peak RSS MB |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (backend, rate, n), runs in results.items():
+        med = {
+            k: statistics.median(r[k] for r in runs)
+            for k in ("per_second", "cpu_us", "loop_cpu_us", "loop_per_second", "stub_us")
+        }
+        peak = statistics.median(r["peak_mb"] for r in runs)
+        ratio = statistics.median(r["cpu_us"] / r["loop_cpu_us"] for r in runs)
+        print(
+            f"| {backend} | {rate} | {n:,} | {med['per_second']:,.0f} | {med['cpu_us']:.0f} | "
+            f"{med['loop_cpu_us']:.0f} | {ratio:.1f} | {med['loop_per_second']:,.0f} | "
+            f"{med['stub_us']:.0f} | {peak:.1f} |"
+        )
+    if args.drop:
+        if "postgres" in args.backends:
+            drop_postgres(args.postgres, args.sizes)
+        for n in args.sizes:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{DATA / f'delivery_e2e_{n}.db'}{suffix}").unlink(missing_ok=True)
+    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
