@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -19,7 +19,9 @@ from bot.config import Settings
 from bot.content.loader import Content
 from bot.db import migrate
 from bot.db.engine import Database
+from bot.delivery import capacity
 from bot.delivery.choose import Library
+from bot.delivery.due import zone
 from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
 from bot.delivery.pacing import PacedRateLimiter, Pacer
 from bot.delivery.scheduler import TickScheduler
@@ -198,6 +200,7 @@ async def _start_web(app: AnyApplication, settings: Settings, db: Database, cloc
         sender=sender,
         info={"replica": settings.replica_id, "updates": settings.updates},
     )
+    health.warnings = _capacity_warnings(settings, db, clock)
     if settings.updates == "polling":
         health.updates_ok = lambda: app.updater is None or app.updater.running or not app.running
     server = WebServer(app, settings, db, clock.now, metrics, health)
@@ -210,6 +213,23 @@ async def _start_web(app: AnyApplication, settings: Settings, db: Database, cloc
         # post_stop never runs when post_init fails: stop the delivery started above.
         await _stop_delivery(app)
         raise
+
+
+def _capacity_warnings(
+    settings: Settings, db: Database, clock: Clock
+) -> Callable[[], Awaitable[list[str]]]:
+    """The /healthz warnings: send times too large for the catch-up window."""
+
+    async def read() -> list[str]:
+        found = await capacity.load(
+            db,
+            clock.now(),
+            rate=settings.delivery_rate,
+            window=dt.timedelta(hours=settings.catch_up_hours),
+        )
+        return capacity.warnings(found, zone(settings.default_timezone))
+
+    return read
 
 
 async def _close_services(app: AnyApplication) -> None:

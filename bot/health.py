@@ -9,6 +9,10 @@ Healthy means all of:
 - sender: not paused by a 429 for more than HEALTH_MAX_PAUSE seconds, and not holding
   messages that have not moved for HEALTH_MAX_TICK_AGE.
 
+Warnings, which never make it unhealthy: a send time of the coming day whose crowd cannot
+be sent inside the catch-up window at the configured rate (`bot/delivery/capacity.py`),
+worked out at most once a minute.
+
 Progress is watched on the monotonic clock, sampled every second, so moving the bot's
 clock (the sandbox) never makes it look stalled.
 """
@@ -20,7 +24,7 @@ import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,7 @@ class HealthLimits:
     max_tick_age: float = 180.0  # seconds without a finished tick or any send
     max_pause: float = 300.0  # seconds of 429 pause still to go
     db_timeout: float = 3.0
+    capacity_every: float = 60.0  # seconds between two capacity forecasts
 
 
 class HealthMonitor:
@@ -69,6 +74,10 @@ class HealthMonitor:
         self.sender = sender
         self.info = dict(info or {})
         self.updates_ok: Callable[[], bool] = lambda: True
+        # Returns warning lines (capacity); set by the app, None when not watched.
+        self.warnings: Callable[[], Awaitable[list[str]]] | None = None
+        self._warned: list[str] = []
+        self._warned_at: float | None = None
         started = time.monotonic()
         self._last_tick_seen = started
         self._last_send_seen = started
@@ -135,9 +144,24 @@ class HealthMonitor:
         report.update(self._check_delivery(problems))
         if not self.updates_ok():
             problems.append(f"updates: {self.info.get('updates', '?')} is not running")
+        report["warnings"] = await self._read_warnings()
         if problems:
             report["status"] = "unhealthy"
         return not problems, report
+
+    async def _read_warnings(self) -> list[str]:
+        """The warnings, worked out again when the last ones are older than a minute."""
+        if self.warnings is None:
+            return []
+        now = time.monotonic()
+        if self._warned_at is None or now - self._warned_at >= self.limits.capacity_every:
+            try:
+                async with asyncio.timeout(self.limits.db_timeout):
+                    self._warned = await self.warnings()
+            except Exception as exc:  # a warning must never make the check fail
+                self._warned = [f"capacity: could not be worked out ({type(exc).__name__})"]
+            self._warned_at = now
+        return list(self._warned)
 
     async def _check_database(self, problems: list[str]) -> dict[str, object]:
         if self._file is not None and _file_id(self._file) != self._file_id:

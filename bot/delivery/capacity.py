@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.engine import Database
 from bot.db.models import Subscriber, SubscriberStatus
 
 HORIZON = dt.timedelta(days=1)
@@ -115,3 +116,22 @@ async def due_by_instant(
         key = max(at, now)
         found[key] = found.get(key, 0) + int(n)
     return found
+
+
+async def load(db: Database, now: dt.datetime, *, rate: float, window: dt.timedelta) -> Forecast:
+    """Read the coming day's crowds and forecast them."""
+    async with db.session() as session:
+        crowds = await due_by_instant(session, now)
+    return forecast(crowds, rate=rate, window=window)
+
+
+def warnings(found: Forecast, local: dt.tzinfo) -> list[str]:
+    """One line per send time too large for its window, with what to do (for /healthz)."""
+    return [
+        f"capacity: the {s.at.astimezone(local):%H:%M} send time has {s.due} subscribers due; "
+        f"at {found.rate:g}/s they need {math.ceil(s.needs.total_seconds() / 60)} min, "
+        f"beyond the {found.window.total_seconds() / 3600:g} h catch-up window, so about "
+        f"{s.missed} would be missed. Spread send times, raise DELIVERY_RATE (above 30/s with "
+        "ALLOW_PAID_BROADCAST=true, up to 1000/s), or widen CATCH_UP_HOURS."
+        for s in found.too_large
+    ]

@@ -14,6 +14,7 @@ from bot.content_store import CannotUndo, ChangeRefused, NothingToChange
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import CANCEL, CONFIRM, MENU, UNDO, button
+from bot.handlers.admin.stats import capacity_text
 from bot.handlers.services import services, text
 from bot.program_edit import EditError
 
@@ -49,6 +50,9 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         tips=len(state.active_tips),
         drafts=drafts,
     )
+    # A send time too large for its catch-up window: said where the admin looks first.
+    if warning := await capacity_text(context, lang, only_warnings=True):
+        body = f"{body}\n\n{warning}"
     rows = [
         [
             button(context, lang, "admin_button_schedule", SCHEDULE),

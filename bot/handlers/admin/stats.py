@@ -16,6 +16,7 @@ from bot import stats
 from bot.charts import Labels, overview_png
 from bot.content.catalog import Html
 from bot.content.loader import Content
+from bot.delivery import capacity
 from bot.delivery.due import zone
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import AdminButtons, admin_filter
@@ -174,6 +175,52 @@ def overview(context: ContextTypes.DEFAULT_TYPE, lang: str, found: stats.Report)
     return "\n\n".join(parts)
 
 
+async def capacity_text(
+    context: ContextTypes.DEFAULT_TYPE, lang: str, *, only_warnings: bool = False
+) -> str:
+    """Whether each send time of the coming day fits its catch-up window, with what to do."""
+    svc = services(context)
+    settings = svc.settings
+    found = await capacity.load(
+        svc.db,
+        svc.clock.now(),
+        rate=settings.delivery_rate,
+        window=dt.timedelta(hours=settings.catch_up_hours),
+    )
+    local = zone(settings.default_timezone)
+    rate, window = f"{found.rate:g}", f"{settings.catch_up_hours:g}"
+    lines = []
+    if not only_warnings:
+        lines.append(
+            text(
+                context,
+                lang,
+                "stats_capacity",
+                due=f"{found.due:,}",
+                rate=rate,
+                holds=f"{found.per_send_time:,}",
+                window=window,
+            )
+        )
+    for slot in found.too_large[:3]:
+        lines.append(
+            text(
+                context,
+                lang,
+                "stats_capacity_over",
+                time=f"{slot.at.astimezone(local):%H:%M}",
+                due=f"{slot.due:,}",
+                minutes=f"{-(-slot.needs // dt.timedelta(minutes=1)):,}",
+                rate=rate,
+                window=window,
+                missed=f"{slot.missed:,}",
+            )
+        )
+    if found.too_large:
+        lines.append(text(context, lang, "stats_capacity_advice"))
+    return "\n".join(lines)
+
+
 def chart_labels(context: ContextTypes.DEFAULT_TYPE, lang: str) -> Labels:
     """The chart's words in the admin's language."""
 
@@ -197,6 +244,7 @@ async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     async with svc.db.session() as session:
         found = await stats.report(session, svc.clock.now(), svc.settings.default_timezone, DAYS)
+    sending = await capacity_text(context, lang)
     rows = [
         [
             InlineKeyboardButton(
@@ -211,7 +259,7 @@ async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             ),
         ],
     ]
-    await common.show(update, context, overview(context, lang, found), rows)
+    await common.show(update, context, f"{overview(context, lang, found)}\n\n{sending}", rows)
     # Drawing takes a few hundred milliseconds of CPU: off the event loop.
     png = await asyncio.to_thread(overview_png, found.days, chart_labels(context, lang))
     chat = update.effective_chat
