@@ -1,10 +1,20 @@
-# Multi-stage: build with the same `pip install .` the README uses, run it as non-root.
+# Multi-stage: build with the same locked `pip install` the README uses, run it as non-root.
 FROM python:3.11-slim AS build
 WORKDIR /src
+# The pinned, hashed dependencies first (scripts/lock writes them from pyproject.toml): this
+# layer is rebuilt only when the lock changes, not on every code change.
+COPY requirements.lock ./
+RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir --upgrade pip \
+    && /venv/bin/pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir --upgrade pip \
-    && /venv/bin/pip install --no-cache-dir .
+# The project itself (its dependencies are all in the lock), then what the running bot never
+# uses: pip and setuptools in the venv, the libraries' own test suites, byte-code caches
+# (Python writes them again at start-up where it can).
+RUN /venv/bin/pip install --no-cache-dir --no-deps . \
+    && /venv/bin/pip uninstall --yes pip setuptools wheel \
+    && find /venv -depth -type d \( -name tests -o -name __pycache__ \) -exec rm -rf {} + \
+    && rm -rf /root/.cache
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 gutskin

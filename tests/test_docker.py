@@ -127,12 +127,19 @@ def test_the_image_installs_the_project_the_way_the_readme_does() -> None:
     readme = [t for line in readme_commands() for t in pip_install_targets(line)]
     runs = [i for i in dockerfile() if i.name == "RUN" and i.stage == 0]
     image = [t for i in runs for t in pip_install_targets(i.args)]
-    assert readme == ["."], "the README's Going live installs the project with `pip install .`"
-    assert "." in image and set(image) <= {".", "pip"}
+    assert readme == ["requirements.lock", "."], (
+        "the README's Going live installs the locked dependencies, then the project"
+    )
+    assert image[-2:] == ["requirements.lock", "."] and set(image) <= {
+        ".",
+        "pip",
+        "requirements.lock",
+    }
+    assert all("--require-hashes" in i.args for i in runs if "requirements.lock" in i.args)
     copied = [i.args.split()[:-1] for i in dockerfile() if i.name == "COPY" and i.stage == 0]
     sources = {src for args in copied for src in args}
-    # What `pip install .` needs: the project file, the readme it names, the package.
-    assert {"pyproject.toml", "README.md", "bot"} <= sources
+    # What the install needs: the lock, the project file, the readme it names, the package.
+    assert {"requirements.lock", "pyproject.toml", "README.md", "bot"} <= sources
 
 
 def test_the_image_runs_the_readme_command() -> None:
@@ -243,6 +250,9 @@ def test_compose_runs_two_replicas_on_postgres_with_at_most_one_poller() -> None
     assert takers.count("polling") <= 1 and takers, "one poller per bot token, and one at least"
     ids = [s["environment"]["REPLICA_ID"] for s in bots.values()]
     assert len(set(ids)) == len(ids)
+    # Telegram's 30/s is per token: the replicas' rates together stay under it.
+    rates = [float(s["environment"]["DELIVERY_RATE"]) for s in bots.values()]
+    assert sum(rates) <= 28
 
 
 def _env_example_names() -> list[str]:

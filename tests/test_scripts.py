@@ -40,7 +40,8 @@ def _scratch_repo(tmp_path: Path, *, installed: bool = True, python: str = _RECO
     """Make a repository with the real scripts and a stand-in .venv."""
     repo = tmp_path / "repo"
     shutil.copytree(REPO / "scripts", repo / "scripts")
-    shutil.copy(REPO / "pyproject.toml", repo / "pyproject.toml")
+    for name in ("pyproject.toml", "requirements.lock", "requirements-dev.lock"):
+        shutil.copy(REPO / name, repo / name)
     venv_bin = repo / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     for name, text in [
@@ -53,7 +54,10 @@ def _scratch_repo(tmp_path: Path, *, installed: bool = True, python: str = _RECO
         (venv_bin / name).write_text(text)
         (venv_bin / name).chmod(0o755)
     if installed:
-        digest = hashlib.sha256((repo / "pyproject.toml").read_bytes()).hexdigest()
+        locked = (repo / "pyproject.toml").read_bytes() + (
+            repo / "requirements-dev.lock"
+        ).read_bytes()
+        digest = hashlib.sha256(locked).hexdigest()
         (repo / ".venv" / ".installed-dev").write_text(digest + "\n")
     return repo
 
@@ -123,6 +127,24 @@ def test_a_failed_install_says_where_the_log_is_and_a_retry_keeps_the_first_log(
     assert "previous try's log is in .venv/install.log.prev" in second.stderr
     assert (repo / ".venv" / "install.log").read_text() == "pip try 2: no network\n"
     assert (repo / ".venv" / "install.log.prev").read_text() == "pip try 1: no network\n"
+
+
+def test_a_fresh_install_takes_the_locked_hashed_dependencies_then_the_project(
+    tmp_path: Path,
+) -> None:
+    repo = _scratch_repo(tmp_path, installed=False)
+    assert _run(repo, "test", "-x").returncode == 0
+    installs = [c for c in _calls(repo) if c.startswith("python -m pip install")]
+    assert installs == [
+        "python -m pip install --upgrade pip",
+        "python -m pip install --require-hashes -r requirements-dev.lock",
+        "python -m pip install --no-deps -e .",
+    ]
+    # Installed now: the next run installs nothing, until the lock changes.
+    assert "Installing" not in _run(repo, "test", "-x").stderr
+    with (repo / "requirements-dev.lock").open("a") as lock:
+        lock.write("# refreshed\n")
+    assert "Installing" in _run(repo, "test", "-x").stderr
 
 
 @pytest.mark.timeout(600)  # the first run on a fresh clone installs .venv
