@@ -198,9 +198,16 @@ class NotSubscribed(Exception):
     """The chat has not agreed to be stored, so there are no preferences to change."""
 
 
-async def current(session: AsyncSession, chat_id: int) -> Subscriber:
-    """Return the subscriber of a chat that agreed to be stored, else raise NotSubscribed."""
-    subscriber = await find(session, chat_id)
+async def current(session: AsyncSession, chat_id: int, *, lock: bool = False) -> Subscriber:
+    """Return the subscriber of a chat that agreed to be stored, else raise NotSubscribed.
+
+    `lock` holds the row until commit on PostgreSQL, for a read-modify-write that another
+    replica may do at the same moment (SQLite has one writer and no FOR UPDATE).
+    """
+    statement = select(Subscriber).where(Subscriber.chat_id == chat_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    subscriber = await session.scalar(statement)
     if subscriber is None or subscriber.consented_at is None:
         raise NotSubscribed(chat_id)
     return subscriber
@@ -311,7 +318,7 @@ async def set_topic(
     """Turn one core topic on or off; refuse (LastTopic) to turn off the last one."""
     if topic not in CORE_TOPIC_NAMES:
         raise ValueError(f"not a core topic: {topic!r}")
-    subscriber = await current(session, chat_id)
+    subscriber = await current(session, chat_id, lock=True)  # taps may reach two replicas
     chosen = set(topics_of(subscriber))
     if on:
         chosen.add(topic)

@@ -80,3 +80,25 @@ async def test_concurrent_erasures_delete_once_without_error(
         assert sorted(await asyncio.gather(erase(db), erase(other))) == [False, True]
     finally:
         await other.close()
+
+
+async def test_concurrent_topic_taps_on_two_replicas_all_count(
+    db: Database, db_target: DbTarget
+) -> None:
+    other = db_target.open()
+    try:
+        await _start(db, 7)
+        async with db.session() as session:
+            await subscribers.subscribe(session, 7, NOW)
+
+        async def turn_off(database: Database, topic: str) -> None:
+            async with database.session() as session:
+                await subscribers.set_topic(session, 7, topic, False, NOW)
+
+        await asyncio.gather(turn_off(db, "fiber"), turn_off(other, "fermented"))
+        await asyncio.gather(turn_off(other, "sleep"), turn_off(db, "fiber"))
+        async with db.session() as session:
+            sub = await subscribers.find(session, 7)
+        assert sub is not None and subscribers.topics_of(sub) == ("stress",)
+    finally:
+        await other.close()
