@@ -3,6 +3,7 @@ control characters, and parsing that never holds up the bot."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import threading
 import tracemalloc
@@ -12,11 +13,13 @@ import pytest
 import yaml
 
 from bot.cli import main as cli_main
+from bot.cli_admin import add_parsers, dispatch
+from bot.config import load_settings
 from bot.content import errors
 from bot.content.errors import MAX_YAML_BYTES, ContentError, read_yaml
 from bot.content.loader import Content, load_content
 from bot.content_io import off_loop, parse_file, parse_tip_snippet, tip_data
-from tests.conftest import TIPS_DIR
+from tests.conftest import TIPS_DIR, DbTarget
 
 
 def billion_laughs() -> str:
@@ -208,3 +211,20 @@ def test_a_control_character_in_a_catalog_is_refused(tips_copy: Path) -> None:
         f"{path}: welcome: control character U+0000 is not allowed (only newline and tab); "
         "remove it",
     )
+
+
+async def test_tips_import_refuses_a_bomb_with_one_line_and_changes_nothing(
+    db_target: DbTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(
+        database_url=db_target.url, database_schema=db_target.schema, tips_dir=TIPS_DIR
+    )
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    parser = argparse.ArgumentParser(prog="gutskin-bot")
+    add_parsers(parser.add_subparsers(required=True))
+    assert await dispatch(parser.parse_args(["tips", "import", str(path)]), settings) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "gutskin-bot: content error: bomb.yaml: line 1, column 4: invalid YAML: anchors and "
+        "aliases (&name, *name) are not allowed in content; write each value out"
+    ]
