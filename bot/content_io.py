@@ -252,7 +252,12 @@ def _header(what: str, now: dt.datetime | None) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Long texts folded (as in tips/), everything else plain."""
+    """Long texts folded (as in tips/), everything else plain, and never an anchor (content
+    refuses them, so an exported file always imports)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Write shared values out each time."""
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
