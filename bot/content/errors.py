@@ -21,26 +21,42 @@ MAX_PROBLEM_CHARS = 300
 """An error line longer than this is cut: a problem names a place, it does not quote files."""
 MAX_PROBLEMS = 50
 """At most this many problems are kept; the rest are counted in one last line."""
+MAX_DEPTH = 20
+"""The deepest nesting read (the FAQ, the deepest file, nests 5 levels)."""
 
 
 class ContentLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans (only true/false, so `on:`, `no` and `yes` stay
     text) that refuses anchors and aliases before they are expanded."""
 
+    _depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
-        """Refuse an alias (`*name`) or an anchor (`&name`) where it stands."""
+        """Refuse an alias (`*name`) or an anchor (`&name`) where it stands, and nesting
+        deeper than any content file needs (it would end in a RecursionError)."""
         event = self.peek_event()  # type: ignore[no-untyped-call]
+        problem = None
         if isinstance(event, AliasEvent) or (
             isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor is not None
         ):
+            problem = (
+                "anchors and aliases (&name, *name) are not allowed in content; "
+                "write each value out"
+            )
+        elif self._depth >= MAX_DEPTH:
+            problem = f"nested more than {MAX_DEPTH} levels deep"
+        if problem is not None:
             raise yaml.composer.ComposerError(
                 None,
                 None,
-                "anchors and aliases (&name, *name) are not allowed in content; "
-                "write each value out",
-                event.start_mark,  # type: ignore[arg-type]
+                problem,
+                event.start_mark,
             )
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 ContentLoader.yaml_implicit_resolvers = {

@@ -228,3 +228,13 @@ async def test_tips_import_refuses_a_bomb_with_one_line_and_changes_nothing(
         "gutskin-bot: content error: bomb.yaml: line 1, column 4: invalid YAML: anchors and "
         "aliases (&name, *name) are not allowed in content; write each value out"
     ]
+
+
+def test_nesting_deeper_than_content_needs_is_refused_not_a_recursion_error() -> None:
+    deep = "tips: " + "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ContentError) as caught:
+        parse_tip_snippet(deep)
+    assert caught.value.problems == (
+        "snippet: line 1, column 26: invalid YAML: "
+        f"nested more than {errors.MAX_DEPTH} levels deep",
+    )
