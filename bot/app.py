@@ -31,7 +31,8 @@ from bot.handlers.delivery import LIBRARY_KEY
 from bot.handlers.services import SERVICES_KEY, Services
 from bot.health import HealthLimits, HealthMonitor
 from bot.http.aiohttp_request import AiohttpRequest
-from bot.metrics import MeasuredUpdateProcessor, Metrics
+from bot.metrics import Metrics
+from bot.updates import ChatOrderedUpdateProcessor
 from bot.web import WEB_KEY, WebServer
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,9 @@ def build_application(
         .token(token)
         .base_url(base)
         .base_file_url(base.replace("/bot", "/file/bot", 1))
-        # Every update is counted, timed and its ids bound to the log lines it causes.
-        .concurrent_updates(MeasuredUpdateProcessor(metrics))
+        # One chat's updates in order, chats in parallel (bot/updates.py); every update is
+        # counted, timed and its ids bound to the log lines it causes.
+        .concurrent_updates(ChatOrderedUpdateProcessor(metrics))
         # One pacer for everything the bot sends: handlers' replies through PTB's rate
         # limiter hook, daily tips and broadcasts through the Sender.
         .rate_limiter(PacedRateLimiter(pacer))

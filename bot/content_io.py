@@ -7,10 +7,11 @@ HTML tags in them are refused with a clear error instead of showing up as litera
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -19,7 +20,7 @@ import yaml
 from pydantic import BaseModel, HttpUrl, TypeAdapter, ValidationError
 
 from bot.content.catalog import Catalogs
-from bot.content.errors import ContentError, read_yaml
+from bot.content.errors import MAX_YAML_BYTES, ContentError, read_yaml
 from bot.content.loader import load_model
 from bot.content.models import (
     FaqEntry,
@@ -32,9 +33,12 @@ from bot.content.models import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 Kind = Literal["tips", "faq", "schedule"]
 TIP_FIELDS: tuple[str, ...] = ("title", "body", "try_today")
-MAX_UPLOAD_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = MAX_YAML_BYTES
+PARSE_SECONDS = 10.0
+"""How long a pasted or uploaded file may take to check (the 80 KB FAQ takes ~0.3 s)."""
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _TOP_KEYS: dict[str, Kind] = {"tips": "tips", "faq": "faq", "weekdays": "schedule"}
 
@@ -47,6 +51,20 @@ class Parsed:
     tips: tuple[Tip, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
     program: Program | None = None
+
+
+async def off_loop(name: str, func: Callable[..., T], *args: object) -> T:
+    """Run a parse in a thread so that the bot keeps answering, within PARSE_SECONDS.
+
+    A thread cannot be stopped: one that overruns finishes in the background while the
+    admin is told, which the size limit and the refused aliases keep rare and short.
+    """
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(func, *args), PARSE_SECONDS)
+    except TimeoutError:
+        raise ContentError(
+            [f"{name}: took longer than {PARSE_SECONDS:g} s to check; split it into smaller files"]
+        ) from None
 
 
 def parse_file(data: bytes, name: str, catalogs: Catalogs | None = None) -> Parsed:
@@ -79,6 +97,8 @@ def parse_file(data: bytes, name: str, catalogs: Catalogs | None = None) -> Pars
 def parse_tip_snippet(text: str) -> tuple[Tip, ...]:
     """Validate pasted YAML: one tip, a list of tips, or a `tips:` file; every problem listed."""
     name = "snippet"
+    if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
+        raise ContentError([f"{name}: too large (the limit is {MAX_YAML_BYTES:,} bytes)"])
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_text(text, encoding="utf-8")
@@ -232,7 +252,12 @@ def _header(what: str, now: dt.datetime | None) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Long texts folded (as in tips/), everything else plain."""
+    """Long texts folded (as in tips/), everything else plain, and never an anchor (content
+    refuses them, so an exported file always imports)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Write shared values out each time."""
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

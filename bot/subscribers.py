@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.models import CORE_TOPICS, Concern
@@ -58,43 +59,79 @@ async def record_start(
     defaults: Defaults,
     now: dt.datetime,
 ) -> StartOutcome:
-    """Store the chat on first /start; a repeated /start changes nothing but a lost block."""
+    """Store the chat on first /start; a repeated /start changes nothing but a lost block.
+
+    An upsert: two /start at once (a double tap, or a webhook update replayed to two
+    replicas) store one row, and neither fails on the unique chat id.
+    """
     existing = await find(session, chat_id)
-    if existing is not None:
-        if existing.status == SubscriberStatus.BLOCKED:
-            # They came back: /start after unblocking restores what they had.
-            existing.status = (
-                SubscriberStatus.ACTIVE if existing.consented_at else SubscriberStatus.NEW
+    if existing is None:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        inserted = await session.scalar(
+            dialect.insert(Subscriber)
+            .values(
+                chat_id=chat_id,
+                user_id=user_id,
+                language=language,
+                timezone=defaults.timezone,
+                send_time=defaults.send_time,
+                status=SubscriberStatus.NEW,
+                source=clean_source(source),
+                created_at=now,
+                updated_at=now,
             )
-            await _save(session, existing, now)
-        return StartOutcome(existing, created=False)
-    subscriber = Subscriber(
-        chat_id=chat_id,
-        user_id=user_id,
-        language=language,
-        timezone=defaults.timezone,
-        send_time=defaults.send_time,
-        status=SubscriberStatus.NEW,
-        source=clean_source(source),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(subscriber)
-    await session.commit()
-    return StartOutcome(subscriber, created=True)
+            .on_conflict_do_nothing()
+            .returning(Subscriber.id)
+        )
+        await session.commit()
+        existing = await find(session, chat_id)
+        if existing is None:  # the user id is taken by another chat: not a private chat
+            raise ValueError(f"user {user_id} already started the bot from another chat")
+        if inserted is not None:
+            return StartOutcome(existing, created=True)
+    if existing.status == SubscriberStatus.BLOCKED:
+        # They came back: /start after unblocking restores what they had.
+        existing.status = SubscriberStatus.ACTIVE if existing.consented_at else SubscriberStatus.NEW
+        await _save(session, existing, now)
+    return StartOutcome(existing, created=False)
+
+
+@dataclass(frozen=True)
+class SubscribeOutcome:
+    """What pressing Subscribe did."""
+
+    subscriber: Subscriber | None  # None: the chat never started the bot
+    activated: bool  # this press made them active; False when they already were
+    returning: bool  # they had agreed to tips before
 
 
 async def subscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber | None:
     """Record consent and make the subscriber active; None when the chat never started."""
-    subscriber = await find(session, chat_id)
-    if subscriber is None:
-        return None
-    if subscriber.status != SubscriberStatus.ACTIVE:
-        subscriber.status = SubscriberStatus.ACTIVE
-        subscriber.paused_until = None
-        subscriber.consented_at = subscriber.consented_at or now
-        await _save(session, subscriber, now)
-    return subscriber
+    return (await subscribe_once(session, chat_id, now)).subscriber
+
+
+async def subscribe_once(session: AsyncSession, chat_id: int, now: dt.datetime) -> SubscribeOutcome:
+    """Record consent and make the subscriber active, telling which of two presses at once
+    did it: the status changes in one conditional UPDATE, so exactly one of them wins."""
+    won = await session.execute(
+        update(Subscriber)
+        .where(Subscriber.chat_id == chat_id, Subscriber.status != SubscriberStatus.ACTIVE)
+        .values(status=SubscriberStatus.ACTIVE, paused_until=None)
+        .returning(Subscriber.consented_at)
+        .execution_options(synchronize_session=False)
+    )
+    row = won.first()
+    subscriber = await session.scalar(
+        select(Subscriber)
+        .where(Subscriber.chat_id == chat_id)
+        .execution_options(populate_existing=True)
+    )
+    if subscriber is None or row is None:
+        await session.commit()
+        return SubscribeOutcome(subscriber, activated=False, returning=subscriber is not None)
+    subscriber.consented_at = row.consented_at or now
+    await _save(session, subscriber, now)
+    return SubscribeOutcome(subscriber, activated=True, returning=row.consented_at is not None)
 
 
 def export(subscriber: Subscriber) -> dict[str, object]:
@@ -140,27 +177,40 @@ async def export_all(session: AsyncSession, subscriber: Subscriber) -> dict[str,
 
 
 async def erase(session: AsyncSession, chat_id: int) -> bool:
-    """Delete every personal row of a chat; return whether there was anything to delete."""
-    subscriber = await find(session, chat_id)
-    if subscriber is None:
+    """Delete every personal row of a chat; return whether there was anything to delete.
+
+    Statements, not ORM deletes: of two erasures at once, one deletes and the other finds
+    nothing, where an ORM delete of an already deleted row would fail.
+    """
+    subscriber_id = await session.scalar(select(Subscriber.id).where(Subscriber.chat_id == chat_id))
+    if subscriber_id is None:
         return False
     # The foreign key cascades too; deleting explicitly does not depend on it being enforced.
-    await session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber.id))
+    await session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber_id))
     await session.execute(
-        delete(BroadcastDelivery).where(BroadcastDelivery.subscriber_id == subscriber.id)
+        delete(BroadcastDelivery).where(BroadcastDelivery.subscriber_id == subscriber_id)
     )
-    await session.delete(subscriber)
+    gone = await session.scalar(
+        delete(Subscriber).where(Subscriber.id == subscriber_id).returning(Subscriber.id)
+    )
     await session.commit()
-    return True
+    return gone is not None
 
 
 class NotSubscribed(Exception):
     """The chat has not agreed to be stored, so there are no preferences to change."""
 
 
-async def current(session: AsyncSession, chat_id: int) -> Subscriber:
-    """Return the subscriber of a chat that agreed to be stored, else raise NotSubscribed."""
-    subscriber = await find(session, chat_id)
+async def current(session: AsyncSession, chat_id: int, *, lock: bool = False) -> Subscriber:
+    """Return the subscriber of a chat that agreed to be stored, else raise NotSubscribed.
+
+    `lock` holds the row until commit on PostgreSQL, for a read-modify-write that another
+    replica may do at the same moment (SQLite has one writer and no FOR UPDATE).
+    """
+    statement = select(Subscriber).where(Subscriber.chat_id == chat_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    subscriber = await session.scalar(statement)
     if subscriber is None or subscriber.consented_at is None:
         raise NotSubscribed(chat_id)
     return subscriber
@@ -271,7 +321,7 @@ async def set_topic(
     """Turn one core topic on or off; refuse (LastTopic) to turn off the last one."""
     if topic not in CORE_TOPIC_NAMES:
         raise ValueError(f"not a core topic: {topic!r}")
-    subscriber = await current(session, chat_id)
+    subscriber = await current(session, chat_id, lock=True)  # taps may reach two replicas
     chosen = set(topics_of(subscriber))
     if on:
         chosen.add(topic)

@@ -25,9 +25,11 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot import webhook_updates
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.health import HealthMonitor
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEB_KEY = "web"
 _WARN_EVERY = 60.0  # seconds between two warnings about refused webhook requests
+_PRUNE_EVERY = 600.0  # seconds between two prunings of the taken update ids
 
 
 class ServeError(Exception):
@@ -72,6 +75,7 @@ class WebServer:
         )
         self._refused = 0
         self._warned_at = 0.0
+        self._pruned_at = -_PRUNE_EVERY
         self._prometheus = make_aiohttp_handler(metrics.registry)
 
     @property
@@ -170,9 +174,33 @@ class WebServer:
         if not self.accepting:
             self.metrics.webhook_requests.labels("unavailable").inc()
             return web.Response(status=503, headers={"Retry-After": "5"})
+        try:
+            first = await self._take(update.update_id)
+        except SQLAlchemyError as exc:
+            # Without the shared record a repeat could be handled twice: let Telegram retry.
+            log.warning(
+                "webhook: cannot record update %s (%s)", update.update_id, type(exc).__name__
+            )
+            self.metrics.webhook_requests.labels("unavailable").inc()
+            return web.Response(status=503, headers={"Retry-After": "5"})
+        if not first:
+            log.debug("webhook: update %s already taken; dropped", update.update_id)
+            self.metrics.webhook_requests.labels("duplicate").inc()
+            return web.Response()
         await self.app.update_queue.put(update)
         self.metrics.webhook_requests.labels("accepted").inc()
         return web.Response()
+
+    async def _take(self, update_id: int) -> bool:
+        """Whether this update is new to every replica (bot/webhook_updates.py); now and
+        then forget the old ids."""
+        now = self.now()
+        async with self.db.session() as session:
+            first = await webhook_updates.take(session, update_id, now)
+            if time.monotonic() - self._pruned_at >= _PRUNE_EVERY:
+                self._pruned_at = time.monotonic()
+                await webhook_updates.prune(session, now)
+        return first
 
     def _parse(self, body: bytes) -> Update | None:
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.dialect
 
 SECRET = "hook-Secret_0123456789"
 FORGER = 555001
+ADMIN_CHAT = 555009
 
 
 def free_port() -> int:
@@ -50,6 +53,7 @@ def webhook_settings(target: DbTarget, port: int, **more: Any) -> Settings:
         webhook_secret=SECRET,
         webhook_listen="127.0.0.1",
         webhook_port=port,
+        admin_ids=(ADMIN_CHAT,),
         **more,
     )
 
@@ -164,7 +168,12 @@ async def test_forged_requests_are_refused_and_change_nothing(webhook_bot: Webho
     # ...while the forgeries changed nothing: no reply, no row.
     assert await bot_messages(bot.client, FORGER) == []
     after = await row_counts(bot.db)
-    assert {**after, "subscribers": after["subscribers"] - 1} == before
+    # One subscriber and the one update the webhook took (the real user's).
+    assert {
+        **after,
+        "subscribers": after["subscribers"] - 1,
+        "webhook_updates": after["webhook_updates"] - 1,
+    } == before
     metrics = bot.app.bot_data["metrics"]
     assert metrics.webhook_requests.labels("forbidden")._value.get() == 4
 
@@ -311,3 +320,106 @@ async def test_a_webhook_telegram_refuses_stops_start_up_with_one_line(
         assert not app.bot_data["scheduler"]._scheduler.running
     finally:
         await sandbox.stop()
+
+
+# -- #13 item 6: each update once, and updates no handler can answer ------------------------
+
+
+async def test_a_replayed_update_is_handled_once(webhook_bot: WebhookBot) -> None:
+    bot = webhook_bot
+    await bot.client.add_user(FORGER, "Mallory", language_code="en")
+    # Telegram's retry of an update it thinks was lost, and a replay: 200 each, so that
+    # Telegram stops retrying, but one reply.
+    assert [await bot.post(forged_start(900020), secret=SECRET) for _ in range(3)] == [200] * 3
+    await bot.client.wait_for_bot_message(FORGER)
+    await _idle(bot)
+    assert len(await bot_messages(bot.client, FORGER)) == 1
+    metrics = bot.app.bot_data["metrics"]
+    assert metrics.webhook_requests.labels("duplicate")._value.get() == 2
+
+
+async def test_concurrent_replays_of_a_new_users_start_give_one_reply_and_no_error(
+    webhook_bot: WebhookBot,
+) -> None:
+    bot = webhook_bot
+    await bot.client.add_user(FORGER, "Mallory", language_code="en")
+    await bot.client.add_user(ADMIN_CHAT, "Admin", language_code="en")
+    statuses = await asyncio.gather(
+        *(bot.post(forged_start(900030), secret=SECRET) for _ in range(2)),
+        # Two different updates of the same new user at once (a double /start) too.
+        bot.post(forged_start(900031), secret=SECRET),
+    )
+    assert statuses == [200, 200, 200]
+    await bot.client.wait_for_bot_message(FORGER)
+    await _idle(bot)
+    texts = [m["text"] for m in await bot_messages(bot.client, FORGER)]
+    assert len(texts) == 2 and all(t.startswith("Hello Mallory") for t in texts)
+    assert bot.app.bot_data["metrics"].handler_errors._value.get() == 0
+    assert (await row_counts(bot.db))["subscribers"] == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # An inline query: a user but no chat.
+        {
+            "inline_query": {
+                "id": "77",
+                "from": {"id": FORGER, "is_bot": False, "first_name": "Mallory"},
+                "query": "acne",
+                "offset": "",
+            }
+        },
+        # A poll's new state: neither chat nor user.
+        {
+            "poll": {
+                "id": "88",
+                "question": "?",
+                "options": [{"persistent_id": "a1", "text": "a", "voter_count": 1}],
+                "total_voter_count": 1,
+                "is_closed": False,
+                "is_anonymous": True,
+                "type": "regular",
+                "allows_multiple_answers": False,
+                "allows_revoting": False,
+                "members_only": False,
+            }
+        },
+        # A channel post: a chat but no user.
+        {
+            "channel_post": {
+                "message_id": 5,
+                "date": 1764600000,
+                "chat": {"id": -1001, "type": "channel", "title": "News"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        },
+    ],
+)
+async def test_an_update_without_chat_or_user_is_dropped_with_a_debug_line(
+    webhook_bot: WebhookBot, caplog: pytest.LogCaptureFixture, payload: dict[str, Any]
+) -> None:
+    bot = webhook_bot
+    await bot.client.add_user(ADMIN_CHAT, "Admin", language_code="en")
+    caplog.set_level(logging.DEBUG, logger="bot.updates")
+    assert await bot.post({"update_id": 900040, **payload}, secret=SECRET) == 200
+    await _idle(bot)
+    assert bot.app.bot_data["metrics"].handler_errors._value.get() == 0
+    kind = next(iter(payload))
+    assert f"update 900040 ({kind}) dropped: no chat or no user" in caplog.text
+    assert await bot.client.history(ADMIN_CHAT) == []
+
+
+async def _idle(bot: WebhookBot) -> None:
+    """Wait (up to 10 s) until every update taken is handled."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    quiet = 0
+    while quiet < 2:
+        busy = (
+            not bot.app.update_queue.empty() or bot.app.update_processor.current_concurrent_updates
+        )
+        quiet = 0 if busy else quiet + 1
+        assert loop.time() < deadline, "the bot is still busy after 10 s"
+        await asyncio.sleep(0.02)

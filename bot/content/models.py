@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
@@ -21,6 +22,40 @@ class Strict(BaseModel):
     """Base for content models: unknown fields are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        problem = control_character_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+def control_character_problem(value: Any) -> str | None:
+    """Why a text (or the texts inside a dict, list or tuple) cannot be content, or None.
+
+    Control characters (NUL, escape, C1 codes...) are invisible, break PostgreSQL text
+    columns (NUL) and can mangle a chat message; only newline and tab have a use in content.
+    """
+    if isinstance(value, str):
+        for char in value:
+            if char not in "\n\t" and unicodedata.category(char) == "Cc":
+                return (
+                    f"control character U+{ord(char):04X} is not allowed "
+                    "(only newline and tab); remove it"
+                )
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple):
+        items = value
+    for item in items:
+        problem = control_character_problem(item)
+        if problem is not None:
+            return problem
+    return None
 
 
 class Topic(StrEnum):

@@ -182,6 +182,16 @@ class Lease(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class WebhookUpdate(Base):
+    """An update_id the webhook took: a replay (Telegram's retry, or one post reaching two
+    replicas) finds it here and is not handled again. Pruned after a day."""
+
+    __tablename__ = "webhook_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class Admin(Base):
     """A clinic staff member an owner made an admin (owners come from settings)."""
 

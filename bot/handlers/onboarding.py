@@ -40,6 +40,7 @@ from bot.handlers.services import (
 
 SUBSCRIBE = "sub:yes"
 HELP = "help"
+_SUBSCRIBED_ON = "subscribed_on"  # chat_data: the welcome message whose Subscribe was pressed
 
 Ask = Callable[[Update, ContextTypes.DEFAULT_TYPE, Flow, str | None], Awaitable[None]]
 STEPS: dict[str, Ask] = {
@@ -115,23 +116,26 @@ async def confirm_subscription(update: Update, context: ContextTypes.DEFAULT_TYP
         return
     svc = services(context)
     async with svc.db.session() as session:
-        existing = await subscribers.find(session, chat.id)
-        was_active = existing is not None and existing.status == SubscriberStatus.ACTIVE
-        returning = existing is not None and existing.consented_at is not None
-        sub = await subscribers.subscribe(session, chat.id, svc.clock.now())
+        outcome = await subscribers.subscribe_once(session, chat.id, svc.clock.now())
+    sub = outcome.subscriber
     if sub is None:
         await expired(update, context)
         return
     await query.answer()
-    if was_active:
+    pressed_on = query.message.message_id if query.message is not None else None
+    if not outcome.activated:
+        if pressed_on is not None and (context.chat_data or {}).get(_SUBSCRIBED_ON) == pressed_on:
+            return  # a double tap: the first press confirmed and started the onboarding
         await send(
             update, context, text(context, sub.language, "already_subscribed", **when(context, sub))
         )
         return
-    if query.message is not None:
+    if context.chat_data is not None and pressed_on is not None:
+        context.chat_data[_SUBSCRIBED_ON] = pressed_on
+    if pressed_on is not None:
         # Take the buttons away so an old welcome cannot be pressed again.
-        await drop_keyboard(context, chat.id, query.message.message_id)
-    if returning:
+        await drop_keyboard(context, chat.id, pressed_on)
+    if outcome.returning:
         await send(
             update,
             context,

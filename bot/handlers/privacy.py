@@ -101,10 +101,15 @@ async def erase_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await query.edit_message_text(text(context, lang, "erase_cancelled"))
             return
         erased = await subscribers.erase(session, chat.id)
+    if not erased:
+        # A second tap of a confirmation already done (or an old one): say so, and leave
+        # the message as the first tap left it.
+        await query.answer(text(context, lang, "mydata_none"))
+        return
     await query.answer()
     if context.chat_data is not None:
         context.chat_data.clear()
-    await query.edit_message_text(text(context, lang, "erased" if erased else "mydata_none"))
+    await query.edit_message_text(text(context, lang, "erased"))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

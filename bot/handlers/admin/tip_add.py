@@ -17,6 +17,7 @@ from bot.content_io import (
     check_source,
     check_tip_field,
     check_tip_id,
+    off_loop,
     parse_tip_snippet,
 )
 from bot.handlers.admin import common
@@ -161,7 +162,8 @@ async def read_yaml_snippet(
     assert message is not None
     lang = await common.lang_of(update, context)
     try:
-        tips = parse_tip_snippet(message.text or "")
+        # Off the event loop: everyone else's replies and tips go on meanwhile.
+        tips = await off_loop("snippet", parse_tip_snippet, message.text or "")
     except ContentError as exc:
         await common.send_problems(
             update, context, lang, "admin_yaml_invalid", exc.problems, _cancel(context, lang)

@@ -3,7 +3,6 @@ sent back, validated in full and applied in one transaction or refused with ever
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram import InputFile, Update
@@ -18,7 +17,15 @@ from telegram.ext import (
 
 from bot import content_import, content_store
 from bot.content.errors import ContentError
-from bot.content_io import MAX_UPLOAD_BYTES, Parsed, dump_faq, dump_program, dump_tips, parse_file
+from bot.content_io import (
+    MAX_UPLOAD_BYTES,
+    Parsed,
+    dump_faq,
+    dump_program,
+    dump_tips,
+    off_loop,
+    parse_file,
+)
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button
@@ -127,7 +134,7 @@ async def preview_import(
     user = update.effective_user
     assert user is not None
     try:
-        parsed = await asyncio.to_thread(parse_file, data, name, svc.content.catalogs)
+        parsed = await off_loop(name, parse_file, data, name, svc.content.catalogs)
     except ContentError as exc:
         await common.send_problems(update, context, lang, "admin_import_invalid", exc.problems)
         return
