@@ -169,6 +169,10 @@ async def check_against_the_ledger(scraped: Scraped) -> None:
     assert value(m, "gutskin_messages_sent_total") == counts["sent"]
     assert value(m, "gutskin_messages_failed_total", reason="blocked") == counts["blocked"]
     assert value(m, "gutskin_messages_in_doubt_total", reason="http 500") == counts["unknown"]
+    healthz = scraped.url.replace("/metrics", "/healthz")
+    async with aiohttp.ClientSession() as session, session.get(healthz) as response:
+        health = await response.json()
+    assert (health["deliveries_in_doubt"], health["broadcast_deliveries_in_doubt"]) == (1, 0)
     assert value(m, "gutskin_send_retries_total") == 0
     assert value(m, "gutskin_subscribers", status="active") == COUNT - 1
     assert value(m, "gutskin_subscribers", status="blocked") == 1
