@@ -81,7 +81,10 @@ def build_application(
     base = base_url or settings.telegram_api_base_url
     pacer = Pacer(settings.delivery_rate, per_chat_interval=settings.per_chat_interval)
     metrics = Metrics(replica=settings.replica_id, updates=settings.updates)
-    requests = (AiohttpRequest(connection_pool_size=256), AiohttpRequest(connection_pool_size=1))
+    requests = (
+        AiohttpRequest(connection_pool_size=256, read_timeout=settings.send_read_timeout),
+        AiohttpRequest(connection_pool_size=1),
+    )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(token)
@@ -175,8 +178,19 @@ def _start_delivery(
     scheduler.start()
 
 
+def _begin_stop(app: AnyApplication) -> None:
+    """The first thing on shutdown: no new send starts (daily tips and broadcasts), and
+    requests on the wire get STOP_GRACE_SECONDS before they are cut and recorded in doubt."""
+    engine, sender = app.bot_data.get(ENGINE_KEY), app.bot_data.get(SENDER_KEY)
+    if isinstance(engine, DeliveryEngine):
+        engine.stop()
+    if isinstance(sender, Sender):
+        sender.stop(_settings_of(app).stop_grace_seconds)
+
+
 async def _stop_delivery(app: AnyApplication) -> None:
-    """Stop ticking; a tick in progress finishes and records its sends."""
+    """Stop ticking; a tick in progress records its sends (see `_begin_stop`)."""
+    _begin_stop(app)
     scheduler = app.bot_data.get(SCHEDULER_KEY)
     if isinstance(scheduler, TickScheduler):
         await scheduler.stop()
@@ -283,6 +297,7 @@ async def running(app: AnyApplication, *, poll_interval: float = 0.0) -> AsyncIt
         try:
             yield
         finally:
+            _begin_stop(app)
             # Stop taking updates first; app.stop() then handles those already taken.
             if polling:
                 assert app.updater is not None

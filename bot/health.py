@@ -28,7 +28,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db.engine import Database
-from bot.db.models import Subscriber
+from bot.db.models import (
+    BroadcastDelivery,
+    BroadcastDeliveryStatus,
+    Delivery,
+    DeliveryStatus,
+    Subscriber,
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,17 @@ class HealthMonitor:
                         .select_from(Subscriber)
                         .where(Subscriber.next_due_at <= self.now())
                     )
+                    # Sends that may have reached Telegram unanswered: never resent.
+                    in_doubt = await session.scalar(
+                        select(func.count())
+                        .select_from(Delivery)
+                        .where(Delivery.status == DeliveryStatus.UNKNOWN)
+                    )
+                    broadcasts_in_doubt = await session.scalar(
+                        select(func.count())
+                        .select_from(BroadcastDelivery)
+                        .where(BroadcastDelivery.status == BroadcastDeliveryStatus.UNKNOWN)
+                    )
         except TimeoutError:
             problems.append(f"database: no answer within {self.limits.db_timeout:g} s")
             return {"database": "timeout"}
@@ -163,6 +180,8 @@ class HealthMonitor:
             "database": "ok",
             "database_ms": round((time.perf_counter() - started) * 1000, 1),
             "due_backlog": int(backlog or 0),
+            "deliveries_in_doubt": int(in_doubt or 0),
+            "broadcast_deliveries_in_doubt": int(broadcasts_in_doubt or 0),
         }
 
     def _check_delivery(self, problems: list[str]) -> dict[str, object]:

@@ -68,6 +68,7 @@ class _Counters(Protocol):
     blocked: int
     rejected: int
     failed: Any  # a Counter of reasons
+    in_doubt: Any  # a Counter of reasons
     rate_limited: int
     retries: int
 
@@ -233,17 +234,25 @@ def _sender_metrics(sender: _Sender) -> Iterator[Metric]:
     failed.add_metric(["rejected"], c.rejected)
     for reason, n in sorted(c.failed.items()):
         failed.add_metric([str(reason)], n)
+    doubt = CounterMetricFamily(
+        f"{PREFIX}messages_in_doubt",
+        "Daily tips and broadcasts that may have reached Telegram without an answer (read "
+        "timeout, dropped connection, 5xx, cut at shutdown), by reason; never sent again",
+        labels=["reason"],
+    )
+    for reason, n in sorted(getattr(c, "in_doubt", {}).items()):
+        doubt.add_metric([str(reason)], n)
     limited = CounterMetricFamily(f"{PREFIX}rate_limited", "429 answers to bulk sends")
     limited.add_metric([], c.rate_limited)
     retries = CounterMetricFamily(
-        f"{PREFIX}send_retries", "Bulk sends tried again after a timeout, network error or 5xx"
+        f"{PREFIX}send_retries", "Bulk sends tried again after failing to connect"
     )
     retries.add_metric([], c.retries)
     paused = GaugeMetricFamily(
         f"{PREFIX}sender_paused_seconds", "Seconds left of the current 429 pause"
     )
     paused.add_metric([], _safe(lambda: sender.paused_for))
-    yield from (sent, failed, limited, retries, paused)
+    yield from (sent, failed, doubt, limited, retries, paused)
 
 
 def _engine_metrics(engine: _Engine) -> Iterator[Metric]:

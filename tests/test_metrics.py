@@ -130,7 +130,7 @@ async def scraped_bot(
                     sandbox_users.add_user(sandbox.world, uid, f"U{uid}", language_code="en")
                 # Blocked while the bot was away (Telegram told nobody): the send meets a 403.
                 sandbox.world.users[BLOCKED_ONE].blocked = True
-                # And one request meets a 500: the sender tries it again.
+                # And one request meets a 500: it may have arrived, so it is in doubt.
                 await client.inject_faults(method="sendMessage", status=500, count=1)
             async with running(app):
                 yield Scraped(app, sandbox, client, db, f"http://127.0.0.1:{port}/metrics")
@@ -162,13 +162,18 @@ async def test_metrics_match_the_ledger_after_a_delivery(
 async def check_against_the_ledger(scraped: Scraped) -> None:
     """Every number /metrics gives about the delivery, against the ledger and the sandbox."""
     counts = await settled(scraped.db)
-    assert counts == {"sent": COUNT - 1, "blocked": 1}
+    assert counts == {"sent": COUNT - 2, "blocked": 1, "unknown": 1}
     m = await scraped.metrics()
     for status, n in counts.items():
         assert value(m, "gutskin_deliveries", status=status) == n
     assert value(m, "gutskin_messages_sent_total") == counts["sent"]
     assert value(m, "gutskin_messages_failed_total", reason="blocked") == counts["blocked"]
-    assert value(m, "gutskin_send_retries_total") == 1
+    assert value(m, "gutskin_messages_in_doubt_total", reason="http 500") == counts["unknown"]
+    healthz = scraped.url.replace("/metrics", "/healthz")
+    async with aiohttp.ClientSession() as session, session.get(healthz) as response:
+        health = await response.json()
+    assert (health["deliveries_in_doubt"], health["broadcast_deliveries_in_doubt"]) == (1, 0)
+    assert value(m, "gutskin_send_retries_total") == 0
     assert value(m, "gutskin_subscribers", status="active") == COUNT - 1
     assert value(m, "gutskin_subscribers", status="blocked") == 1
     assert value(m, "gutskin_due_backlog") == 0

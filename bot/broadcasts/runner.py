@@ -14,6 +14,10 @@ A run:
 3. renews the lease every `poll` seconds while it runs and checks whether an admin pressed
    stop; reports progress every `progress_every` seconds and once at the end.
 
+One rule for a send in doubt, as for the daily tips: a send that may have reached
+Telegram (read timeout, dropped connection, 5xx) is recorded "unknown" and never sent
+again; only "failed" rows (certainly not delivered: no connection, 429s) get another pass.
+
 A replica that dies leaves its lease to expire; the next run on any replica takes over.
 """
 
@@ -47,7 +51,7 @@ from bot.db.models import (
     Subscriber,
     SubscriberStatus,
 )
-from bot.delivery.outcome import MessageSender, SendOutcome
+from bot.delivery.outcome import MessageSender, SendOutcome, SendStopped
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,7 @@ _FINAL = {
     SendOutcome.BLOCKED: S.BLOCKED,
     SendOutcome.REJECTED: S.REJECTED,
     SendOutcome.FAILED: S.FAILED,
+    SendOutcome.UNKNOWN: S.UNKNOWN,
 }
 
 
@@ -410,7 +415,7 @@ class _Run:
                 result = await self.sender.send(
                     chat_id, method, {**params, "chat_id": chat_id}, on_start=on_start, bulk=True
                 )
-            except _Skip:
+            except (_Skip, SendStopped):
                 return
             status = _FINAL[result.outcome]
             ledger.record(Outcome(delivery_id, chat_id, status, result.message_id, result.reason))

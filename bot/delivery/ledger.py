@@ -5,6 +5,10 @@ transaction that marks it, so the request never leaves before its mark is stored
 ride along in the same transactions. A crash therefore leaves as "sending" only the
 messages that were in flight (or whose result was not yet written), and those become
 "unknown" and are never resent: at most one daily tip per subscriber per local date.
+
+A mark only takes a row that is still "claimed" by the claim that planned it: a row that
+/today took in the meantime, or that another replica took up after the lease ran out, is
+not sent by this one.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ _FINAL = {
     SendOutcome.BLOCKED: DeliveryStatus.BLOCKED,
     SendOutcome.REJECTED: DeliveryStatus.REJECTED,
     SendOutcome.FAILED: DeliveryStatus.FAILED,
+    SendOutcome.UNKNOWN: DeliveryStatus.UNKNOWN,
 }
 
 
@@ -56,7 +61,7 @@ class LedgerWriter:
         self._now = now
         self._retry_after = retry_after
         self._window = window
-        self._marks: dict[int, asyncio.Future[None]] = {}
+        self._marks: dict[int, tuple[str, asyncio.Future[bool]]] = {}
         self._results: list[_Result] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -72,12 +77,13 @@ class LedgerWriter:
         if self._task is not None:
             await self._task
 
-    async def mark_sending(self, delivery_id: int) -> None:
-        """Return once the row is stored as "sending" (raises if the database refused)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._marks[delivery_id] = future
+    async def mark_sending(self, delivery_id: int, claimed_by: str) -> bool:
+        """Store the row as "sending" if it is still claimed by `claimed_by`; False if
+        someone else has it now (raises if the database refused)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._marks[delivery_id] = (claimed_by, future)
         self._wake.set()
-        await future
+        return await future
 
     def record(self, delivery_id: int, subscriber_id: int, result: SendResult) -> None:
         """Queue a send's result for the next write."""
@@ -101,21 +107,30 @@ class LedgerWriter:
             if self._closing and not self._marks and not self._results:
                 return
 
-    async def _flush(self, marks: dict[int, asyncio.Future[None]], results: list[_Result]) -> None:
+    async def _flush(
+        self, marks: dict[int, tuple[str, asyncio.Future[bool]]], results: list[_Result]
+    ) -> None:
         now = self._now()
+        taken: set[int] = set()
         try:
             async with self._db.session() as session, session.begin():
                 if marks:
-                    await session.execute(
+                    found = await session.scalars(
                         update(Delivery)
-                        .where(Delivery.id.in_(list(marks)))
+                        .where(
+                            Delivery.id.in_(list(marks)),
+                            Delivery.status == DeliveryStatus.CLAIMED,
+                            Delivery.claimed_by.in_({by for by, _f in marks.values()}),
+                        )
                         .values(
                             status=DeliveryStatus.SENDING,
                             attempts=Delivery.attempts + 1,
                             lease_until=now + self._lease,
                             updated_at=now,
                         )
+                        .returning(Delivery.id)
                     )
+                    taken = set(found)
                 if results:
                     await session.execute(update(Delivery), [self._row(r, now) for r in results])
                 blocked = [r.subscriber_id for r in results if r.result.outcome == "blocked"]
@@ -129,14 +144,14 @@ class LedgerWriter:
             log.exception(
                 "could not write %d ledger marks and %d results", len(marks), len(results)
             )
-            for future in marks.values():
+            for _by, future in marks.values():
                 if not future.done():
                     future.set_exception(exc)
             # The rows stay "sending"; recovery makes them "unknown", never resent.
             return
-        for future in marks.values():
+        for ident, (_by, future) in marks.items():
             if not future.done():
-                future.set_result(None)
+                future.set_result(ident in taken)
 
     def _row(self, item: _Result, now: dt.datetime) -> dict[str, object]:
         result = item.result

@@ -14,7 +14,8 @@ class SendOutcome(StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"  # 403 blocked/deactivated, or 400 chat not found: never retry
     REJECTED = "rejected"  # any other 400: the message itself is wrong; retrying won't help
-    FAILED = "failed"  # timeouts, network errors, 5xx after bounded retries: try next tick
+    FAILED = "failed"  # certainly not delivered (never reached Telegram, or 429s): try later
+    UNKNOWN = "unknown"  # in doubt: the request may have reached Telegram; never sent again
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class SendResult:
 
 
 OnStart = Callable[[], Awaitable[None]]
+
+
+class SendStopped(Exception):
+    """The sender is stopping and this message never left: it stays planned."""
 
 
 class MessageSender(Protocol):
@@ -49,5 +54,10 @@ class MessageSender(Protocol):
         its first request leaves: the engine marks the ledger row "sending" there, so a
         crash leaves at most the in-flight messages in doubt. `bulk` sends (daily tips,
         broadcasts) give way to interactive replies.
+
+        One rule for a send in doubt: a failure before the request could reach the Bot API
+        (refused, DNS, connect timeout) may be retried; once it may have reached it (read
+        timeout, connection dropped, 5xx) the result is UNKNOWN and it is never sent again.
+        Raises `SendStopped` when the sender stops before the first request leaves.
         """
         ...

@@ -8,16 +8,26 @@ Bot API's JSON answer are classified here with the rules PTB's ``BaseRequest`` u
 transport failures arrive as PTB's own ``TimedOut`` and ``NetworkError``.
 
 Outcomes: 2xx -> SENT; 403 and 400 "chat not found" -> BLOCKED; other 400 -> REJECTED;
-429 -> pause every send for ``retry_after`` and try again (not an attempt); timeouts,
-network errors and 5xx -> up to ``max_attempts`` attempts with exponential backoff and
-jitter, then FAILED. A retried timeout may deliver twice: Telegram may have sent the
-first one before the answer was lost, and there is no way to ask.
+429 -> pause every send for ``retry_after`` and try again (not an attempt).
+
+One rule for a send in doubt: a failure before the request could have reached the Bot
+API (connection refused, DNS, connect or pool timeout: the backend's ``ConnectFailed`` and
+``ConnectTimedOut``) is retried, up to ``max_attempts`` attempts with exponential backoff
+and jitter, then FAILED (certainly not delivered; the caller may try later). Once the
+request may have reached Telegram (a read timeout, a connection dropped after sending, a
+5xx) the send is UNKNOWN: it may have been delivered and there is no way to ask, so it
+is never sent again, the same rule as after a kill -9.
+
+Stopping (`stop`): no new attempt starts (a send still waiting for the pacer or a
+backoff ends with `SendStopped` or FAILED), and requests on the wire get `grace`
+seconds; those still unanswered then are cut and end UNKNOWN.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import random
@@ -30,8 +40,9 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.delivery.outcome import OnStart, SendOutcome, SendResult
+from bot.delivery.outcome import OnStart, SendOutcome, SendResult, SendStopped
 from bot.delivery.pacing import Pacer, is_message_method
+from bot.http.aiohttp_request import ConnectFailed, ConnectTimedOut
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +60,16 @@ class SendCounters:
     blocked: int = 0
     rejected: int = 0
     failed: collections.Counter[str] = field(default_factory=collections.Counter)
+    in_doubt: collections.Counter[str] = field(default_factory=collections.Counter)
     rate_limited: int = 0  # 429 answers
-    retries: int = 0  # attempts after a timeout, network error or 5xx
+    retries: int = 0  # attempts after a failure to connect
 
 
 @dataclass(frozen=True)
 class _Answer:
     """One request's verdict, before retries."""
 
-    outcome: SendOutcome | None  # None: try again (transient); see retry_after
+    outcome: SendOutcome | None  # None: try again (never left); see retry_after
     reason: str | None = None
     message_id: int | None = None
     retry_after: float | None = None  # set for a 429
@@ -69,7 +81,8 @@ class Sender:
     Args:
         bot: an initialized PTB bot; its request object and base URL are used directly.
         pacer: the pacer shared with the Application's rate limiter.
-        max_attempts: attempts for timeouts, network errors and 5xx (429s don't count).
+        max_attempts: attempts for failures to connect (429s don't count; a request that
+            may have reached Telegram is never repeated).
         backoff_base: seconds before the second attempt; doubles each time, with jitter.
         paid_broadcast: add ``allow_paid_broadcast`` to bulk sends (Telegram's paid
             1000/s; give the pacer that rate too).
@@ -93,6 +106,49 @@ class Sender:
         self.paid_broadcast = paid_broadcast
         self.counters = SendCounters()
         self._random = random.Random()
+        self._stopping = asyncio.Event()
+        self._cut = False
+        self._waiting: set[asyncio.Task[Any]] = set()  # sends waiting for the pacer
+        self._on_wire: set[asyncio.Task[Any]] = set()  # sends with a request under way
+        self._interrupted: set[asyncio.Task[Any]] = set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop` was called."""
+        return self._stopping.is_set()
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Start no new attempt; cut requests still unanswered after `grace` seconds.
+
+        Sends waiting for the pacer end at once (`SendStopped` before their first
+        request, FAILED after a 429); cut requests end UNKNOWN (they may have arrived).
+        """
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._interrupt(self._waiting)
+        asyncio.get_running_loop().call_later(grace, self._cut_requests)
+
+    def _cut_requests(self) -> None:
+        self._cut = True
+        if self._on_wire:
+            log.warning(
+                "stopping: %d requests unanswered after the grace period", len(self._on_wire)
+            )
+        self._interrupt(self._on_wire)
+
+    def _interrupt(self, tasks: set[asyncio.Task[Any]]) -> None:
+        for task in list(tasks):
+            if task not in self._interrupted:
+                self._interrupted.add(task)
+                task.cancel()
+
+    def _ours(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether a CancelledError in `task` came from `stop` (and only from it)."""
+        if task is None or task not in self._interrupted:
+            return False
+        self._interrupted.discard(task)
+        return task.uncancel() == 0
 
     @property
     def paused_for(self) -> float:
@@ -117,20 +173,47 @@ class Sender:
         url = f"{self._bot.base_url}/{method}"
         data = self._request_data(chat_id, method, params, bulk)
         attempts = rate_limited = 0
+        me = asyncio.current_task()
         while True:
-            await self.pacer.acquire(chat_id, bulk=bulk, retry=attempts + rate_limited > 0)
+            retry = attempts + rate_limited > 0
+            if self._stopping.is_set():
+                if not retry:
+                    raise SendStopped
+                return self._finish(_Answer(SendOutcome.FAILED, "stopping"), attempts, rate_limited)
+            if me is not None:
+                self._waiting.add(me)
+            try:
+                await self.pacer.acquire(chat_id, bulk=bulk, retry=retry)
+            except asyncio.CancelledError:
+                if not self._ours(me):
+                    raise
+                continue  # stopping: the check above ends this send
+            finally:
+                self._waiting.discard(me)
             if on_start is not None:
                 await on_start()
                 on_start = None
             attempts += 1
+            if me is not None:
+                self._on_wire.add(me)
             try:
                 status, body = await request.do_request(url, "POST", data)
+            except (ConnectTimedOut, ConnectFailed) as error:
+                # Never left: safe to try again.
+                kind = "connect timeout" if isinstance(error, TimedOut) else "connect failed"
+                answer = _Answer(None, kind)
             except TimedOut:
-                answer = _Answer(None, "timeout")
+                answer = _Answer(SendOutcome.UNKNOWN, "timeout")
             except NetworkError:
-                answer = _Answer(None, "network")
+                answer = _Answer(SendOutcome.UNKNOWN, "network")
+            except asyncio.CancelledError:
+                if not self._ours(me):
+                    raise
+                answer = _Answer(SendOutcome.UNKNOWN, "stopped in flight")
             else:
                 answer = _classify(status, body)
+            finally:
+                self._on_wire.discard(me)
             if answer.retry_after is not None:
                 attempts -= 1
                 rate_limited += 1
@@ -140,9 +223,10 @@ class Sender:
                     continue
                 answer = _Answer(SendOutcome.FAILED, "rate limited")
             elif answer.outcome is None:
-                if attempts < self.max_attempts:
+                if attempts < self.max_attempts and not self._stopping.is_set():
                     self.counters.retries += 1
-                    await asyncio.sleep(self._backoff(attempts))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self._backoff(attempts))
                     continue
                 answer = _Answer(SendOutcome.FAILED, answer.reason)
             return self._finish(answer, attempts, rate_limited)
@@ -172,6 +256,8 @@ class Sender:
             self.counters.blocked += 1
         elif outcome is SendOutcome.REJECTED:
             self.counters.rejected += 1
+        elif outcome is SendOutcome.UNKNOWN:
+            self.counters.in_doubt[answer.reason or "unknown"] += 1
         else:
             self.counters.failed[answer.reason or "unknown"] += 1
         return SendResult(outcome, answer.message_id, answer.reason, attempts, rate_limited)
@@ -204,7 +290,8 @@ def _classify(status: int, body: bytes) -> _Answer:
             return _Answer(SendOutcome.BLOCKED, "chat not found")
         return _Answer(SendOutcome.REJECTED, _short(description) or "bad request")
     if status >= 500:
-        return _Answer(None, f"http {status}")
+        # The Bot API may have sent the message before failing: in doubt, never repeated.
+        return _Answer(SendOutcome.UNKNOWN, f"http {status}")
     # 401/404 (the token), 409 and anything else: retrying now would not help.
     return _Answer(SendOutcome.FAILED, f"http {status}")
 

@@ -15,7 +15,11 @@ connection in its connect phase); ``read_timeout`` bounds each gap while reading
 answer (it starts once the request is written). aiohttp has no write timeout, so the sum
 of all four is also a ceiling on the whole request: a stalled upload still ends.
 Timeouts raise PTB's ``TimedOut``, other transport failures ``NetworkError``; their text
-never holds the request URL, which carries the token.
+never holds the request URL, which carries the token. Failures that happen before the
+request could have left (no connection: refused, DNS, connect or pool timeout) raise the
+subclasses ``ConnectTimedOut`` and ``ConnectFailed``: only those are safe to retry
+without risking a second message (bot/delivery/sender.py). Anything later (a read
+timeout, a dropped connection) may have reached Telegram.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _JSON = {"Content-Type": "application/json"}
+
+
+class ConnectTimedOut(TimedOut):
+    """No connection within the connect (or pool) timeout: the request never left."""
+
+
+class ConnectFailed(NetworkError):
+    """The connection could not be opened (refused, DNS, TLS): the request never left."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -119,8 +131,12 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
+        except aiohttp.ConnectionTimeoutError as error:
+            raise ConnectTimedOut(f"Timed out ({type(error).__name__})") from error
         except TimeoutError as error:
             raise TimedOut(f"Timed out ({type(error).__name__})") from error
+        except aiohttp.ClientConnectorError as error:
+            raise ConnectFailed(f"aiohttp.{type(error).__name__}: {_safe(error, url)}") from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {_safe(error, url)}") from error
 

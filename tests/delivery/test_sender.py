@@ -7,11 +7,13 @@ import collections
 import datetime as dt
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import telegram
 
-from bot.delivery.outcome import MessageSender, SendOutcome, SendResult
+from bot.config import Settings
+from bot.delivery.outcome import MessageSender, SendOutcome, SendResult, SendStopped
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.http import AiohttpRequest
@@ -126,58 +128,127 @@ async def test_a_malformed_message_is_rejected_with_a_short_reason(
     assert sender.counters.rejected == 1
 
 
-async def test_server_errors_are_retried_then_sent(sender: Sender, client: SandboxClient) -> None:
-    await client.inject_faults(method="sendMessage", status=502, count=2)
-    result = await sender.send(USERS[0], "sendMessage", TIP)
-    assert (result.outcome, result.attempts) == (SendOutcome.SENT, 3)
-    assert len(await bot_messages(client, USERS[0])) == 1
-    assert sender.counters.retries == 2
-
-
-async def test_persistent_server_errors_fail_after_max_attempts(
+async def test_a_server_error_is_in_doubt_and_never_repeated(
     sender: Sender, client: SandboxClient
 ) -> None:
+    # A 5xx may come after Telegram sent the message: one request, never a second.
     calls = 0
 
     async def on_start() -> None:
         nonlocal calls
         calls += 1
 
-    await client.inject_faults(method="sendMessage", status=503, count=5)
+    await client.inject_faults(method="sendMessage", status=502, count=2)
     result = await sender.send(USERS[0], "sendMessage", TIP, on_start=on_start)
-    assert (result.outcome, result.reason, result.attempts) == (SendOutcome.FAILED, "http 503", 3)
+    assert (result.outcome, result.reason, result.attempts) == (
+        SendOutcome.UNKNOWN,
+        "http 502",
+        1,
+    )
     assert calls == 1
-    assert (await client.counters())["requests_by_method"]["sendMessage"] == 3
-    assert await bot_messages(client, USERS[0]) == []
-    assert sender.counters.failed == collections.Counter({"http 503": 1})
+    assert (await client.counters())["requests_by_method"]["sendMessage"] == 1
+    assert sender.counters.in_doubt == collections.Counter({"http 502": 1})
+    assert sender.counters.retries == 0
 
 
-async def test_timeouts_are_retried_then_failed(sender: Sender, client: SandboxClient) -> None:
-    # Slow (beyond the 0.3 s read timeout) and then failing, so nothing is delivered late.
-    await client.inject_faults(method="sendMessage", status=500, count=3, delay_seconds=0.6)
+async def test_a_read_timeout_is_in_doubt_and_the_tip_that_did_arrive_arrives_once(
+    sender: Sender, client: SandboxClient, sandbox: Sandbox
+) -> None:
+    # The answer comes after the 0.3 s read timeout, but the message is delivered: the
+    # old sender retried here and the subscriber got two.
+    await client.inject_faults(method="sendMessage", status=0, count=1, delay_seconds=0.6)
     result = await sender.send(USERS[0], "sendMessage", TIP)
-    assert (result.outcome, result.reason, result.attempts) == (SendOutcome.FAILED, "timeout", 3)
-    assert sender.counters.failed["timeout"] == 1
+    assert (result.outcome, result.reason, result.attempts) == (SendOutcome.UNKNOWN, "timeout", 1)
+    await _until(lambda: bool(sandbox.world.history(USERS[0])))
+    assert await bot_messages(client, USERS[0]) == [
+        "Tempeh feeds the bacteria that calm your skin."
+    ]
+    assert (await client.counters())["requests_by_method"]["sendMessage"] == 1
 
 
-async def test_one_timeout_then_success(sender: Sender, client: SandboxClient) -> None:
-    await client.inject_faults(method="sendMessage", status=500, count=1, delay_seconds=0.6)
-    result = await sender.send(USERS[0], "sendMessage", TIP)
-    assert (result.outcome, result.attempts) == (SendOutcome.SENT, 2)
+async def test_a_slow_answer_within_the_default_read_timeout_is_sent(
+    sandbox: Sandbox, client: SandboxClient
+) -> None:
+    # The slow answer that turned 9 of 300 tips into duplicates with a 5 s read timeout.
+    request = AiohttpRequest(read_timeout=Settings.model_fields["send_read_timeout"].default)
+    async with telegram.Bot(TOKEN, base_url=sandbox.base_url, request=request) as slow_bot:
+        sender = Sender(slow_bot, Pacer(None), backoff_base=0.01)
+        await client.inject_faults(method="sendMessage", status=0, count=1, delay_seconds=6.0)
+        result = await sender.send(USERS[0], "sendMessage", TIP)
+    assert (result.outcome, result.attempts) == (SendOutcome.SENT, 1)
     assert len(await bot_messages(client, USERS[0])) == 1
 
 
-async def test_network_errors_fail_without_raising() -> None:
+async def _until(check: Any, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds * 50)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not true after {seconds} s")
+
+
+def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+async def test_refused_connections_never_left_so_they_are_retried_then_failed() -> None:
     # Nothing listens on that port now; the bot is never initialized (that would call getMe).
     request = AiohttpRequest(connect_timeout=0.5)
-    bot = telegram.Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+    bot = telegram.Bot(TOKEN, base_url=f"http://127.0.0.1:{_closed_port()}/bot", request=request)
     async with request:
         sender = Sender(bot, Pacer(None, per_chat_interval=0.01), backoff_base=0.01)
         result = await sender.send(1, "sendMessage", TIP)
-    assert (result.outcome, result.reason, result.attempts) == (SendOutcome.FAILED, "network", 3)
+    assert (result.outcome, result.reason, result.attempts) == (
+        SendOutcome.FAILED,
+        "connect failed",
+        3,
+    )
+    assert sender.counters.retries == 2
+
+
+async def test_stop_cuts_a_request_still_unanswered_after_the_grace_as_in_doubt(
+    sandbox: Sandbox, client: SandboxClient
+) -> None:
+    request = AiohttpRequest(read_timeout=30)
+    async with telegram.Bot(TOKEN, base_url=sandbox.base_url, request=request) as slow_bot:
+        sender = Sender(slow_bot, Pacer(None))
+        await client.inject_faults(method="sendMessage", status=0, count=1, delay_seconds=3.0)
+        task = asyncio.create_task(sender.send(USERS[0], "sendMessage", TIP))
+        await _until(lambda: sandbox.world.counters.requests_by_method["sendMessage"] == 1)
+        sender.stop(grace=0.2)
+        result = await task
+        delivered_when_cut = len(sandbox.world.history(USERS[0]))
+    assert (result.outcome, result.reason) == (SendOutcome.UNKNOWN, "stopped in flight")
+    assert delivered_when_cut == 0  # cut before Telegram answered: in doubt, not failed
+    assert sender.counters.in_doubt["stopped in flight"] == 1
+
+
+async def test_stop_ends_sends_waiting_for_a_429_pause_before_any_request(
+    sender: Sender, client: SandboxClient
+) -> None:
+    sender.pacer.pause(30)
+    task = asyncio.create_task(sender.send(USERS[0], "sendMessage", TIP))
+    await asyncio.sleep(0)
+    sender.stop(grace=5)
+    with pytest.raises(SendStopped):
+        await task
+    with pytest.raises(SendStopped):
+        await sender.send(USERS[1], "sendMessage", TIP)  # and nothing new starts
+    assert (await client.counters())["requests_by_method"].get("sendMessage", 0) == 0
+
+
+async def test_stop_ends_a_retry_backoff_without_another_attempt() -> None:
+    request = AiohttpRequest(connect_timeout=0.5)
+    bot = telegram.Bot(TOKEN, base_url=f"http://127.0.0.1:{_closed_port()}/bot", request=request)
+    async with request:
+        sender = Sender(bot, Pacer(None), backoff_base=60)
+        task = asyncio.create_task(sender.send(1, "sendMessage", TIP))
+        await _until(lambda: sender.counters.retries == 1)
+        sender.stop(grace=5)
+        result = await task
+    assert (result.outcome, result.reason, result.attempts) == (SendOutcome.FAILED, "stopping", 1)
 
 
 async def test_429_pauses_everyone_and_loses_nothing(

@@ -98,12 +98,14 @@ def overview(context: ContextTypes.DEFAULT_TYPE, lang: str, found: stats.Report)
             failed=d["failed"] + d["expired"],
             blocked=d["blocked"],
             missed=d["missed"],
+            in_doubt=d["unknown"],
             other=sum(d.values())
             - d["sent"]
             - d["failed"]
             - d["expired"]
             - d["blocked"]
-            - d["missed"],
+            - d["missed"]
+            - d["unknown"],
         )
     )
 
