@@ -22,6 +22,8 @@ from bot.sandbox import Sandbox
 from bot.sandbox import users as sandbox_users
 from bot.sandbox.limits import Fault
 
+pytestmark = pytest.mark.dialect
+
 TOKEN = "123456:broadcast-doubt-token"
 CHATS = range(810000, 810060)
 FAST = RunnerConfig(poll=0.05, progress_every=60.0, retry_pause=0.0)
