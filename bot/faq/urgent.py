@@ -148,11 +148,10 @@ class UrgentSign(Strict):
         return " ".join(out)
 
     def written(self) -> list[str]:
-        """Every phrase and idiom of the sign, lexicons expanded."""
+        """Every phrase of the sign (idioms aside), lexicons expanded."""
         items = [p for ps in self.phrases.values() for p in ps]
         items += [p for group in self.all_of for p in group]
-        texts = [p.words if isinstance(p, PhraseSpec) else p for p in items]
-        return [self.expand(t) for t in (*texts, *self.not_when)]
+        return [self.expand(p.words if isinstance(p, PhraseSpec) else p) for p in items]
 
 
 class UrgentFile(Strict):
