@@ -209,6 +209,9 @@ NOT_URGENT = [
     "i'd die for clear skin",
     "mati kutu dengan jerawat ni",
     "my dog died and i'm stressed",
+    "will i die if i eat expired yogurt",
+    "i almost died laughing at my old photos",
+    "i heard dead bacteria in yogurt still help",
     "nak hidup sihat",
     "what's the point of using toner?",
     # a combination needs both halves, each un-negated
