@@ -44,8 +44,22 @@ FUZZY_MAX_LEN = 30
 MAX_FUZZY_TOKENS = 40
 """Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
 
-Phrase = Annotated[str, Field(min_length=2, max_length=400)]
+Phrase = Annotated[str, Field(min_length=2, max_length=1000)]
 Kind = Literal["urgent", "crisis"]
+LexiconName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+LEXICON_MARK = "@"
+"""A phrase word "@die" stands for every word of the sign's lexicon "die"."""
+
+
+class PhraseSpec(Strict):
+    """A phrase with its own window: `slack` and `ordered` override the sign's for it alone."""
+
+    words: Phrase
+    slack: Annotated[int, Field(ge=0, le=10)] | None = None
+    ordered: bool | None = None
+
+
+PhraseItem = Phrase | PhraseSpec
 
 
 class UrgentSign(Strict):
@@ -59,19 +73,30 @@ class UrgentSign(Strict):
     `all_of` is a combination: groups of phrases, each group matched anywhere in the message
     (infected or pus, together with fever or chills). Its groups mix languages on purpose,
     because so do the messages ("bisul with demam").
+
+    `lexicons` name word lists that phrases use as one word: "@want @die" is every word of
+    "want" followed by every word of "die", so a new way of saying it ("teringin mampus")
+    needs a word added to a list, not a new phrase. `not_when` lists idioms ("dead skin",
+    "kulit mati", "dying to"): their words never count towards this sign.
     """
 
     id: Id
     kind: Kind = "urgent"
-    phrases: dict[str, tuple[Phrase, ...]] = Field(default_factory=dict)
-    all_of: tuple[Annotated[tuple[Phrase, ...], Field(min_length=1)], ...] = ()
+    lexicons: dict[LexiconName, tuple[Annotated[str, Field(min_length=1, max_length=40)], ...]] = (
+        Field(default_factory=dict)
+    )
+    phrases: dict[str, tuple[PhraseItem, ...]] = Field(default_factory=dict)
+    all_of: tuple[Annotated[tuple[PhraseItem, ...], Field(min_length=1)], ...] = ()
     slack: Annotated[int, Field(ge=0, le=10)] = WINDOW_SLACK
     ordered: bool = False
+    not_when: tuple[Phrase, ...] = ()
     not_typos: tuple[Annotated[str, Field(min_length=2, max_length=40)], ...] = ()
 
     @field_validator("phrases")
     @classmethod
-    def _every_language(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    def _every_language(
+        cls, value: dict[str, tuple[PhraseItem, ...]]
+    ) -> dict[str, tuple[PhraseItem, ...]]:
         if not value:
             return value
         missing = [lang for lang in LANGUAGES if not value.get(lang)]
@@ -80,30 +105,53 @@ class UrgentSign(Strict):
             raise ValueError(f"needs phrases in: {', '.join(missing)}")
         if unknown:
             raise ValueError(f"unknown language(s): {', '.join(unknown)}")
-        for phrases in value.values():
-            _check_phrases(phrases)
         return value
 
     @field_validator("all_of")
     @classmethod
-    def _groups(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    def _groups(
+        cls, value: tuple[tuple[PhraseItem, ...], ...]
+    ) -> tuple[tuple[PhraseItem, ...], ...]:
         if value and len(value) < 2:
             raise ValueError("all_of needs at least two groups (one is just phrases)")
-        for group in value:
-            _check_phrases(group)
         return value
 
     @model_validator(mode="after")
     def _something_to_find(self) -> UrgentSign:
         if not self.phrases and not self.all_of:
             raise ValueError("needs phrases (in every language) or all_of")
+        every = [p for ps in self.phrases.values() for p in ps]
+        every += [p for group in self.all_of for p in group]
+        for item in every:
+            text = item.words if isinstance(item, PhraseSpec) else item
+            if not _compile_phrase(self.expand(text)):
+                raise ValueError(f"phrase {text!r} has no words to look for")
+        for idiom in self.not_when:
+            if not _compile_phrase(self.expand(idiom)):
+                raise ValueError(f"not_when {idiom!r} has no words to look for")
         return self
 
+    def expand(self, phrase: str) -> str:
+        """Replace each "@name" in a phrase by its lexicon's words joined with "|"."""
+        out: list[str] = []
+        for word in phrase.split():
+            alternatives: list[str] = []
+            for alternative in word.split("|"):
+                if alternative.startswith(LEXICON_MARK):
+                    name = alternative[len(LEXICON_MARK) :]
+                    if name not in self.lexicons:
+                        raise ValueError(f"phrase {phrase!r} uses unknown lexicon {name!r}")
+                    alternatives.extend(self.lexicons[name])
+                else:
+                    alternatives.append(alternative)
+            out.append("|".join(alternatives))
+        return " ".join(out)
 
-def _check_phrases(phrases: Sequence[str]) -> None:
-    for phrase in phrases:
-        if not _compile_phrase(phrase):
-            raise ValueError(f"phrase {phrase!r} has no words to look for")
+    def written(self) -> list[str]:
+        """Every phrase of the sign (idioms aside), lexicons expanded."""
+        items = [p for ps in self.phrases.values() for p in ps]
+        items += [p for group in self.all_of for p in group]
+        return [self.expand(p.words if isinstance(p, PhraseSpec) else p) for p in items]
 
 
 class UrgentFile(Strict):
@@ -135,13 +183,29 @@ _Slots = tuple[frozenset[str], ...]
 
 
 @dataclass(frozen=True, slots=True)
+class _Phrase:
+    label: str
+    slots: _Slots
+    slack: int
+    ordered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _Sign:
     id: str
     kind: Kind
-    slack: int
-    ordered: bool
-    phrases: tuple[tuple[str, _Slots], ...]
-    groups: tuple[tuple[tuple[str, _Slots], ...], ...]
+    phrases: tuple[_Phrase, ...]
+    groups: tuple[tuple[_Phrase, ...], ...]
+    idioms: tuple[_Slots, ...]
+
+
+def _compile_item(sign: UrgentSign, item: PhraseItem) -> _Phrase:
+    text = item.words if isinstance(item, PhraseSpec) else item
+    slack = item.slack if isinstance(item, PhraseSpec) and item.slack is not None else sign.slack
+    ordered = (
+        item.ordered if isinstance(item, PhraseSpec) and item.ordered is not None else sign.ordered
+    )
+    return _Phrase(text, _compile_phrase(sign.expand(text)), slack, ordered)
 
 
 class _Compiled:
@@ -153,21 +217,20 @@ class _Compiled:
             _Sign(
                 sign.id,
                 sign.kind,
-                sign.slack,
-                sign.ordered,
                 tuple(
-                    (phrase, _compile_phrase(phrase))
+                    _compile_item(sign, item)
                     for lang in sorted(sign.phrases)
-                    for phrase in sign.phrases[lang]
+                    for item in sign.phrases[lang]
                 ),
-                tuple(tuple((p, _compile_phrase(p)) for p in group) for group in sign.all_of),
+                tuple(tuple(_compile_item(sign, p) for p in group) for group in sign.all_of),
+                tuple(_compile_phrase(sign.expand(idiom)) for idiom in sign.not_when),
             )
             for sign in self.signs
         )
         every = [
-            slots
+            phrase.slots
             for sign in self.compiled
-            for _, slots in (*sign.phrases, *(p for g in sign.groups for p in g))
+            for phrase in (*sign.phrases, *(p for g in sign.groups for p in g))
         ]
         self.vocabulary = frozenset(k for slots in every for s in slots for k in s)
         self.not_typos = frozenset(
@@ -179,9 +242,7 @@ class _Compiled:
         by_letter: dict[str, set[str]] = {}
         low, high = SHORT_TYPO_LEN
         for sign in self.signs:
-            written = [p for ps in sign.phrases.values() for p in ps]
-            written += [p for group in sign.all_of for p in group]
-            for phrase in written:
+            for phrase in sign.written():
                 for word in words(phrase.replace("|", " ")):
                     if max(SHORT_TARGET_MIN, low - 1) <= len(word) <= high + 1:
                         by_letter.setdefault(word[0], set()).add(word)
@@ -252,25 +313,60 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
             keys |= compiled.fuzzy(token)
         for key in keys:
             positions.setdefault(key, []).append(pos)
-    present = positions.keys()
 
-    def found(phrase: tuple[str, _Slots], sign: _Sign) -> bool:
-        slots = phrase[1]
-        # Cheap rejection first: most phrases miss at least one word entirely.
-        if any(present.isdisjoint(slot) for slot in slots):
-            return False
-        return _found(slots, positions, context, sign.slack, sign.ordered)
-
+    raw_keys: list[tuple[str, ...]] = []
     for sign in compiled.compiled:
+        here = positions
+        if sign.idioms:
+            if not raw_keys:
+                raw_keys = [variants(w) for w in raw]
+            here = _without_idioms(positions, sign.idioms, raw_keys, context)
         for phrase in sign.phrases:
-            if found(phrase, sign):
-                return UrgentFinding(sign.id, phrase[0], sign.kind)
+            if _phrase_found(phrase, here, context):
+                return UrgentFinding(sign.id, phrase.label, sign.kind)
         if sign.groups:
-            matched = [next((p for p in g if found(p, sign)), None) for g in sign.groups]
+            matched = [
+                next((p for p in g if _phrase_found(p, here, context)), None) for g in sign.groups
+            ]
             if all(m is not None for m in matched):
-                label = " + ".join(m[0] for m in matched if m is not None)
+                label = " + ".join(m.label for m in matched if m is not None)
                 return UrgentFinding(sign.id, label, sign.kind)
     return None
+
+
+def _phrase_found(phrase: _Phrase, positions: dict[str, list[int]], context: _Context) -> bool:
+    # Cheap rejection first: most phrases miss at least one word entirely.
+    present = positions.keys()
+    if any(present.isdisjoint(slot) for slot in phrase.slots):
+        return False
+    return _found(phrase.slots, positions, context, phrase.slack, phrase.ordered)
+
+
+def _without_idioms(
+    positions: dict[str, list[int]],
+    idioms: tuple[_Slots, ...],
+    raw_keys: list[tuple[str, ...]],
+    context: _Context,
+) -> dict[str, list[int]]:
+    """Drop the places of words that stand in an idiom ("dead skin"): they count for nothing.
+
+    An idiom's words must stand next to each other as typed, in its order ("dying to try").
+    """
+    blocked_raw: set[int] = set()
+    for slots in idioms:
+        width = len(slots)
+        for start in range(len(raw_keys) - width + 1):
+            if all(not slots[i].isdisjoint(raw_keys[start + i]) for i in range(width)):
+                blocked_raw.update(range(start, start + width))
+    if not blocked_raw:
+        return positions
+    blocked = {pos for pos, i in enumerate(context.raw_index) if i in blocked_raw}
+    out: dict[str, list[int]] = {}
+    for key, plist in positions.items():
+        kept = [p for p in plist if p not in blocked]
+        if kept:
+            out[key] = kept
+    return out
 
 
 @dataclass(frozen=True, slots=True)
