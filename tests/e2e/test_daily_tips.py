@@ -187,6 +187,9 @@ async def test_faults_lose_nothing_and_blocked_users_become_inactive(harness: Ha
             await subscribers.subscribe(session, uid, now)
     for uid in blocked:
         await harness.client.block(uid)
+    # The bot hears of the blocks before the send time, so the injected faults below fall on
+    # deliveries, not on a blocked user's request.
+    await harness.idle()
     # Telegram's limit is tighter than the bot's pace here, so 429s happen for real.
     await harness.client.set_rate_limit(15)
     await harness.client.inject_faults(method="sendMessage", status=502, count=4)
