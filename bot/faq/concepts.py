@@ -1,0 +1,79 @@
+"""Everyday words mapped to concepts (tips/synonyms.yaml), so paraphrases meet the FAQ's text."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.content.errors import read_yaml
+from bot.faq.normalise import variants, words
+
+SHIPPED = Path(__file__).resolve().parents[2] / "tips" / "synonyms.yaml"
+
+
+class Concept(BaseModel):
+    """One concept: the words that stand for it, and whether only this bot's subjects use it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    words: tuple[str, ...] = Field(min_length=1)
+    topical: bool = False
+
+    @field_validator("words")
+    @classmethod
+    def _single_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for word in value:
+            if words(word) != [word]:
+                raise ValueError(f"{word!r} is not one lowercase word")
+        return value
+
+
+class ConceptFile(BaseModel):
+    """tips/synonyms.yaml: concept name -> its words. A word belongs to one concept only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    concepts: dict[str, Concept]
+
+    @model_validator(mode="after")
+    def _each_word_once(self) -> ConceptFile:
+        seen: dict[str, str] = {}
+        for name, concept in self.concepts.items():
+            for word in concept.words:
+                if word in seen:
+                    raise ValueError(f"{word!r} is in both {seen[word]!r} and {name!r}")
+                seen[word] = name
+        return self
+
+
+class Concepts:
+    """Look up the concept a word stands for, by the word or one of its stems."""
+
+    def __init__(self, data: ConceptFile) -> None:
+        """Index every word and its stems (a listed word wins over another's stem)."""
+        self._of: dict[str, str] = {}
+        self.members = {name: c.words for name, c in data.concepts.items()}
+        self.topical = frozenset(n for n, c in data.concepts.items() if c.topical)
+        for name, concept in data.concepts.items():
+            for word in concept.words:
+                self._of[word] = name
+        for name, concept in data.concepts.items():
+            for word in concept.words:
+                for key in variants(word)[1:]:
+                    self._of.setdefault(key, name)
+
+    def of(self, word: str) -> str | None:
+        """Return the concept of a word, or None."""
+        for key in variants(word):
+            name = self._of.get(key)
+            if name is not None:
+                return name
+        return None
+
+
+@functools.cache
+def shipped() -> Concepts:
+    """The concepts shipped in tips/synonyms.yaml, validated once."""
+    return Concepts(ConceptFile.model_validate(read_yaml(SHIPPED)))
