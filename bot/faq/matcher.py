@@ -76,7 +76,7 @@ FLOOR = 0.8
 CONFIDENT = 0.9
 """A top score this high is about one distinctive keyword or two weaker ones."""
 
-CONFIDENT_RATIO = 0.7
+CONFIDENT_RATIO = 0.75
 """Confident only if the runner-up scores under this fraction of the top score."""
 
 AMBIGUOUS_RATIO = 0.5
@@ -84,17 +84,24 @@ AMBIGUOUS_RATIO = 0.5
 
 MAX_CANDIDATES = 3
 
-TEXT_WEIGHT = 0.05
+TEXT_WEIGHT = 0.08
 """Weight of the full-text (BM25) evidence beside the keyword score: everyday paraphrases find
 the entry whose keywords, question or answer talk about the same concepts."""
 
-TEXT_TF = {"keyword": 3, "question": 2, "answer": 1}
+TEXT_TF = {"keyword": 2, "question": 4, "answer": 1}
 """How many times a word counts in an entry's text, by where it appears."""
 
-UNTOPICAL_FACTOR = 0.8
+UNTOPICAL_FLOOR = 1.0
+"""Score a message with no topical concept needs for a (confident) answer; it never gets a menu."""
+
 CONCEPT_DISCOUNT = 0.9
+"""A word reaching an entry through its concept ("hamil" -> "pregnant") is a little weaker than
+the entry's own keyword."""
+
 BM25_K1 = 1.2
 BM25_B = 0.5
+"""BM25 term-frequency saturation and length normalisation (the usual values; b lowered because
+long answers are not less about their topic)."""
 
 LANGUAGE_SAMPLE = 600
 """Characters read to tell the language: the start of a message shows it."""
@@ -262,8 +269,11 @@ class FaqMatcher:
             return NO_MATCH
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
+        # Does the message name something only this bot's subjects use (typos included)?
         terms = {self._term(t) for t in tokens}
-        topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@")
+        topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
+            self._concepts.of(key) in self._concepts.topical for keys in resolved for key in keys
+        )
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
         seen_concepts: set[str] = set()
@@ -291,10 +301,7 @@ class FaqMatcher:
                 scores[entry] += value
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
-        if not topical:
-            for entry in scores:
-                scores[entry] *= UNTOPICAL_FACTOR
-        if topical:
+        if topical:  # full text only helps a message that is about our subjects at all
             for term in terms:
                 for entry, value in self._text.get(term, ()):
                     scores[entry] += TEXT_WEIGHT * value
@@ -313,7 +320,14 @@ class FaqMatcher:
             # unknown word ("psoriasis and gluten") it is still worth offering.
             if penalty > UNKNOWN_PENALTY + 1e-9:
                 named_entries.clear()
-        return self._decide(scores, named_entries)
+        result = self._decide(scores, named_entries)
+        # A message naming no skin, gut, clinic or bot concept ("petrol station open 24 hours")
+        # gets a strong single answer or an honest "I don't know", never a menu of guesses.
+        if topical or (
+            result.kind == "confident" and result.candidates[0].score >= UNTOPICAL_FLOOR
+        ):
+            return result
+        return NO_MATCH
 
     def _term(self, token: str) -> str:
         concept = self._concepts.of(token)
