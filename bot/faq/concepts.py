@@ -19,6 +19,7 @@ class Concept(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     words: tuple[str, ...] = Field(min_length=1)
+    phrases: tuple[str, ...] = ()
     topical: bool = False
 
     @field_validator("words")
@@ -27,6 +28,14 @@ class Concept(BaseModel):
         for word in value:
             if words(word) != [word]:
                 raise ValueError(f"{word!r} is not one lowercase word")
+        return value
+
+    @field_validator("phrases")
+    @classmethod
+    def _two_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for phrase in value:
+            if len(words(phrase)) != 2 or " ".join(words(phrase)) != phrase:
+                raise ValueError(f"{phrase!r} is not two lowercase words")
         return value
 
 
@@ -41,7 +50,7 @@ class ConceptFile(BaseModel):
     def _each_word_once(self) -> ConceptFile:
         seen: dict[str, str] = {}
         for name, concept in self.concepts.items():
-            for word in concept.words:
+            for word in (*concept.words, *concept.phrases):
                 if word in seen:
                     raise ValueError(f"{word!r} is in both {seen[word]!r} and {name!r}")
                 seen[word] = name
@@ -55,6 +64,9 @@ class Concepts:
         """Index every word and its stems (a listed word wins over another's stem)."""
         self._of: dict[str, str] = {}
         self.members = {name: c.words for name, c in data.concepts.items()}
+        self._phrases = {
+            tuple(phrase.split()): name for name, c in data.concepts.items() for phrase in c.phrases
+        }
         self.topical = frozenset(n for n, c in data.concepts.items() if c.topical)
         for name, concept in data.concepts.items():
             for word in concept.words:
@@ -71,6 +83,16 @@ class Concepts:
             if name is not None:
                 return name
         return None
+
+    def in_phrases(self, raw: list[str]) -> list[str]:
+        """Return the concepts named by two-word phrases ("how much", "datang bulan")."""
+        if not self._phrases:
+            return []
+        return [
+            name
+            for pair in zip(raw, raw[1:], strict=False)
+            if (name := self._phrases.get(pair)) is not None
+        ]
 
 
 @functools.cache

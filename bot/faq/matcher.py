@@ -271,6 +271,8 @@ class FaqMatcher:
         resolved = self._resolve(tokens)
         # Does the message name something only this bot's subjects use (typos included)?
         terms = {self._term(t) for t in tokens}
+        phrased = self._concepts.in_phrases(raw)
+        terms.update("@" + name for name in phrased)
         topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
             self._concepts.of(key) in self._concepts.topical for keys in resolved for key in keys
         )
@@ -299,6 +301,11 @@ class FaqMatcher:
                         best[entry] = value
             for entry, value in best.items():
                 scores[entry] += value
+        for name in phrased:  # "how much" names the price concept
+            if name not in seen_concepts:
+                seen_concepts.add(name)
+                for entry, weight in self._by_concept[name].items():
+                    scores[entry] += weight * CONCEPT_DISCOUNT
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
         if topical:  # full text only helps a message that is about our subjects at all
@@ -342,8 +349,11 @@ class FaqMatcher:
             for text in entry.text.values():
                 parts += [("question", text.question), ("answer", text.answer)]
             for where, part in parts:
-                for token in content_words(words(part)):
+                raw = words(part)
+                for token in content_words(raw):
                     tf[self._term(token)] += TEXT_TF[where]
+                for name in self._concepts.in_phrases(raw):
+                    tf["@" + name] += TEXT_TF[where]
             counts.append(tf)
         n = len(entries)
         if not n:

@@ -16,6 +16,7 @@ CONCEPTS = Concepts(
             "concepts": {
                 "acne": {"topical": True, "words": ["acne", "pimple", "jerawat", "zit"]},
                 "dairy": {"words": ["dairy", "milk", "susu", "whey"]},
+                "price": {"words": ["price", "harga"], "phrases": ["how much"]},
                 "pregnant": {"topical": True, "words": ["pregnant", "hamil", "mengandung"]},
                 "hours": {"words": ["open", "buka", "hours"]},
             }
@@ -54,6 +55,7 @@ def test_the_shipped_concepts_are_valid() -> None:
         {"a": {"words": ["two words"]}},
         {"a": {"words": []}},
         {"a": {"words": ["milk"], "other": 1}},
+        {"a": {"words": ["milk"], "phrases": ["how"]}},  # a phrase is two words
     ],
 )
 def test_a_bad_concept_file_is_refused(concepts: dict[str, object]) -> None:
@@ -65,6 +67,7 @@ def test_words_and_their_stems_find_their_concept() -> None:
     assert CONCEPTS.of("zits") == "acne"
     assert CONCEPTS.of("susu") == "dairy"
     assert CONCEPTS.of("kereta") is None
+    assert CONCEPTS.in_phrases(["so", "how", "much", "is", "it"]) == ["price"]
 
 
 @pytest.mark.parametrize(
