@@ -208,6 +208,10 @@ class FaqMatcher:
             # Weighed by how many entries the concept reaches, not by its rarest word.
             idf = math.log(1 + n / max(len(reach), 1)) / top
             self._by_concept[name] = {entry: w * idf for entry, w in reach.items()}
+        # Index keys that stand for a topical concept: a typo of one still shows the topic.
+        self._topical_keys = frozenset(
+            key for key in self._postings if self._concepts.of(key) in self._concepts.topical
+        )
         # Keys a typo could reach, bucketed by the typo's length and its first or last letter.
         # ratio is at most 2*min(a, b) / (a + b), so length rules out most of the vocabulary,
         # and real typos keep one end of the word ("exzema", "soriasis"): ~10x fewer calls.
@@ -270,19 +274,22 @@ class FaqMatcher:
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
         # Does the message name something only this bot's subjects use (typos included)?
-        terms = {self._term(t) for t in tokens}
+        concepts = [self._concepts.of(t) for t in tokens]
+        terms = {
+            "@" + c if c is not None else min(variants(t), key=len)
+            for t, c in zip(tokens, concepts, strict=True)
+        }
         phrased = self._concepts.in_phrases(raw)
         terms.update("@" + name for name in phrased)
         topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
-            self._concepts.of(key) in self._concepts.topical for keys in resolved for key in keys
+            key in self._topical_keys for keys in resolved for key in keys
         )
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
         seen_concepts: set[str] = set()
-        for token, keys in zip(tokens, resolved, strict=True):
+        for token, keys, concept in zip(tokens, resolved, concepts, strict=True):
             if token in seen or token in NEUTRAL:
                 continue
-            concept = self._concepts.of(token)
             if not keys and concept is None:
                 continue
             seen.add(token)
@@ -316,8 +323,8 @@ class FaqMatcher:
             OFFTOPIC_PENALTY
             if token in self._offtopic
             else UNKNOWN_PENALTY
-            * (not keys and len(token) > 2 and not _common(token) and not self._concepts.of(token))
-            for token, keys in zip(tokens, resolved, strict=True)
+            * (not keys and len(token) > 2 and not concept and not _common(token))
+            for token, keys, concept in zip(tokens, resolved, concepts, strict=True)
             if token not in NEUTRAL
         )
         if penalty:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -273,8 +274,9 @@ def stem_ms(word: str) -> str:
     return min(ms_stems(word), key=len)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def variants(word: str) -> tuple[str, ...]:
-    """Return the word and its plausible stems, distinct, surface form first."""
+    """Return the word and its plausible stems, distinct, surface form first (memoised: pure)."""
     out = [word]
     undoubled = word[:-1] if len(word) > 3 and word[-1] == word[-2] else word
     for candidate in (undoubled, stem_en(word), *ms_stems(word)):
