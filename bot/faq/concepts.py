@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.config import ConfigError, Settings
 from bot.content.errors import read_yaml
 from bot.faq.normalise import variants, words
 
-SHIPPED = Path(__file__).resolve().parents[2] / "tips" / "synonyms.yaml"
+FILENAME = "synonyms.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "tips" / FILENAME
+"""The repository's copy, used when the configured content folder has none."""
+
+log = logging.getLogger(__name__)
 
 
 class Concept(BaseModel):
@@ -97,5 +103,16 @@ class Concepts:
 
 @functools.cache
 def shipped() -> Concepts:
-    """The concepts shipped in tips/synonyms.yaml, validated once."""
-    return Concepts(ConceptFile.model_validate(read_yaml(SHIPPED)))
+    """The concepts of the content folder (Settings.tips_dir), else the repository's; once."""
+    for path in (_configured() / FILENAME, SHIPPED):
+        if path.exists():
+            return Concepts(ConceptFile.model_validate(read_yaml(path)))
+    log.warning("no %s in the content folder: FAQ matching uses keywords only", FILENAME)
+    return Concepts(ConceptFile(concepts={}))
+
+
+def _configured() -> Path:
+    try:
+        return Settings().tips_dir
+    except (ConfigError, ValueError):  # a bad setting is reported where the bot starts
+        return Path("tips")

@@ -98,3 +98,9 @@ def test_a_message_about_something_else_gets_no_menu_of_guesses(matcher: FaqMatc
     assert matcher.match("open late tonight?").kind == "none"
     assert matcher.match("acne: open late tonight?").kind != "none"
     assert matcher.match("what are your opening hours").candidates[0].entry_id == "opening-hours"
+
+
+def test_without_concepts_matching_falls_back_to_keywords() -> None:
+    bare = FaqMatcher(SMALL_FAQ, Concepts(ConceptFile(concepts={})))
+    assert bare.match("does dairy cause acne").candidates[0].entry_id == "dairy-acne"
+    assert bare.match("whey shake and zits").kind == "none"
