@@ -288,10 +288,10 @@ class FaqMatcher:
         seen: set[str] = set()
         seen_concepts: set[str] = set()
         for token, keys, concept in zip(tokens, resolved, concepts, strict=True):
-            if token in seen or token in NEUTRAL:
+            if token in seen or (not keys and concept is None):
                 continue
-            if not keys and concept is None:
-                continue
+            if token in NEUTRAL:
+                keys = {}  # "face" is no keyword's evidence, but it does name the skin concept
             seen.add(token)
             best: dict[int, float] = {}
             if concept is not None and concept not in seen_concepts:
