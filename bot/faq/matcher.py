@@ -335,10 +335,16 @@ class FaqMatcher:
             if penalty > UNKNOWN_PENALTY + 1e-9:
                 named_entries.clear()
         result = self._decide(scores, named_entries)
-        # A message naming no skin, gut, clinic or bot concept ("petrol station open 24 hours")
-        # gets a strong single answer or an honest "I don't know", never a menu of guesses.
-        if topical or (
-            result.kind == "confident" and result.candidates[0].score >= UNTOPICAL_FLOOR
+        # A message naming no skin, gut, clinic or bot concept gets a strong single answer or an
+        # honest "I don't know", never a menu of guesses; if it names another subject outright
+        # ("petrol station open 24 hours"), the honest answer.
+        if topical:
+            return result
+        elsewhere = any(token in self._offtopic for token in tokens)
+        if (
+            result.kind == "confident"
+            and result.candidates[0].score >= UNTOPICAL_FLOOR
+            and not elsewhere
         ):
             return result
         return NO_MATCH

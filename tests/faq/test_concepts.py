@@ -104,3 +104,10 @@ def test_without_concepts_matching_falls_back_to_keywords() -> None:
     bare = FaqMatcher(SMALL_FAQ, Concepts(ConceptFile(concepts={})))
     assert bare.match("does dairy cause acne").candidates[0].entry_id == "dairy-acne"
     assert bare.match("whey shake and zits").kind == "none"
+
+
+def test_a_message_naming_another_subject_gets_the_honest_answer(matcher: FaqMatcher) -> None:
+    # Without "petrol" this would be a confident 1.6: the keywords alone cannot tell.
+    assert matcher.match("opening hours").kind == "confident"
+    assert matcher.match("petrol station opening hours").kind == "none"
+    assert matcher.match("dairy acne petrol").kind == "confident"  # ours named too: answered
