@@ -95,7 +95,11 @@ OFFTOPIC = _wordset(
     kdrama drama anime kpop blackpink bts netflix astro
     car kereta motosikal motorcycle mechanic bengkel tyre tayar minyak hitam service kereta
     house rumah sewa rent property hartanah condo apartment renovation aircond repair
-    electrician plumber paip tnb bil elektrik bil air water bill"""
+    electrician plumber paip tnb bil elektrik bil air water bill
+    berbuka imsak sahur iftar maybank cimb rhb kredit credit debit atm mykad jpn jpj roadtax
+    saman polis police minecraft roblox pubg mlbb valorant tuition cikgu teacher peperiksaan
+    groceries tesco mydin girlfriend boyfriend marry kahwin crush awek pakwe joke lawak poem
+    puisi pantun lirik lyrics"""
 )
 """Words that show a message is about something the clinic's bot cannot help with."""
 
