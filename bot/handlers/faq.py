@@ -24,6 +24,7 @@ from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
 from bot.faq.matcher import FaqMatcher
+from bot.handlers import inbox
 from bot.handlers.booking import book_button
 from bot.handlers.preferences import LANG
 from bot.handlers.services import Flow, language_of, reply_language, services, text
@@ -96,7 +97,10 @@ async def _send_reply(
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
     elif reply.outcome in ("urgent", "crisis"):
-        keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
+        keyboard = [
+            [book_button(context, lang, "urgent", "button_contact_clinic")],
+            inbox.ask_team_row(context, lang, reply.outcome),
+        ]
         await message.reply_text(
             text(context, lang, f"{reply.outcome}_reply"),
             parse_mode=ParseMode.HTML,
@@ -119,6 +123,7 @@ async def _send_reply(
     else:
         rows = [
             [InlineKeyboardButton(text(context, lang, "button_browse_faq"), callback_data=MENU)],
+            inbox.ask_team_row(context, lang, "unanswered"),
             [book_button(context, lang, "unanswered")],
             *switch,
         ]
@@ -126,11 +131,13 @@ async def _send_reply(
             text(context, lang, "clinic_contact_line", name=c.name[lang], phone=c.phone)
             for c in svc.content.clinics
         )
-        await message.reply_text(
+        sent = await message.reply_text(
             text(context, lang, "faq_no_match", contacts=Html(contacts)),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(rows),
         )
+        # Only in memory, and only until they opt in (or it is pushed out by newer ones).
+        inbox.hold_question(context, sent.message_id, message.text or "", lang)
 
 
 def _switch_rows(

@@ -51,7 +51,7 @@ def _due_locally_at(row: Subscriber, harness: Harness, zone: str, wall: dt.time)
 async def test_onboarding_step_by_step_in_english(harness: Harness) -> None:
     chat = await harness.user(401)
     welcome = await chat.say("/start")
-    step1 = await chat.press(welcome, "Subscribe to daily tips")
+    step1 = await chat.press(welcome, "I agree, subscribe")
     assert step1["text"].startswith(
         "You're subscribed. Your first tip arrives at 08:00 (Kuala Lumpur, UTC+8).\n\n"
         "Five quick choices make the tips yours. Skip any step to keep what is shown.\n\n"
@@ -120,7 +120,7 @@ async def test_onboarding_step_by_step_in_english(harness: Harness) -> None:
 async def test_onboarding_skipped_in_malay_keeps_the_defaults(harness: Harness) -> None:
     chat = await harness.user(402, "Farid", language="ms")
     welcome = await chat.say("/start")
-    step1 = await chat.press(welcome, "Langgan tip harian")
+    step1 = await chat.press(welcome, "Saya setuju, langgan")
     assert step1["text"].startswith(
         "Anda sudah melanggan. Tip pertama anda tiba pada 08:00 (Kuala Lumpur, UTC+8)."
     )
@@ -175,7 +175,7 @@ async def test_switching_to_malay_mid_onboarding_and_a_location_sets_the_timezon
 ) -> None:
     chat = await harness.user(403)
     welcome = await chat.say("/start")
-    step1 = await chat.press(welcome, "Subscribe to daily tips")
+    step1 = await chat.press(welcome, "I agree, subscribe")
     step2 = await chat.press(step1, "Bahasa Melayu")
     assert step2["text"].startswith(
         "Selesai. Saya akan menulis kepada anda dalam Bahasa Melayu.\n\nLangkah 2 daripada 5"
@@ -201,7 +201,7 @@ async def test_switching_to_malay_mid_onboarding_and_a_location_sets_the_timezon
 async def test_start_again_during_onboarding_duplicates_nothing(harness: Harness) -> None:
     chat = await harness.user(404)
     welcome = await chat.say("/start qr-cheras")
-    step1 = await chat.press(welcome, "Subscribe to daily tips")
+    step1 = await chat.press(welcome, "I agree, subscribe")
     again = await chat.say("/start qr-pj")
     assert again["text"] == (
         "Welcome back, Aisyah! You are subscribed: your tip arrives every day at 08:00 "
@@ -231,7 +231,7 @@ async def test_paused_subscriber_gets_welcome_back_and_resubscribing_restores(
     confirm = await chat.say("/stop")
     await chat.press(confirm, "Yes, stop my tips")
     welcome = await chat.say("/start")
-    again = await chat.press(welcome, "Subscribe to daily tips")
+    again = await chat.press(welcome, "I agree, subscribe")
     assert again["text"].startswith(
         "You're subscribed again. Your settings are as you left them.\n\nYour settings\n"
         "Language: English\nTime: 21:30"
