@@ -95,7 +95,15 @@ async def test_onboarding_step_by_step_in_english(harness: Harness) -> None:
     )
     assert buttons(step5) == ["Eczema", "Acne", "Psoriasis", "Rosacea", "None", "Skip"]
 
-    done = await chat.press(step5, "Acne")
+    asked = await chat.press(step5, "Acne")  # health data: its own consent first
+    assert asked["text"] == (
+        "Step 5 of 5\nA skin concern is health information: do you agree that the clinic "
+        "stores Acne only to choose your tips, until you withdraw it in /settings or erase it "
+        "with /deletemydata?"
+    )
+    assert buttons(asked) == ["I agree", "No, don't store it"]
+    assert (await _row(harness, 401)).concern is None  # not before the tap
+    done = await chat.press(asked, "I agree")
     assert done["text"].startswith(
         "Done. Your tips will lean towards Acne where they can.\n\nAll set! Change anything "
         "here or with /settings at any time."
@@ -361,7 +369,9 @@ async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> 
         "Optional: is there a skin concern you'd like your tips to focus on? (Now: None.)"
     )
     assert buttons(concern) == ["Eczema", "Acne", "Psoriasis", "Rosacea", "None"]
-    chosen = await chat.press(concern, "Eczema")
+    asked = await chat.press(concern, "Eczema")
+    assert asked["text"].startswith("A skin concern is health information: do you agree")
+    chosen = await chat.press(asked, "I agree")
     assert chosen["text"] == "Done. Your tips will lean towards Eczema where they can."
     assert (await _row(harness, 409)).concern == "eczema"
 
@@ -376,8 +386,9 @@ async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> 
     assert (await _row(harness, 409)).topics is None
     assert buttons(again)[4] == "🩺 Skin concern: Eczema"
     concern = await chat.press(again, "🩺 Skin concern: Eczema")
-    cleared = await chat.press(concern, "None")
-    assert cleared["text"] == "Done. No skin concern is stored; your tips cover everyone."
+    assert buttons(concern)[-1] == "Withdraw consent and erase it"
+    cleared = await chat.press(concern, "None")  # the same: no concern, consent withdrawn
+    assert cleared["text"] == "Done. Your consent is withdrawn and your skin concern is erased."
     assert (await _row(harness, 409)).concern is None
 
 
@@ -499,5 +510,5 @@ async def test_settings_time_and_timezone_need_a_subscription(harness: Harness) 
     for command in ("/settings", "/timezone", "/topics"):
         reply = await chat.say(command)
         assert reply["text"].startswith("Anda belum melanggan."), command
-    row = await _row(harness, 412)
-    assert (row.status, row.topics, row.concern) == (SubscriberStatus.NEW, None, None)
+    async with harness.db.session() as session:  # nothing stored before "I agree"
+        assert await session.scalar(select(Subscriber).where(Subscriber.chat_id == 412)) is None
