@@ -14,7 +14,7 @@ from bot import subscribers
 from bot.db.models import ConsentRecord, Subscriber, SubscriberStatus
 
 TIPS, CONCERN, INBOX = "tips", "concern", "inbox"
-NOTICES = {TIPS: "consent_notice", CONCERN: "concern_consent", INBOX: "inbox_consent"}
+NOTICES = {TIPS: "consent", CONCERN: "concern_consent", INBOX: "inbox_consent"}
 """The catalog key of the text each consent was given to (the record names it)."""
 
 # What the "I agree" button carries: the notice's language and the deep-link source, so

@@ -32,6 +32,7 @@ from bot.handlers.services import (
     await_answer,
     awaiting,
     concern_name,
+    drop_keyboard,
     expired,
     framed,
     kept,
@@ -463,7 +464,13 @@ async def _ask_concern_consent(
             [InlineKeyboardButton(decline, callback_data=f"{CONCERN}{flow}:{DECLINE}")],
         ]
     )
-    await show(update, context, framed(context, lang, flow, "concern", question, None), markup)
+    query = update.callback_query
+    if flow != Flow.SETTINGS and query is not None and query.message is not None:
+        # The choices go: the answer to this question is what counts now.
+        await drop_keyboard(context, query.message.chat.id, query.message.message_id)
+    await present(
+        update, context, flow, framed(context, lang, flow, "concern", question, None), markup
+    )
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
