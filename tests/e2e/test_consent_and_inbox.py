@@ -45,6 +45,7 @@ async def _consents(harness: Harness, chat_id: int) -> list[ConsentRecord]:
         return list(found)
 
 
+@pytest.mark.dialect  # "I agree" stores the chat with an upsert written per database
 async def test_nothing_about_a_user_is_stored_before_i_agree(harness: Harness) -> None:
     before = await _rows(harness)
     chat = await harness.user(501, "Farid")
