@@ -195,7 +195,9 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         else:
             sub = await subscribers.set_language(session, chat.id, code, svc.clock.now())
     if sub is None:
-        await expired(update, context)
+        # Nothing is stored before "I agree" (#15), not even a language: say so, in it.
+        lang = code if code != SKIP else await reply_language(update, context)
+        await query.answer(text(context, lang, "need_subscription"), show_alert=True)
         return
     await query.answer()
     if code == SKIP:

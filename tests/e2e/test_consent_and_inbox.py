@@ -256,3 +256,17 @@ async def test_closed_items_are_purged_after_the_retention_period(harness: Harne
         assert await inbox.purge_closed(session, now + dt.timedelta(days=91), 90) == 1
         remaining = [i.id for i in await inbox.newest(session)]
     assert remaining == [kept.id]  # an open item is never purged, however old
+
+
+async def test_a_language_chosen_before_agreeing_is_not_stored(harness: Harness) -> None:
+    before = await _rows(harness)
+    chat = await harness.user(508)
+    await chat.say("/start")
+    choice = await chat.say("/language")
+    alert = await chat.press_alert(choice, "Bahasa Melayu")
+    assert (
+        alert["text"]
+        == 'Anda belum melanggan. Hantar /start dan tekan "Saya setuju, langgan" dahulu.'
+    )
+    await harness.idle()
+    assert await _rows(harness) == before
