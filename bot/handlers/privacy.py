@@ -37,7 +37,9 @@ async def explain_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     lang = await reply_language(update, context)
     await context.bot.send_message(
-        chat.id, text(context, lang, "privacy"), parse_mode=ParseMode.HTML
+        chat.id,
+        text(context, lang, "privacy", clinic=services(context).settings.clinic_name),
+        parse_mode=ParseMode.HTML,
     )
 
 
