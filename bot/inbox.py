@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import consent, stats
-from bot.db.models import InboxItem, InboxStatus
+from bot.db.models import ConsentRecord, InboxItem, InboxStatus
 
 KINDS = ("unanswered", "urgent", "crisis")
 MAX_TEXT = 4000  # a Telegram message is 4,096 characters; leave room for the header
@@ -107,9 +107,15 @@ async def close(session: AsyncSession, item_id: int, staff_id: int, now: dt.date
 async def purge_closed(session: AsyncSession, now: dt.datetime, days: int) -> int:
     """Delete items closed more than `days` ago; return how many."""
     cutoff = now - dt.timedelta(days=days)
-    result = await session.execute(
-        delete(InboxItem).where(
-            InboxItem.status == InboxStatus.CLOSED, InboxItem.closed_at < cutoff
+    expired = (InboxItem.status == InboxStatus.CLOSED, InboxItem.closed_at < cutoff)
+    chats = set(await session.scalars(select(InboxItem.chat_id).where(*expired)))
+    result = await session.execute(delete(InboxItem).where(*expired))
+    # The consent to keep a question goes with the last of that chat's questions.
+    await session.execute(
+        delete(ConsentRecord).where(
+            ConsentRecord.purpose == consent.INBOX,
+            ConsentRecord.chat_id.in_(chats),
+            ConsentRecord.chat_id.not_in(select(InboxItem.chat_id)),
         )
     )
     await session.commit()
