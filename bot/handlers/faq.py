@@ -27,7 +27,14 @@ from bot.faq.matcher import FaqMatcher
 from bot.handlers import inbox
 from bot.handlers.booking import book_button
 from bot.handlers.preferences import LANG
-from bot.handlers.services import Flow, language_of, reply_language, services, text
+from bot.handlers.services import (
+    Flow,
+    language_of,
+    reply_language,
+    services,
+    stored_subscriber,
+    text,
+)
 
 ENTRY = "faq:"  # faq:<entry id>
 GROUP = "faqg:"  # faqg:<menu group>
@@ -70,13 +77,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     try:
-        lang = await reply_language(update, context)
+        sub, lang = await stored_subscriber(update, context)
     except SQLAlchemyError:
-        lang = language_of(update, context, None)  # the reply matters more than the setting
+        sub, lang = None, language_of(update, context, None)  # the reply matters more
     content, matcher = await live_content(context)
     reply = questions.triage(content, matcher, message.text, lang)
     # A question typed in the other language is answered in it, with an offer to switch.
-    await _send_reply(update, context, reply, reply.language or lang)
+    # The switch stores a language: only for a chat that agreed to be stored (#15).
+    await _send_reply(update, context, reply, reply.language or lang, stored=sub is not None)
     # Recorded after replying: a database problem must never hold back an answer,
     # least of all the urgent one.
     try:
@@ -87,12 +95,17 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _send_reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: questions.Reply, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    reply: questions.Reply,
+    lang: str,
+    *,
+    stored: bool,
 ) -> None:
     message = update.effective_message
     assert message is not None
     svc = services(context)
-    switch = _switch_rows(context, reply.language)
+    switch = _switch_rows(context, reply.language) if stored else []
     if reply.outcome == "smalltalk" and reply.smalltalk is not None:
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
