@@ -212,10 +212,16 @@ async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("purged %d closed inbox items past their retention", gone)
 
 
+def start(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Start the hourly purge of closed items past their retention."""
+    if app.job_queue is None:
+        log.warning("no job queue: closed inbox items will not be purged on their own")
+        return
+    app.job_queue.run_repeating(purge, interval=PURGE_SECONDS, first=60, name="inbox-purge")
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register the opt-in buttons, the typed message after agreeing (group -8), the purge."""
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(purge, interval=PURGE_SECONDS, first=60, name="inbox-purge")
+    """Register the opt-in buttons, and the typed message after agreeing (group -8)."""
     app.add_handler(CallbackQueryHandler(offer, pattern=f"^{ASK}"))
     app.add_handler(CallbackQueryHandler(agree, pattern=f"^{AGREE}"))
     app.add_handler(CallbackQueryHandler(decline, pattern=f"^{CANCEL}$"))
