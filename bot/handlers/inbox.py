@@ -34,6 +34,7 @@ CANCEL = "teamno"
 INPUT_GROUP = -8  # before every other typed-text handler, and only while a chat waits
 
 _HELD = "inbox_held"  # chat_data: {reply message id: (question, language)}, newest last
+_SENT = "inbox_sent"  # chat_data: replies whose question went to the team (double taps)
 _WAITING = "inbox_waiting"  # chat_data: the kind whose message the patient is to type
 PURGE_SECONDS = 3600
 _KEEP = 5  # unanswered questions held per chat, for a while, in case they ask the team
@@ -118,10 +119,14 @@ async def agree(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     held: dict[int, tuple[str, str]] = context.chat_data.get(_HELD, {})
     found = held.pop(int(reply_id), None) if reply_id.isdigit() else None
+    sent: set[str] = context.chat_data.setdefault(_SENT, set())
+    if found is None and reply_id in sent:
+        return  # a second tap of an "I agree" already done: the first one confirmed
     if found is None:
         await query.edit_message_text(text(context, lang, "inbox_forgotten"))
         return
     question, asked_in = found
+    sent.add(reply_id)
     item = await _store(context, chat.id, asked_in, kind, question)
     await query.edit_message_text(
         text(context, lang, "inbox_sent", clinic=services(context).settings.clinic_name)

@@ -151,6 +151,11 @@ async def test_an_unanswered_question_reaches_the_team_only_with_the_opt_in(
 
     sent = await chat.press_edit(offer, "I agree, send it to the team")
     assert sent["text"].startswith("Thank you. Your question is with the NextMed Clinic team.")
+    # A second tap of the same "I agree" (a double tap) stores nothing more, changes nothing.
+    agree_data = offer["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    again = harness.press_data(503, offer["message_id"], agree_data)
+    assert (await chat.answer_to(again)).get("text") is None
+    assert (await chat.message(offer["message_id"]))["text"] == sent["text"]
     [item] = await _items(harness)
     assert (item.chat_id, item.question, item.status, item.kind, item.language) == (
         503,
