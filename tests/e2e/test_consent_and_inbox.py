@@ -282,3 +282,25 @@ async def test_a_language_chosen_before_agreeing_is_not_stored(harness: Harness)
     )
     await harness.idle()
     assert await _rows(harness) == before
+
+
+@pytest.fixture
+def _hide_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """STAFF_CHAT_SHOW_TEXT=false (set before the harness reads the settings)."""
+    monkeypatch.setenv("STAFF_CHAT_SHOW_TEXT", "false")
+
+
+async def test_the_staff_chat_can_be_told_without_the_question(
+    _hide_text: None, harness: Harness
+) -> None:
+    await harness.client.add_user(STAFF_CHAT, "Staff room")
+    chat = await harness.user(509)
+    question = "my cousin says charcoal soap fixes everything, true?"
+    offer = await chat.press(await chat.say(question), "Ask the clinic team")
+    await chat.press_edit(offer, "I agree, send it to the team")
+    [item] = await _items(harness)
+    told = await harness.client.wait_for_bot_message(STAFF_CHAT, contains="New question")
+    assert told["text"] == (
+        f"📥 New question for the team (#{item.id}, en, no answer in the FAQ)\n"
+        "Read and reply from /inbox."
+    )
