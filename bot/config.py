@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     health_max_tick_age: float = Field(default=180.0, ge=1)
     health_max_pause: float = Field(default=300.0, ge=1)
     log_format: Literal["text", "json"] = "text"
+    # Consent and the staff inbox (#15)
+    clinic_name: str = Field(default="the clinic", min_length=1, max_length=120)
+    staff_chat_id: int | None = None  # a staff group chat told of new inbox items
+    staff_chat_show_text: bool = True  # False: the announcement leaves the question out
+    inbox_retention_days: int = Field(default=90, ge=1, le=3650)  # closed items, then purged
 
     @model_validator(mode="after")
     def _paid_rate(self) -> Settings:

@@ -152,7 +152,8 @@ def export(subscriber: Subscriber) -> dict[str, object]:
         "created_at": subscriber.created_at.isoformat(),
         "updated_at": subscriber.updated_at.isoformat(),
         "note": "Questions you typed and booking buttons you pressed are stored without "
-        "any link to you, so they are not personal data and are not listed here.",
+        "any link to you, so they are not personal data and are not listed here; only "
+        "questions you sent to the clinic team are (questions_to_the_team).",
     }
 
 

@@ -203,7 +203,7 @@ async def check_updates(scraped: Scraped) -> None:
     await scraped.client.add_user(101, "Aisyah", language_code="en")
     chat = Chat(scraped.client, 101)
     welcome = await chat.say("/start")
-    await chat.press(welcome, "Subscribe to daily tips")
+    await chat.press(welcome, "I agree, subscribe")
     await chat.say("does dairy cause acne?")
     m = await scraped.metrics()
     # A handler may still be finishing after its reply left: the count is at least what we sent.

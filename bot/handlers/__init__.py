@@ -9,10 +9,12 @@ from telegram.ext import Application
 from bot.handlers import (
     admin,
     booking,
+    consent,
     delivery,
     errors,
     fallback,
     faq,
+    inbox,
     onboarding,
     preferences,
     privacy,
@@ -23,7 +25,11 @@ from bot.handlers import (
 def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every handler module, in the order that matters."""
     onboarding.register(app)
+    consent.register(app)
     privacy.register(app)
+    # "Ask the clinic team": the typed message after opting in is read in group -8.
+    inbox.register(app)
+    inbox.start(app)  # the hourly purge of closed items (INBOX_RETENTION_DAYS)
     # Typed answers (a time after /time, STOP) are read in groups before the FAQ's group 0.
     preferences.register(app)
     settings.register(app)

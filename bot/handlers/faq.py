@@ -24,9 +24,17 @@ from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
 from bot.faq.matcher import FaqMatcher
+from bot.handlers import inbox
 from bot.handlers.booking import book_button
 from bot.handlers.preferences import LANG
-from bot.handlers.services import Flow, language_of, reply_language, services, text
+from bot.handlers.services import (
+    Flow,
+    language_of,
+    reply_language,
+    services,
+    stored_subscriber,
+    text,
+)
 
 ENTRY = "faq:"  # faq:<entry id>
 GROUP = "faqg:"  # faqg:<menu group>
@@ -69,13 +77,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     try:
-        lang = await reply_language(update, context)
+        sub, lang = await stored_subscriber(update, context)
     except SQLAlchemyError:
-        lang = language_of(update, context, None)  # the reply matters more than the setting
+        sub, lang = None, language_of(update, context, None)  # the reply matters more
     content, matcher = await live_content(context)
     reply = questions.triage(content, matcher, message.text, lang)
     # A question typed in the other language is answered in it, with an offer to switch.
-    await _send_reply(update, context, reply, reply.language or lang)
+    # The switch stores a language: only for a chat that agreed to be stored (#15).
+    await _send_reply(update, context, reply, reply.language or lang, stored=sub is not None)
     # Recorded after replying: a database problem must never hold back an answer,
     # least of all the urgent one.
     try:
@@ -86,17 +95,25 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _send_reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: questions.Reply, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    reply: questions.Reply,
+    lang: str,
+    *,
+    stored: bool,
 ) -> None:
     message = update.effective_message
     assert message is not None
     svc = services(context)
-    switch = _switch_rows(context, reply.language)
+    switch = _switch_rows(context, reply.language) if stored else []
     if reply.outcome == "smalltalk" and reply.smalltalk is not None:
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
     elif reply.outcome in ("urgent", "crisis"):
-        keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
+        keyboard = [
+            [book_button(context, lang, "urgent", "button_contact_clinic")],
+            inbox.ask_team_row(context, lang, reply.outcome),
+        ]
         await message.reply_text(
             text(context, lang, f"{reply.outcome}_reply"),
             parse_mode=ParseMode.HTML,
@@ -119,6 +136,7 @@ async def _send_reply(
     else:
         rows = [
             [InlineKeyboardButton(text(context, lang, "button_browse_faq"), callback_data=MENU)],
+            inbox.ask_team_row(context, lang, "unanswered"),
             [book_button(context, lang, "unanswered")],
             *switch,
         ]
@@ -126,11 +144,13 @@ async def _send_reply(
             text(context, lang, "clinic_contact_line", name=c.name[lang], phone=c.phone)
             for c in svc.content.clinics
         )
-        await message.reply_text(
+        sent = await message.reply_text(
             text(context, lang, "faq_no_match", contacts=Html(contacts)),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(rows),
         )
+        # Only in memory, and only until they opt in (or it is pushed out by newer ones).
+        inbox.hold_question(context, sent.message_id, message.text or "", lang)
 
 
 def _switch_rows(

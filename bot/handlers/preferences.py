@@ -194,8 +194,13 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             sub = await subscribers.find(session, chat.id)
         else:
             sub = await subscribers.set_language(session, chat.id, code, svc.clock.now())
-    if sub is None:
+    if sub is None and flow != Flow.COMMAND:  # a button from a subscription since erased
         await expired(update, context)
+        return
+    if sub is None:
+        # Nothing is stored before "I agree" (#15), not even a language: say so, in it.
+        lang = code if code != SKIP else await reply_language(update, context)
+        await query.answer(text(context, lang, "need_subscription"), show_alert=True)
         return
     await query.answer()
     if code == SKIP:

@@ -33,7 +33,7 @@ def engine(harness: Harness) -> DeliveryEngine:
 async def subscribe(chat: Chat, language: str = "en") -> None:
     """Start and press Subscribe as the user would."""
     welcome = await chat.say("/start")
-    label = "Subscribe to daily tips" if language == "en" else "Langgan tip harian"
+    label = "I agree, subscribe" if language == "en" else "Saya setuju, langgan"
     await chat.press(welcome, label)
 
 

@@ -50,7 +50,7 @@ async def test_a_double_start_from_a_new_user_stores_one_row_without_error(
     texts = await bot_texts(harness, 701001)
     assert len(texts) == 2 and all(t.startswith("Hello Mei, welcome") for t in texts)
     assert SORRY not in texts
-    assert await rows(harness, 701001) == 1
+    assert await rows(harness, 701001) == 0  # nothing is stored before "I agree"
     assert await harness.client.history(ADMIN_ID) == []
 
 
@@ -71,7 +71,8 @@ async def test_a_double_subscribe_confirms_once_and_starts_one_onboarding(
 
 async def test_a_double_erase_confirm_acts_once_without_an_error(harness: Harness) -> None:
     chat = await harness.user(701003, "Mei")
-    await chat.say("/start")
+    welcome = await chat.say("/start")
+    await chat.press(welcome, "I agree, subscribe")
     confirm = await chat.say("/deletemydata")
     first = harness.press_data(701003, confirm["message_id"], ERASE)
     second = harness.press_data(701003, confirm["message_id"], ERASE)
@@ -88,7 +89,7 @@ async def test_a_double_erase_confirm_acts_once_without_an_error(harness: Harnes
 async def test_three_quick_topic_taps_all_count(harness: Harness) -> None:
     chat = await harness.user(701004, "Mei")
     welcome = await chat.say("/start")
-    await chat.press(welcome, "Subscribe to daily tips")
+    await chat.press(welcome, "I agree, subscribe")
     topics = await chat.say("/topics")
     pressed = [
         harness.press_data(701004, topics["message_id"], f"{TOPIC}{Flow.COMMAND}:{topic}:0")

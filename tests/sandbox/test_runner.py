@@ -99,7 +99,7 @@ async def test_next_delivery_reads_the_subscriber_then_anyone(
         assert await next_delivery(app, 100001) is None
         asked = await client.send_text(100001, "/start")
         welcome = await client.wait_for_bot_message(100001, after_message_id=asked["message_id"])
-        await client.press_button(100001, welcome["message_id"], text="Subscribe to daily tips")
+        await client.press_button(100001, welcome["message_id"], text="I agree, subscribe")
         await client.wait_for_bot_message(100001, contains="You're subscribed")
         mine = await next_delivery(app, 100001)
         assert mine is not None and mine > sandbox.world.clock.now()

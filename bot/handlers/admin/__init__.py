@@ -18,6 +18,7 @@ from bot.delivery.choose import Library
 from bot.handlers.admin import (
     auth,
     broadcasts,
+    inbox,
     inputs,
     menu,
     people,
@@ -65,3 +66,6 @@ def register(app: AnyApplication) -> None:
     # /try <question>: the `faq ask` check in Telegram (#12).
     auth.add_admin_command("try", "try_command")
     try_question.register(app)
+    # /inbox: questions patients sent to the clinic team (#15).
+    auth.add_admin_command("inbox", "admin_command_inbox")
+    inbox.register(app)

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
-from bot.handlers.admin import common, people, schedule, tip_add, tips, transfer
+from bot.handlers.admin import common, inbox, people, schedule, tip_add, tips, transfer
 from bot.handlers.admin.auth import admin_filter
 from bot.handlers.services import text
 
@@ -29,6 +29,7 @@ async def _file_expected(
 
 READERS: dict[str, Reader] = {
     people.INPUT: people.read_new_admin,
+    inbox.REPLY_INPUT: inbox.read_reply,
     schedule.TIME_INPUT: schedule.read_send_time,
     tips.TEXT_INPUT: tips.read_text,
     tip_add.STEP_INPUT: tip_add.read_step,
