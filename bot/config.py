@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     health_max_tick_age: float = Field(default=180.0, ge=1)
     health_max_pause: float = Field(default=300.0, ge=1)
     log_format: Literal["text", "json"] = "text"
+    # Clinical review (bot/review.py): None means required for `run`, off for the sandbox.
+    content_review: Literal["required", "off"] | None = None
+    review_valid_days: int = Field(default=365, ge=0, le=3650)  # 0: an approval never expires
+    allow_placeholder_clinics: bool = False
+    # The data user named in the consent text: the clinic running the bot.
+    clinic_name: str = Field(default="the clinic", min_length=2, max_length=80)
 
     @model_validator(mode="after")
     def _paid_rate(self) -> Settings:
@@ -114,6 +120,11 @@ class Settings(BaseSettings):
         if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @property
+    def review_required(self) -> bool:
+        """Whether only reviewed tips and FAQ entries reach patients (CONTENT_REVIEW)."""
+        return self.content_review == "required"
 
     @property
     def webhook_serve_path(self) -> str:

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -18,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_store, questions
+from bot import content_store, questions, review
 from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.content.models import FaqEntry
@@ -48,6 +49,8 @@ async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, Faq
     svc = services(context)
     async with svc.db.session() as session:
         token = await content_store.revision(session)
+        if svc.settings.review_required:
+            return await _reviewed_content(context, session, token)
         cached = context.bot_data.get(_LIVE_KEY)
         if cached is not None and cached[0] == token:
             return cached[1], cached[2]
@@ -59,6 +62,28 @@ async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, Faq
             view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
             live = (view, svc.matcher if faq == svc.content.faq else FaqMatcher(faq))
     context.bot_data[_LIVE_KEY] = (token, *live)
+    return live
+
+
+async def _reviewed_content(
+    context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, token: str | None
+) -> tuple[Content, FaqMatcher]:
+    """CONTENT_REVIEW=required: the matcher sees only reviewed FAQ entries (bot/review.py)."""
+    svc = services(context)
+    now = svc.clock.now()
+    faq = await review.live_faq(
+        session, svc.content, await content_store.current_faq(session, svc.content), now
+    )
+    library = await review.gate_library(
+        session, svc.content, await content_store.current_library(session, svc.content), now
+    )
+    key = ("reviewed", token, tuple(e.id for e in faq), tuple(t.id for t in library.tips))
+    cached = context.bot_data.get(_LIVE_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
+    live = (view, FaqMatcher(faq))
+    context.bot_data[_LIVE_KEY] = (key, *live)
     return live
 
 

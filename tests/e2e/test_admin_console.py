@@ -16,6 +16,7 @@ MENU_BUTTONS = [
     "📣 Broadcasts",
     "📊 Stats",
     "📁 Export / Import",
+    "🩺 Review",
     "👥 Admins",
 ]
 

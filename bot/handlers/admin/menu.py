@@ -25,6 +25,7 @@ BROADCASTS = f"{PREFIX}bc"  # part of the console built in bot/handlers/admin/br
 STATS = f"{PREFIX}stats"  # bot/handlers/admin/stats.py
 TRANSFER = f"{PREFIX}io"
 PEOPLE = f"{PREFIX}people"
+REVIEW = f"{PREFIX}rvq:0"  # bot/handlers/admin/review.py
 
 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -58,7 +59,10 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button(context, lang, "admin_button_broadcasts", BROADCASTS),
             button(context, lang, "admin_button_stats", STATS),
         ],
-        [button(context, lang, "admin_button_transfer", TRANSFER)],
+        [
+            button(context, lang, "admin_button_transfer", TRANSFER),
+            button(context, lang, "admin_button_review", REVIEW),
+        ],
     ]
     user = update.effective_user
     if is_owner(context, user.id if user else None):
