@@ -261,7 +261,7 @@ def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
 def _content_check(settings: Settings, _args: argparse.Namespace) -> int:
     content = load_content(settings.tips_dir)
     for line in clinic_placeholders(content.clinics):
-        print(f"warning: {settings.tips_dir / 'clinics.yaml'}: {line}")
+        print(f"warning: {settings.tips_dir / 'clinics.yaml'}: {line}", file=sys.stderr)
     print(
         f"content OK: {len(content.tips)} tips, {len(content.faq)} FAQ entries, "
         f"{len(content.clinics)} clinics, catalogs {', '.join(content.catalogs.languages)}"
