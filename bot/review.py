@@ -54,8 +54,8 @@ class Status(StrEnum):
 
 LIVE = frozenset({Status.REVIEWED, Status.EXPIRING})
 """The statuses that reach patients when review is required."""
-QUEUE = (Status.NEW, Status.EDITED, Status.EXPIRED, Status.EXPIRING, Status.RETURNED)
-"""What the review queue lists, in this order."""
+QUEUE = (Status.EDITED, Status.EXPIRED, Status.EXPIRING, Status.NEW, Status.RETURNED)
+"""What the review queue lists, in this order: first what was in use and no longer is."""
 
 
 class ReviewRefused(Exception):

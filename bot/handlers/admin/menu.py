@@ -25,7 +25,7 @@ BROADCASTS = f"{PREFIX}bc"  # part of the console built in bot/handlers/admin/br
 STATS = f"{PREFIX}stats"  # bot/handlers/admin/stats.py
 TRANSFER = f"{PREFIX}io"
 PEOPLE = f"{PREFIX}people"
-REVIEW = f"{PREFIX}rvq:0"  # bot/handlers/admin/review.py
+REVIEW = f"{PREFIX}rvq:a:0"  # bot/handlers/admin/review.py
 
 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

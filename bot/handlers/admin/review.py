@@ -29,7 +29,7 @@ from bot.handlers.services import services, text
 
 log = logging.getLogger(__name__)
 
-QUEUE = f"{PREFIX}rvq:"  # adm:rvq:<page>
+QUEUE = f"{PREFIX}rvq:"  # adm:rvq:<a|t|f>:<page> (all, tips, FAQ)
 ITEM = f"{PREFIX}rvi:"  # adm:rvi:<t|f>:<id>
 APPROVE = f"{PREFIX}rva"  # the item last opened in this chat
 SEND_BACK = f"{PREFIX}rvb"
@@ -54,10 +54,12 @@ async def show_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     lang = await common.lang_of(update, context)
     svc = services(context)
     raw = common.args_of(update, QUEUE)
-    page = int(raw[0]) if raw and raw[0].isdigit() else 0
+    only = raw[0] if raw and raw[0] in _KINDS else "a"
+    page = int(raw[1]) if len(raw) > 1 and raw[1].isdigit() else 0
     async with svc.db.session() as session:
         found = await review.items(session, svc.content, svc.clock.now())
-    waiting = review.queue(found)
+    everything = review.queue(found)
+    waiting = [i for i in everything if only == "a" or i.kind == _KINDS[only]]
     per_kind = review.counts(found)
     live = sum(per_kind[k][s] for k in review.KINDS for s in review.LIVE)
     shown, page, pages = common.page_of(waiting, page, PAGE)
@@ -79,9 +81,22 @@ async def show_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         ]
         for i in shown
     ]
-    nav = common.pager(context, lang, page, pages, QUEUE)
+    nav = common.pager(context, lang, page, pages, f"{QUEUE}{only}:")
     if nav:
         rows.append(nav)
+    rows.append(
+        [
+            button(
+                context,
+                lang,
+                f"admin_review_only_{kind}",
+                f"{QUEUE}{'a' if only == code else code}:0",
+                count=sum(1 for i in everything if i.kind == kind),
+                on="• " if only == code else "",
+            )
+            for code, kind in _KINDS.items()
+        ]
+    )
     rows.append(common.back_row(context, lang))
     await common.show(update, context, body, rows)
 
@@ -116,7 +131,7 @@ async def show_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button(context, lang, "admin_button_approve", APPROVE),
             button(context, lang, "admin_button_send_back", SEND_BACK),
         ],
-        common.back_row(context, lang, f"{QUEUE}0"),
+        common.back_row(context, lang, f"{QUEUE}{_CODES[kind]}:0"),
     ]
     await common.send(update, context, _describe(context, lang, item), rows)
 
@@ -159,7 +174,7 @@ async def _decide(
     if shown is None or user is None:
         await common.stale(update, context)
         return
-    back = [common.back_row(context, lang, f"{QUEUE}0")]
+    back = [common.back_row(context, lang, f"{QUEUE}{_CODES.get(shown['kind'], 'a')}:0")]
     try:
         async with svc.db.session() as session:
             item = await review.decide(
@@ -266,7 +281,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register /review and the queue's buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("review", show_queue, filters=private_admin))
-    app.add_handler(AdminButtons(app, show_queue, f"^{QUEUE}[0-9]+$"))
+    app.add_handler(AdminButtons(app, show_queue, f"^{QUEUE}[atf]:[0-9]+$"))
     app.add_handler(AdminButtons(app, show_item, f"^{ITEM}[tf]:"))
     app.add_handler(AdminButtons(app, approve, f"^{APPROVE}$"))
     app.add_handler(AdminButtons(app, ask_comment, f"^{SEND_BACK}$"))
