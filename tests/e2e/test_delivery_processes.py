@@ -27,7 +27,7 @@ from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber
 from bot.sandbox import users as sandbox_users
 from bot.sandbox.server import Sandbox
-from tests.conftest import ROOT, TIPS_DIR, DbTarget
+from tests.conftest import ROOT, SHIPPED_CONTENT_ENV, TIPS_DIR, DbTarget
 
 pytestmark = [pytest.mark.slow, pytest.mark.dialect]
 
@@ -76,6 +76,7 @@ def start_bot(
     tmp_path: Path, sandbox: Sandbox, target: DbTarget, replica: str
 ) -> asyncio.Future[asyncio.subprocess.Process]:
     env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    env.update(SHIPPED_CONTENT_ENV)
     env.update(target.env)
     env.update(
         {

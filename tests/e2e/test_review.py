@@ -182,11 +182,7 @@ async def test_an_edit_sends_the_tip_back_and_its_author_cannot_approve_it(
 async def test_a_draft_faq_entry_is_never_answered_until_approved(
     harness: Harness, content: Content
 ) -> None:
-    entry = (
-        next(e for e in content.faq if e.id == "what-is-gut-skin-axis")
-        if any(e.id == "what-is-gut-skin-axis" for e in content.faq)
-        else content.faq[0]
-    )
+    entry = content.faq_entry("what-is-gut-skin-axis") or content.faq[0]
     question = entry.text["en"].question
     patient = await harness.user(PATIENT, "Mei Ling")
     before = await patient.say(question)

@@ -61,7 +61,7 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ],
         [
             button(context, lang, "admin_button_transfer", TRANSFER),
-            button(context, lang, "admin_button_review", REVIEW),
+            button(context, lang, "admin_button_review_queue", REVIEW),
         ],
     ]
     user = update.effective_user
