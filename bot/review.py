@@ -187,6 +187,19 @@ async def live_faq(
     return tuple(e for e in faq if _live(FAQ, e.id, faq_data(e), files, latest, now))
 
 
+async def is_live(
+    session: AsyncSession,
+    content: Content,
+    kind: str,
+    item_id: str,
+    data: dict[str, Any],
+    now: dt.datetime,
+) -> bool:
+    """Whether this wording of one tip or FAQ entry is reviewed."""
+    latest = await latest_decisions(session)
+    return _live(kind, item_id, data, _file_index(content), latest, now)
+
+
 def _live(
     kind: str,
     item_id: str,

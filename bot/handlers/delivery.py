@@ -8,9 +8,12 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot import review
 from bot.content.models import Topic
+from bot.content_io import tip_data
 from bot.delivery import message, today
 from bot.delivery.choose import Library, Skip
+from bot.handlers.draft_mark import draft_mark
 from bot.handlers.services import services, stored_subscriber, text
 
 LIBRARY_KEY = "library"
@@ -49,6 +52,7 @@ async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     body = message.tip_text(catalogs, choice, lang, hint=False)
     if sub is None or sub.consented_at is None:
         body = f"{body}\n\n{text(context, lang, 'today_not_subscribed')}"
+    body += await draft_mark(update, context, lang, review.TIP, choice.id, tip_data(choice))
     sent = await context.bot.send_message(
         chat.id,
         body,

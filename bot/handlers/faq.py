@@ -24,8 +24,10 @@ from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
+from bot.content_io import faq_data
 from bot.faq.matcher import FaqMatcher
 from bot.handlers.booking import book_button
+from bot.handlers.draft_mark import draft_mark
 from bot.handlers.preferences import LANG
 from bot.handlers.services import Flow, language_of, reply_language, services, text
 
@@ -189,9 +191,10 @@ async def _send_answer(
     rows += extra or []
     body = faq_answer(svc.content.catalogs, entry, lang)
     footer = text(context, lang, "faq_answer_footer")
+    mark = await draft_mark(update, context, lang, review.FAQ, entry.id, faq_data(entry))
     await context.bot.send_message(
         chat.id,
-        f"{body}\n\n{footer}",
+        f"{body}\n\n{footer}{mark}",
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(rows),
     )
