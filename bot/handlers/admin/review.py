@@ -30,7 +30,7 @@ from bot.handlers.services import services, text
 log = logging.getLogger(__name__)
 
 QUEUE = f"{PREFIX}rvq:"  # adm:rvq:<a|t|f>:<page> (all, tips, FAQ)
-ITEM = f"{PREFIX}rvi:"  # adm:rvi:<t|f>:<id>
+ITEM = f"{PREFIX}r:"  # adm:r:<t|f>:<id> (at most 64 bytes with the longest id)
 APPROVE = f"{PREFIX}rva"  # the item last opened in this chat
 SEND_BACK = f"{PREFIX}rvb"
 COMMENT_INPUT = "admin_review_comment"

@@ -151,8 +151,8 @@ def _controls(
         status=Html(text(context, lang, status)),
     )
     rows = [[button(context, lang, "admin_button_edit_text", f"{EDIT}{tip.id}")]]
-    if tip.review.status != "reviewed":
-        rows.append([button(context, lang, "admin_button_review", f"{REVIEW}{tip.id}")])
+    # Approval is the clinical review's (bot/handlers/admin/review.py: adm:r:t:<id>).
+    rows.append([button(context, lang, "admin_button_review", f"{PREFIX}r:t:{tip.id}")])
     if found.retired:
         rows.append([button(context, lang, "admin_button_reinstate", f"{REINSTATE}{tip.id}")])
     else:
