@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import admins, cli_review, content_import, content_store
+from bot import admins, cli_review, content_import, content_store, review
 from bot.admins import CLI_ACTOR
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -152,9 +152,10 @@ async def _tips_check(
 async def _tips_export(
     args: argparse.Namespace, settings: Settings, content: Content, db: Database
 ) -> int:
+    now = _now()
     async with db.session() as session:
         state = await content_store.load_state(session, content)
-    now = _now()
+        state = await review.labelled(session, content, state, now)  # approvals go along
     retired = sum(1 for s in state.tips if s.retired)
     files: dict[str, tuple[Callable[[], str], str]] = {
         "tips": (

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import content_store
 from bot.admins import audit
 from bot.content.loader import Content
-from bot.content.models import FaqEntry, Tip
+from bot.content.models import FaqEntry, Review, Tip
 from bot.content_io import faq_data, tip_data
 from bot.db.models import Admin, ContentReview, ContentSetting, ContentTip
 from bot.delivery.choose import Library
@@ -401,6 +401,41 @@ async def decide(
     found = await find(session, content, kind, item_id, now)
     assert found is not None
     return found
+
+
+async def labelled(
+    session: AsyncSession, content: Content, state: content_store.State, now: dt.datetime
+) -> content_store.State:
+    """The state with each approved tip's and FAQ entry's `review` label saying so (reviewer
+    and day), for export: a file exported after review carries it, and tips/ made from it
+    counts as reviewed."""
+    latest = await latest_decisions(session)
+    stamps: dict[tuple[str, str], Review] = {}
+    for (kind, item_id), decision in latest.items():
+        if decision.decision == "approved":
+            by = f"reviewer {decision.reviewer_id}"
+            stamps[(kind, item_id)] = Review(
+                status="reviewed", by=by, on=decision.created_at.date()
+            )
+
+    def stamp(kind: str, item_id: str, data: dict[str, Any]) -> Review | None:
+        decision = latest.get((kind, item_id))
+        if decision is None or decision.fingerprint != fingerprint(data):
+            return None
+        status = status_of(decision.fingerprint, file_reviewed=False, latest=decision, now=now)
+        return stamps.get((kind, item_id)) if status in LIVE else None
+
+    tips = []
+    for tip_state in state.tips:
+        label = stamp(TIP, tip_state.tip.id, tip_data(tip_state.tip))
+        if label is not None:
+            tip_state = replace(tip_state, tip=tip_state.tip.model_copy(update={"review": label}))
+        tips.append(tip_state)
+    faq = []
+    for entry in state.faq:
+        label = stamp(FAQ, entry.id, faq_data(entry))
+        faq.append(entry if label is None else entry.model_copy(update={"review": label}))
+    return replace(state, tips=tuple(tips), faq=tuple(faq))
 
 
 async def any_live(session: AsyncSession, content: Content, now: dt.datetime) -> bool:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from bot import admins, content_store, review
@@ -307,3 +308,38 @@ def test_run_starts_once_something_is_reviewed(tmp_path: Path, content: Content)
     assert refuse_to_run(settings, content) is None
     off = settings.model_copy(update={"content_review": "off", "allow_placeholder_clinics": False})
     assert refuse_to_run(off, content) is not None  # placeholders are refused either way
+
+
+async def test_export_carries_approvals_and_importing_it_keeps_them(
+    settings: Settings, content: Content, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tip = content.tips[0]
+    db = settings.open_database()
+    try:
+        await make_reviewer_migrated(settings, db)
+        await decide(db, content, review.TIP, tip.id, REVIEWER, approve=True, valid_days=0)
+        assert await dispatch(parse("tips", "export", "--out", str(tmp_path)), settings) == 0
+        exported = yaml.safe_load((tmp_path / "tips.yaml").read_text())["tips"]
+        mine = next(t for t in exported if t["id"] == tip.id)
+        assert mine["review"] == {
+            "status": "reviewed",
+            "by": f"reviewer {REVIEWER}",
+            "on": "2026-12-02",
+        }
+        assert (
+            next(t for t in exported if t["id"] == content.tips[1].id)["review"]["status"]
+            == "draft"
+        )
+
+        assert await dispatch(parse("tips", "import", str(tmp_path / "tips.yaml")), settings) == 0
+        async with db.session() as session:
+            item = await review.find(session, content, review.TIP, tip.id, NOW)
+        assert item is not None and item.status == S.REVIEWED
+    finally:
+        await db.close()
+    capsys.readouterr()
+
+
+async def make_reviewer_migrated(settings: Settings, db: Database) -> None:
+    await dispatch(parse("admins", "list"), settings)  # migrates the database
+    await make_reviewer(db, REVIEWER)
