@@ -135,6 +135,9 @@ async def test_a_draft_tip_is_never_delivered_until_a_reviewer_approves_it(
     assert f"tip:{tip.id}: new, never reviewed" in controls["text"]  # type: ignore[operator]
     approved = await reviewer.press_edit(controls, "✅ Approve")
     assert approved["text"].startswith(f"✅ Approved tip:{tip.id}, valid until ")
+    count = len(content.tips)
+    menu = await reviewer.say("/admin")
+    assert f"Tips in use: {count} ({count - 1} not yet reviewed)" in menu["text"]
 
     # Day 2: the next delivery uses it.
     await next_day_delivered(harness)

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import content_store
+from bot import content_store, review
 from bot.content.catalog import Html
 from bot.content_store import CannotUndo, ChangeRefused, NothingToChange
 from bot.handlers.admin import common
@@ -38,7 +38,9 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with svc.db.session() as session:
         state = await content_store.load_state(session, svc.content)
         send_time = await content_store.default_send_time(session, svc.settings)
-    drafts = sum(1 for s in state.tips if not s.retired and s.tip.review.status == "draft")
+        found = await review.items(session, svc.content, svc.clock.now())
+    live = {i.id for i in found if i.kind == review.TIP and i.status in review.LIVE}
+    drafts = sum(1 for s in state.tips if not s.retired and s.tip.id not in live)
     status_key = "admin_status_paused" if state.paused else "admin_status_running"
     body = text(
         context,
