@@ -174,7 +174,7 @@ async def gate_library(
     """The library with only live tips (the program then skips or substitutes the rest)."""
     latest = await latest_decisions(session)
     files = _file_index(content)
-    live = tuple(t for t in library.tips if _live(TIP, t.id, tip_data(t), files, latest, now))
+    live = tuple(t for t in library.tips if _live(TIP, t.id, _fp(t), files, latest, now))
     return replace(library, tips=live)
 
 
@@ -184,7 +184,7 @@ async def live_faq(
     """The FAQ entries patients may be answered with."""
     latest = await latest_decisions(session)
     files = _file_index(content)
-    return tuple(e for e in faq if _live(FAQ, e.id, faq_data(e), files, latest, now))
+    return tuple(e for e in faq if _live(FAQ, e.id, _fp(e), files, latest, now))
 
 
 async def is_live(
@@ -197,18 +197,17 @@ async def is_live(
 ) -> bool:
     """Whether this wording of one tip or FAQ entry is reviewed."""
     latest = await latest_decisions(session)
-    return _live(kind, item_id, data, _file_index(content), latest, now)
+    return _live(kind, item_id, fingerprint(data), _file_index(content), latest, now)
 
 
 def _live(
     kind: str,
     item_id: str,
-    data: dict[str, Any],
+    fp: str,
     files: dict[tuple[str, str], tuple[str, bool]],
     latest: dict[tuple[str, str], Decision],
     now: dt.datetime,
 ) -> bool:
-    fp = fingerprint(data)
     file_fp, file_reviewed = files.get((kind, item_id), ("", False))
     status = status_of(
         fp,
@@ -220,6 +219,20 @@ def _live(
 
 
 _FILES: dict[int, tuple[Content, dict[tuple[str, str], tuple[str, bool]]]] = {}
+# id(model) -> (model, fingerprint): the tick and every question re-check the same frozen
+# models, so each is digested once (the model is kept to rule out a reused id).
+_FPS: dict[int, tuple[Tip | FaqEntry, str]] = {}
+
+
+def _fp(model: Tip | FaqEntry) -> str:
+    hit = _FPS.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    found = fingerprint(tip_data(model) if isinstance(model, Tip) else faq_data(model))
+    if len(_FPS) > 4096:
+        _FPS.clear()
+    _FPS[id(model)] = (model, found)
+    return found
 
 
 def _file_index(content: Content) -> dict[tuple[str, str], tuple[str, bool]]:

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 
 _LIVE_KEY = "faq_live"
+_BASE_KEY = "faq_live_base"  # CONTENT_REVIEW=required: (revision, FAQ, library) before review
 
 
 async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
@@ -73,12 +74,14 @@ async def _reviewed_content(
     """CONTENT_REVIEW=required: the matcher sees only reviewed FAQ entries (bot/review.py)."""
     svc = services(context)
     now = svc.clock.now()
-    faq = await review.live_faq(
-        session, svc.content, await content_store.current_faq(session, svc.content), now
-    )
-    library = await review.gate_library(
-        session, svc.content, await content_store.current_library(session, svc.content), now
-    )
+    base = context.bot_data.get(_BASE_KEY)
+    if base is None or base[0] != token:  # re-read admins' content only when it changed
+        whole = await content_store.current_faq(session, svc.content) if token else None
+        library = await content_store.current_library(session, svc.content)
+        base = (token, whole or svc.content.faq, library)
+        context.bot_data[_BASE_KEY] = base
+    faq = await review.live_faq(session, svc.content, base[1], now)
+    library = await review.gate_library(session, svc.content, base[2], now)
     key = ("reviewed", token, tuple(e.id for e in faq), tuple(t.id for t in library.tips))
     cached = context.bot_data.get(_LIVE_KEY)
     if cached is not None and cached[0] == key:
