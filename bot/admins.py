@@ -58,7 +58,7 @@ async def add_admin(
         raise ValueError(f"{user_id} is not a Telegram user id")
     if role not in ROLES:
         raise ValueError(f"{role!r} is not a role ({', '.join(ROLES)})")
-    if user_id in owners:
+    if user_id in owners and role != "reviewer":  # an owner may also be a clinician
         return False
     existing = await session.get(Admin, user_id)
     if existing is not None:

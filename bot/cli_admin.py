@@ -249,10 +249,11 @@ async def _admins_change(
     user_id: int = args.user_id
     if user_id <= 0:
         return _problems("error", [f"{user_id} is not a Telegram user id"])
-    if user_id in settings.admin_ids:
+    adding = args.admin_command == "admins.add"
+    # An owner may also be a reviewer (a stored row), and have that role removed again.
+    if user_id in settings.admin_ids and adding and args.role != "reviewer":
         print(f"{user_id} is an owner (ADMIN_IDS); owners are changed in the settings")
         return 0
-    adding = args.admin_command == "admins.add"
     change = admins.add_admin if adding else admins.remove_admin
     async with db.session() as session:
         if adding:

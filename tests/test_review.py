@@ -243,6 +243,11 @@ async def test_review_status_and_reviewer_role_from_the_command_line(
     assert capsys.readouterr().out.startswith("700001 is now a reviewer (audited")
     assert await dispatch(parse("admins", "list"), settings) == 0
     assert "reviewer 700001 (added by 0" in capsys.readouterr().out
+    # An owner who is also a clinician can be a reviewer; as an admin they already are one.
+    assert await dispatch(parse("admins", "add", str(OWNER)), settings) == 0
+    assert capsys.readouterr().out.startswith(f"{OWNER} is an owner")
+    assert await dispatch(parse("admins", "add", "--role", "reviewer", str(OWNER)), settings) == 0
+    assert capsys.readouterr().out.startswith(f"{OWNER} is now a reviewer")
     db = settings.open_database()
     try:
         await decide(db, content, review.TIP, content.tips[0].id, REVIEWER, approve=True)

@@ -97,12 +97,12 @@ async def read_new_admin(
         return
     common.stop_waiting(context)
     svc = services(context)
-    if user_id in svc.settings.admin_ids:
+    role = str(_waiting.get("role", "admin"))
+    if user_id in svc.settings.admin_ids and role != "reviewer":  # an owner may be a clinician
         await common.send(update, context, text(context, lang, "admin_people_is_owner", id=user_id))
         return
     actor = _actor(update)
     new_id = user_id
-    role = str(_waiting.get("role", "admin"))
 
     async def run() -> int:
         async with svc.db.session() as session:
