@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Admin, AuditEntry
 
 CLI_ACTOR = 0
+ROLES = ("admin", "reviewer")
+"""A reviewer is a clinician: in the console like an admin, and the only one who approves
+content (bot/review.py)."""
 
 
 class NotAllowed(Exception):
@@ -42,19 +45,35 @@ async def add_admin(
     user_id: int,
     owners: tuple[int, ...],
     now: dt.datetime,
+    role: str = "admin",
 ) -> bool:
-    """Make `user_id` an admin; only owners (and the command line) may.
+    """Make `user_id` an admin, or a reviewer (a clinician who approves content); only
+    owners (and the command line) may. An existing admin given another role changes role.
 
-    Return False if they already were one.
+    Return False if they already were one with that role.
     """
     if actor not in owners and actor != CLI_ACTOR:
         raise NotAllowed("only owners can add admins")
     if user_id <= 0:
         raise ValueError(f"{user_id} is not a Telegram user id")
-    if user_id in owners or await session.get(Admin, user_id) is not None:
+    if role not in ROLES:
+        raise ValueError(f"{role!r} is not a role ({', '.join(ROLES)})")
+    if user_id in owners and role != "reviewer":  # an owner may also be a clinician
         return False
-    session.add(Admin(user_id=user_id, added_by=actor, added_at=now))
-    await audit(session, actor, "admins.add", str(user_id), None, {"user_id": user_id}, now)
+    existing = await session.get(Admin, user_id)
+    if existing is not None:
+        if existing.role == role:
+            return False
+        before = {"user_id": user_id, "role": existing.role}
+        existing.role = role
+        await audit(
+            session, actor, "admins.role", str(user_id), before, {**before, "role": role}, now
+        )
+        await session.commit()
+        return True
+    session.add(Admin(user_id=user_id, added_by=actor, added_at=now, role=role))
+    after = {"user_id": user_id, "role": role}
+    await audit(session, actor, "admins.add", str(user_id), None, after, now)
     await session.commit()
     return True
 

@@ -14,9 +14,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from telegram.error import InvalidToken, NetworkError
 
 from bot import cli_admin, cli_broadcast, cli_faq
+from bot.cli_review import refuse_to_run
 from bot.config import ASYNC_DRIVERS, ConfigError, Settings, load_settings
 from bot.content.errors import ContentError
 from bot.content.loader import Content, load_content
+from bot.content.placeholders import clinic_placeholders
 from bot.db import migrate
 from bot.logging_setup import configure_logging
 
@@ -193,6 +195,11 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     configure_logging(settings.log_level, token, fmt=settings.log_format, secrets=(secret,))
     content = prepare(settings)
+    if settings.content_review is None:  # the default: only reviewed content in production
+        settings = settings.model_copy(update={"content_review": "required"})
+    refusal = refuse_to_run(settings, content)
+    if refusal:
+        raise CliError(refusal)
     app = build_application(settings, content, token=token)
     try:
         run(app)
@@ -253,6 +260,8 @@ def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _content_check(settings: Settings, _args: argparse.Namespace) -> int:
     content = load_content(settings.tips_dir)
+    for line in clinic_placeholders(content.clinics):
+        print(f"warning: {settings.tips_dir / 'clinics.yaml'}: {line}", file=sys.stderr)
     print(
         f"content OK: {len(content.tips)} tips, {len(content.faq)} FAQ entries, "
         f"{len(content.clinics)} clinics, catalogs {', '.join(content.catalogs.languages)}"

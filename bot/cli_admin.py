@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import admins, content_import, content_store
+from bot import admins, cli_review, content_import, content_store, review
 from bot.admins import CLI_ACTOR
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -77,6 +77,9 @@ def add_parsers(subparsers: Any) -> None:
         "--dry-run", action="store_true", help="show what would change; change nothing"
     )
     imported.set_defaults(handler=run, admin_command="tips.import")
+    tips.add_parser(
+        "review-status", help="how many tips and FAQ entries are reviewed, new, edited, expired"
+    ).set_defaults(handler=run, admin_command="tips.review-status")
 
     people = subparsers.add_parser(
         "admins", help="who may use the admin console (owners are ADMIN_IDS)"
@@ -87,6 +90,13 @@ def add_parsers(subparsers: Any) -> None:
     for action, verb in (("add", "make USER_ID an admin"), ("remove", "remove admin USER_ID")):
         parser = people.add_parser(action, help=verb)
         parser.add_argument("user_id", type=int, help="their Telegram user id")
+        if action == "add":
+            parser.add_argument(
+                "--role",
+                choices=admins.ROLES,
+                default="admin",
+                help="reviewer: a clinician who approves tips and FAQ entries (default admin)",
+            )
         parser.set_defaults(handler=run, admin_command=f"admins.{action}")
     log = people.add_parser("log", help="the newest audit log entries")
     log.add_argument("--limit", type=int, default=20, help="how many (default 20)")
@@ -142,9 +152,10 @@ async def _tips_check(
 async def _tips_export(
     args: argparse.Namespace, settings: Settings, content: Content, db: Database
 ) -> int:
+    now = _now()
     async with db.session() as session:
         state = await content_store.load_state(session, content)
-    now = _now()
+        state = await review.labelled(session, content, state, now)  # approvals go along
     retired = sum(1 for s in state.tips if s.retired)
     files: dict[str, tuple[Callable[[], str], str]] = {
         "tips": (
@@ -226,7 +237,7 @@ async def _admins_list(
         stored = await admins.list_admins(session)
     for admin in stored:
         when = admin.added_at.strftime("%Y-%m-%d %H:%M UTC")
-        print(f"admin {admin.user_id} (added by {admin.added_by} on {when})")
+        print(f"{admin.role} {admin.user_id} (added by {admin.added_by} on {when})")
     if not settings.admin_ids and not stored:
         print("no owners or admins (set ADMIN_IDS)")
     return 0
@@ -238,19 +249,33 @@ async def _admins_change(
     user_id: int = args.user_id
     if user_id <= 0:
         return _problems("error", [f"{user_id} is not a Telegram user id"])
-    if user_id in settings.admin_ids:
+    adding = args.admin_command == "admins.add"
+    # An owner may also be a reviewer (a stored row), and have that role removed again.
+    if user_id in settings.admin_ids and adding and args.role != "reviewer":
         print(f"{user_id} is an owner (ADMIN_IDS); owners are changed in the settings")
         return 0
-    adding = args.admin_command == "admins.add"
     change = admins.add_admin if adding else admins.remove_admin
     async with db.session() as session:
-        done = await change(
-            session, actor=CLI_ACTOR, user_id=user_id, owners=settings.admin_ids, now=_now()
-        )
+        if adding:
+            done = await admins.add_admin(
+                session,
+                actor=CLI_ACTOR,
+                user_id=user_id,
+                owners=settings.admin_ids,
+                now=_now(),
+                role=args.role,
+            )
+        else:
+            done = await change(
+                session, actor=CLI_ACTOR, user_id=user_id, owners=settings.admin_ids, now=_now()
+            )
+    role = getattr(args, "role", "admin")
     if not done:
-        print(f"{user_id} {'is already' if adding else 'is not'} an admin; nothing changed")
+        what = "a reviewer" if adding and role != "admin" else "an admin"
+        print(f"{user_id} {'is already' if adding else 'is not'} {what}; nothing changed")
         return 0
-    what = "is now an admin" if adding else "is no longer an admin"
+    what = f"is now a {role}" if adding and role != "admin" else "is now an admin"
+    what = what if adding else "is no longer an admin"
     print(f"{user_id} {what} (audited, {ACTOR_NOTE}); running bots pick it up within a minute")
     return 0
 
@@ -271,6 +296,7 @@ _COMMANDS: dict[str, Command] = {
     "tips.check": _tips_check,
     "tips.export": _tips_export,
     "tips.import": _tips_import,
+    "tips.review-status": cli_review.review_status,
     "admins.list": _admins_list,
     "admins.add": _admins_change,
     "admins.remove": _admins_change,

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None  # a staff group chat told of new inbox items
     staff_chat_show_text: bool = True  # False: the announcement leaves the question out
     inbox_retention_days: int = Field(default=90, ge=1, le=3650)  # closed items, then purged
+    # Clinical review (bot/review.py): None means required for `run`, off for the sandbox.
+    content_review: Literal["required", "off"] | None = None
+    review_valid_days: int = Field(default=365, ge=0, le=3650)  # 0: an approval never expires
+    allow_placeholder_clinics: bool = False
 
     @model_validator(mode="after")
     def _paid_rate(self) -> Settings:
@@ -155,6 +159,11 @@ class Settings(BaseSettings):
         if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @property
+    def review_required(self) -> bool:
+        """Whether only reviewed tips and FAQ entries reach patients (CONTENT_REVIEW)."""
+        return self.content_review == "required"
 
     @property
     def webhook_serve_path(self) -> str:

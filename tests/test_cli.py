@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import SANDBOX_TOKEN
 from bot.sandbox.server import Sandbox
-from tests.conftest import TIPS_DIR
+from tests.conftest import SHIPPED_CONTENT_ENV, TIPS_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +26,7 @@ _PASSTHROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 def gutskin(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `gutskin-bot ARGS` in tmp_path with a clean environment."""
     base = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    base.update(SHIPPED_CONTENT_ENV)
     base.update({"TIPS_DIR": str(TIPS_DIR), "DATA_DIR": str(tmp_path / "data")})
     base.update(env)
     return subprocess.run(
@@ -107,6 +108,7 @@ def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
 
 async def _run_async(tmp_path: Path, *args: str, **env: str) -> tuple[int, str]:
     base = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    base.update(SHIPPED_CONTENT_ENV)
     base.update({"TIPS_DIR": str(TIPS_DIR), "DATA_DIR": str(tmp_path / "data")}, **env)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -180,6 +182,7 @@ def test_sandbox_port_in_use_is_one_line(tmp_path: Path) -> None:
 
 async def test_sandbox_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     base = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    base.update(SHIPPED_CONTENT_ENV)
     base.update({"TIPS_DIR": str(TIPS_DIR), "DATA_DIR": str(tmp_path / "data")})
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TIPS_DIR
+from tests.conftest import SHIPPED_CONTENT_ENV, TIPS_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +21,7 @@ UNREACHABLE = "http://127.0.0.1:1/bot"
 def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `gutskin-bot ARGS` in `cwd` with only the variables given (no TIPS_DIR unless set)."""
     base = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    base.update(SHIPPED_CONTENT_ENV)
     base.update(env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

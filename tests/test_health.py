@@ -21,7 +21,7 @@ from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN, load_settings
 from bot.content.loader import Content
 from bot.sandbox.server import Sandbox
-from tests.conftest import TIPS_DIR, DbTarget
+from tests.conftest import SHIPPED_CONTENT_ENV, TIPS_DIR, DbTarget
 from tests.test_webhook import free_port
 
 pytestmark = pytest.mark.dialect
@@ -195,6 +195,7 @@ async def test_taken_health_port_is_one_line(tmp_path: Path) -> None:
     sandbox = Sandbox(token=SANDBOX_TOKEN)
     await sandbox.start()
     env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    env.update(SHIPPED_CONTENT_ENV)
     try:
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))

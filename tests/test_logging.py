@@ -31,7 +31,7 @@ from bot.logging_setup import configure_logging, log_context
 from bot.sandbox import users as sandbox_users
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
-from tests.conftest import ROOT, TIPS_DIR
+from tests.conftest import ROOT, SHIPPED_CONTENT_ENV, TIPS_DIR
 from tests.test_webhook import free_port
 
 TOKEN = "7000000001:LOG-scan-TOKEN-must-never-appear"
@@ -196,6 +196,7 @@ async def test_a_real_run_logs_no_secret_and_no_question_at_info(
     for uid, name in ((READER, "Reader"), (ASKER, "Asker")):
         sandbox_users.add_user(sandbox.world, uid, name, language_code="en")
     env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    env.update(SHIPPED_CONTENT_ENV)
     env.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=sandbox.base_url,

@@ -200,6 +200,8 @@ class Admin(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     added_by: Mapped[int] = mapped_column(BigInteger)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # "admin", or "reviewer": a clinician who approves what patients read (bot/review.py).
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
 
 
 class AuditEntry(Base):
@@ -244,6 +246,32 @@ class ContentSetting(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContentReview(Base):
+    """One reviewer's decision on one version of a tip or FAQ entry (bot/review.py).
+
+    The newest row per (kind, item_id) is the item's review; a row counts only while its
+    fingerprint matches the item's wording, so an edit puts the item back in the queue.
+    """
+
+    __tablename__ = "content_reviews"
+    __table_args__ = (
+        CheckConstraint("kind IN ('tip', 'faq')", name="kind"),
+        CheckConstraint("decision IN ('approved', 'returned')", name="decision"),
+        Index("ix_content_reviews_item", "kind", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    item_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    reviewer_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 # -- broadcasts (admin announcements) and their ledger ----------------------------------

@@ -9,9 +9,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot import review
 from bot.content.models import Topic
+from bot.content_io import tip_data
 from bot.delivery import message, today
 from bot.delivery.choose import Library, Skip
+from bot.handlers.draft_mark import draft_mark
 from bot.handlers.services import services, stored_subscriber, text
 from bot.http.aiohttp_request import ConnectFailed, ConnectTimedOut
 
@@ -54,6 +57,7 @@ async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     body = message.tip_text(catalogs, choice, lang, hint=False)
     if sub is None or sub.consented_at is None:
         body = f"{body}\n\n{text(context, lang, 'today_not_subscribed')}"
+    body += await draft_mark(update, context, lang, review.TIP, choice.id, tip_data(choice))
     try:
         sent = await context.bot.send_message(
             chat.id,

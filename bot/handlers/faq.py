@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -18,14 +19,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_store, questions
+from bot import content_store, questions, review
 from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
+from bot.content_io import faq_data
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import inbox
 from bot.handlers.booking import book_button
+from bot.handlers.draft_mark import draft_mark
 from bot.handlers.preferences import LANG
 from bot.handlers.services import (
     Flow,
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 
 
 _LIVE_KEY = "faq_live"
+_BASE_KEY = "faq_live_base"  # CONTENT_REVIEW=required: (revision, FAQ, library) before review
 
 
 async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
@@ -56,6 +60,8 @@ async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, Faq
     svc = services(context)
     async with svc.db.session() as session:
         token = await content_store.revision(session)
+        if svc.settings.review_required:
+            return await _reviewed_content(context, session, token)
         cached = context.bot_data.get(_LIVE_KEY)
         if cached is not None and cached[0] == token:
             return cached[1], cached[2]
@@ -67,6 +73,30 @@ async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, Faq
             view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
             live = (view, svc.matcher if faq == svc.content.faq else FaqMatcher(faq))
     context.bot_data[_LIVE_KEY] = (token, *live)
+    return live
+
+
+async def _reviewed_content(
+    context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, token: str | None
+) -> tuple[Content, FaqMatcher]:
+    """CONTENT_REVIEW=required: the matcher sees only reviewed FAQ entries (bot/review.py)."""
+    svc = services(context)
+    now = svc.clock.now()
+    base = context.bot_data.get(_BASE_KEY)
+    if base is None or base[0] != token:  # re-read admins' content only when it changed
+        whole = await content_store.current_faq(session, svc.content) if token else None
+        library = await content_store.current_library(session, svc.content)
+        base = (token, whole or svc.content.faq, library)
+        context.bot_data[_BASE_KEY] = base
+    faq = await review.live_faq(session, svc.content, base[1], now)
+    library = await review.gate_library(session, svc.content, base[2], now)
+    key = ("reviewed", token, tuple(e.id for e in faq), tuple(t.id for t in library.tips))
+    cached = context.bot_data.get(_LIVE_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
+    live = (view, FaqMatcher(faq))
+    context.bot_data[_LIVE_KEY] = (key, *live)
     return live
 
 
@@ -184,9 +214,10 @@ async def _send_answer(
     rows += extra or []
     body = faq_answer(svc.content.catalogs, entry, lang)
     footer = text(context, lang, "faq_answer_footer")
+    mark = await draft_mark(update, context, lang, review.FAQ, entry.id, faq_data(entry))
     await context.bot.send_message(
         chat.id,
-        f"{body}\n\n{footer}",
+        f"{body}\n\n{footer}{mark}",
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(rows),
     )

@@ -17,6 +17,7 @@ MENU_BUTTONS = [
     "📊 Stats",
     "📁 Export / Import",
     "📥 Inbox",
+    "🩺 Review",
     "👥 Admins",
 ]
 

@@ -28,7 +28,7 @@ from bot.db.models import Delivery, Subscriber
 from bot.sandbox import users as sandbox_users
 from bot.sandbox.limits import Fault
 from bot.sandbox.server import Sandbox
-from tests.conftest import ROOT, TIPS_DIR, DbTarget
+from tests.conftest import ROOT, SHIPPED_CONTENT_ENV, TIPS_DIR, DbTarget
 
 pytestmark = [pytest.mark.slow, pytest.mark.dialect]
 
@@ -81,6 +81,7 @@ def start_bot(
     **settings: str,
 ) -> asyncio.Future[asyncio.subprocess.Process]:
     env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+    env.update(SHIPPED_CONTENT_ENV)
     env.update(target.env)
     env.update(
         {

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
 from bot import content_store
+from bot import review as review_rules
 from bot.delivery.choose import Library
 from bot.handlers.admin import (
     auth,
@@ -22,6 +23,7 @@ from bot.handlers.admin import (
     inputs,
     menu,
     people,
+    review,
     schedule,
     schedule_edit,
     stats,
@@ -41,7 +43,13 @@ def library_provider(app: AnyApplication) -> Any:
 
     async def provide(session: AsyncSession) -> Library:
         # Before post_init this is the pending setup, after it the Services: both hold content.
-        return await content_store.current_library(session, app.bot_data[SERVICES_KEY].content)
+        svc = app.bot_data[SERVICES_KEY]
+        library = await content_store.current_library(session, svc.content)
+        if svc.settings.review_required:  # CONTENT_REVIEW=required: only reviewed tips
+            library = await review_rules.gate_library(
+                session, svc.content, library, svc.clock.now()
+            )
+        return library
 
     return provide
 
@@ -69,3 +77,6 @@ def register(app: AnyApplication) -> None:
     # /inbox: questions patients sent to the clinic team (#15).
     auth.add_admin_command("inbox", "admin_command_inbox")
     inbox.register(app)
+    # Clinical review (#15): the queue, /review.
+    auth.add_admin_command("review", "admin_command_review")
+    review.register(app)

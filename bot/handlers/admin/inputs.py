@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
-from bot.handlers.admin import common, inbox, people, schedule, tip_add, tips, transfer
+from bot.handlers.admin import common, inbox, people, review, schedule, tip_add, tips, transfer
 from bot.handlers.admin.auth import admin_filter
 from bot.handlers.services import text
 
@@ -35,6 +35,7 @@ READERS: dict[str, Reader] = {
     tip_add.STEP_INPUT: tip_add.read_step,
     tip_add.YAML_INPUT: tip_add.read_yaml_snippet,
     transfer.IMPORT_INPUT: _file_expected,
+    review.COMMENT_INPUT: review.read_comment,
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import content_store
+from bot import content_store, review
 from bot.content.catalog import Html
 from bot.content_store import CannotUndo, ChangeRefused, NothingToChange
 from bot.handlers.admin import common
@@ -26,6 +26,7 @@ STATS = f"{PREFIX}stats"  # bot/handlers/admin/stats.py
 TRANSFER = f"{PREFIX}io"
 PEOPLE = f"{PREFIX}people"
 INBOX = f"{PREFIX}inbox"  # bot/handlers/admin/inbox.py
+REVIEW = f"{PREFIX}rvq:a:0"  # bot/handlers/admin/review.py
 
 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,7 +39,9 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with svc.db.session() as session:
         state = await content_store.load_state(session, svc.content)
         send_time = await content_store.default_send_time(session, svc.settings)
-    drafts = sum(1 for s in state.tips if not s.retired and s.tip.review.status == "draft")
+        found = await review.items(session, svc.content, svc.clock.now())
+    live = {i.id for i in found if i.kind == review.TIP and i.status in review.LIVE}
+    drafts = sum(1 for s in state.tips if not s.retired and s.tip.id not in live)
     status_key = "admin_status_paused" if state.paused else "admin_status_running"
     body = text(
         context,
@@ -62,6 +65,7 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [
             button(context, lang, "admin_button_transfer", TRANSFER),
             button(context, lang, "admin_button_inbox", INBOX),
+            button(context, lang, "admin_button_review_queue", REVIEW),
         ],
     ]
     user = update.effective_user

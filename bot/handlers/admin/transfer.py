@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_import, content_store
+from bot import content_import, content_store, review
 from bot.content.errors import ContentError
 from bot.content_io import (
     MAX_UPLOAD_BYTES,
@@ -72,9 +72,10 @@ async def export_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     chat = update.effective_chat
     assert chat is not None
+    now = svc.clock.now()
     async with svc.db.session() as session:
         state = await content_store.load_state(session, svc.content)
-    now = svc.clock.now()
+        state = await review.labelled(session, svc.content, state, now)  # approvals go along
     retired = sum(1 for s in state.tips if s.retired)
     files = {
         "tips": lambda: dump_tips(state.active_tips, retired=retired, now=now),
