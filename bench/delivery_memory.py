@@ -191,11 +191,11 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
     from bot.clock import OffsetClock
     from bot.content.loader import load_content
     from bot.db.engine import Database
-    from bot.delivery.choose import Library
     from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
-    from bot.delivery.pacing import Pacer
-    from bot.delivery.sender import Sender
-    from bot.http import AiohttpRequest
+    from bot.outbound.pacing import Pacer
+    from bot.outbound.sender import Sender
+    from bot.runtime.http import AiohttpRequest
+    from bot.schedule.choose import Library
 
     engine_class = DeliveryEngine
     if args.engine == "proposed":

@@ -64,8 +64,6 @@ from bot.db import migrate
 from bot.db.engine import Database
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, TickRun
 from bot.delivery import engine as engine_module
-from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
-from bot.delivery.due import due_on, local_date, next_due, zone
 from bot.delivery.engine import (
     SEEN,
     DeliveryEngine,
@@ -74,7 +72,9 @@ from bot.delivery.engine import (
     _History,
     static_library,
 )
-from bot.delivery.outcome import OnStart, SendOutcome, SendResult
+from bot.outbound.outcome import OnStart, SendOutcome, SendResult
+from bot.schedule.choose import Library, Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.due import due_on, local_date, next_due, zone
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"

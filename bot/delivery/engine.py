@@ -37,10 +37,10 @@ from bot.content.models import Tip
 from bot.db.engine import Database
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, TickRun
 from bot.delivery import message
-from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
-from bot.delivery.due import local_date, next_due, reschedule
-from bot.delivery.ledger import LedgerWriter
-from bot.delivery.outcome import MessageSender, SendOutcome, SendResult
+from bot.outbound.ledger import LedgerWriter
+from bot.outbound.outcome import MessageSender, SendOutcome, SendResult
+from bot.schedule.choose import Library, Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.due import local_date, next_due, reschedule
 
 log = logging.getLogger(__name__)
 

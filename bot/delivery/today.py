@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.models import Tip, Topic
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
-from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
-from bot.delivery.due import local_date
 from bot.delivery.engine import SEEN, history_of
+from bot.schedule.choose import Library, Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.due import local_date
 
 
 async def record_feedback(

@@ -10,8 +10,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.content.models import Topic
 from bot.delivery import message, today
-from bot.delivery.choose import Library, Skip
 from bot.handlers.services import services, stored_subscriber, text
+from bot.schedule.choose import Library, Skip
 
 LIBRARY_KEY = "library"
 _SHOWN_KEY = "more_shown"

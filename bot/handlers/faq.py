@@ -18,11 +18,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_store, questions
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
+from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
 from bot.handlers.booking import book_button
 from bot.handlers.services import language_of, reply_language, services, text

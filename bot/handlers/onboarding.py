@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_store, subscribers
+from bot.content import store as content_store
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.handlers import preferences, settings
 from bot.handlers.services import (
@@ -35,6 +35,7 @@ from bot.handlers.services import (
     text,
     when,
 )
+from bot.subscribers import store as subscribers
 
 SUBSCRIBE = "sub:yes"
 HELP = "help"

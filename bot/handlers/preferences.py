@@ -23,7 +23,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import subscribers
 from bot.handlers.services import (
     STOP_WORDS,
     Flow,
@@ -47,7 +46,8 @@ from bot.handlers.services import (
     text,
     when,
 )
-from bot.timeparse import parse_time
+from bot.subscribers import store as subscribers
+from bot.subscribers.timeparse import parse_time
 
 TIME = "time:"  # time:<flow>:HHMM | time:<flow>:skip
 LANG = "lang:"  # lang:<flow>:<code> | lang:<flow>:skip

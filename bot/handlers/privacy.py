@@ -15,7 +15,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import subscribers
 from bot.handlers.services import (
     expired,
     language_of,
@@ -24,6 +23,7 @@ from bot.handlers.services import (
     stored_subscriber,
     text,
 )
+from bot.subscribers import store as subscribers
 
 ERASE = "erase:yes"
 KEEP = "erase:no"

@@ -16,13 +16,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
-from bot import subscribers, timezones
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content.loader import Content
 from bot.db.engine import Database
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.matcher import FaqMatcher
+from bot.subscribers import store as subscribers
+from bot.subscribers import timezones
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import subscribers, timezones
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences
@@ -53,6 +52,8 @@ from bot.handlers.services import (
     when,
     zone_label,
 )
+from bot.subscribers import store as subscribers
+from bot.subscribers import timezones
 
 TZ = "tz:"  # tz:<flow>:<zone> | tz:<flow>:skip
 TOPIC = "topic:"  # topic:<flow>:<topic>:<1 on | 0 off> | topic:<flow>:done

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import subscribers
 from bot.db.models import Delivery, Subscriber
 from bot.delivery.engine import DeliveryEngine
+from bot.subscribers import store as subscribers
 from tests.e2e.conftest import Chat, Harness, buttons
 
 pytestmark = pytest.mark.dialect

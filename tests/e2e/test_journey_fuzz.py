@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import subscribers, timezones
-from bot.app import PACER_KEY
 from bot.db.models import Subscriber, SubscriberStatus
-from bot.delivery.pacing import Pacer
+from bot.outbound.pacing import Pacer
+from bot.runtime.app import PACER_KEY
+from bot.subscribers import store as subscribers
+from bot.subscribers import timezones
 from tests.e2e.conftest import Harness
 
 pytestmark = pytest.mark.slow

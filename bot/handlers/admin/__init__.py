@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
-from bot import content_store
-from bot.delivery.choose import Library
+from bot.content import store as content_store
 from bot.handlers.admin import (
     auth,
     broadcasts,
@@ -30,6 +29,7 @@ from bot.handlers.admin import (
 )
 from bot.handlers.delivery import LIBRARY_KEY
 from bot.handlers.services import SERVICES_KEY
+from bot.schedule.choose import Library
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 

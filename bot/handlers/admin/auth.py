@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admins
+from bot.admin import admins
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ async def refresh(app: AnyApplication, svc: Services) -> None:
 
 async def _sync_commands(app: AnyApplication, svc: Services, found: AdminFilter) -> None:
     """Set admin commands in the chats of admins who lack them; clear them for ex-admins."""
-    from bot.app import COMMANDS  # bot.app imports the handlers, so import it late
+    from bot.runtime.app import COMMANDS  # bot.app imports the handlers, so import it late
 
     done = set(found.commands_for & found.ids)
     catalogs = svc.content.catalogs

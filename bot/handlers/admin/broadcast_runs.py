@@ -14,12 +14,12 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot import broadcasts
-from bot.broadcasts import Progress, RunnerConfig
+from bot.admin import broadcasts
+from bot.admin.broadcasts import Progress, RunnerConfig
 from bot.content.catalog import Catalogs
 from bot.db.models import BroadcastStatus
-from bot.delivery.outcome import MessageSender, SendOutcome
 from bot.handlers.services import SERVICES_KEY, Services
+from bot.outbound.outcome import MessageSender, SendOutcome
 
 log = logging.getLogger(__name__)
 

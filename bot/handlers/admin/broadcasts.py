@@ -20,8 +20,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import broadcasts
-from bot.broadcasts import Draft, Invalid
+from bot.admin import broadcasts
+from bot.admin.broadcasts import Draft, Invalid
 from bot.content.catalog import Html
 from bot.db.models import Broadcast, BroadcastStatus
 from bot.handlers.admin import broadcast_compose as compose

@@ -11,12 +11,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.content.catalog import Html
 from bot.content.models import Topic
-from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons
-from bot.handlers.admin.common import button, day_code, fmt_day, parse_day, plain
-from bot.handlers.admin.schedule import DAY, WEEK, admin_state, preview_program, topic_name
-from bot.handlers.services import text
-from bot.program_edit import (
+from bot.content.program import (
     EditError,
     check_future,
     clear,
@@ -28,6 +23,11 @@ from bot.program_edit import (
     skip,
     swap,
 )
+from bot.handlers.admin import common
+from bot.handlers.admin.auth import PREFIX, AdminButtons
+from bot.handlers.admin.common import button, day_code, fmt_day, parse_day, plain
+from bot.handlers.admin.schedule import DAY, WEEK, admin_state, preview_program, topic_name
+from bot.handlers.services import text
 
 PIN = f"{PREFIX}sp:"  # adm:sp:<day>: choose a topic, then a tip
 PIN_TOPIC = f"{PREFIX}spt:"  # adm:spt:<topic>:<page> (the day is kept in chat_data)

@@ -16,9 +16,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_import, content_store
+from bot.content import imports as content_import
+from bot.content import store as content_store
 from bot.content.errors import ContentError
-from bot.content_io import MAX_UPLOAD_BYTES, Parsed, dump_faq, dump_program, dump_tips, parse_file
+from bot.content.transfer import (
+    MAX_UPLOAD_BYTES,
+    Parsed,
+    dump_faq,
+    dump_program,
+    dump_tips,
+    parse_file,
+)
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button

@@ -1,0 +1,303 @@
+"""Build the python-telegram-bot Application from Settings and run it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.content.loader import Content
+from bot.db import migrate
+from bot.db.engine import Database
+from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
+from bot.faq.matcher import FaqMatcher
+from bot.handlers import register_all
+from bot.handlers.admin import auth as admin_auth
+from bot.handlers.delivery import LIBRARY_KEY
+from bot.handlers.services import SERVICES_KEY, Services
+from bot.outbound.pacing import PacedRateLimiter, Pacer
+from bot.outbound.sender import Sender
+from bot.runtime.health import HealthLimits, HealthMonitor
+from bot.runtime.http import AiohttpRequest
+from bot.runtime.metrics import MeasuredUpdateProcessor, Metrics
+from bot.runtime.scheduler import TickScheduler
+from bot.runtime.web import WEB_KEY, WebServer
+from bot.schedule.choose import Library
+
+log = logging.getLogger(__name__)
+
+# PTB 22 warns on every RetryAfter (a 429) unless durations are timedeltas; we read
+# retry_after either way (bot/outbound/pacing.py), so opt in and keep the logs clean.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+PACER_KEY = "pacer"
+SENDER_KEY = "sender"
+ENGINE_KEY = "delivery_engine"
+SCHEDULER_KEY = "scheduler"
+REQUESTS_KEY = "http_requests"
+METRICS_KEY = "metrics"
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+COMMANDS = (
+    "start",
+    "today",
+    "faq",
+    "book",
+    "settings",
+    "time",
+    "timezone",
+    "topics",
+    "language",
+    "pause",
+    "resume",
+    "stop",
+    "privacy",
+    "mydata",
+    "deletemydata",
+    "help",
+)
+
+
+def build_application(
+    settings: Settings,
+    content: Content,
+    *,
+    token: str,
+    base_url: str | None = None,
+    clock: Clock | None = None,
+) -> AnyApplication:
+    """Build the application; services open in post_init and close in post_shutdown."""
+    base = base_url or settings.telegram_api_base_url
+    pacer = Pacer(settings.delivery_rate, per_chat_interval=settings.per_chat_interval)
+    metrics = Metrics(replica=settings.replica_id, updates=settings.updates)
+    requests = (AiohttpRequest(connection_pool_size=256), AiohttpRequest(connection_pool_size=1))
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder()
+        .token(token)
+        .base_url(base)
+        .base_file_url(base.replace("/bot", "/file/bot", 1))
+        # Every update is counted, timed and its ids bound to the log lines it causes.
+        .concurrent_updates(MeasuredUpdateProcessor(metrics))
+        # One pacer for everything the bot sends: handlers' replies through PTB's rate
+        # limiter hook, daily tips and broadcasts through the Sender.
+        .rate_limiter(PacedRateLimiter(pacer))
+        .request(requests[0])
+        .get_updates_request(requests[1])
+        .post_init(_open_services)
+        .post_stop(_stop_delivery)
+        .post_shutdown(_close_services)
+    )
+    app = builder.build()
+    app.bot_data[PACER_KEY] = pacer
+    app.bot_data[REQUESTS_KEY] = requests
+    app.bot_data[METRICS_KEY] = metrics
+    app.bot_data[SERVICES_KEY] = _Pending(settings, content, clock or SystemClock())
+    # Before the error handler that reports: every error handler runs, this one only counts.
+    app.add_error_handler(_count_error)
+    register_all(app)
+    return app
+
+
+async def _count_error(_update: object, context: Any) -> None:
+    context.bot_data[METRICS_KEY].handler_errors.inc()
+
+
+class _Pending:
+    """What post_init needs to open the services."""
+
+    def __init__(self, settings: Settings, content: Content, clock: Clock) -> None:
+        self.settings, self.content, self.clock = settings, content, clock
+
+
+async def _open_services(app: AnyApplication) -> None:
+    pending = app.bot_data[SERVICES_KEY]
+    assert isinstance(pending, _Pending)
+    db = pending.settings.open_database()
+    await migrate.upgrade(db)
+    matcher = FaqMatcher(pending.content.faq)
+    app.bot_data[SERVICES_KEY] = Services(
+        pending.settings, db, pending.content, pending.clock, matcher
+    )
+    await admin_auth.refresh(app, app.bot_data[SERVICES_KEY])
+    await _set_commands(app, pending.content)
+    _start_delivery(app, pending.settings, db, pending.content, pending.clock)
+    await _start_web(app, pending.settings, db, pending.clock)
+    log.info("bot ready as @%s (updates: %s)", app.bot.username, pending.settings.updates)
+
+
+def _start_delivery(
+    app: AnyApplication, settings: Settings, db: Database, content: Content, clock: Clock
+) -> None:
+    """The sender, the engine and the scheduler that ticks it."""
+    pacer = app.bot_data[PACER_KEY]
+    sender = Sender(
+        app.bot,
+        pacer,
+        max_attempts=settings.send_max_attempts,
+        # Flag bulk sends as paid only when the rate needs it: Telegram charges for them.
+        paid_broadcast=settings.allow_paid_broadcast and settings.delivery_rate > 30,
+    )
+    library = app.bot_data.get(LIBRARY_KEY) or static_library(
+        Library(content.tips, content.program)
+    )
+    engine = DeliveryEngine(
+        db,
+        content.catalogs,
+        sender,
+        clock,
+        library,
+        EngineConfig(
+            replica=settings.replica_id,
+            catch_up=dt.timedelta(hours=settings.catch_up_hours),
+            lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
+            # A batch is what the pacer sends in a quarter of a lease.
+            batch=max(
+                10, min(1000, int(settings.delivery_rate * settings.delivery_lease_seconds / 4))
+            ),
+        ),
+    )
+    scheduler = TickScheduler(engine, settings.delivery_tick_seconds)
+    app.bot_data[SENDER_KEY] = sender
+    app.bot_data[ENGINE_KEY] = engine
+    app.bot_data[SCHEDULER_KEY] = scheduler
+    scheduler.start()
+
+
+async def _stop_delivery(app: AnyApplication) -> None:
+    """Stop ticking; a tick in progress finishes and records its sends."""
+    scheduler = app.bot_data.get(SCHEDULER_KEY)
+    if isinstance(scheduler, TickScheduler):
+        await scheduler.stop()
+
+
+async def _start_web(app: AnyApplication, settings: Settings, db: Database, clock: Clock) -> None:
+    """Health and metrics (HEALTH_PORT), and in webhook mode the webhook (bot/runtime/web.py)."""
+    engine, sender = app.bot_data.get(ENGINE_KEY), app.bot_data.get(SENDER_KEY)
+    metrics = app.bot_data[METRICS_KEY]
+    metrics.watch(sender=sender, engine=engine)
+    if not settings.health_port and settings.updates != "webhook":
+        return
+    health = HealthMonitor(
+        db,
+        clock.now,
+        HealthLimits(
+            max_tick_age=max(settings.health_max_tick_age, 3 * settings.delivery_tick_seconds),
+            max_pause=settings.health_max_pause,
+        ),
+        engine=engine,
+        sender=sender,
+        info={"replica": settings.replica_id, "updates": settings.updates},
+    )
+    if settings.updates == "polling":
+        health.updates_ok = lambda: app.updater is None or app.updater.running or not app.running
+    server = WebServer(app, settings, db, clock.now, metrics, health)
+    if settings.updates == "webhook":
+        health.updates_ok = lambda: server.accepting or not app.running
+    app.bot_data[WEB_KEY] = server
+    try:
+        await server.start()
+    except BaseException:
+        # post_stop never runs when post_init fails: stop the delivery started above.
+        await _stop_delivery(app)
+        raise
+
+
+async def _close_services(app: AnyApplication) -> None:
+    server = app.bot_data.pop(WEB_KEY, None)
+    if isinstance(server, WebServer):
+        await server.stop()
+    svc = app.bot_data.get(SERVICES_KEY)
+    if isinstance(svc, Services):
+        await svc.db.close()
+
+
+async def _set_commands(app: AnyApplication, content: Content) -> None:
+    catalogs = content.catalogs
+    for lang in catalogs.languages:
+        commands = [BotCommand(c, catalogs.text(lang, f"command_{c}")) for c in COMMANDS]
+        # English is also the default for every client language we have no catalog for.
+        await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+
+
+def run(app: AnyApplication) -> None:
+    """Run until SIGINT/SIGTERM (the `gutskin-bot run` command), taking updates as UPDATES says."""
+    try:
+        asyncio.run(_run_until_stopped(app))
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
+async def _run_until_stopped(app: AnyApplication) -> None:
+    stop = asyncio.Event()
+    main = asyncio.current_task()
+    assert main is not None
+
+    def on_signal() -> None:
+        # The first signal stops gracefully (in-flight sends finish); a second one at once.
+        if stop.is_set():
+            main.cancel()
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        async with running(app):
+            await stop.wait()
+    finally:
+        # PTB shuts down only what finished initialising: when start-up fails (a rejected
+        # token, no network) the HTTP sessions are still open; close them here.
+        await asyncio.gather(*(request.shutdown() for request in app.bot_data[REQUESTS_KEY]))
+
+
+@contextlib.asynccontextmanager
+async def running(app: AnyApplication, *, poll_interval: float = 0.0) -> AsyncIterator[None]:
+    """Run the application inside an existing event loop (run, sandbox, tests).
+
+    Updates come as UPDATES says: by long polling (the default), by the webhook that
+    post_init opened and registered, or not at all (a replica that only delivers tips).
+    """
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        polling = _settings_of(app).updates == "polling"
+        if polling:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=poll_interval, timeout=10, allowed_updates=Update.ALL_TYPES
+            )
+        try:
+            yield
+        finally:
+            # Stop taking updates first; app.stop() then handles those already taken.
+            if polling:
+                assert app.updater is not None
+                await app.updater.stop()
+            server = app.bot_data.get(WEB_KEY)
+            if isinstance(server, WebServer):
+                server.stop_accepting()
+            await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+def _settings_of(app: AnyApplication) -> Settings:
+    services = app.bot_data[SERVICES_KEY]
+    assert isinstance(services, _Pending | Services)
+    return services.settings
