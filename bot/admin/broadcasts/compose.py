@@ -25,7 +25,7 @@ from bot.db.models import (
     Subscriber,
     SubscriberStatus,
 )
-from bot.sandbox.formatting import (
+from bot.telegram_html import (
     MAX_CAPTION_LENGTH,
     MAX_TEXT_LENGTH,
     EntityParseError,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.formatting import (
+from bot.telegram_html import (
     EntityParseError,
     MarkupError,
     parse_html,
