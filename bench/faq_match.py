@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.content.errors import read_yaml
-from bot.content.models import FaqEntry, FaqFile
+from bot.content.models import FaqEntry, FaqFile, UrgentFile
 from bot.faq.matcher import FaqMatcher
-from bot.faq.urgent import UrgentFile, detect_urgent
+from bot.faq.urgent import detect_urgent
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_ENTRIES = 200

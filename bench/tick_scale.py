@@ -58,6 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.content.catalog import Catalogs
+from bot.content.library import Library
 from bot.content.loader import Content, load_content
 from bot.content.models import CORE_TOPICS, Concern
 from bot.db import migrate
@@ -73,7 +74,7 @@ from bot.delivery.engine import (
     static_library,
 )
 from bot.outbound.outcome import OnStart, SendOutcome, SendResult
-from bot.schedule.choose import Library, Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
 from bot.schedule.due import due_on, local_date, next_due, zone
 
 ROOT = Path(__file__).resolve().parent.parent

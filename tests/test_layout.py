@@ -79,3 +79,89 @@ def test_running_the_bot_does_not_load_the_sandbox() -> None:
     loaded = done.stdout.split()
     assert "bot.runtime.app" in loaded and "bot.handlers.admin" in loaded
     assert [m for m in loaded if is_sandbox(m)] == []
+
+
+def bot_modules() -> dict[str, Path]:
+    return {
+        module_name(p): p
+        for p in sorted(BOT.rglob("*.py"))
+        if not p.is_relative_to(BOT / "db" / "migrations")
+    }
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the bot modules it imports, anywhere in the file (a lazy import inside a function
+    only hides a cycle), except under `if TYPE_CHECKING:`. `from a.b import c` is an edge to the
+    module `a.b.c` when there is one, else to `a.b`."""
+    modules = bot_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(), str(path))
+        type_only = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for stmt in node.body
+            for n in ast.walk(stmt)
+        }
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in type_only:
+                continue
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    found.add(full if full in modules else node.module)
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One cycle of the graph as a path [a, b, ..., a], or [] when there is none."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return []
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_no_module_of_the_bot_imports_itself_round_a_cycle() -> None:
+    graph = import_graph()
+    assert sum(len(v) for v in graph.values()) > 200  # the graph really holds the imports
+    assert find_cycle(graph) == []
+
+
+def capability(module: str) -> str:
+    """bot.faq.matcher -> bot.faq; top-level modules (bot.config) are their own."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_capability_folder_depends_on_itself_through_another() -> None:
+    packages: dict[str, set[str]] = {}
+    for module, imports in import_graph().items():
+        here = capability(module)
+        packages.setdefault(here, set()).update(capability(m) for m in imports)
+        packages[here].discard(here)
+    assert "bot.content" in packages["bot.faq"]  # the graph really sees packages
+    assert find_cycle(packages) == []

@@ -9,12 +9,11 @@ owner, and its changes are audited under that id.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.audit import audit as audit  # every admin change goes through it
 from bot.db.models import Admin, AuditEntry
 
 CLI_ACTOR = 0
@@ -79,28 +78,6 @@ async def remove_admin(
     await audit(session, actor, "admins.remove", str(user_id), {"user_id": user_id}, None, now)
     await session.commit()
     return True
-
-
-async def audit(
-    session: AsyncSession,
-    actor: int,
-    action: str,
-    target: str | None,
-    before: Any,
-    after: Any,
-    now: dt.datetime,
-) -> AuditEntry:
-    """Add an audit entry to the session (the caller commits it with the change itself)."""
-    entry = AuditEntry(
-        actor_id=actor,
-        action=action,
-        target=None if target is None else target[:200],
-        before=None if before is None else json.dumps(before, default=str, sort_keys=True),
-        after=None if after is None else json.dumps(after, default=str, sort_keys=True),
-        created_at=now,
-    )
-    session.add(entry)
-    return entry
 
 
 async def recent_audit(session: AsyncSession, limit: int = 20) -> list[AuditEntry]:

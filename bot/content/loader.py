@@ -19,8 +19,9 @@ from bot.content.models import (
     Program,
     Tip,
     TipsFile,
+    UrgentFile,
+    UrgentSign,
 )
-from bot.faq.urgent import UrgentFile, UrgentSign
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -267,3 +267,50 @@ class Program(Strict):
             if override.date == day:
                 return override
         return self.weekdays[WEEKDAYS[day.weekday()]]
+
+
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+Phrase = Annotated[str, Field(min_length=2, max_length=400)]
+
+
+class UrgentSign(Strict):
+    """One urgent sign and the phrases that describe it in each language.
+
+    A phrase is words that must all appear close together, in any order; a word may list
+    alternatives with "|" ("swollen|bengkak lips|bibir"). A negator ("no", "tak") inside a
+    phrase is part of it ("tak boleh nafas"); one just before it cancels it ("no fever").
+    """
+
+    id: Id
+    phrases: dict[str, tuple[Phrase, ...]]
+
+    @field_validator("phrases")
+    @classmethod
+    def _every_language(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        missing = [lang for lang in LANGUAGES if not value.get(lang)]
+        unknown = [lang for lang in value if lang not in LANGUAGES]
+        if missing:
+            raise ValueError(f"needs phrases in: {', '.join(missing)}")
+        if unknown:
+            raise ValueError(f"unknown language(s): {', '.join(unknown)}")
+        for phrases in value.values():
+            for phrase in phrases:
+                # bot.faq.urgent looks for words: letters, maybe with digits (not digits alone)
+                if not _HAS_LETTER.search(phrase):
+                    raise ValueError(f"phrase {phrase!r} has no words to look for")
+        return value
+
+
+class UrgentFile(Strict):
+    """tips/urgent.yaml."""
+
+    urgent: Annotated[tuple[UrgentSign, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> UrgentFile:
+        seen: set[str] = set()
+        for sign in self.urgent:
+            if sign.id in seen:
+                raise ValueError(f"duplicate urgent sign id {sign.id!r}")
+            seen.add(sign.id)
+        return self

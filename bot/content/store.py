@@ -38,13 +38,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.admin.admins import audit
 from bot.config import Settings
+from bot.content.library import Library
 from bot.content.loader import Content, program_problems
 from bot.content.models import FaqEntry, FaqFile, Program, Tip
 from bot.content.transfer import faq_data, program_data, tip_data
+from bot.db.audit import audit
 from bot.db.models import AuditEntry, ContentSetting, ContentTip
-from bot.schedule.choose import Library
 
 log = logging.getLogger(__name__)
 

@@ -33,13 +33,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.catalog import Catalogs
+from bot.content.library import Library
 from bot.content.models import Tip
 from bot.db.engine import Database
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, TickRun
 from bot.delivery import message
 from bot.outbound.ledger import LedgerWriter
 from bot.outbound.outcome import MessageSender, SendOutcome, SendResult
-from bot.schedule.choose import Library, Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
 from bot.schedule.due import local_date, next_due, reschedule
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content.library import Library
 from bot.content.models import Tip, Topic
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
 from bot.delivery.engine import SEEN, history_of
-from bot.schedule.choose import Library, Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
 from bot.schedule.due import local_date
 
 

@@ -8,10 +8,11 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.content.library import Library
 from bot.content.models import Topic
 from bot.delivery import message, today
 from bot.handlers.services import services, stored_subscriber, text
-from bot.schedule.choose import Library, Skip
+from bot.schedule.choose import Skip
 
 LIBRARY_KEY = "library"
 _SHOWN_KEY = "more_shown"

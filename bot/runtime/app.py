@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.content.library import Library
 from bot.content.loader import Content
 from bot.db import migrate
 from bot.db.engine import Database
@@ -23,6 +24,7 @@ from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import register_all
 from bot.handlers.admin import auth as admin_auth
+from bot.handlers.commands import COMMANDS
 from bot.handlers.delivery import LIBRARY_KEY
 from bot.handlers.services import SERVICES_KEY, Services
 from bot.outbound.pacing import PacedRateLimiter, Pacer
@@ -32,7 +34,6 @@ from bot.runtime.http import AiohttpRequest
 from bot.runtime.metrics import MeasuredUpdateProcessor, Metrics
 from bot.runtime.scheduler import TickScheduler
 from bot.runtime.web import WEB_KEY, WebServer
-from bot.schedule.choose import Library
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +49,6 @@ REQUESTS_KEY = "http_requests"
 METRICS_KEY = "metrics"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-COMMANDS = (
-    "start",
-    "today",
-    "faq",
-    "book",
-    "settings",
-    "time",
-    "timezone",
-    "topics",
-    "language",
-    "pause",
-    "resume",
-    "stop",
-    "privacy",
-    "mydata",
-    "deletemydata",
-    "help",
-)
 
 
 def build_application(

@@ -15,37 +15,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bot.content.library import Library as Library  # re-exported: it used to live here
 from bot.content.models import (
     CORE_TOPICS,
     MIX,
     WEEKDAYS,
     Concern,
-    Program,
     ProgramDate,
     Tip,
     Topic,
 )
-
-
-@dataclass(frozen=True)
-class Library:
-    """The tips in use and the program; what one tick plans with."""
-
-    tips: tuple[Tip, ...]
-    program: Program
-    paused: bool = False  # admins paused every delivery
-
-    def tip(self, tip_id: str) -> Tip | None:
-        """Return the tip with this id, if it is in use."""
-        return self._by_id.get(tip_id)
-
-    @property
-    def _by_id(self) -> dict[str, Tip]:
-        cached: dict[str, Tip] | None = self.__dict__.get("_index")
-        if cached is None:
-            cached = {t.id: t for t in self.tips}
-            object.__setattr__(self, "_index", cached)
-        return cached
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import event, select, update
 from bot.config import load_settings
 from bot.content import imports as content_import
 from bot.content import store as content_store
+from bot.content.library import Library
 from bot.content.loader import Content
 from bot.content.models import Topic
 from bot.content.program import EditError, day_plan, pin, skip
@@ -22,7 +23,6 @@ from bot.content.store import CannotUndo, ChangeRefused, NothingToChange, State
 from bot.content.transfer import dump_faq, dump_program, dump_tips, parse_file, with_text
 from bot.db.engine import Database
 from bot.db.models import AuditEntry, ContentTip
-from bot.schedule.choose import Library
 from tests.conftest import DbTarget
 
 pytestmark = pytest.mark.dialect

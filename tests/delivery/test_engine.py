@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN
+from bot.content.library import Library
 from bot.content.loader import Content
 from bot.content.models import Program, ProgramDate
 from bot.db.engine import Database
@@ -21,7 +22,6 @@ from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
 from bot.outbound.outcome import OnStart, SendOutcome, SendResult
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
-from bot.schedule.choose import Library
 from bot.schedule.due import due_on
 from bot.subscribers import store as subscribers
 

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from bot.content.errors import read_yaml
-from bot.content.models import FaqEntry
-from bot.faq.urgent import UrgentFile, UrgentSign
+from bot.content.models import FaqEntry, UrgentFile, UrgentSign
 from tests.conftest import TIPS_DIR
 
 SUMMARY = pytest.StashKey[list[str]]()

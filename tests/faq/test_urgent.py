@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.faq.urgent import UrgentFile, UrgentSign, detect_urgent
+from bot.content.models import UrgentFile, UrgentSign
+from bot.faq.urgent import detect_urgent
 
 URGENT = [
     # a negator far from the sign, with stopwords between, must not cancel it

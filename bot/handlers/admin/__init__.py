@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
 from bot.content import store as content_store
+from bot.content.library import Library
 from bot.handlers.admin import (
     auth,
     broadcasts,
@@ -29,7 +30,6 @@ from bot.handlers.admin import (
 )
 from bot.handlers.delivery import LIBRARY_KEY
 from bot.handlers.services import SERVICES_KEY
-from bot.schedule.choose import Library
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 

@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 
 from bot.admin import admins
+from bot.handlers.commands import COMMANDS
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,6 @@ async def refresh(app: AnyApplication, svc: Services) -> None:
 
 async def _sync_commands(app: AnyApplication, svc: Services, found: AdminFilter) -> None:
     """Set admin commands in the chats of admins who lack them; clear them for ex-admins."""
-    from bot.runtime.app import COMMANDS  # bot.app imports the handlers, so import it late
-
     done = set(found.commands_for & found.ids)
     catalogs = svc.content.catalogs
     for user_id in sorted(found.ids - found.commands_for):
