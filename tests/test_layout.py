@@ -165,3 +165,16 @@ def test_no_capability_folder_depends_on_itself_through_another() -> None:
         packages[here].discard(here)
     assert "bot.content" in packages["bot.faq"]  # the graph really sees packages
     assert find_cycle(packages) == []
+
+
+def test_the_schedule_is_pure() -> None:
+    # bot/schedule/ is table-tested in microseconds: no database, no Telegram.
+    files = sorted((BOT / "schedule").glob("*.py"))
+    assert len(files) >= 2
+    for path in files:
+        tree = ast.parse(path.read_text(), str(path))
+        roots = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        roots |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        impure = {m for m in roots if m.split(".")[0] in ("sqlalchemy", "telegram")}
+        impure |= {m for m in roots if m.startswith(("bot.db", "bot.handlers", "bot.runtime"))}
+        assert impure == set(), f"{path.relative_to(ROOT)} imports {sorted(impure)}"

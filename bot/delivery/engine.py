@@ -41,7 +41,8 @@ from bot.delivery import message
 from bot.outbound.ledger import LedgerWriter
 from bot.outbound.outcome import MessageSender, SendOutcome, SendResult
 from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
-from bot.schedule.due import local_date, next_due, reschedule
+from bot.schedule.due import local_date, next_due
+from bot.subscribers.store import reschedule
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,13 @@
-"""When a subscriber's daily tip is due: local wall time in an IANA zone, as a UTC instant."""
+"""When a subscriber's daily tip is due: local wall time in an IANA zone, as a UTC instant.
+
+Pure: dates, times and zones in, instants out (no database).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from bot.db.models import Subscriber, SubscriberStatus
 
 
 @lru_cache(maxsize=1024)
@@ -44,16 +45,18 @@ def next_due(send_time: dt.time, tz: str, after: dt.datetime) -> dt.datetime:
         day += dt.timedelta(days=1)
 
 
-def reschedule(subscriber: Subscriber, now: dt.datetime) -> None:
-    """Set next_due_at from the subscriber's status, time, zone and pause.
-
-    Call after every change to any of those. Only active subscribers, and paused ones with
-    an end date, have a due instant; the tick reads nothing else.
-    """
-    if subscriber.status == SubscriberStatus.ACTIVE:
-        subscriber.next_due_at = next_due(subscriber.send_time, subscriber.timezone, now)
-    elif subscriber.status == SubscriberStatus.PAUSED and subscriber.paused_until is not None:
-        start = max(now, subscriber.paused_until)
-        subscriber.next_due_at = next_due(subscriber.send_time, subscriber.timezone, start)
-    else:
-        subscriber.next_due_at = None
+def next_due_from(
+    send_time: dt.time,
+    tz: str,
+    now: dt.datetime,
+    *,
+    active: bool,
+    resume_at: dt.datetime | None,
+) -> dt.datetime | None:
+    """A subscriber's next due instant: an active one's next send time; a paused one's first
+    send time after `resume_at` (when the pause has an end); anyone else's none."""
+    if active:
+        return next_due(send_time, tz, now)
+    if resume_at is not None:
+        return next_due(send_time, tz, max(now, resume_at))
+    return None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.models import CORE_TOPICS, Concern
 from bot.db.models import Delivery, Subscriber, SubscriberStatus
-from bot.schedule.due import reschedule
+from bot.schedule.due import next_due_from
 from bot.subscribers.timezones import is_zone
 
 # Deep-link payloads are at most 64 characters of A-Z, a-z, 0-9, _ and - (Bot API rule).
@@ -298,3 +298,19 @@ async def _save(session: AsyncSession, subscriber: Subscriber, now: dt.datetime)
     reschedule(subscriber, now)
     subscriber.updated_at = now
     await session.commit()
+
+
+def reschedule(subscriber: Subscriber, now: dt.datetime) -> None:
+    """Set next_due_at from the subscriber's status, time, zone and pause.
+
+    Call after every change to any of those. Only active subscribers, and paused ones with
+    an end date, have a due instant; the tick reads nothing else.
+    """
+    paused = subscriber.status == SubscriberStatus.PAUSED
+    subscriber.next_due_at = next_due_from(
+        subscriber.send_time,
+        subscriber.timezone,
+        now,
+        active=subscriber.status == SubscriberStatus.ACTIVE,
+        resume_at=subscriber.paused_until if paused else None,
+    )
