@@ -6,10 +6,11 @@ is stored here and is what runs:
 - content_settings: the program and the FAQ (whole, as JSON), the pause-all switch, the
   default send time, and `revision`, a fresh token written with every change.
 
-The delivery tick calls `current_library` every 30 s on every replica: one primary-key read
-of the revision, and a rebuild only when it moved. Every change goes through one path that
-locks the revision row (so replicas and the command line take turns), validates the whole
-resulting state, and writes it with its audit entry in one transaction. The audit entry
+The delivery tick asks for the content in use every 30 s on every replica (through
+`bot.content.live`): one primary-key read of the revision, and a rebuild only when it moved.
+Every change goes through one path that locks the revision row (so replicas and the command
+line take turns), validates the whole resulting state, and writes it with its audit entry in
+one transaction. The audit entry
 holds the before and after of exactly what changed, so `undo` can put it back.
 
 A change is plain JSON data (a "Change") with any of these keys:
@@ -26,7 +27,6 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,19 +116,12 @@ class State:
 async def current_library(session: AsyncSession, content: Content) -> Library:
     """The tips in use, the program and the pause switch, as the delivery tick plans with.
 
-    Cheap enough for every tick: one primary-key read unless an admin changed something.
+    Read in full every call: the running bot asks `bot.content.live.LiveContent`, which reads
+    only the revision unless an admin changed something.
     """
-    token = await session.scalar(select(ContentSetting.value).where(ContentSetting.key == REVISION))
-    key = (id(content), token or "")
-    hit = _LIBRARIES.get(key)
-    if hit is not None and hit[0] is content:
-        return hit[1]
+    token = await revision(session)
     state = build_state(content, await _read(session) if token else _EMPTY)
-    library = Library(state.active_tips, state.program, state.paused)
-    _LIBRARIES[key] = (content, library)
-    while len(_LIBRARIES) > _CACHE_SIZE:
-        _LIBRARIES.popitem(last=False)
-    return library
+    return Library(state.active_tips, state.program, state.paused)
 
 
 async def revision(session: AsyncSession) -> str | None:
@@ -394,9 +387,6 @@ def _encode(key: str, value: Any) -> str | None:
 
 
 _EMPTY: Change = {"tips": {}, PROGRAM: None, FAQ: None, PAUSED: False, SEND_TIME: None}
-_CACHE_SIZE = 8
-# (id(content), revision) -> (content, library). The content is kept to rule out a reused id.
-_LIBRARIES: OrderedDict[tuple[int, str], tuple[Content, Library]] = OrderedDict()
 
 
 async def _read(session: AsyncSession, keys: Change | None = None) -> Change:

@@ -14,20 +14,14 @@ from bot.delivery import message, today
 from bot.handlers.services import services, stored_subscriber, text
 from bot.schedule.choose import Skip
 
-LIBRARY_KEY = "library"
 _SHOWN_KEY = "more_shown"
 
 
 async def current_library(context: ContextTypes.DEFAULT_TYPE) -> Library:
-    """The tips and program in use now (admins' edits included, when the app provides them)."""
+    """The tips and program in use now (admins' edits included)."""
     svc = services(context)
-    provider = context.bot_data.get(LIBRARY_KEY)
-    if provider is None:
-        return Library(svc.content.tips, svc.content.program)
     async with svc.db.session() as session:
-        library = await provider(session)
-    assert isinstance(library, Library)
-    return library
+        return await svc.live.library(session)
 
 
 async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
@@ -18,7 +17,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.content.models import FaqEntry
@@ -37,29 +35,12 @@ TIP = "tip:"  # tip:<tip id>
 log = logging.getLogger(__name__)
 
 
-_LIVE_KEY = "faq_live"
-
-
 async def _live(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
-    """The content and matcher in use now: admins' imported FAQ and edited tips included.
-
-    One primary-key read per call; the matcher is rebuilt only when the content changed.
-    """
+    """The content and matcher in use now: admins' imported FAQ and edited tips included."""
     svc = services(context)
     async with svc.db.session() as session:
-        token = await content_store.revision(session)
-        cached = context.bot_data.get(_LIVE_KEY)
-        if cached is not None and cached[0] == token:
-            return cached[1], cached[2]
-        if token is None:
-            live = (svc.content, svc.matcher)
-        else:
-            faq = await content_store.current_faq(session, svc.content)
-            library = await content_store.current_library(session, svc.content)
-            view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
-            live = (view, svc.matcher if faq == svc.content.faq else FaqMatcher(faq))
-    context.bot_data[_LIVE_KEY] = (token, *live)
-    return live
+        live = await svc.live.now(session)
+    return live.content, live.matcher
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,6 +18,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.content.live import LiveContent
 from bot.content.loader import Content
 from bot.db.engine import Database
 from bot.db.models import Subscriber, SubscriberStatus
@@ -38,7 +39,8 @@ class Services:
     db: Database
     content: Content
     clock: Clock
-    matcher: FaqMatcher
+    matcher: FaqMatcher  # for tips/faq.yaml; `live` has the one for the FAQ in use
+    live: LiveContent[FaqMatcher]
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -16,16 +16,15 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.content.library import Library
+from bot.content.live import LiveContent
 from bot.content.loader import Content
 from bot.db import migrate
 from bot.db.engine import Database
-from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
+from bot.delivery.engine import DeliveryEngine, EngineConfig
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import register_all
 from bot.handlers.admin import auth as admin_auth
 from bot.handlers.commands import COMMANDS
-from bot.handlers.delivery import LIBRARY_KEY
 from bot.handlers.services import SERVICES_KEY, Services
 from bot.outbound.pacing import PacedRateLimiter, Pacer
 from bot.outbound.sender import Sender
@@ -108,8 +107,9 @@ async def _open_services(app: AnyApplication) -> None:
     db = pending.settings.open_database()
     await migrate.upgrade(db)
     matcher = FaqMatcher(pending.content.faq)
+    live = LiveContent(pending.content, FaqMatcher, matcher)
     app.bot_data[SERVICES_KEY] = Services(
-        pending.settings, db, pending.content, pending.clock, matcher
+        pending.settings, db, pending.content, pending.clock, matcher, live
     )
     await admin_auth.refresh(app, app.bot_data[SERVICES_KEY])
     await _set_commands(app, pending.content)
@@ -130,9 +130,8 @@ def _start_delivery(
         # Flag bulk sends as paid only when the rate needs it: Telegram charges for them.
         paid_broadcast=settings.allow_paid_broadcast and settings.delivery_rate > 30,
     )
-    library = app.bot_data.get(LIBRARY_KEY) or static_library(
-        Library(content.tips, content.program)
-    )
+    # The content in use: the files merged with admins' changes, read once per revision.
+    library = app.bot_data[SERVICES_KEY].live.library
     engine = DeliveryEngine(
         db,
         content.catalogs,

@@ -16,6 +16,7 @@ from bot.config import load_settings
 from bot.content import imports as content_import
 from bot.content import store as content_store
 from bot.content.library import Library
+from bot.content.live import LiveContent
 from bot.content.loader import Content
 from bot.content.models import Topic
 from bot.content.program import EditError, day_plan, pin, skip
@@ -77,15 +78,21 @@ async def test_without_changes_the_library_is_the_files(db: Database, content: C
 async def test_a_tick_costs_one_query_until_something_changes(
     db: Database, content: Content
 ) -> None:
-    first = await library(db, content)
+    live = LiveContent(content, tuple)  # what the running bot's tick asks
+
+    async def library() -> Library:
+        async with db.session() as session:
+            return await live.library(session)
+
+    first = await library()
     with statements(db) as seen:
-        again = await library(db, content)
+        again = await library()
     assert again is first and len(seen) == 1
     await apply(db, content, pin_on(DAY, content.tips[0].id, content))
-    changed = await library(db, content)
-    assert changed is not first
+    changed = await library()
+    assert changed is not first and changed.program != first.program
     with statements(db) as seen:
-        assert await library(db, content) is changed
+        assert await library() is changed
     assert len(seen) == 1
 
 

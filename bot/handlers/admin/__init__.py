@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
-from bot.content import store as content_store
-from bot.content.library import Library
 from bot.handlers.admin import (
     auth,
     broadcasts,
@@ -28,25 +25,12 @@ from bot.handlers.admin import (
     tips,
     transfer,
 )
-from bot.handlers.delivery import LIBRARY_KEY
-from bot.handlers.services import SERVICES_KEY
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-def library_provider(app: AnyApplication) -> Any:
-    """The delivery engine's and /today's library: the files merged with admins' changes."""
-
-    async def provide(session: AsyncSession) -> Library:
-        # Before post_init this is the pending setup, after it the Services: both hold content.
-        return await content_store.current_library(session, app.bot_data[SERVICES_KEY].content)
-
-    return provide
-
-
 def register(app: AnyApplication) -> None:
-    """Register the admin handlers, and plug admins' content into delivery."""
-    app.bot_data[LIBRARY_KEY] = library_provider(app)
+    """Register the admin handlers (nothing else: the runtime gives delivery its content)."""
     auth.register(app)
     menu.register(app)
     people.register(app)
