@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot.content import store as content_store
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.handlers import preferences, settings
+from bot.handlers.groups import Group
 from bot.handlers.services import (
     ONBOARDING_STEPS,
     SHOW_SETTINGS,
@@ -198,9 +199,11 @@ async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register onboarding handlers; edited messages stop in group -10, before every other."""
+    """Register onboarding handlers; edited messages stop first (Group.EDITED)."""
     private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, answer_edit), -10)
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, answer_edit), Group.EDITED
+    )
     app.add_handler(ChatMemberHandler(track_block, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler("start", start, filters=private))
     app.add_handler(CommandHandler("help", show_help, filters=private))

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handlers.groups import Group
 from bot.handlers.services import (
     STOP_WORDS,
     Flow,
@@ -340,5 +341,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Only what the user typed themselves: a forwarded "STOP" or "7pm" changes nothing.
     typed = private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     typed &= ~filters.FORWARDED
-    app.add_handler(MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=-1)
-    app.add_handler(MessageHandler(typed, read_typed_time), group=-2)
+    app.add_handler(
+        MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=Group.STOP_WORDS
+    )
+    app.add_handler(MessageHandler(typed, read_typed_time), group=Group.TYPED_TIME)

@@ -24,6 +24,7 @@ from bot.delivery.engine import DeliveryEngine, EngineConfig
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import register_all
 from bot.handlers.admin import auth as admin_auth
+from bot.handlers.admin import broadcast_runs
 from bot.handlers.commands import COMMANDS
 from bot.handlers.services import SERVICES_KEY, Services
 from bot.outbound.pacing import PacedRateLimiter, Pacer
@@ -87,7 +88,15 @@ def build_application(
     # Before the error handler that reports: every error handler runs, this one only counts.
     app.add_error_handler(_count_error)
     register_all(app)
+    _start_jobs(app)
     return app
+
+
+def _start_jobs(app: AnyApplication) -> None:
+    """The periodic jobs besides the delivery tick (which post_init starts): reload the admin
+    set, start due broadcasts. They run once the application runs."""
+    admin_auth.start_reload(app)
+    broadcast_runs.start(app)
 
 
 async def _count_error(_update: object, context: Any) -> None:

@@ -1,9 +1,9 @@
 """The admin console: every handler here sits behind one admin filter.
 
-Order: the refusal log sits in group -4 (it never answers); the typed-input reader and
-uploads in group -6, before broadcasts' typed input (-5), settings (-3), preferences (-2, -1)
-and the FAQ (0), and only while that admin's chat waits for input; the rest are buttons and
-commands in group 0, each matching only its own `adm:` callback data.
+Order (bot.handlers.groups): the refusal log sits in ADMIN_REFUSALS (it never answers); the
+typed-input reader and uploads in ADMIN_INPUT, before broadcasts' typed input, settings,
+preferences and the FAQ, and only while that admin's chat waits for input; the rest are buttons
+and commands in MAIN, each matching only its own `adm:` callback data.
 """
 
 from __future__ import annotations
@@ -41,7 +41,5 @@ def register(app: AnyApplication) -> None:
     transfer.register(app)
     inputs.register(app)
     # Broadcasts (adm:bc, /broadcast) and Stats (adm:stats, /stats), built beside the console.
-    auth.add_admin_command("broadcast", "bc_command")
-    auth.add_admin_command("stats", "stats_command")
     broadcasts.register(app)
     stats.register(app)
