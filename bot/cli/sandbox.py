@@ -27,7 +27,6 @@ from bot.sandbox.server import Sandbox
 from bot.sandbox.terminal import run_terminal_chat
 from bot.sandbox.web import DemoUser, WebUI
 
-DELIVERY_ENGINE_KEY = "delivery_engine"
 # The page's other simulated users; the one from the command line comes first.
 OTHER_DEMO_USERS = (
     DemoUser(100002, "Farid", "ms"),
@@ -65,7 +64,8 @@ async def next_delivery(app: AnyApplication, chat_id: int | None) -> dt.datetime
 
 async def wake_delivery(app: AnyApplication) -> None:
     """Ask the delivery engine, if the app has one, to look for due tips now."""
-    wake = getattr(app.bot_data.get(DELIVERY_ENGINE_KEY), "wake", None)
+    engine = getattr(app.bot_data.get(SERVICES_KEY), "engine", None)
+    wake = getattr(engine, "wake", None)
     if callable(wake):
         result = wake()
         if inspect.isawaitable(result):

@@ -19,34 +19,26 @@ from bot.config import Settings
 from bot.content.live import LiveContent
 from bot.content.loader import Content
 from bot.db import migrate
-from bot.db.engine import Database
 from bot.delivery.engine import DeliveryEngine, EngineConfig
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import register_all
 from bot.handlers.admin import auth as admin_auth
 from bot.handlers.admin import broadcast_runs
 from bot.handlers.commands import COMMANDS
-from bot.handlers.services import SERVICES_KEY, Services
 from bot.outbound.pacing import PacedRateLimiter, Pacer
 from bot.outbound.sender import Sender
 from bot.runtime.health import HealthLimits, HealthMonitor
 from bot.runtime.http import AiohttpRequest
 from bot.runtime.metrics import MeasuredUpdateProcessor, Metrics
 from bot.runtime.scheduler import TickScheduler
-from bot.runtime.web import WEB_KEY, WebServer
+from bot.runtime.web import WebServer
+from bot.services import SERVICES_KEY, Services, services_in
 
 log = logging.getLogger(__name__)
 
 # PTB 22 warns on every RetryAfter (a 429) unless durations are timedeltas; we read
 # retry_after either way (bot/outbound/pacing.py), so opt in and keep the logs clean.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-
-PACER_KEY = "pacer"
-SENDER_KEY = "sender"
-ENGINE_KEY = "delivery_engine"
-SCHEDULER_KEY = "scheduler"
-REQUESTS_KEY = "http_requests"
-METRICS_KEY = "metrics"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -81,10 +73,18 @@ def build_application(
         .post_shutdown(_close_services)
     )
     app = builder.build()
-    app.bot_data[PACER_KEY] = pacer
-    app.bot_data[REQUESTS_KEY] = requests
-    app.bot_data[METRICS_KEY] = metrics
-    app.bot_data[SERVICES_KEY] = _Pending(settings, content, clock or SystemClock())
+    matcher = FaqMatcher(content.faq)
+    app.bot_data[SERVICES_KEY] = Services(
+        settings=settings,
+        db=settings.open_database(),  # not connected until post_init
+        content=content,
+        clock=clock or SystemClock(),
+        matcher=matcher,
+        live=LiveContent(content, FaqMatcher, matcher),
+        pacer=pacer,
+        metrics=metrics,
+        requests=requests,
+    )
     # Before the error handler that reports: every error handler runs, this one only counts.
     app.add_error_handler(_count_error)
     register_all(app)
@@ -100,53 +100,36 @@ def _start_jobs(app: AnyApplication) -> None:
 
 
 async def _count_error(_update: object, context: Any) -> None:
-    context.bot_data[METRICS_KEY].handler_errors.inc()
-
-
-class _Pending:
-    """What post_init needs to open the services."""
-
-    def __init__(self, settings: Settings, content: Content, clock: Clock) -> None:
-        self.settings, self.content, self.clock = settings, content, clock
+    services_in(context.bot_data).metrics.handler_errors.inc()
 
 
 async def _open_services(app: AnyApplication) -> None:
-    pending = app.bot_data[SERVICES_KEY]
-    assert isinstance(pending, _Pending)
-    db = pending.settings.open_database()
-    await migrate.upgrade(db)
-    matcher = FaqMatcher(pending.content.faq)
-    live = LiveContent(pending.content, FaqMatcher, matcher)
-    app.bot_data[SERVICES_KEY] = Services(
-        pending.settings, db, pending.content, pending.clock, matcher, live
-    )
-    await admin_auth.refresh(app, app.bot_data[SERVICES_KEY])
-    await _set_commands(app, pending.content)
-    _start_delivery(app, pending.settings, db, pending.content, pending.clock)
-    await _start_web(app, pending.settings, db, pending.clock)
-    log.info("bot ready as @%s (updates: %s)", app.bot.username, pending.settings.updates)
+    svc = services_in(app.bot_data)
+    await migrate.upgrade(svc.db)
+    await admin_auth.refresh(app, svc)
+    await _set_commands(app, svc.content)
+    _start_delivery(app, svc)
+    await _start_web(app, svc)
+    log.info("bot ready as @%s (updates: %s)", app.bot.username, svc.settings.updates)
 
 
-def _start_delivery(
-    app: AnyApplication, settings: Settings, db: Database, content: Content, clock: Clock
-) -> None:
+def _start_delivery(app: AnyApplication, svc: Services) -> None:
     """The sender, the engine and the scheduler that ticks it."""
-    pacer = app.bot_data[PACER_KEY]
+    settings = svc.settings
     sender = Sender(
         app.bot,
-        pacer,
+        svc.pacer,
         max_attempts=settings.send_max_attempts,
         # Flag bulk sends as paid only when the rate needs it: Telegram charges for them.
         paid_broadcast=settings.allow_paid_broadcast and settings.delivery_rate > 30,
     )
     # The content in use: the files merged with admins' changes, read once per revision.
-    library = app.bot_data[SERVICES_KEY].live.library
     engine = DeliveryEngine(
-        db,
-        content.catalogs,
+        svc.db,
+        svc.content.catalogs,
         sender,
-        clock,
-        library,
+        svc.clock,
+        svc.live.library,
         EngineConfig(
             replica=settings.replica_id,
             catch_up=dt.timedelta(hours=settings.catch_up_hours),
@@ -158,23 +141,21 @@ def _start_delivery(
         ),
     )
     scheduler = TickScheduler(engine, settings.delivery_tick_seconds)
-    app.bot_data[SENDER_KEY] = sender
-    app.bot_data[ENGINE_KEY] = engine
-    app.bot_data[SCHEDULER_KEY] = scheduler
+    svc.sender, svc.engine, svc.scheduler = sender, engine, scheduler
     scheduler.start()
 
 
 async def _stop_delivery(app: AnyApplication) -> None:
     """Stop ticking; a tick in progress finishes and records its sends."""
-    scheduler = app.bot_data.get(SCHEDULER_KEY)
-    if isinstance(scheduler, TickScheduler):
+    scheduler = services_in(app.bot_data).scheduler
+    if scheduler is not None:
         await scheduler.stop()
 
 
-async def _start_web(app: AnyApplication, settings: Settings, db: Database, clock: Clock) -> None:
+async def _start_web(app: AnyApplication, svc: Services) -> None:
     """Health and metrics (HEALTH_PORT), and in webhook mode the webhook (bot/runtime/web.py)."""
-    engine, sender = app.bot_data.get(ENGINE_KEY), app.bot_data.get(SENDER_KEY)
-    metrics = app.bot_data[METRICS_KEY]
+    settings, db, clock, metrics = svc.settings, svc.db, svc.clock, svc.metrics
+    engine, sender = svc.engine, svc.sender
     metrics.watch(sender=sender, engine=engine)
     if not settings.health_port and settings.updates != "webhook":
         return
@@ -194,7 +175,7 @@ async def _start_web(app: AnyApplication, settings: Settings, db: Database, cloc
     server = WebServer(app, settings, db, clock.now, metrics, health)
     if settings.updates == "webhook":
         health.updates_ok = lambda: server.accepting or not app.running
-    app.bot_data[WEB_KEY] = server
+    svc.web = server
     try:
         await server.start()
     except BaseException:
@@ -204,12 +185,11 @@ async def _start_web(app: AnyApplication, settings: Settings, db: Database, cloc
 
 
 async def _close_services(app: AnyApplication) -> None:
-    server = app.bot_data.pop(WEB_KEY, None)
-    if isinstance(server, WebServer):
+    svc = services_in(app.bot_data)
+    server, svc.web = svc.web, None
+    if server is not None:
         await server.stop()
-    svc = app.bot_data.get(SERVICES_KEY)
-    if isinstance(svc, Services):
-        await svc.db.close()
+    await svc.db.close()
 
 
 async def _set_commands(app: AnyApplication, content: Content) -> None:
@@ -248,7 +228,8 @@ async def _run_until_stopped(app: AnyApplication) -> None:
     finally:
         # PTB shuts down only what finished initialising: when start-up fails (a rejected
         # token, no network) the HTTP sessions are still open; close them here.
-        await asyncio.gather(*(request.shutdown() for request in app.bot_data[REQUESTS_KEY]))
+        requests = services_in(app.bot_data).requests
+        await asyncio.gather(*(request.shutdown() for request in requests))
 
 
 @contextlib.asynccontextmanager
@@ -276,8 +257,8 @@ async def running(app: AnyApplication, *, poll_interval: float = 0.0) -> AsyncIt
             if polling:
                 assert app.updater is not None
                 await app.updater.stop()
-            server = app.bot_data.get(WEB_KEY)
-            if isinstance(server, WebServer):
+            server = services_in(app.bot_data).web
+            if server is not None:
                 server.stop_accepting()
             await app.stop()
             if app.post_stop is not None:
@@ -289,6 +270,4 @@ async def running(app: AnyApplication, *, poll_interval: float = 0.0) -> AsyncIt
 
 
 def _settings_of(app: AnyApplication) -> Settings:
-    services = app.bot_data[SERVICES_KEY]
-    assert isinstance(services, _Pending | Services)
-    return services.settings
+    return services_in(app.bot_data).settings

@@ -73,7 +73,8 @@ class _Counters(Protocol):
 
 
 class _Sender(Protocol):
-    counters: _Counters
+    @property
+    def counters(self) -> _Counters: ...
 
     @property
     def paused_for(self) -> float: ...

@@ -36,7 +36,6 @@ from bot.runtime.metrics import Metrics
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-WEB_KEY = "web"
 _WARN_EVERY = 60.0  # seconds between two warnings about refused webhook requests
 
 

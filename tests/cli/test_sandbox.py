@@ -15,7 +15,6 @@ import aiohttp
 import pytest
 
 from bot.cli.sandbox import (
-    DELIVERY_ENGINE_KEY,
     demo_users,
     next_delivery,
     serve,
@@ -64,13 +63,14 @@ def _app(**bot_data: Any) -> AnyApplication:
 
 @pytest.mark.parametrize("engine", [_SyncEngine(), _AsyncEngine()])
 async def test_wake_delivery_calls_the_engine(engine: _SyncEngine) -> None:
-    await wake_delivery(_app(**{DELIVERY_ENGINE_KEY: engine}))
+    await wake_delivery(_app(services=SimpleNamespace(engine=engine)))
     assert engine.woken == 1
 
 
 async def test_wake_delivery_without_an_engine_does_nothing() -> None:
     await wake_delivery(_app())
-    await wake_delivery(_app(**{DELIVERY_ENGINE_KEY: object()}))
+    await wake_delivery(_app(services=SimpleNamespace(engine=object())))
+    await wake_delivery(_app(services=SimpleNamespace(engine=None)))
 
 
 async def test_next_delivery_reads_the_subscriber_then_anyone(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import Delivery, Subscriber
 from bot.delivery.engine import DeliveryEngine
+from bot.services import services_in
 from bot.subscribers import store as subscribers
 from tests.e2e.conftest import Chat, Harness, buttons
 
@@ -20,7 +21,7 @@ TIP_MARK = "Try today"
 
 
 def engine(harness: Harness) -> DeliveryEngine:
-    found = harness.app.bot_data["delivery_engine"]
+    found = services_in(harness.app.bot_data).engine
     assert isinstance(found, DeliveryEngine)
     return found
 

@@ -19,8 +19,9 @@ from sqlalchemy.engine import make_url
 from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN, load_settings
 from bot.content.loader import Content
-from bot.runtime.app import PACER_KEY, AnyApplication, build_application, running
+from bot.runtime.app import AnyApplication, build_application, running
 from bot.sandbox.server import Sandbox
+from bot.services import services_in
 from tests.conftest import TIPS_DIR, DbTarget
 from tests.runtime.test_webhook import free_port
 
@@ -184,7 +185,7 @@ async def test_a_long_429_pause_is_a_stalled_sender(db_target: DbTarget, content
     async with bot_with_health(db_target, content, health_max_pause=60) as bot:
         await bot.healthz_until(200)
         # What the sender does with a 429 whose retry_after is ten minutes.
-        bot.app.bot_data[PACER_KEY].pause(600)
+        services_in(bot.app.bot_data).pacer.pause(600)
         body = await bot.healthz_until(503)
         assert body["sender"] == "stalled"
         assert any("paused by Telegram (429)" in p for p in body["problems"])

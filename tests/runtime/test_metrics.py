@@ -22,10 +22,11 @@ from bot.content.loader import Content
 from bot.db import migrate
 from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber
-from bot.runtime.app import METRICS_KEY, AnyApplication, build_application, running
+from bot.runtime.app import AnyApplication, build_application, running
 from bot.sandbox import users as sandbox_users
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
+from bot.services import services_in
 from tests.conftest import TIPS_DIR, DbTarget
 from tests.e2e.conftest import Chat
 from tests.runtime.test_webhook import free_port
@@ -215,7 +216,7 @@ async def test_metrics_say_when_the_database_cannot_be_read(
     db: Database, content: Content, tmp_path: Path
 ) -> None:
     app = build_application(load_settings(tips_dir=TIPS_DIR), content, token=SANDBOX_TOKEN)
-    metrics = app.bot_data[METRICS_KEY]
+    metrics = services_in(app.bot_data).metrics
     await seed_due(db, dt.datetime.now(dt.UTC))
     await metrics.read_database(db, dt.datetime.now(dt.UTC))
     m = parse(generate_latest(metrics.registry).decode())
@@ -237,7 +238,7 @@ async def test_metrics_say_when_the_database_cannot_be_read(
 async def test_two_applications_in_one_process_keep_their_own_metrics(content: Content) -> None:
     settings = load_settings(tips_dir=TIPS_DIR)
     apps = [build_application(settings, content, token=SANDBOX_TOKEN) for _ in range(2)]
-    first, second = (app.bot_data[METRICS_KEY] for app in apps)
+    first, second = (services_in(app.bot_data).metrics for app in apps)
     first.updates.labels("message").inc(3)
     texts: list[Any] = [parse(generate_latest(m.registry).decode()) for m in (first, second)]
     assert value(texts[0], "gutskin_updates_total", type="message") == 3

@@ -19,10 +19,11 @@ from bot.content.loader import Content
 from bot.db.base import Base
 from bot.db.engine import Database
 from bot.runtime.app import AnyApplication, build_application, running
-from bot.runtime.web import SECRET_HEADER, WEB_KEY, ServeError, WebServer
+from bot.runtime.web import SECRET_HEADER, ServeError, WebServer
 from bot.sandbox import users as sandbox_users
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
+from bot.services import services_in
 from tests.conftest import TIPS_DIR, DbTarget
 from tests.e2e.conftest import Chat
 
@@ -165,7 +166,7 @@ async def test_forged_requests_are_refused_and_change_nothing(webhook_bot: Webho
     assert await bot_messages(bot.client, FORGER) == []
     after = await row_counts(bot.db)
     assert {**after, "subscribers": after["subscribers"] - 1} == before
-    metrics = bot.app.bot_data["metrics"]
+    metrics = services_in(bot.app.bot_data).metrics
     assert metrics.webhook_requests.labels("forbidden")._value.get() == 4
 
     # The very same update with the right secret is processed: only the secret stopped it.
@@ -193,7 +194,7 @@ async def test_stopping_refuses_new_updates_and_leaves_them_at_telegram(
     webhook_bot: WebhookBot,
 ) -> None:
     bot = webhook_bot
-    server = bot.app.bot_data[WEB_KEY]
+    server = services_in(bot.app.bot_data).web
     assert isinstance(server, WebServer)
     server.stop_accepting()
     # 503: Telegram keeps the update and tries again later (or another replica takes it).
@@ -238,7 +239,7 @@ async def test_health_and_webhook_can_share_one_listener(
     app = build_application(settings, content, token=SANDBOX_TOKEN, base_url=sandbox.base_url)
     try:
         async with running(app), SandboxClient(sandbox.control_url) as client:
-            server = app.bot_data[WEB_KEY]
+            server = services_in(app.bot_data).web
             assert server.addresses == {
                 "HEALTH_PORT": ("127.0.0.1", port),
                 "WEBHOOK_PORT": ("127.0.0.1", port),
@@ -308,6 +309,7 @@ async def test_a_webhook_telegram_refuses_stops_start_up_with_one_line(
         # Nothing was left listening or ticking.
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", port))
-        assert not app.bot_data["scheduler"]._scheduler.running
+        scheduler = services_in(app.bot_data).scheduler
+        assert scheduler is not None and not scheduler._scheduler.running
     finally:
         await sandbox.stop()

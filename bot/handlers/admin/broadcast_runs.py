@@ -24,7 +24,6 @@ from bot.outbound.outcome import MessageSender, SendOutcome
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-SENDER_KEY = "sender"  # the application's one paced sender, set up in post_init
 RUNS_KEY = "broadcast_runs"
 CONFIG_KEY = "broadcast_config"  # tests may put a quicker RunnerConfig here
 TICK_SECONDS = 2.0
@@ -39,8 +38,8 @@ def _services(app: AnyApplication) -> Services | None:
 
 def sender_of(app: AnyApplication) -> MessageSender | None:
     """The application's sender, once post_init has made it."""
-    found: MessageSender | None = app.bot_data.get(SENDER_KEY)
-    return found
+    svc = _services(app)
+    return None if svc is None else svc.sender
 
 
 def start(app: AnyApplication) -> None:
