@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.admin.admins import audit
 from bot.admin.broadcasts.errors import Invalid
 from bot.admin.broadcasts.when import check_send_at
 from bot.content.models import CORE_TOPICS, LANGUAGES, Concern
+from bot.db.audit import audit
 from bot.db.models import (
     Broadcast,
     BroadcastDelivery,
