@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot import questions as decision
 from bot.content.errors import read_yaml
 from bot.content.loader import load_content
-from bot.content.models import FaqEntry, FaqFile
+from bot.content.models import FaqEntry, FaqFile, UrgentFile
+from bot.faq import answer as decision
 from bot.faq.matcher import FaqMatcher
 from bot.faq.normalise import variants
-from bot.faq.urgent import UrgentFile, detect_urgent
+from bot.faq.urgent import detect_urgent
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_ENTRIES = 200

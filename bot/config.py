@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None  # a staff group chat told of new inbox items
     staff_chat_show_text: bool = True  # False: the announcement leaves the question out
     inbox_retention_days: int = Field(default=90, ge=1, le=3650)  # closed items, then purged
-    # Clinical review (bot/review.py): None means required for `run`, off for the sandbox.
+    # Clinical review (bot/admin/review.py): None means required for `run`, off for the sandbox.
     content_review: Literal["required", "off"] | None = None
     review_valid_days: int = Field(default=365, ge=0, le=3650)  # 0: an approval never expires
     allow_placeholder_clinics: bool = False

@@ -144,8 +144,19 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     _deselected[0] = max(_deselected[0], int(output.get("deselected", 0)))
 
 
+_summary_lines: list[str] = []
+"""Figures tests leave for the end of the run (user property "summary"), here or from workers."""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the summary lines reports carry (tests/faq/conftest.py attaches them)."""
+    _summary_lines.extend(str(v) for name, v in report.user_properties if name == "summary")
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Say how many slow tests the default run left out, and how to run them."""
+    """Print the tests' figures (FAQ accuracy, triage); say what the default run left out."""
+    for line in _summary_lines:
+        terminalreporter.write_line(line)
     markexpr = config.getoption("markexpr", "") or ""
     if "not slow" in markexpr and _deselected[0]:
         terminalreporter.write_line(

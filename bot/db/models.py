@@ -200,7 +200,7 @@ class Admin(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     added_by: Mapped[int] = mapped_column(BigInteger)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    # "admin", or "reviewer": a clinician who approves what patients read (bot/review.py).
+    # "admin", or "reviewer": a clinician who approves what patients read (bot/admin/review.py).
     role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
 
 
@@ -249,7 +249,7 @@ class ContentSetting(Base):
 
 
 class ContentReview(Base):
-    """One reviewer's decision on one version of a tip or FAQ entry (bot/review.py).
+    """One reviewer's decision on one version of a tip or FAQ entry (bot/admin/review.py).
 
     The newest row per (kind, item_id) is the item's review; a row counts only while its
     fingerprint matches the item's wording, so an edit puts the item back in the queue.

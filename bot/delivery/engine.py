@@ -36,14 +36,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.catalog import Catalogs
+from bot.content.library import Library
 from bot.content.models import Tip
 from bot.db.engine import Database
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, TickRun
 from bot.delivery import message
-from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
-from bot.delivery.due import local_date, next_due, reschedule
-from bot.delivery.ledger import LedgerWriter
-from bot.delivery.outcome import MessageSender, SendOutcome, SendResult, SendStopped
+from bot.outbound.ledger import LedgerWriter
+from bot.outbound.outcome import MessageSender, SendOutcome, SendResult, SendStopped
+from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.due import local_date, next_due
+from bot.subscribers.store import reschedule
 
 log = logging.getLogger(__name__)
 

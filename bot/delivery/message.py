@@ -10,7 +10,7 @@ from typing import Any
 from bot.content.catalog import Catalogs
 from bot.content.models import Tip
 from bot.content.render import tip_card
-from bot.ids import row_id
+from bot.db.ids import row_id
 
 FEEDBACK = "fb:"  # fb:<delivery id>:y|n
 MORE = "more:"  # more:<topic>

@@ -10,11 +10,12 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content.library import Library
 from bot.content.models import Tip, Topic
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
-from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
-from bot.delivery.due import local_date
 from bot.delivery.engine import history_of
+from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.due import local_date
 
 
 async def record_feedback(

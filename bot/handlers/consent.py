@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.consent import agree_data
 from bot.handlers.services import expired, services, text
+from bot.subscribers.consent import agree_data
 
 NOTICE = "notice:"  # notice:<language>[:<source>]: show the notice in that language
 HELP = "help"  # onboarding's "What can you do?"

@@ -9,29 +9,24 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import review
+from bot.admin import review
+from bot.content.library import Library
 from bot.content.models import Topic
-from bot.content_io import tip_data
+from bot.content.transfer import tip_data
 from bot.delivery import message, today
-from bot.delivery.choose import Library, Skip
 from bot.handlers.draft_mark import draft_mark
 from bot.handlers.services import services, stored_subscriber, text
-from bot.http.aiohttp_request import ConnectFailed, ConnectTimedOut
+from bot.outbound.errors import ConnectFailed, ConnectTimedOut
+from bot.schedule.choose import Skip
 
-LIBRARY_KEY = "library"
 _SHOWN_KEY = "more_shown"
 
 
 async def current_library(context: ContextTypes.DEFAULT_TYPE) -> Library:
-    """The tips and program in use now (admins' edits included, when the app provides them)."""
+    """The tips and program in use now (admins' edits included)."""
     svc = services(context)
-    provider = context.bot_data.get(LIBRARY_KEY)
-    if provider is None:
-        return Library(svc.content.tips, svc.content.program)
     async with svc.db.session() as session:
-        library = await provider(session)
-    assert isinstance(library, Library)
-    return library
+        return await svc.live.library(session)
 
 
 async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -83,7 +78,7 @@ async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _failure(error: Exception) -> tuple[str, str]:
     """How /today's failed send is stored: the one rule for a send in doubt
-    (bot/delivery/sender.py) applied to the errors python-telegram-bot raises."""
+    (bot/outbound/sender.py) applied to the errors python-telegram-bot raises."""
     if isinstance(error, ConnectTimedOut | ConnectFailed | RetryAfter):
         return "failed", type(error).__name__  # certainly not delivered: the tick retries
     if isinstance(error, Forbidden):

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import review
+from bot.admin import review
 from bot.handlers.admin.auth import FILTER_KEY
 from bot.handlers.services import services, text
 

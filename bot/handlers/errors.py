@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.alerts import AlertGate
+from bot.admin.alerts import AlertGate
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)

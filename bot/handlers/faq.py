@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -19,12 +17,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_store, questions, review
+from bot.admin import review
 from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
-from bot.content_io import faq_data
+from bot.content.transfer import faq_data
+from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import inbox
 from bot.handlers.booking import book_button
@@ -48,56 +47,13 @@ TIP = "tip:"  # tip:<tip id>
 log = logging.getLogger(__name__)
 
 
-_LIVE_KEY = "faq_live"
-_BASE_KEY = "faq_live_base"  # CONTENT_REVIEW=required: (revision, FAQ, library) before review
-
-
 async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
-    """The content and matcher in use now: admins' imported FAQ and edited tips included.
-
-    One primary-key read per call; the matcher is rebuilt only when the content changed.
-    """
+    """The content and matcher in use now: admins' imported FAQ and edited tips included,
+    and with CONTENT_REVIEW=required only reviewed entries (the gate in bot/content/live.py)."""
     svc = services(context)
     async with svc.db.session() as session:
-        token = await content_store.revision(session)
-        if svc.settings.review_required:
-            return await _reviewed_content(context, session, token)
-        cached = context.bot_data.get(_LIVE_KEY)
-        if cached is not None and cached[0] == token:
-            return cached[1], cached[2]
-        if token is None:
-            live = (svc.content, svc.matcher)
-        else:
-            faq = await content_store.current_faq(session, svc.content)
-            library = await content_store.current_library(session, svc.content)
-            view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
-            live = (view, svc.matcher if faq == svc.content.faq else FaqMatcher(faq))
-    context.bot_data[_LIVE_KEY] = (token, *live)
-    return live
-
-
-async def _reviewed_content(
-    context: ContextTypes.DEFAULT_TYPE, session: AsyncSession, token: str | None
-) -> tuple[Content, FaqMatcher]:
-    """CONTENT_REVIEW=required: the matcher sees only reviewed FAQ entries (bot/review.py)."""
-    svc = services(context)
-    now = svc.clock.now()
-    base = context.bot_data.get(_BASE_KEY)
-    if base is None or base[0] != token:  # re-read admins' content only when it changed
-        whole = await content_store.current_faq(session, svc.content) if token else None
-        library = await content_store.current_library(session, svc.content)
-        base = (token, whole or svc.content.faq, library)
-        context.bot_data[_BASE_KEY] = base
-    faq = await review.live_faq(session, svc.content, base[1], now)
-    library = await review.gate_library(session, svc.content, base[2], now)
-    key = ("reviewed", token, tuple(e.id for e in faq), tuple(t.id for t in library.tips))
-    cached = context.bot_data.get(_LIVE_KEY)
-    if cached is not None and cached[0] == key:
-        return cached[1], cached[2]
-    view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
-    live = (view, FaqMatcher(faq))
-    context.bot_data[_LIVE_KEY] = (key, *live)
-    return live
+        live = await svc.live.now(session)
+    return live.content, live.matcher
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

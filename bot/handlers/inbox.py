@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import inbox
+from bot.admin import inbox
 from bot.db.models import InboxItem
 from bot.faq.urgent import detect_urgent
 from bot.handlers.services import expired, reply_language, services, text

@@ -19,13 +19,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import consent, content_store, subscribers
-from bot.consent import parse_agree
+from bot.content import store as content_store
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences, settings
 from bot.handlers.booking import book_button
 from bot.handlers.consent import consent_screen
+from bot.handlers.groups import Group
 from bot.handlers.privacy import ERASED_AT
 from bot.handlers.services import (
     ONBOARDING_STEPS,
@@ -41,6 +41,9 @@ from bot.handlers.services import (
     text,
     when,
 )
+from bot.subscribers import consent
+from bot.subscribers import store as subscribers
+from bot.subscribers.consent import parse_agree
 
 SUBSCRIBE = consent.AGREE  # "I agree": sub:yes[:<language>[:<source>]]
 HELP = "help"
@@ -229,9 +232,11 @@ async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register onboarding handlers; edited messages stop in group -10, before every other."""
+    """Register onboarding handlers; edited messages stop first (Group.EDITED)."""
     private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, answer_edit), -10)
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, answer_edit), Group.EDITED
+    )
     app.add_handler(ChatMemberHandler(track_block, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler("start", start, filters=private))
     app.add_handler(CommandHandler("help", show_help, filters=private))

@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import subscribers
+from bot.handlers.groups import Group
 from bot.handlers.services import (
     STOP_WORDS,
     Flow,
@@ -47,7 +47,8 @@ from bot.handlers.services import (
     text,
     when,
 )
-from bot.timeparse import parse_time
+from bot.subscribers import store as subscribers
+from bot.subscribers.timeparse import parse_time
 
 TIME = "time:"  # time:<flow>:HHMM | time:<flow>:skip
 LANG = "lang:"  # lang:<flow>:<code> | lang:<flow>:skip
@@ -345,5 +346,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Only what the user typed themselves: a forwarded "STOP" or "7pm" changes nothing.
     typed = private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     typed &= ~filters.FORWARDED
-    app.add_handler(MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=-1)
-    app.add_handler(MessageHandler(typed, read_typed_time), group=-2)
+    app.add_handler(
+        MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=Group.STOP_WORDS
+    )
+    app.add_handler(MessageHandler(typed, read_typed_time), group=Group.TYPED_TIME)

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import consent, inbox, subscribers
+from bot.admin import inbox
 from bot.handlers.services import (
     expired,
     language_of,
@@ -24,6 +24,8 @@ from bot.handlers.services import (
     stored_subscriber,
     text,
 )
+from bot.subscribers import consent
+from bot.subscribers import store as subscribers
 
 ERASE = "erase:yes"
 KEEP = "erase:no"

@@ -19,10 +19,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import consent, subscribers, timezones
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences
+from bot.handlers.groups import Group
 from bot.handlers.services import (
     SETTINGS_PREFIX,
     STOP_WORDS,
@@ -54,6 +54,8 @@ from bot.handlers.services import (
     when,
     zone_label,
 )
+from bot.subscribers import consent, timezones
+from bot.subscribers import store as subscribers
 
 TZ = "tz:"  # tz:<flow>:<zone> | tz:<flow>:skip
 TOPIC = "topic:"  # topic:<flow>:<topic>:<1 on | 0 off> | topic:<flow>:done
@@ -474,7 +476,7 @@ async def _ask_concern_consent(
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register /settings, /timezone, /topics; typed places and locations in group -3."""
+    """Register /settings, /timezone, /topics; typed places and locations in Group.TYPED_ZONE."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("settings", show_settings, filters=private))
     app.add_handler(CommandHandler("timezone", ask_timezone_command, filters=private))
@@ -486,8 +488,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Before booking's nearest-branch answer (group 0) and the FAQ: only while the bot waits
     # for a timezone do these claim the message; otherwise it goes on untouched.
     mine = private & filters.UpdateType.MESSAGE & ~filters.FORWARDED
-    app.add_handler(MessageHandler(mine & filters.LOCATION, read_location), group=-3)
+    app.add_handler(MessageHandler(mine & filters.LOCATION, read_location), group=Group.TYPED_ZONE)
     app.add_handler(
-        MessageHandler(mine & filters.TEXT & ~filters.COMMAND, read_typed_timezone), group=-3
+        MessageHandler(mine & filters.TEXT & ~filters.COMMAND, read_typed_timezone),
+        group=Group.TYPED_ZONE,
     )
     on_flow(app, Flow.SETTINGS, back_to_settings)

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import main as cli_main
-from bot.cli_admin import add_parsers, dispatch
+from bot.cli.admin import add_parsers, dispatch
+from bot.cli.commands import main as cli_main
 from bot.config import load_settings
 from bot.content import errors
 from bot.content.errors import MAX_YAML_BYTES, ContentError, read_yaml
 from bot.content.loader import Content, load_content
-from bot.content_io import off_loop, parse_file, parse_tip_snippet, tip_data
+from bot.content.transfer import off_loop, parse_file, parse_tip_snippet, tip_data
 from tests.conftest import TIPS_DIR, DbTarget
 
 
@@ -134,7 +134,7 @@ async def test_parsing_runs_off_the_event_loop_within_a_time_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     release = threading.Event()
-    monkeypatch.setattr("bot.content_io.PARSE_SECONDS", 0.05)
+    monkeypatch.setattr("bot.content.transfer.PARSE_SECONDS", 0.05)
     try:
         with pytest.raises(ContentError) as caught:
             # If this ran on the loop, wait_for could never time out: the loop would be stuck.

@@ -10,14 +10,14 @@ import pytest
 import telegram
 from sqlalchemy import insert, select
 
-from bot import broadcasts
-from bot.broadcasts import Draft, RunnerConfig
+from bot.admin import broadcasts
+from bot.admin.broadcasts import Draft, RunnerConfig
 from bot.clock import OffsetClock
 from bot.db.engine import Database
 from bot.db.models import BroadcastDelivery, Subscriber
-from bot.delivery.pacing import Pacer
-from bot.delivery.sender import Sender
-from bot.http import AiohttpRequest
+from bot.outbound.pacing import Pacer
+from bot.outbound.sender import Sender
+from bot.runtime.http import AiohttpRequest
 from bot.sandbox import Sandbox
 from bot.sandbox import users as sandbox_users
 from bot.sandbox.limits import Fault

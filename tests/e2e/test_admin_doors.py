@@ -15,8 +15,9 @@ from hypothesis import find, settings
 from hypothesis import strategies as st
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.app import COMMANDS, AnyApplication
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
+from bot.handlers.commands import COMMANDS
+from bot.runtime.app import AnyApplication
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
 
 STRANGER = 4_040_404

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from bot.content.errors import ContentError
-from bot.content_io import parse_tip_snippet
+from bot.content.transfer import parse_tip_snippet
 from tests.content.test_bounded import BOMB
 from tests.e2e.conftest import ADMIN_ID, Harness
 

@@ -7,10 +7,10 @@ import json
 import yaml
 from sqlalchemy import select
 
-from bot import content_store
+from bot.content import store as content_store
 from bot.content.loader import Content
 from bot.content.models import Topic
-from bot.content_io import tip_data
+from bot.content.transfer import tip_data
 from bot.db.models import AuditEntry
 from bot.delivery.message import tip_keyboard, tip_text
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
@@ -167,7 +167,7 @@ async def test_retiring_a_pinned_tip_is_refused_with_the_reason(
 ) -> None:
     import datetime as dt
 
-    from bot.program_edit import pin
+    from bot.content.program import pin
 
     day = harness.clock.now().date() + dt.timedelta(days=3)
     async with harness.db.session() as session:

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot import inbox
+from bot.admin import inbox
 from bot.db.base import Base
 from bot.db.models import ConsentRecord, InboxItem, InboxStatus, Question, Subscriber
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import stats, subscribers
+from bot.admin import stats
+from bot.content.library import Library
 from bot.db.models import Delivery, Subscriber
 from bot.delivery import today as today_logic
-from bot.delivery.choose import Library
 from bot.delivery.engine import DeliveryEngine
-from bot.delivery.outcome import MessageSender, OnStart, SendResult
+from bot.outbound.outcome import MessageSender, OnStart, SendResult
+from bot.services import services_in
+from bot.subscribers import store as subscribers
 from tests.e2e.conftest import Chat, Harness, buttons
 
 pytestmark = pytest.mark.dialect
@@ -25,7 +27,7 @@ TIP_MARK = "Try today"
 
 
 def engine(harness: Harness) -> DeliveryEngine:
-    found = harness.app.bot_data["delivery_engine"]
+    found = services_in(harness.app.bot_data).engine
     assert isinstance(found, DeliveryEngine)
     return found
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.ids import MAX_ROW_ID, row_id
+from bot.db.ids import MAX_ROW_ID, row_id
 from tests.e2e.conftest import ADMIN_ID, Harness
 
 pytestmark = pytest.mark.dialect

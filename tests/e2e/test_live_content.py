@@ -7,7 +7,7 @@ import copy
 import yaml
 
 from bot.content.loader import Content
-from bot.content_io import dump_faq
+from bot.content.transfer import dump_faq
 from tests.e2e.conftest import ADMIN_ID, Harness
 from tests.e2e.test_admin_transfer import upload
 

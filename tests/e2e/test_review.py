@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot import content_store
-from bot.app import build_application, running
 from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN, load_settings
+from bot.content import store as content_store
 from bot.content.loader import Content
 from bot.content.models import Tip
-from bot.content_io import with_text
+from bot.content.transfer import with_text
 from bot.db.models import AuditEntry, Delivery
+from bot.runtime.app import build_application, running
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
 from tests.conftest import TIPS_DIR, DbTarget

@@ -11,12 +11,13 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot import questions
 from bot.content.loader import Content
+from bot.content.models import UrgentFile, UrgentSign
 from bot.db.engine import Database
 from bot.db.models import Question
+from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
-from bot.faq.urgent import UrgentFile, UrgentSign, _one_slip, detect_urgent
+from bot.faq.urgent import _one_slip, detect_urgent
 from tests.faq.conftest import SUMMARY
 
 HERE = Path(__file__).parent

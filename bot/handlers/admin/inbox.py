@@ -15,13 +15,13 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import inbox
+from bot.admin import inbox
 from bot.db.models import InboxItem
-from bot.delivery.due import zone
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import MENU, button
 from bot.handlers.services import services, text
+from bot.schedule.due import zone
 
 LIST = f"{PREFIX}inbox"  # adm:inbox[:<page>]
 ITEM = f"{PREFIX}ibx:"  # adm:ibx:<id>

@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Mess
 
 from bot.handlers.admin import common, inbox, people, review, schedule, tip_add, tips, transfer
 from bot.handlers.admin.auth import admin_filter
+from bot.handlers.groups import Group
 from bot.handlers.services import text
 
 Reader = Callable[[Update, ContextTypes.DEFAULT_TYPE, dict[str, Any]], Awaitable[None]]
@@ -53,4 +54,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the typed-input reader in the admin input group."""
     typed = (filters.TEXT & ~filters.COMMAND) | filters.FORWARDED
     only = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & admin_filter(app)
-    app.add_handler(MessageHandler(only & typed, read_input), group=transfer.INPUT_GROUP)
+    app.add_handler(MessageHandler(only & typed, read_input), group=Group.ADMIN_INPUT)

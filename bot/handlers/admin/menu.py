@@ -8,14 +8,15 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import content_store, review
+from bot.admin import review
+from bot.content import store as content_store
 from bot.content.catalog import Html
-from bot.content_store import CannotUndo, ChangeRefused, NothingToChange
+from bot.content.program import EditError
+from bot.content.store import CannotUndo, ChangeRefused, NothingToChange
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import CANCEL, CONFIRM, MENU, UNDO, button
 from bot.handlers.services import services, text
-from bot.program_edit import EditError
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 from telegram import MessageOriginHiddenUser, MessageOriginUser, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import admins
+from bot.admin import admins
 from bot.content.catalog import Html
-from bot.content_store import NothingToChange
+from bot.content.store import NothingToChange
 from bot.handlers.admin import auth, common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import CANCEL, Pending, button

@@ -1,4 +1,4 @@
-"""Review: the queue of tips and FAQ entries waiting for a clinician (rules in bot/review.py).
+"""Review: the queue of tips and FAQ entries waiting for a clinician (rules in bot/admin/review.py).
 
 A reviewer opens an item, reads it exactly as patients will (English and Malay cards side by
 side, one message each), and approves it or sends it back with a typed comment. What they
@@ -17,7 +17,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import content_store, review
+from bot.admin import review
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.models import LANGUAGES
 from bot.content.render import faq_answer

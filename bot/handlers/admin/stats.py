@@ -12,14 +12,14 @@ from typing import Any
 from telegram import InlineKeyboardButton, InputFile, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import stats
-from bot.charts import Labels, overview_png
+from bot.admin import stats
+from bot.admin.charts import Labels, overview_png
 from bot.content.catalog import Html
 from bot.content.loader import Content
-from bot.delivery.due import zone
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import AdminButtons, admin_filter
 from bot.handlers.services import services, text
+from bot.schedule.due import zone
 
 PREFIX = "adm:stats"
 QUESTIONS = f"{PREFIX}:q"

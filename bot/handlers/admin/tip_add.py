@@ -8,11 +8,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import content_store
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.errors import ContentError
 from bot.content.models import LANGUAGES, Tip, Topic
-from bot.content_io import (
+from bot.content.transfer import (
     TIP_FIELDS,
     check_source,
     check_tip_field,

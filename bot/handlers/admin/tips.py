@@ -10,11 +10,12 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
-from bot import content_store, review
+from bot.admin import review
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.models import LANGUAGES, Tip, Topic
-from bot.content_io import TIP_FIELDS, check_tip_field, with_review, with_text
-from bot.content_store import TipState
+from bot.content.store import TipState
+from bot.content.transfer import TIP_FIELDS, check_tip_field, with_review, with_text
 from bot.delivery.message import tip_keyboard, tip_text
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
@@ -113,7 +114,7 @@ async def show_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def _reviewed(context: ContextTypes.DEFAULT_TYPE) -> frozenset[str]:
-    """The ids of the tips a clinician's review lets through now (bot/review.py)."""
+    """The ids of the tips a clinician's review lets through now (bot/admin/review.py)."""
     svc = services(context)
     async with svc.db.session() as session:
         found = await review.items(session, svc.content, svc.clock.now())

@@ -15,9 +15,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_import, content_store, review
+from bot.admin import review
+from bot.content import imports as content_import
+from bot.content import store as content_store
 from bot.content.errors import ContentError
-from bot.content_io import (
+from bot.content.transfer import (
     MAX_UPLOAD_BYTES,
     Parsed,
     dump_faq,
@@ -29,6 +31,7 @@ from bot.content_io import (
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button
+from bot.handlers.groups import Group
 from bot.handlers.services import services, text
 
 TRANSFER = f"{PREFIX}io"
@@ -39,7 +42,6 @@ KINDS = ("tips", "faq", "schedule")
 # bot_data key of an optional `async (bot, file_id) -> bytes` that fetches an uploaded file;
 # getFile when unset. Tests set it while the sandbox has no getFile.
 DOWNLOAD_KEY = "admin_download"
-INPUT_GROUP = -6  # before broadcasts (-5), settings (-3), preferences (-2, -1), FAQ (0)
 
 
 async def show_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -196,4 +198,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(AdminButtons(app, export_files, f"^{EXPORT}"))
     app.add_handler(AdminButtons(app, ask_file, f"^{IMPORT}$"))
     uploads = filters.ChatType.PRIVATE & admin_filter(app) & filters.Document.ALL
-    app.add_handler(MessageHandler(uploads, receive_file), group=INPUT_GROUP)
+    app.add_handler(MessageHandler(uploads, receive_file), group=Group.ADMIN_INPUT)
