@@ -288,13 +288,13 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
     import telegram
 
     from bot.clock import OffsetClock
+    from bot.content.library import Library
     from bot.content.loader import load_content
     from bot.db.engine import Database
-    from bot.delivery.choose import Library
     from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
-    from bot.delivery.pacing import Pacer
-    from bot.delivery.sender import Sender
-    from bot.http import AiohttpRequest
+    from bot.outbound.pacing import Pacer
+    from bot.outbound.sender import Sender
+    from bot.runtime.http import AiohttpRequest
 
     me, stub = psutil.Process(), psutil.Process(args.stub_pid)
     content = load_content(ROOT / "tips")

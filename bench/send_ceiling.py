@@ -34,10 +34,10 @@ import telegram
 from sandbox_process import FIRST_USER, TOKEN, SandboxProcess, pin, sandbox_process
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.delivery.outcome import SendOutcome
-from bot.delivery.pacing import Pacer
-from bot.delivery.sender import Sender
-from bot.http import AiohttpRequest
+from bot.outbound.outcome import SendOutcome
+from bot.outbound.pacing import Pacer
+from bot.outbound.sender import Sender
+from bot.runtime.http import AiohttpRequest
 
 TIP = {
     "text": "<b>Tempeh and tapai</b> feed the bacteria that help calm your skin.",

@@ -38,10 +38,10 @@ from sandbox_process import FIRST_USER, TOKEN, SandboxProcess, audit, pin, sandb
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bot.delivery.outcome import SendOutcome
-from bot.delivery.pacing import Pacer
-from bot.delivery.sender import Sender
-from bot.http import AiohttpRequest
+from bot.outbound.outcome import SendOutcome
+from bot.outbound.pacing import Pacer
+from bot.outbound.sender import Sender
+from bot.runtime.http import AiohttpRequest
 from bot.sandbox import SandboxClient
 
 SANDBOX_RATE = 30.0

@@ -54,20 +54,21 @@ import asyncpg
 from sqlalchemy import column, delete, event, func, select, table, text, update
 
 from bot.content.catalog import Catalogs
+from bot.content.library import Library
 from bot.content.loader import Content, load_content
 from bot.content.models import CORE_TOPICS, Concern
 from bot.db import migrate
 from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber, SubscriberStatus, TickRun
-from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
-from bot.delivery.due import due_on, local_date, next_due, zone
 from bot.delivery.engine import (
     DeliveryEngine,
     EngineConfig,
     TickReport,
     static_library,
 )
-from bot.delivery.outcome import OnStart, SendOutcome, SendResult
+from bot.outbound.outcome import OnStart, SendOutcome, SendResult
+from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.due import due_on, local_date, next_due, zone
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"

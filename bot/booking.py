@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.models import Clinic
 from bot.db.models import BookingIntent
-from bot.timezones import zone_at
+from bot.subscribers.timezones import zone_at
 
 EARTH_RADIUS_KM = 6371.0
 RIGHT_HERE_KM = 0.2  # about a street away: "you are right by it"

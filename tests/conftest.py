@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # TEST_TIPS_DIR runs the suite against another content folder (a clinic's edited copy).
 TIPS_DIR = Path(os.environ.get("TEST_TIPS_DIR", ROOT / "tips"))
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+# `gutskin-bot run` refuses the shipped content (placeholder clinics, nothing reviewed, #15);
+# tests of other things that run the real command with it pass these.
+SHIPPED_CONTENT_ENV = {"ALLOW_PLACEHOLDER_CLINICS": "true", "CONTENT_REVIEW": "off"}
 PG_SKIP_REASON = (
     "PostgreSQL tests skipped: set TEST_DATABASE_URL="
     "postgresql+asyncpg://postgres@127.0.0.1:5432/test to run them (.ci/run does)"
@@ -141,8 +144,19 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     _deselected[0] = max(_deselected[0], int(output.get("deselected", 0)))
 
 
+_summary_lines: list[str] = []
+"""Figures tests leave for the end of the run (user property "summary"), here or from workers."""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the summary lines reports carry (tests/faq/conftest.py attaches them)."""
+    _summary_lines.extend(str(v) for name, v in report.user_properties if name == "summary")
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Say how many slow tests the default run left out, and how to run them."""
+    """Print the tests' figures (FAQ accuracy, triage); say what the default run left out."""
+    for line in _summary_lines:
+        terminalreporter.write_line(line)
     markexpr = config.getoption("markexpr", "") or ""
     if "not slow" in markexpr and _deselected[0]:
         terminalreporter.write_line(

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from tests.conftest import ROOT
-from tests.test_webhook import free_port
+from tests.runtime.test_webhook import free_port
 
 SETTINGS = {name.upper() for name in Settings.model_fields}
 # Variables of Python and the shell, not of the bot.

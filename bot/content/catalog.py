@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.content.errors import ContentError, read_yaml
-from bot.content.models import LANGUAGES, placeholders
+from bot.content.models import LANGUAGES, control_character_problem, placeholders
 
 DEFAULT_LANGUAGE = "en"
 
@@ -87,6 +87,9 @@ def load_catalogs(folder: Path) -> Catalogs:
                     continue
                 origin[key] = path
                 catalog[key] = value.strip()
+                problem = control_character_problem(value)
+                if problem is not None:
+                    problems.append(f"{path}: {key}: {problem}")
         messages[lang] = catalog
     for lang, catalog in messages.items():
         for key, template in catalog.items():

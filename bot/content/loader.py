@@ -17,11 +17,12 @@ from bot.content.models import (
     FaqEntry,
     FaqFile,
     Program,
+    SmallTalkFile,
     Tip,
     TipsFile,
+    UrgentFile,
+    UrgentSign,
 )
-from bot.faq.smalltalk import SmallTalkFile
-from bot.faq.urgent import UrgentFile, UrgentSign
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
@@ -21,6 +22,40 @@ class Strict(BaseModel):
     """Base for content models: unknown fields are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        problem = control_character_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+def control_character_problem(value: Any) -> str | None:
+    """Why a text (or the texts inside a dict, list or tuple) cannot be content, or None.
+
+    Control characters (NUL, escape, C1 codes...) are invisible, break PostgreSQL text
+    columns (NUL) and can mangle a chat message; only newline and tab have a use in content.
+    """
+    if isinstance(value, str):
+        for char in value:
+            if char not in "\n\t" and unicodedata.category(char) == "Cc":
+                return (
+                    f"control character U+{ord(char):04X} is not allowed "
+                    "(only newline and tab); remove it"
+                )
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple):
+        items = value
+    for item in items:
+        problem = control_character_problem(item)
+        if problem is not None:
+            return problem
+    return None
 
 
 class Topic(StrEnum):
@@ -267,3 +302,148 @@ class Program(Strict):
             if override.date == day:
                 return override
         return self.weekdays[WEEKDAYS[day.weekday()]]
+
+
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+"""bot.faq.urgent looks for words: letters, maybe with digits (not digits alone)."""
+
+WINDOW_SLACK = 3
+"""Other words allowed among a phrase's words: "face got really swollen after the laser"."""
+
+Phrase = Annotated[str, Field(min_length=2, max_length=1000)]
+Kind = Literal["urgent", "crisis"]
+LexiconName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+LEXICON_MARK = "@"
+"""A phrase word "@die" stands for every word of the sign's lexicon "die"."""
+
+
+class PhraseSpec(Strict):
+    """A phrase with its own window: `slack` and `ordered` override the sign's for it alone."""
+
+    words: Phrase
+    slack: Annotated[int, Field(ge=0, le=10)] | None = None
+    ordered: bool | None = None
+
+
+PhraseItem = Phrase | PhraseSpec
+
+
+class UrgentSign(Strict):
+    """One urgent sign and the phrases that describe it.
+
+    A phrase is words that must all appear close together (at most `slack` other words among
+    them), in any order unless `ordered`; a word may list alternatives with "|"
+    ("swollen|bengkak lips|bibir"). A negator ("no", "tak") inside a phrase is part of it
+    ("tak boleh nafas"); one just before it cancels it ("no fever").
+
+    `all_of` is a combination: groups of phrases, each group matched anywhere in the message
+    (infected or pus, together with fever or chills). Its groups mix languages on purpose,
+    because so do the messages ("bisul with demam").
+
+    `lexicons` name word lists that phrases use as one word: "@want @die" is every word of
+    "want" followed by every word of "die", so a new way of saying it ("teringin mampus")
+    needs a word added to a list, not a new phrase. `not_when` lists idioms ("dead skin",
+    "kulit mati", "dying to"): their words never count towards this sign.
+    """
+
+    id: Id
+    kind: Kind = "urgent"
+    lexicons: dict[LexiconName, tuple[Annotated[str, Field(min_length=1, max_length=40)], ...]] = (
+        Field(default_factory=dict)
+    )
+    phrases: dict[str, tuple[PhraseItem, ...]] = Field(default_factory=dict)
+    all_of: tuple[Annotated[tuple[PhraseItem, ...], Field(min_length=1)], ...] = ()
+    slack: Annotated[int, Field(ge=0, le=10)] = WINDOW_SLACK
+    ordered: bool = False
+    not_when: tuple[Phrase, ...] = ()
+    not_typos: tuple[Annotated[str, Field(min_length=2, max_length=40)], ...] = ()
+
+    @field_validator("phrases")
+    @classmethod
+    def _every_language(
+        cls, value: dict[str, tuple[PhraseItem, ...]]
+    ) -> dict[str, tuple[PhraseItem, ...]]:
+        if not value:
+            return value
+        missing = [lang for lang in LANGUAGES if not value.get(lang)]
+        unknown = [lang for lang in value if lang not in LANGUAGES]
+        if missing:
+            raise ValueError(f"needs phrases in: {', '.join(missing)}")
+        if unknown:
+            raise ValueError(f"unknown language(s): {', '.join(unknown)}")
+        return value
+
+    @field_validator("all_of")
+    @classmethod
+    def _groups(
+        cls, value: tuple[tuple[PhraseItem, ...], ...]
+    ) -> tuple[tuple[PhraseItem, ...], ...]:
+        if value and len(value) < 2:
+            raise ValueError("all_of needs at least two groups (one is just phrases)")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_find(self) -> UrgentSign:
+        if not self.phrases and not self.all_of:
+            raise ValueError("needs phrases (in every language) or all_of")
+        every = [p for ps in self.phrases.values() for p in ps]
+        every += [p for group in self.all_of for p in group]
+        for item in every:
+            text = item.words if isinstance(item, PhraseSpec) else item
+            if not _HAS_LETTER.search(self.expand(text)):
+                raise ValueError(f"phrase {text!r} has no words to look for")
+        for idiom in self.not_when:
+            if not _HAS_LETTER.search(self.expand(idiom)):
+                raise ValueError(f"not_when {idiom!r} has no words to look for")
+        return self
+
+    def expand(self, phrase: str) -> str:
+        """Replace each "@name" in a phrase by its lexicon's words joined with "|"."""
+        out: list[str] = []
+        for word in phrase.split():
+            alternatives: list[str] = []
+            for alternative in word.split("|"):
+                if alternative.startswith(LEXICON_MARK):
+                    name = alternative[len(LEXICON_MARK) :]
+                    if name not in self.lexicons:
+                        raise ValueError(f"phrase {phrase!r} uses unknown lexicon {name!r}")
+                    alternatives.extend(self.lexicons[name])
+                else:
+                    alternatives.append(alternative)
+            out.append("|".join(alternatives))
+        return " ".join(out)
+
+    def written(self) -> list[str]:
+        """Every phrase of the sign (idioms aside), lexicons expanded."""
+        items = [p for ps in self.phrases.values() for p in ps]
+        items += [p for group in self.all_of for p in group]
+        return [self.expand(p.words if isinstance(p, PhraseSpec) else p) for p in items]
+
+
+class UrgentFile(Strict):
+    """tips/urgent.yaml."""
+
+    urgent: Annotated[tuple[UrgentSign, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> UrgentFile:
+        seen: set[str] = set()
+        for sign in self.urgent:
+            if sign.id in seen:
+                raise ValueError(f"duplicate urgent sign id {sign.id!r}")
+            seen.add(sign.id)
+        return self
+
+
+class SmallTalk(Strict):
+    """One kind of small talk and the phrases that say it."""
+
+    id: Id
+    phrases: Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class SmallTalkFile(Strict):
+    """tips/smalltalk.yaml."""
+
+    filler: tuple[str, ...] = ()
+    smalltalk: Annotated[tuple[SmallTalk, ...], Field(min_length=1)]

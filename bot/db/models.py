@@ -182,6 +182,16 @@ class Lease(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class WebhookUpdate(Base):
+    """An update_id the webhook took: a replay (Telegram's retry, or one post reaching two
+    replicas) finds it here and is not handled again. Pruned after a day."""
+
+    __tablename__ = "webhook_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class Admin(Base):
     """A clinic staff member an owner made an admin (owners come from settings)."""
 
@@ -190,6 +200,8 @@ class Admin(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     added_by: Mapped[int] = mapped_column(BigInteger)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # "admin", or "reviewer": a clinician who approves what patients read (bot/admin/review.py).
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
 
 
 class AuditEntry(Base):
@@ -234,6 +246,32 @@ class ContentSetting(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContentReview(Base):
+    """One reviewer's decision on one version of a tip or FAQ entry (bot/admin/review.py).
+
+    The newest row per (kind, item_id) is the item's review; a row counts only while its
+    fingerprint matches the item's wording, so an edit puts the item back in the queue.
+    """
+
+    __tablename__ = "content_reviews"
+    __table_args__ = (
+        CheckConstraint("kind IN ('tip', 'faq')", name="kind"),
+        CheckConstraint("decision IN ('approved', 'returned')", name="decision"),
+        Index("ix_content_reviews_item", "kind", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    item_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    reviewer_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 # -- broadcasts (admin announcements) and their ledger ----------------------------------
@@ -322,3 +360,63 @@ class BroadcastDelivery(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# -- consent records and the staff inbox (#15) ---------------------------------------------
+
+
+class ConsentRecord(Base):
+    """What a chat agreed to, when, and in which language's notice: the clinic's evidence.
+
+    purpose: 'tips' (the subscription notice), 'concern' (a skin concern, health data),
+    'inbox' (a question kept for the clinic team to answer). Erased with /deletemydata.
+    """
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('tips', 'concern', 'inbox')", name="purpose"),
+        Index("ix_consent_records_chat_id_purpose", "chat_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(16))
+    notice: Mapped[str] = mapped_column(String(40))  # the catalog key of the text agreed to
+    language: Mapped[str] = mapped_column(String(8))
+    given_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class InboxStatus(StrEnum):
+    """Where a question for the clinic team stands."""
+
+    OPEN = "open"  # waiting for a reply
+    ANSWERED = "answered"  # staff replied; may be closed later
+    CLOSED = "closed"  # done; purged INBOX_RETENTION_DAYS after closed_at
+
+
+class InboxItem(Base):
+    """A question a patient chose to send to the clinic team, with their chat to reply to.
+
+    Stored only after the patient opted in (see consent_records, purpose 'inbox').
+    """
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'answered', 'closed')", name="status"),
+        CheckConstraint("kind IN ('unanswered', 'urgent', 'crisis')", name="kind"),
+        Index("ix_inbox_items_status_closed_at", "status", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))  # which reply led to "Ask the clinic team"
+    question: Mapped[str] = mapped_column(String(4096))
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.OPEN)
+    reply: Mapped[str | None] = mapped_column(String(4096))
+    replied_by: Mapped[int | None] = mapped_column(BigInteger)
+    replied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

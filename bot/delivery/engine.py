@@ -8,9 +8,12 @@ The database is the truth. Each tick:
    ledger row per (subscriber, local date) (a second row for the same date cannot exist)
    and moves `next_due_at` to the next local send time, all in one transaction;
 3. sends through the one paced sender, marking each row "sending" right before its
-   request leaves and storing the outcome after;
-4. retries rows that failed (timeouts, 5xx) on later ticks while inside the catch-up
-   window; anything later than the window is recorded as missed, never sent late;
+   request leaves (only if it is still this claim's: /today may have taken it) and
+   storing the outcome after;
+4. retries rows that certainly failed (never reached Telegram) on later ticks while inside
+   the catch-up window; a send that may have reached Telegram (read timeout, dropped
+   connection, 5xx) is "unknown" and never sent again; anything later than the window is
+   recorded as missed, never sent late;
 5. stores the tick's counts.
 """
 
@@ -33,14 +36,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.catalog import Catalogs
+from bot.content.library import Library
 from bot.content.models import Tip
 from bot.db.engine import Database
 from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, TickRun
 from bot.delivery import message
-from bot.delivery.choose import Library, Skip, choose_tip, parse_concern, parse_topics
-from bot.delivery.due import local_date, next_due, reschedule
-from bot.delivery.ledger import LedgerWriter
-from bot.delivery.outcome import MessageSender, SendOutcome, SendResult
+from bot.outbound.ledger import LedgerWriter
+from bot.outbound.outcome import MessageSender, SendOutcome, SendResult, SendStopped
+from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.due import local_date, next_due
+from bot.subscribers.store import reschedule
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +70,7 @@ class EngineConfig:
     replica: str = "main"
     catch_up: dt.timedelta = dt.timedelta(hours=3)
     batch: int = 500
-    lease: dt.timedelta = dt.timedelta(minutes=5)
+    lease: dt.timedelta = dt.timedelta(seconds=30)
     retry_after: dt.timedelta = dt.timedelta(seconds=60)
     max_attempts: int = 3
     in_flight: int = 256
@@ -93,6 +98,7 @@ class _Job:
     language: str
     tip: Tip
     tips_so_far: int
+    claimed_by: str
 
 
 class DeliveryEngine:
@@ -317,6 +323,7 @@ class DeliveryEngine:
                         sub.language,
                         tip,
                         history[sub_id].count,
+                        token,
                     )
                 )
             # Counted as "claimed" above; they are counted again by their outcome.
@@ -371,6 +378,7 @@ class DeliveryEngine:
                         sub.language,
                         tip,
                         history[sub.id].count - 1,
+                        token,
                     )
                 )
             return jobs
@@ -421,7 +429,8 @@ class DeliveryEngine:
                     if self._stopping:
                         raise _Stopping
                     started.add(job.delivery_id)
-                    await ledger.mark_sending(job.delivery_id)
+                    if not await ledger.mark_sending(job.delivery_id, job.claimed_by):
+                        raise _Taken  # /today or another replica has it now
 
                 async with limit:
                     params = message.daily_tip(
@@ -436,7 +445,7 @@ class DeliveryEngine:
                         result = await self._sender.send(
                             job.chat_id, "sendMessage", params, on_start=mark
                         )
-                    except _Stopping:
+                    except (_Stopping, _Taken, SendStopped):
                         return
                     except Exception:
                         # The mark could not be stored, so nothing left: the row stays
@@ -470,7 +479,8 @@ class DeliveryEngine:
         log.info("stopping: %d planned tips left for the next tick", len(ids))
 
     def stop(self) -> None:
-        """Stop sending: messages already on their way finish, the rest stay planned."""
+        """Stop sending: no new message starts and the rest stay planned; messages on their
+        way finish within the sender's grace (or end in doubt, see `Sender.stop`)."""
         self._stopping = True
         if self._cancel_waiting is not None:
             self._cancel_waiting()
@@ -508,6 +518,7 @@ def _count(report: TickReport, result: SendResult) -> None:
         SendOutcome.BLOCKED: DeliveryStatus.BLOCKED,
         SendOutcome.REJECTED: DeliveryStatus.REJECTED,
         SendOutcome.FAILED: DeliveryStatus.FAILED,
+        SendOutcome.UNKNOWN: DeliveryStatus.UNKNOWN,
     }[result.outcome]
     report.add(status)
     report.rate_limited += result.rate_limited
@@ -515,6 +526,10 @@ def _count(report: TickReport, result: SendResult) -> None:
 
 class _Stopping(Exception):
     """The engine is stopping: this message stays planned."""
+
+
+class _Taken(Exception):
+    """The row is no longer this claim's (/today sent it, or another replica took it)."""
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any
 from bot.content.catalog import Catalogs
 from bot.content.models import Tip
 from bot.content.render import tip_card
+from bot.db.ids import row_id
 
 FEEDBACK = "fb:"  # fb:<delivery id>:y|n
 MORE = "more:"  # more:<topic>
@@ -25,9 +26,10 @@ def parse_feedback(data: str) -> tuple[int, bool] | None:
     """Return (delivery id, helpful) from feedback callback data, or None if malformed."""
     body = data.removeprefix(FEEDBACK)
     ident, _, vote = body.partition(":")
-    if not ident.isdigit() or vote not in ("y", "n") or len(ident) > 18:
+    delivery_id = row_id(ident)  # in the column's range on every database
+    if delivery_id is None or vote not in ("y", "n"):
         return None
-    return int(ident), vote == "y"
+    return delivery_id, vote == "y"
 
 
 def mark_feedback(

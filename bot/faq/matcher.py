@@ -11,6 +11,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from bot.content.models import FaqEntry
+from bot.faq.concepts import Concepts, shipped
 from bot.faq.normalise import (
     COMMON,
     NEUTRAL,
@@ -75,13 +76,32 @@ FLOOR = 0.8
 CONFIDENT = 0.9
 """A top score this high is about one distinctive keyword or two weaker ones."""
 
-CONFIDENT_RATIO = 0.7
+CONFIDENT_RATIO = 0.75
 """Confident only if the runner-up scores under this fraction of the top score."""
 
 AMBIGUOUS_RATIO = 0.5
 """Runners-up offered alongside the top must score at least this fraction of it."""
 
 MAX_CANDIDATES = 3
+
+TEXT_WEIGHT = 0.08
+"""Weight of the full-text (BM25) evidence beside the keyword score: everyday paraphrases find
+the entry whose keywords, question or answer talk about the same concepts."""
+
+TEXT_TF = {"keyword": 2, "question": 4, "answer": 1}
+"""How many times a word counts in an entry's text, by where it appears."""
+
+UNTOPICAL_FLOOR = 1.0
+"""Score a message with no topical concept needs for a (confident) answer; it never gets a menu."""
+
+CONCEPT_DISCOUNT = 0.9
+"""A word reaching an entry through its concept ("hamil" -> "pregnant") is a little weaker than
+the entry's own keyword."""
+
+BM25_K1 = 1.2
+BM25_B = 0.5
+"""BM25 term-frequency saturation and length normalisation (the usual values; b lowered because
+long answers are not less about their topic)."""
 
 LANGUAGE_SAMPLE = 600
 """Characters read to tell the language: the start of a message shows it."""
@@ -126,9 +146,11 @@ class _Phrase:
 class FaqMatcher:
     """Score every FAQ entry against a message using a precomputed keyword index."""
 
-    def __init__(self, entries: Sequence[FaqEntry]) -> None:
-        """Index the entries' keywords, multi-word keywords and question words."""
+    def __init__(self, entries: Sequence[FaqEntry], concepts: Concepts | None = None) -> None:
+        """Index the entries' keywords, multi-word keywords and question words, and full text."""
         self._ids = tuple(e.id for e in entries)
+        self._concepts = concepts if concepts is not None else shipped()
+        self._text = self._index_text(entries)
         # key -> entry index -> (weight, languages the key came from)
         weights: dict[str, dict[int, tuple[float, set[str]]]] = defaultdict(dict)
         phrases: list[_Phrase] = []
@@ -174,6 +196,22 @@ class FaqMatcher:
             )
             for key, hits in weights.items()
         }
+        # Concept -> entry -> the best keyword weight among the concept's words: a message's
+        # "hamil" reaches the entry whose keyword is "pregnant", a little weaker than the word.
+        self._by_concept: dict[str, dict[int, float]] = {}
+        for name, members in self._concepts.members.items():
+            reach: dict[int, float] = {}
+            for member in members:
+                for key in variants(member):
+                    for hit, (weight, _) in weights.get(key, {}).items():
+                        reach[hit] = max(reach.get(hit, 0.0), weight)
+            # Weighed by how many entries the concept reaches, not by its rarest word.
+            idf = math.log(1 + n / max(len(reach), 1)) / top
+            self._by_concept[name] = {entry: w * idf for entry, w in reach.items()}
+        # Index keys that stand for a topical concept: a typo of one still shows the topic.
+        self._topical_keys = frozenset(
+            key for key in self._postings if self._concepts.of(key) in self._concepts.topical
+        )
         # Keys a typo could reach, bucketed by the typo's length and its first or last letter.
         # ratio is at most 2*min(a, b) / (a + b), so length rules out most of the vocabulary,
         # and real typos keep one end of the word ("exzema", "soriasis"): ~10x fewer calls.
@@ -235,13 +273,31 @@ class FaqMatcher:
             return NO_MATCH
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
+        # Does the message name something only this bot's subjects use (typos included)?
+        concepts = [self._concepts.of(t) for t in tokens]
+        terms = {
+            "@" + c if c is not None else min(variants(t), key=len)
+            for t, c in zip(tokens, concepts, strict=True)
+        }
+        phrased = self._concepts.in_phrases(raw)
+        terms.update("@" + name for name in phrased)
+        topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
+            key in self._topical_keys for keys in resolved for key in keys
+        )
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
-        for token, keys in zip(tokens, resolved, strict=True):
-            if token in seen or not keys or token in NEUTRAL:
+        seen_concepts: set[str] = set()
+        for token, keys, concept in zip(tokens, resolved, concepts, strict=True):
+            if token in seen or (not keys and concept is None):
                 continue
+            if token in NEUTRAL:
+                keys = {}  # "face" is no keyword's evidence, but it does name the skin concept
             seen.add(token)
             best: dict[int, float] = {}
+            if concept is not None and concept not in seen_concepts:
+                seen_concepts.add(concept)  # "cuaca panas" is one concept, counted once
+                for entry, weight in self._by_concept[concept].items():
+                    best[entry] = weight * CONCEPT_DISCOUNT
             for key, sureness in keys.items():
                 if sureness == 1.0:
                     named_entries |= self._named.get(key, frozenset())
@@ -252,13 +308,23 @@ class FaqMatcher:
                         best[entry] = value
             for entry, value in best.items():
                 scores[entry] += value
+        for name in phrased:  # "how much" names the price concept
+            if name not in seen_concepts:
+                seen_concepts.add(name)
+                for entry, weight in self._by_concept[name].items():
+                    scores[entry] += weight * CONCEPT_DISCOUNT
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
+        if topical:  # full text only helps a message that is about our subjects at all
+            for term in terms:
+                for entry, value in self._text.get(term, ()):
+                    scores[entry] += TEXT_WEIGHT * value
         penalty = sum(
             OFFTOPIC_PENALTY
             if token in self._offtopic
-            else UNKNOWN_PENALTY * (not keys and len(token) > 2 and not _common(token))
-            for token, keys in zip(tokens, resolved, strict=True)
+            else UNKNOWN_PENALTY
+            * (not keys and len(token) > 2 and not concept and not _common(token))
+            for token, keys, concept in zip(tokens, resolved, concepts, strict=True)
             if token not in NEUTRAL
         )
         if penalty:
@@ -268,7 +334,55 @@ class FaqMatcher:
             # unknown word ("psoriasis and gluten") it is still worth offering.
             if penalty > UNKNOWN_PENALTY + 1e-9:
                 named_entries.clear()
-        return self._decide(scores, named_entries)
+        result = self._decide(scores, named_entries)
+        # A message naming no skin, gut, clinic or bot concept gets a strong single answer or an
+        # honest "I don't know", never a menu of guesses; if it names another subject outright
+        # ("petrol station open 24 hours"), the honest answer.
+        if topical:
+            return result
+        elsewhere = any(token in self._offtopic for token in tokens)
+        if (
+            result.kind == "confident"
+            and result.candidates[0].score >= UNTOPICAL_FLOOR
+            and not elsewhere
+        ):
+            return result
+        return NO_MATCH
+
+    def _term(self, token: str) -> str:
+        concept = self._concepts.of(token)
+        return "@" + concept if concept is not None else min(variants(token), key=len)
+
+    def _index_text(self, entries: Sequence[FaqEntry]) -> dict[str, tuple[tuple[int, float], ...]]:
+        """BM25 over each entry's keywords, question and answer in every language."""
+        counts: list[dict[str, int]] = []
+        for entry in entries:
+            tf: dict[str, int] = defaultdict(int)
+            parts = [("keyword", k) for ks in entry.keywords.values() for k in ks]
+            for text in entry.text.values():
+                parts += [("question", text.question), ("answer", text.answer)]
+            for where, part in parts:
+                raw = words(part)
+                for token in content_words(raw):
+                    tf[self._term(token)] += TEXT_TF[where]
+                for name in self._concepts.in_phrases(raw):
+                    tf["@" + name] += TEXT_TF[where]
+            counts.append(tf)
+        n = len(entries)
+        if not n:
+            return {}
+        avg = sum(sum(tf.values()) for tf in counts) / n or 1.0
+        df: dict[str, int] = defaultdict(int)
+        for tf in counts:
+            for term in tf:
+                df[term] += 1
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, tf in enumerate(counts):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(tf.values()) / avg)
+            for term, f in tf.items():
+                idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+                postings[term].append((i, idf * f * (BM25_K1 + 1) / (f + norm)))
+        return {term: tuple(p) for term, p in postings.items()}
 
     def _resolve(self, tokens: list[str]) -> list[dict[str, float]]:
         resolved: list[dict[str, float]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -94,7 +95,11 @@ OFFTOPIC = _wordset(
     kdrama drama anime kpop blackpink bts netflix astro
     car kereta motosikal motorcycle mechanic bengkel tyre tayar minyak hitam service kereta
     house rumah sewa rent property hartanah condo apartment renovation aircond repair
-    electrician plumber paip tnb bil elektrik bil air water bill"""
+    electrician plumber paip tnb bil elektrik bil air water bill
+    berbuka imsak sahur iftar maybank cimb rhb kredit credit debit atm mykad jpn jpj roadtax
+    saman polis police minecraft roblox pubg mlbb valorant tuition cikgu teacher peperiksaan
+    groceries tesco mydin girlfriend boyfriend marry kahwin crush awek pakwe joke lawak poem
+    puisi pantun lirik lyrics"""
 )
 """Words that show a message is about something the clinic's bot cannot help with."""
 
@@ -273,8 +278,9 @@ def stem_ms(word: str) -> str:
     return min(ms_stems(word), key=len)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def variants(word: str) -> tuple[str, ...]:
-    """Return the word and its plausible stems, distinct, surface form first."""
+    """Return the word and its plausible stems, distinct, surface form first (memoised: pure)."""
     out = [word]
     undoubled = word[:-1] if len(word) > 3 and word[-1] == word[-2] else word
     for candidate in (undoubled, stem_en(word), *ms_stems(word)):

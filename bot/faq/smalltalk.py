@@ -5,12 +5,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
-
-from pydantic import Field
 
 from bot.content.errors import read_yaml
-from bot.content.models import Id, Strict
+from bot.content.models import SmallTalk as SmallTalk  # the data; re-exported
+from bot.content.models import SmallTalkFile as SmallTalkFile
 from bot.faq.normalise import words
 
 MAX_WORDS = 12
@@ -21,20 +19,6 @@ MAX_CHARS = 160
 
 EMOJI = "ack"
 """The small-talk kind of a message made only of emoji ("👍")."""
-
-
-class SmallTalk(Strict):
-    """One kind of small talk and the phrases that say it."""
-
-    id: Id
-    phrases: Annotated[tuple[str, ...], Field(min_length=1)]
-
-
-class SmallTalkFile(Strict):
-    """tips/smalltalk.yaml."""
-
-    filler: tuple[str, ...] = ()
-    smalltalk: Annotated[tuple[SmallTalk, ...], Field(min_length=1)]
 
 
 class SmallTalkDetector:

@@ -8,16 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
 from rapidfuzz import fuzz, process
 
-from bot.content.models import LANGUAGES, Id, Strict
+from bot.content.models import WINDOW_SLACK, Kind, PhraseItem, PhraseSpec
+from bot.content.models import UrgentFile as UrgentFile  # re-exported: it used to live here
+from bot.content.models import UrgentSign as UrgentSign
 from bot.faq.normalise import NEGATORS, STOPWORDS, nearest_window, variants, words
-
-WINDOW_SLACK = 3
-"""Other words allowed among a phrase's words: "face got really swollen after the laser"."""
 
 NEGATION_REACH = 1
 """A negator this many words before a phrase (or inside it) cancels it: "no fever"."""
@@ -44,82 +41,6 @@ FUZZY_MAX_LEN = 30
 MAX_FUZZY_TOKENS = 40
 """Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
 
-Phrase = Annotated[str, Field(min_length=2, max_length=400)]
-Kind = Literal["urgent", "crisis"]
-
-
-class UrgentSign(Strict):
-    """One urgent sign and the phrases that describe it.
-
-    A phrase is words that must all appear close together (at most `slack` other words among
-    them), in any order unless `ordered`; a word may list alternatives with "|"
-    ("swollen|bengkak lips|bibir"). A negator ("no", "tak") inside a phrase is part of it
-    ("tak boleh nafas"); one just before it cancels it ("no fever").
-
-    `all_of` is a combination: groups of phrases, each group matched anywhere in the message
-    (infected or pus, together with fever or chills). Its groups mix languages on purpose,
-    because so do the messages ("bisul with demam").
-    """
-
-    id: Id
-    kind: Kind = "urgent"
-    phrases: dict[str, tuple[Phrase, ...]] = Field(default_factory=dict)
-    all_of: tuple[Annotated[tuple[Phrase, ...], Field(min_length=1)], ...] = ()
-    slack: Annotated[int, Field(ge=0, le=10)] = WINDOW_SLACK
-    ordered: bool = False
-    not_typos: tuple[Annotated[str, Field(min_length=2, max_length=40)], ...] = ()
-
-    @field_validator("phrases")
-    @classmethod
-    def _every_language(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        if not value:
-            return value
-        missing = [lang for lang in LANGUAGES if not value.get(lang)]
-        unknown = [lang for lang in value if lang not in LANGUAGES]
-        if missing:
-            raise ValueError(f"needs phrases in: {', '.join(missing)}")
-        if unknown:
-            raise ValueError(f"unknown language(s): {', '.join(unknown)}")
-        for phrases in value.values():
-            _check_phrases(phrases)
-        return value
-
-    @field_validator("all_of")
-    @classmethod
-    def _groups(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
-        if value and len(value) < 2:
-            raise ValueError("all_of needs at least two groups (one is just phrases)")
-        for group in value:
-            _check_phrases(group)
-        return value
-
-    @model_validator(mode="after")
-    def _something_to_find(self) -> UrgentSign:
-        if not self.phrases and not self.all_of:
-            raise ValueError("needs phrases (in every language) or all_of")
-        return self
-
-
-def _check_phrases(phrases: Sequence[str]) -> None:
-    for phrase in phrases:
-        if not _compile_phrase(phrase):
-            raise ValueError(f"phrase {phrase!r} has no words to look for")
-
-
-class UrgentFile(Strict):
-    """tips/urgent.yaml."""
-
-    urgent: Annotated[tuple[UrgentSign, ...], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> UrgentFile:
-        seen: set[str] = set()
-        for sign in self.urgent:
-            if sign.id in seen:
-                raise ValueError(f"duplicate urgent sign id {sign.id!r}")
-            seen.add(sign.id)
-        return self
-
 
 @dataclass(frozen=True, slots=True)
 class UrgentFinding:
@@ -135,13 +56,29 @@ _Slots = tuple[frozenset[str], ...]
 
 
 @dataclass(frozen=True, slots=True)
+class _Phrase:
+    label: str
+    slots: _Slots
+    slack: int
+    ordered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _Sign:
     id: str
     kind: Kind
-    slack: int
-    ordered: bool
-    phrases: tuple[tuple[str, _Slots], ...]
-    groups: tuple[tuple[tuple[str, _Slots], ...], ...]
+    phrases: tuple[_Phrase, ...]
+    groups: tuple[tuple[_Phrase, ...], ...]
+    idioms: tuple[_Slots, ...]
+
+
+def _compile_item(sign: UrgentSign, item: PhraseItem) -> _Phrase:
+    text = item.words if isinstance(item, PhraseSpec) else item
+    slack = item.slack if isinstance(item, PhraseSpec) and item.slack is not None else sign.slack
+    ordered = (
+        item.ordered if isinstance(item, PhraseSpec) and item.ordered is not None else sign.ordered
+    )
+    return _Phrase(text, _compile_phrase(sign.expand(text)), slack, ordered)
 
 
 class _Compiled:
@@ -153,21 +90,20 @@ class _Compiled:
             _Sign(
                 sign.id,
                 sign.kind,
-                sign.slack,
-                sign.ordered,
                 tuple(
-                    (phrase, _compile_phrase(phrase))
+                    _compile_item(sign, item)
                     for lang in sorted(sign.phrases)
-                    for phrase in sign.phrases[lang]
+                    for item in sign.phrases[lang]
                 ),
-                tuple(tuple((p, _compile_phrase(p)) for p in group) for group in sign.all_of),
+                tuple(tuple(_compile_item(sign, p) for p in group) for group in sign.all_of),
+                tuple(_compile_phrase(sign.expand(idiom)) for idiom in sign.not_when),
             )
             for sign in self.signs
         )
         every = [
-            slots
+            phrase.slots
             for sign in self.compiled
-            for _, slots in (*sign.phrases, *(p for g in sign.groups for p in g))
+            for phrase in (*sign.phrases, *(p for g in sign.groups for p in g))
         ]
         self.vocabulary = frozenset(k for slots in every for s in slots for k in s)
         self.not_typos = frozenset(
@@ -179,9 +115,7 @@ class _Compiled:
         by_letter: dict[str, set[str]] = {}
         low, high = SHORT_TYPO_LEN
         for sign in self.signs:
-            written = [p for ps in sign.phrases.values() for p in ps]
-            written += [p for group in sign.all_of for p in group]
-            for phrase in written:
+            for phrase in sign.written():
                 for word in words(phrase.replace("|", " ")):
                     if max(SHORT_TARGET_MIN, low - 1) <= len(word) <= high + 1:
                         by_letter.setdefault(word[0], set()).add(word)
@@ -252,25 +186,60 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
             keys |= compiled.fuzzy(token)
         for key in keys:
             positions.setdefault(key, []).append(pos)
-    present = positions.keys()
 
-    def found(phrase: tuple[str, _Slots], sign: _Sign) -> bool:
-        slots = phrase[1]
-        # Cheap rejection first: most phrases miss at least one word entirely.
-        if any(present.isdisjoint(slot) for slot in slots):
-            return False
-        return _found(slots, positions, context, sign.slack, sign.ordered)
-
+    raw_keys: list[tuple[str, ...]] = []
     for sign in compiled.compiled:
+        here = positions
+        if sign.idioms:
+            if not raw_keys:
+                raw_keys = [variants(w) for w in raw]
+            here = _without_idioms(positions, sign.idioms, raw_keys, context)
         for phrase in sign.phrases:
-            if found(phrase, sign):
-                return UrgentFinding(sign.id, phrase[0], sign.kind)
+            if _phrase_found(phrase, here, context):
+                return UrgentFinding(sign.id, phrase.label, sign.kind)
         if sign.groups:
-            matched = [next((p for p in g if found(p, sign)), None) for g in sign.groups]
+            matched = [
+                next((p for p in g if _phrase_found(p, here, context)), None) for g in sign.groups
+            ]
             if all(m is not None for m in matched):
-                label = " + ".join(m[0] for m in matched if m is not None)
+                label = " + ".join(m.label for m in matched if m is not None)
                 return UrgentFinding(sign.id, label, sign.kind)
     return None
+
+
+def _phrase_found(phrase: _Phrase, positions: dict[str, list[int]], context: _Context) -> bool:
+    # Cheap rejection first: most phrases miss at least one word entirely.
+    present = positions.keys()
+    if any(present.isdisjoint(slot) for slot in phrase.slots):
+        return False
+    return _found(phrase.slots, positions, context, phrase.slack, phrase.ordered)
+
+
+def _without_idioms(
+    positions: dict[str, list[int]],
+    idioms: tuple[_Slots, ...],
+    raw_keys: list[tuple[str, ...]],
+    context: _Context,
+) -> dict[str, list[int]]:
+    """Drop the places of words that stand in an idiom ("dead skin"): they count for nothing.
+
+    An idiom's words must stand next to each other as typed, in its order ("dying to try").
+    """
+    blocked_raw: set[int] = set()
+    for slots in idioms:
+        width = len(slots)
+        for start in range(len(raw_keys) - width + 1):
+            if all(not slots[i].isdisjoint(raw_keys[start + i]) for i in range(width)):
+                blocked_raw.update(range(start, start + width))
+    if not blocked_raw:
+        return positions
+    blocked = {pos for pos, i in enumerate(context.raw_index) if i in blocked_raw}
+    out: dict[str, list[int]] = {}
+    for key, plist in positions.items():
+        kept = [p for p in plist if p not in blocked]
+        if kept:
+            out[key] = kept
+    return out
 
 
 @dataclass(frozen=True, slots=True)

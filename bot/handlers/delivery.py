@@ -6,27 +6,27 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.admin import review
+from bot.content.library import Library
 from bot.content.models import Topic
+from bot.content.transfer import tip_data
 from bot.delivery import message, today
-from bot.delivery.choose import Library, Skip
+from bot.handlers.draft_mark import draft_mark
 from bot.handlers.services import services, stored_subscriber, text
+from bot.outbound.errors import ConnectFailed, ConnectTimedOut
+from bot.schedule.choose import Skip
 
-LIBRARY_KEY = "library"
 _SHOWN_KEY = "more_shown"
 
 
 async def current_library(context: ContextTypes.DEFAULT_TYPE) -> Library:
-    """The tips and program in use now (admins' edits included, when the app provides them)."""
+    """The tips and program in use now (admins' edits included)."""
     svc = services(context)
-    provider = context.bot_data.get(LIBRARY_KEY)
-    if provider is None:
-        return Library(svc.content.tips, svc.content.program)
     async with svc.db.session() as session:
-        library = await provider(session)
-    assert isinstance(library, Library)
-    return library
+        return await svc.live.library(session)
 
 
 async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -39,28 +39,55 @@ async def send_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     library = await current_library(context)
     now = svc.clock.now()
     async with svc.db.session() as session:
-        choice, delivery_id = await today.todays_tip(
-            session, library, sub, now, svc.settings.default_timezone
-        )
+        found = await today.todays_tip(session, library, sub, now, svc.settings.default_timezone)
+    choice, delivery_id = found.choice, found.delivery_id
     if isinstance(choice, Skip):
         await context.bot.send_message(chat.id, text(context, lang, "today_skipped"))
+        return
+    if found.on_its_way:
+        # The scheduled send of today's tip is on the wire: it arrives in a moment.
+        await context.bot.send_message(chat.id, text(context, lang, "today_on_its_way"))
         return
     catalogs = svc.content.catalogs
     body = message.tip_text(catalogs, choice, lang, hint=False)
     if sub is None or sub.consented_at is None:
         body = f"{body}\n\n{text(context, lang, 'today_not_subscribed')}"
-    sent = await context.bot.send_message(
-        chat.id,
-        body,
-        parse_mode=ParseMode.HTML,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-        reply_markup=InlineKeyboardMarkup.de_json(
-            message.tip_keyboard(catalogs, choice, lang, delivery_id), context.bot
-        ),
-    )
-    if delivery_id is not None:
+    body += await draft_mark(update, context, lang, review.TIP, choice.id, tip_data(choice))
+    try:
+        sent = await context.bot.send_message(
+            chat.id,
+            body,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_markup=InlineKeyboardMarkup.de_json(
+                message.tip_keyboard(catalogs, choice, lang, delivery_id), context.bot
+            ),
+        )
+    except Exception as error:
+        if found.send_id is not None:
+            status, reason = _failure(error)
+            async with svc.db.session() as session:
+                await today.record_outcome(
+                    session, found.send_id, status, svc.clock.now(), reason=reason
+                )
+        raise
+    if found.send_id is not None:
         async with svc.db.session() as session:
-            await today.record_sent(session, delivery_id, sent.message_id, svc.clock.now())
+            await today.record_sent(session, found.send_id, sent.message_id, svc.clock.now())
+
+
+def _failure(error: Exception) -> tuple[str, str]:
+    """How /today's failed send is stored: the one rule for a send in doubt
+    (bot/outbound/sender.py) applied to the errors python-telegram-bot raises."""
+    if isinstance(error, ConnectTimedOut | ConnectFailed | RetryAfter):
+        return "failed", type(error).__name__  # certainly not delivered: the tick retries
+    if isinstance(error, Forbidden):
+        return "blocked", "forbidden"
+    if isinstance(error, BadRequest):
+        return (
+            "blocked" if "chat not found" in error.message.lower() else "rejected"
+        ), "bad request"
+    return "unknown", type(error).__name__  # may have arrived: never sent again
 
 
 async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

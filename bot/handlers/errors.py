@@ -9,9 +9,11 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.admin.alerts import AlertGate
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
+ALERTS_KEY = "error_alerts"
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -30,7 +32,10 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
     # Only the type: an exception's text can carry a user's message or ids (see the log).
-    summary = f"Error: {type(context.error).__name__} while handling an update; see the logs."
+    gate = context.bot_data.setdefault(ALERTS_KEY, AlertGate())
+    summary = gate.admit(type(context.error).__name__, svc.clock.now())
+    if summary is None:
+        return  # grouped into the next alert: one user must not be able to flood the admins
     for admin in svc.settings.admin_ids:
         try:
             await context.bot.send_message(admin, summary)

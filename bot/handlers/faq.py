@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
@@ -18,15 +17,26 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_store, questions
+from bot.admin import review
 from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.content.models import FaqEntry
 from bot.content.render import faq_answer, tip_card
+from bot.content.transfer import faq_data
+from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
+from bot.handlers import inbox
 from bot.handlers.booking import book_button
+from bot.handlers.draft_mark import draft_mark
 from bot.handlers.preferences import LANG
-from bot.handlers.services import Flow, language_of, reply_language, services, text
+from bot.handlers.services import (
+    Flow,
+    language_of,
+    reply_language,
+    services,
+    stored_subscriber,
+    text,
+)
 
 ENTRY = "faq:"  # faq:<entry id>
 GROUP = "faqg:"  # faqg:<menu group>
@@ -37,29 +47,13 @@ TIP = "tip:"  # tip:<tip id>
 log = logging.getLogger(__name__)
 
 
-_LIVE_KEY = "faq_live"
-
-
 async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, FaqMatcher]:
-    """The content and matcher in use now: admins' imported FAQ and edited tips included.
-
-    One primary-key read per call; the matcher is rebuilt only when the content changed.
-    """
+    """The content and matcher in use now: admins' imported FAQ and edited tips included,
+    and with CONTENT_REVIEW=required only reviewed entries (the gate in bot/content/live.py)."""
     svc = services(context)
     async with svc.db.session() as session:
-        token = await content_store.revision(session)
-        cached = context.bot_data.get(_LIVE_KEY)
-        if cached is not None and cached[0] == token:
-            return cached[1], cached[2]
-        if token is None:
-            live = (svc.content, svc.matcher)
-        else:
-            faq = await content_store.current_faq(session, svc.content)
-            library = await content_store.current_library(session, svc.content)
-            view = dataclasses.replace(svc.content, faq=faq, tips=library.tips)
-            live = (view, svc.matcher if faq == svc.content.faq else FaqMatcher(faq))
-    context.bot_data[_LIVE_KEY] = (token, *live)
-    return live
+        live = await svc.live.now(session)
+    return live.content, live.matcher
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,13 +63,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     try:
-        lang = await reply_language(update, context)
+        sub, lang = await stored_subscriber(update, context)
     except SQLAlchemyError:
-        lang = language_of(update, context, None)  # the reply matters more than the setting
+        sub, lang = None, language_of(update, context, None)  # the reply matters more
     content, matcher = await live_content(context)
     reply = questions.triage(content, matcher, message.text, lang)
     # A question typed in the other language is answered in it, with an offer to switch.
-    await _send_reply(update, context, reply, reply.language or lang)
+    # The switch stores a language: only for a chat that agreed to be stored (#15).
+    await _send_reply(update, context, reply, reply.language or lang, stored=sub is not None)
     # Recorded after replying: a database problem must never hold back an answer,
     # least of all the urgent one.
     try:
@@ -86,17 +81,25 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _send_reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: questions.Reply, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    reply: questions.Reply,
+    lang: str,
+    *,
+    stored: bool,
 ) -> None:
     message = update.effective_message
     assert message is not None
     svc = services(context)
-    switch = _switch_rows(context, reply.language)
+    switch = _switch_rows(context, reply.language) if stored else []
     if reply.outcome == "smalltalk" and reply.smalltalk is not None:
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
     elif reply.outcome in ("urgent", "crisis"):
-        keyboard = [[book_button(context, lang, "urgent", "button_contact_clinic")]]
+        keyboard = [
+            [book_button(context, lang, "urgent", "button_contact_clinic")],
+            inbox.ask_team_row(context, lang, reply.outcome),
+        ]
         await message.reply_text(
             text(context, lang, f"{reply.outcome}_reply"),
             parse_mode=ParseMode.HTML,
@@ -119,6 +122,7 @@ async def _send_reply(
     else:
         rows = [
             [InlineKeyboardButton(text(context, lang, "button_browse_faq"), callback_data=MENU)],
+            inbox.ask_team_row(context, lang, "unanswered"),
             [book_button(context, lang, "unanswered")],
             *switch,
         ]
@@ -126,11 +130,13 @@ async def _send_reply(
             text(context, lang, "clinic_contact_line", name=c.name[lang], phone=c.phone)
             for c in svc.content.clinics
         )
-        await message.reply_text(
+        sent = await message.reply_text(
             text(context, lang, "faq_no_match", contacts=Html(contacts)),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(rows),
         )
+        # Only in memory, and only until they opt in (or it is pushed out by newer ones).
+        inbox.hold_question(context, sent.message_id, message.text or "", lang)
 
 
 def _switch_rows(
@@ -164,9 +170,10 @@ async def _send_answer(
     rows += extra or []
     body = faq_answer(svc.content.catalogs, entry, lang)
     footer = text(context, lang, "faq_answer_footer")
+    mark = await draft_mark(update, context, lang, review.FAQ, entry.id, faq_data(entry))
     await context.bot.send_message(
         chat.id,
-        f"{body}\n\n{footer}",
+        f"{body}\n\n{footer}{mark}",
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(rows),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -18,11 +19,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_store, subscribers
+from bot.content import store as content_store
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences, settings
 from bot.handlers.booking import book_button
+from bot.handlers.consent import consent_screen
+from bot.handlers.groups import Group
+from bot.handlers.privacy import ERASED_AT
 from bot.handlers.services import (
     ONBOARDING_STEPS,
     SHOW_SETTINGS,
@@ -37,9 +41,13 @@ from bot.handlers.services import (
     text,
     when,
 )
+from bot.subscribers import consent
+from bot.subscribers import store as subscribers
+from bot.subscribers.consent import parse_agree
 
-SUBSCRIBE = "sub:yes"
+SUBSCRIBE = consent.AGREE  # "I agree": sub:yes[:<language>[:<source>]]
 HELP = "help"
+_SUBSCRIBED_ON = "subscribed_on"  # chat_data: the welcome message whose Subscribe was pressed
 
 Ask = Callable[[Update, ContextTypes.DEFAULT_TYPE, Flow, str | None], Awaitable[None]]
 STEPS: dict[str, Ask] = {
@@ -60,22 +68,23 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     payload = context.args[0] if context.args else None
     async with svc.db.session() as session:
-        outcome = await subscribers.record_start(
-            session,
-            chat_id=chat.id,
-            user_id=user.id,
-            language=language_of(update, context, None),
-            source=payload,
-            defaults=subscribers.Defaults(
-                svc.settings.default_timezone,
-                # An admin may have set another default from /admin → Schedule.
-                await content_store.default_send_time(session, svc.settings),
-            ),
-            now=svc.clock.now(),
-        )
-    sub = outcome.subscriber
-    lang = sub.language
-    if sub.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
+        # Nothing about a person is stored before "I agree" (PDPA): a chat that never agreed
+        # gets the notice, and the language and deep-link source ride on its buttons.
+        known = await subscribers.find(session, chat.id)
+        outcome = None
+        if known is not None:
+            outcome = await subscribers.record_start(
+                session,
+                chat_id=chat.id,
+                user_id=user.id,
+                language=known.language,
+                source=payload,
+                defaults=await _defaults(session, context),
+                now=svc.clock.now(),
+            )
+    sub = outcome.subscriber if outcome is not None else None
+    if sub is not None and sub.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
+        lang = sub.language
         key = "welcome_back" if sub.status == SubscriberStatus.ACTIVE else "welcome_back_paused"
         reply = text(context, lang, key, name=user.first_name, **when(context, sub))
         settings_button = InlineKeyboardButton(
@@ -84,24 +93,20 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         markup = InlineKeyboardMarkup([[settings_button]])
         await message.reply_text(reply, parse_mode=ParseMode.HTML, reply_markup=markup)
         return
-    reply = "\n\n".join(
-        (
-            text(context, lang, "welcome", name=user.first_name),
-            text(context, lang, "disclaimer"),
-            text(context, lang, "consent"),
-        )
-    )
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    text(context, lang, "button_subscribe"), callback_data=SUBSCRIBE
-                )
-            ],
-            [InlineKeyboardButton(text(context, lang, "button_help"), callback_data=HELP)],
-        ]
-    )
+    lang = language_of(update, context, sub.language if sub else None)
+    reply, keyboard = consent_screen(context, lang, user.first_name, payload)
     await message.reply_text(reply, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+async def _defaults(
+    session: AsyncSession, context: ContextTypes.DEFAULT_TYPE
+) -> subscribers.Defaults:
+    svc = services(context)
+    return subscribers.Defaults(
+        svc.settings.default_timezone,
+        # An admin may have set another default from /admin → Schedule.
+        await content_store.default_send_time(session, svc.settings),
+    )
 
 
 async def confirm_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,29 +114,44 @@ async def confirm_subscription(update: Update, context: ContextTypes.DEFAULT_TYP
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
-    if query.data != SUBSCRIBE:
+    agreed = parse_agree(query.data)
+    erased_at = (context.chat_data or {}).get(ERASED_AT, 0)
+    stale = query.message is not None and query.message.message_id < erased_at
+    if agreed is None or update.effective_user is None or stale:
         # PTB hands empty button data to the first button handler: consent must be explicit.
         await expired(update, context)
         return
     svc = services(context)
     async with svc.db.session() as session:
-        existing = await subscribers.find(session, chat.id)
-        was_active = existing is not None and existing.status == SubscriberStatus.ACTIVE
-        returning = existing is not None and existing.consented_at is not None
-        sub = await subscribers.subscribe(session, chat.id, svc.clock.now())
+        await consent.agree(
+            session,
+            chat_id=chat.id,
+            user_id=update.effective_user.id,
+            language=agreed[0] or language_of(update, context, None),
+            source=agreed[1],
+            defaults=await _defaults(session, context),
+            now=svc.clock.now(),
+        )
+        outcome = await subscribers.subscribe_once(session, chat.id, svc.clock.now())
+    sub = outcome.subscriber
     if sub is None:
         await expired(update, context)
         return
     await query.answer()
-    if was_active:
+    pressed_on = query.message.message_id if query.message is not None else None
+    if not outcome.activated:
+        if pressed_on is not None and (context.chat_data or {}).get(_SUBSCRIBED_ON) == pressed_on:
+            return  # a double tap: the first press confirmed and started the onboarding
         await send(
             update, context, text(context, sub.language, "already_subscribed", **when(context, sub))
         )
         return
-    if query.message is not None:
+    if context.chat_data is not None and pressed_on is not None:
+        context.chat_data[_SUBSCRIBED_ON] = pressed_on
+    if pressed_on is not None:
         # Take the buttons away so an old welcome cannot be pressed again.
-        await drop_keyboard(context, chat.id, query.message.message_id)
-    if returning:
+        await drop_keyboard(context, chat.id, pressed_on)
+    if outcome.returning:
         await send(
             update,
             context,
@@ -212,12 +232,14 @@ async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register onboarding handlers; edited messages stop in group -10, before every other."""
+    """Register onboarding handlers; edited messages stop first (Group.EDITED)."""
     private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, answer_edit), -10)
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, answer_edit), Group.EDITED
+    )
     app.add_handler(ChatMemberHandler(track_block, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler("start", start, filters=private))
     app.add_handler(CommandHandler("help", show_help, filters=private))
-    app.add_handler(CallbackQueryHandler(confirm_subscription, pattern=f"^{SUBSCRIBE}$"))
+    app.add_handler(CallbackQueryHandler(confirm_subscription, pattern=f"^{SUBSCRIBE}"))
     app.add_handler(CallbackQueryHandler(show_help, pattern=f"^{HELP}$"))
     on_flow(app, Flow.ONBOARDING, next_step)

@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import subscribers
+from bot.handlers.groups import Group
 from bot.handlers.services import (
     STOP_WORDS,
     Flow,
@@ -47,7 +47,8 @@ from bot.handlers.services import (
     text,
     when,
 )
-from bot.timeparse import parse_time
+from bot.subscribers import store as subscribers
+from bot.subscribers.timeparse import parse_time
 
 TIME = "time:"  # time:<flow>:HHMM | time:<flow>:skip
 LANG = "lang:"  # lang:<flow>:<code> | lang:<flow>:skip
@@ -194,8 +195,13 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             sub = await subscribers.find(session, chat.id)
         else:
             sub = await subscribers.set_language(session, chat.id, code, svc.clock.now())
-    if sub is None:
+    if sub is None and flow != Flow.COMMAND:  # a button from a subscription since erased
         await expired(update, context)
+        return
+    if sub is None:
+        # Nothing is stored before "I agree" (#15), not even a language: say so, in it.
+        lang = code if code != SKIP else await reply_language(update, context)
+        await query.answer(text(context, lang, "need_subscription"), show_alert=True)
         return
     await query.answer()
     if code == SKIP:
@@ -340,5 +346,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Only what the user typed themselves: a forwarded "STOP" or "7pm" changes nothing.
     typed = private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     typed &= ~filters.FORWARDED
-    app.add_handler(MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=-1)
-    app.add_handler(MessageHandler(typed, read_typed_time), group=-2)
+    app.add_handler(
+        MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=Group.STOP_WORDS
+    )
+    app.add_handler(MessageHandler(typed, read_typed_time), group=Group.TYPED_TIME)

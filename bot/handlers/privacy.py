@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import subscribers
+from bot.admin import inbox
 from bot.handlers.services import (
     expired,
     language_of,
@@ -24,9 +24,12 @@ from bot.handlers.services import (
     stored_subscriber,
     text,
 )
+from bot.subscribers import consent
+from bot.subscribers import store as subscribers
 
 ERASE = "erase:yes"
 KEEP = "erase:no"
+ERASED_AT = "erased_at_message"  # chat_data: the erase confirmation's message id
 
 
 async def explain_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,7 +39,9 @@ async def explain_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     lang = await reply_language(update, context)
     await context.bot.send_message(
-        chat.id, text(context, lang, "privacy"), parse_mode=ParseMode.HTML
+        chat.id,
+        text(context, lang, "privacy", clinic=services(context).settings.clinic_name),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -49,6 +54,11 @@ async def send_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     async with svc.db.session() as session:
         sub = await subscribers.find(session, chat.id)
         everything = await subscribers.export_all(session, sub) if sub else None
+        # Questions sent to the clinic team, and what was agreed to (#15).
+        asked = await inbox.export(session, chat.id)
+        agreed = await consent.export(session, chat.id)
+    if asked or agreed:
+        everything = {**(everything or {}), "questions_to_the_team": asked, "consents": agreed}
     lang = language_of(update, context, sub.language if sub else None)
     if everything is None:
         await context.bot.send_message(chat.id, text(context, lang, "mydata_none"))
@@ -67,7 +77,9 @@ async def ask_to_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if chat is None:
         return
     sub, lang = await stored_subscriber(update, context)
-    if sub is None:
+    async with services(context).db.session() as session:
+        asked = await inbox.has_any(session, chat.id)
+    if sub is None and not asked:
         await context.bot.send_message(chat.id, text(context, lang, "mydata_none"))
         return
     keyboard = InlineKeyboardMarkup(
@@ -101,10 +113,20 @@ async def erase_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await query.edit_message_text(text(context, lang, "erase_cancelled"))
             return
         erased = await subscribers.erase(session, chat.id)
+        # Questions to the clinic team and every consent record go too.
+        erased = bool(await inbox.erase(session, chat.id)) or erased
+    if not erased:
+        # A second tap of a confirmation already done (or an old one): say so, and leave
+        # the message as the first tap left it.
+        await query.answer(text(context, lang, "mydata_none"))
+        return
     await query.answer()
     if context.chat_data is not None:
         context.chat_data.clear()
-    await query.edit_message_text(text(context, lang, "erased" if erased else "mydata_none"))
+        if query.message is not None:
+            # An "I agree" on a welcome from before the erasure must not store them again.
+            context.chat_data[ERASED_AT] = query.message.message_id
+    await query.edit_message_text(text(context, lang, "erased"))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

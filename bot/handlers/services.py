@@ -1,4 +1,4 @@
-"""The services handlers use, kept in bot_data and set up in post_init."""
+"""Helpers every handler uses: the services, the reply language, catalog text, sending."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,35 +15,19 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
-from bot import subscribers, timezones
-from bot.clock import Clock
-from bot.config import Settings
-from bot.content.loader import Content
-from bot.db.engine import Database
 from bot.db.models import Subscriber, SubscriberStatus
-from bot.faq.matcher import FaqMatcher
+from bot.services import SERVICES_KEY as SERVICES_KEY  # re-exported
+from bot.services import Services as Services
+from bot.services import services_in
+from bot.subscribers import store as subscribers
+from bot.subscribers import timezones
 
 log = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
-
-
-@dataclass
-class Services:
-    """Everything long-lived the handlers need."""
-
-    settings: Settings
-    db: Database
-    content: Content
-    clock: Clock
-    matcher: FaqMatcher
-
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    """Return the services stored by post_init."""
-    found = context.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+    """Return the application's services."""
+    return services_in(context.bot_data)
 
 
 def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE, stored: str | None) -> str:

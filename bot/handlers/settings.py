@@ -19,10 +19,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import subscribers, timezones
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences
+from bot.handlers.groups import Group
 from bot.handlers.services import (
     SETTINGS_PREFIX,
     STOP_WORDS,
@@ -32,6 +32,7 @@ from bot.handlers.services import (
     await_answer,
     awaiting,
     concern_name,
+    drop_keyboard,
     expired,
     framed,
     kept,
@@ -53,10 +54,14 @@ from bot.handlers.services import (
     when,
     zone_label,
 )
+from bot.subscribers import consent, timezones
+from bot.subscribers import store as subscribers
 
 TZ = "tz:"  # tz:<flow>:<zone> | tz:<flow>:skip
 TOPIC = "topic:"  # topic:<flow>:<topic>:<1 on | 0 off> | topic:<flow>:done
 CONCERN = "concern:"  # concern:<flow>:<concern> | concern:<flow>:none | concern:<flow>:skip
+AGREED = "+ok"  # concern:<flow>:<concern>+ok: agreed to store it (health data)
+DECLINE = "decline"  # concern:<flow>:decline: did not agree; nothing stored
 SKIP, DONE, NONE = "skip", "done", "none"
 
 
@@ -365,6 +370,9 @@ async def ask_concern(
         for c in (*subscribers.CONCERN_NAMES, NONE)
     ]
     rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
+    if sub.concern is not None:  # PDPA: consent to health data can be withdrawn here
+        withdraw = text(context, lang, "button_concern_withdraw")
+        rows.append([InlineKeyboardButton(withdraw, callback_data=f"{CONCERN}{flow}:{NONE}")])
     concern = concern_name(context, lang, sub.concern)
     prompt = text(context, lang, "concern_prompt", concern=concern)
     prompt = framed(context, lang, flow, "concern", prompt, note)
@@ -387,17 +395,37 @@ async def choose_concern(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer()
         await ask_concern(update, context, flow)
         return
-    if value not in (*subscribers.CONCERN_NAMES, NONE, SKIP):
+    agreed = value.endswith(AGREED)
+    value = value.removesuffix(AGREED)
+    if value not in (*subscribers.CONCERN_NAMES, NONE, SKIP, DECLINE):
         await expired(update, context)
         return
+    if value in subscribers.CONCERN_NAMES and not agreed:
+        sub, lang = await stored_subscriber(update, context)
+        if sub is None or sub.consented_at is None:
+            await expired(update, context)
+            return
+        if sub.concern is None:  # health data: its own explicit consent, one line
+            await query.answer()
+            await _ask_concern_consent(update, context, flow, value, lang)
+            return
     svc = services(context)
+    withdrawn = False
     try:
         async with svc.db.session() as session:
-            if value == SKIP:
+            if value in (SKIP, DECLINE):
+                sub = await subscribers.current(session, chat.id)
+            elif value == NONE:
+                # Withdrawing consent erases the concern (the column is emptied).
+                withdrawn = await consent.withdraw_concern(session, chat.id, svc.clock.now())
                 sub = await subscribers.current(session, chat.id)
             else:
-                concern = None if value == NONE else value
-                sub = await subscribers.set_concern(session, chat.id, concern, svc.clock.now())
+                sub = await subscribers.set_concern(session, chat.id, value, svc.clock.now())
+                if agreed:
+                    await consent.record(
+                        session, chat.id, consent.CONCERN, sub.language, svc.clock.now()
+                    )
+                    await session.commit()
     except subscribers.NotSubscribed:
         await expired(update, context)
         return
@@ -405,6 +433,10 @@ async def choose_concern(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     lang = sub.language
     if value == SKIP:
         confirmation = kept(context, sub, "concern")
+    elif value == DECLINE:
+        confirmation = text(context, lang, "concern_declined")
+    elif withdrawn:
+        confirmation = text(context, lang, "concern_withdrawn")
     elif sub.concern is None:
         confirmation = text(context, lang, "concern_cleared")
     else:
@@ -414,8 +446,37 @@ async def choose_concern(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await after_change(update, context, flow, sub, "concern", confirmation)
 
 
+async def _ask_concern_consent(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, concern: str, lang: str
+) -> None:
+    """Ask, in one line, to store a skin concern (health data) before storing it."""
+    svc = services(context)
+    question = text(
+        context,
+        lang,
+        "concern_consent",
+        clinic=svc.settings.clinic_name,
+        concern=concern_name(context, lang, concern),
+    )
+    agree = text(context, lang, "button_concern_agree")
+    decline = text(context, lang, "button_concern_decline")
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(agree, callback_data=f"{CONCERN}{flow}:{concern}{AGREED}")],
+            [InlineKeyboardButton(decline, callback_data=f"{CONCERN}{flow}:{DECLINE}")],
+        ]
+    )
+    query = update.callback_query
+    if flow != Flow.SETTINGS and query is not None and query.message is not None:
+        # The choices go: the answer to this question is what counts now.
+        await drop_keyboard(context, query.message.chat.id, query.message.message_id)
+    await present(
+        update, context, flow, framed(context, lang, flow, "concern", question, None), markup
+    )
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register /settings, /timezone, /topics; typed places and locations in group -3."""
+    """Register /settings, /timezone, /topics; typed places and locations in Group.TYPED_ZONE."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("settings", show_settings, filters=private))
     app.add_handler(CommandHandler("timezone", ask_timezone_command, filters=private))
@@ -427,8 +488,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Before booking's nearest-branch answer (group 0) and the FAQ: only while the bot waits
     # for a timezone do these claim the message; otherwise it goes on untouched.
     mine = private & filters.UpdateType.MESSAGE & ~filters.FORWARDED
-    app.add_handler(MessageHandler(mine & filters.LOCATION, read_location), group=-3)
+    app.add_handler(MessageHandler(mine & filters.LOCATION, read_location), group=Group.TYPED_ZONE)
     app.add_handler(
-        MessageHandler(mine & filters.TEXT & ~filters.COMMAND, read_typed_timezone), group=-3
+        MessageHandler(mine & filters.TEXT & ~filters.COMMAND, read_typed_timezone),
+        group=Group.TYPED_ZONE,
     )
     on_flow(app, Flow.SETTINGS, back_to_settings)

@@ -18,7 +18,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.formatting import (
+from bot.sandbox.state import (
+    CALLBACK_QUERY_LIFETIME,
+    ApiError,
+    StoredMessage,
+    World,
+    no_webhook,
+)
+from bot.sandbox.webhook import check_webhook
+from bot.telegram_html import (
     MAX_CAPTION_LENGTH,
     MAX_TEXT_LENGTH,
     EntityParseError,
@@ -28,14 +36,6 @@ from bot.sandbox.formatting import (
     utf16_len,
     validate_reply_markup,
 )
-from bot.sandbox.state import (
-    CALLBACK_QUERY_LIFETIME,
-    ApiError,
-    StoredMessage,
-    World,
-    no_webhook,
-)
-from bot.sandbox.webhook import check_webhook
 
 Params = dict[str, Any]
 Method = Callable[[World, Params], Awaitable[Any]]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.sandbox.formatting import inline_buttons, utf16_len
 from bot.sandbox.state import ControlError, SandboxUser, World
+from bot.telegram_html import inline_buttons, utf16_len
 
 _COMMAND_RE = re.compile(r"/[a-zA-Z0-9_]{1,32}(@[a-zA-Z0-9_]{5,32})?")
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.app import AnyApplication
+from bot.cli.sandbox import demo_users, serve
 from bot.config import load_settings
 from bot.content.loader import Content
+from bot.runtime.app import AnyApplication
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
-from bot.sandbox_runner import demo_users, serve
 from tests.conftest import ROOT, TIPS_DIR
 
 playwright_api = pytest.importorskip(

@@ -40,7 +40,7 @@ async def say(page: Page, text: str) -> None:
 async def start_and_subscribe(page: Page) -> None:
     """Send /start and press Subscribe; wait for the confirmation."""
     await say(page, "/start")
-    await page.tab.get_by_role("button", name="Subscribe to daily tips").click()
+    await page.tab.get_by_role("button", name="I agree, subscribe").click()
     await expect(bot_messages(page).last).to_contain_text("You're subscribed")
 
 
@@ -60,7 +60,7 @@ async def test_start_subscribe_and_press_buttons_by_keyboard(
         re.compile(r"^Hello Aisyah, welcome")
     )
     await expect(welcome).to_contain_text("not medical advice")
-    subscribe = welcome.get_by_role("button", name="Subscribe to daily tips")
+    subscribe = welcome.get_by_role("button", name="I agree, subscribe")
     await subscribe.focus()
     await tab.keyboard.press("Enter")
 

@@ -30,7 +30,7 @@ async def test_the_tour_suggests_each_next_step_and_stays_dismissed(desktop_page
     )
     await expect(tour).to_contain_text("2 of 4 done")
 
-    await bot_messages(page).first.get_by_role("button", name="Subscribe to daily tips").click()
+    await bot_messages(page).first.get_by_role("button", name="I agree, subscribe").click()
     await expect(bot_messages(page).last).to_contain_text("You're subscribed")
     before = await bot_messages(page).count()
     await tour.get_by_role("button", name="Move the clock to your next tip").click()
@@ -93,5 +93,5 @@ async def test_reset_starts_the_demo_over_without_restarting(phone_page: Page) -
 
 async def start_and_subscribe_again(page: Page) -> None:
     """Subscribe after the reset: the bot stores a subscriber in its new database."""
-    await page.tab.get_by_role("button", name="Subscribe to daily tips").click()
+    await page.tab.get_by_role("button", name="I agree, subscribe").click()
     await expect(bot_messages(page).last).to_contain_text("You're subscribed")

@@ -18,7 +18,7 @@ from bot.content.errors import ContentLoader
 from bot.content.loader import Content
 from bot.content.models import LANGUAGES, FaqEntry, placeholders
 from bot.content.render import faq_answer
-from bot.sandbox.formatting import parse_html
+from bot.telegram_html import parse_html
 from tests.conftest import TIPS_DIR
 
 # ---------------------------------------------------------------- the rules

@@ -15,7 +15,7 @@ from bot.content.catalog import Html
 from bot.content.errors import ContentLoader, read_yaml
 from bot.content.loader import Content, ContentError, load_content
 from bot.content.models import LANGUAGES, placeholders
-from bot.sandbox.formatting import parse_html
+from bot.telegram_html import parse_html
 from tests.conftest import ROOT, TIPS_DIR
 
 

@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from bot.content.errors import ContentLoader
+from bot.content.library import Library
 from bot.content.loader import Content, ContentError, load_content
 from bot.content.models import CORE_TOPICS, LANGUAGES, Concern, Topic
 from bot.delivery import message
-from bot.delivery.choose import Library, Skip, choose_tip, parse_topics
-from bot.sandbox.formatting import parse_html
+from bot.schedule.choose import Skip, choose_tip, parse_topics
+from bot.telegram_html import parse_html
 from tests.conftest import TIPS_DIR
 
 

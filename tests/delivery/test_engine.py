@@ -11,19 +11,19 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot import subscribers
 from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN
+from bot.content.library import Library
 from bot.content.loader import Content
 from bot.content.models import Program, ProgramDate
 from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber, TickRun
-from bot.delivery.choose import Library
-from bot.delivery.due import due_on
 from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
-from bot.delivery.outcome import OnStart, SendOutcome, SendResult
+from bot.outbound.outcome import OnStart, SendOutcome, SendResult
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
+from bot.schedule.due import due_on
+from bot.subscribers import store as subscribers
 from tests.fixed_clock import clock_at
 
 pytestmark = pytest.mark.dialect

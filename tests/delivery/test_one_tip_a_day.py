@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import subscribers
+from bot.content.library import Library
 from bot.content.loader import Content
 from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber
-from bot.delivery.choose import Library
-from bot.delivery.due import due_on, next_due
 from bot.delivery.engine import DeliveryEngine, EngineConfig, static_library
-from bot.delivery.outcome import OnStart, SendOutcome, SendResult
+from bot.outbound.outcome import OnStart, SendOutcome, SendResult
+from bot.schedule.due import due_on, next_due
+from bot.subscribers import store as subscribers
 from tests.fixed_clock import FixedClock
 
 pytestmark = pytest.mark.dialect

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import AnyApplication, build_application, running
 from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN, load_settings
 from bot.content.loader import Content
 from bot.db.engine import Database
+from bot.runtime.app import AnyApplication, build_application, running
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
 from tests.conftest import TIPS_DIR, DbTarget

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.app import build_application
-from bot.broadcasts import RunnerConfig
+from bot.admin.broadcasts import RunnerConfig
 from bot.config import SANDBOX_TOKEN
 from bot.db.models import AuditEntry, Broadcast, BroadcastDelivery, Subscriber
 from bot.handlers.admin import broadcast_runs
+from bot.runtime.app import build_application
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
 
 KL = "Asia/Kuala_Lumpur"

@@ -16,6 +16,8 @@ MENU_BUTTONS = [
     "📣 Broadcasts",
     "📊 Stats",
     "📁 Export / Import",
+    "📥 Inbox",
+    "🩺 Review",
     "👥 Admins",
 ]
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot import content_store
+from bot.content import store as content_store
 from bot.content.loader import Content
 from bot.content.models import Topic
+from bot.content.program import day_plan
 from bot.db.models import AuditEntry, Delivery
-from bot.program_edit import day_plan
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
 from tests.e2e.test_daily_tips import (
     ledger,

@@ -56,7 +56,7 @@ async def test_stats_show_the_numbers_the_chart_and_a_faq_draft(harness: Harness
     assert body.startswith("Stats for the last 30 days")
     assert "3 subscribed now (2 getting tips, 1 paused) of 4 who started the bot." in body
     assert "1 unsubscribed" in body
-    assert "Daily tips: 2 sent, 0 failed, 1 blocked, 0 missed, 0 other." in body
+    assert "Daily tips: 2 sent, 0 failed, 1 blocked, 0 missed, 0 in doubt, 0 other." in body
     assert f"Most helpful: {tip.text['en'].title} (2👍 0👎)\nLeast helpful: none" in body
     assert "Questions: 0 answered, 0 unsure, 1 unanswered, 0 urgent" in body
     assert "Booking buttons pressed: 1\nBy branch: NextMed Clinic Cheras (1)" in body

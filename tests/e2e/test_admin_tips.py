@@ -7,10 +7,10 @@ import json
 import yaml
 from sqlalchemy import select
 
-from bot import content_store
+from bot.content import store as content_store
 from bot.content.loader import Content
 from bot.content.models import Topic
-from bot.content_io import tip_data
+from bot.content.transfer import tip_data
 from bot.db.models import AuditEntry
 from bot.delivery.message import tip_keyboard, tip_text
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
@@ -71,7 +71,7 @@ async def test_view_shows_both_languages_exactly_as_subscribers_see_them(
         tip_keyboard(content.catalogs, tip, "ms", None),
     ]
     assert f"Id: {FIRST_FIBER}" in controls["text"]  # type: ignore[operator]
-    assert buttons(controls) == ["✏️ Edit text", "✅ Mark reviewed", "🗄 Retire", "« Back"]
+    assert buttons(controls) == ["✏️ Edit text", "🩺 Clinical review", "🗄 Retire", "« Back"]
 
 
 async def test_edit_text_refuses_bad_input_then_applies_and_undoes(
@@ -124,13 +124,18 @@ async def test_edit_text_refuses_bad_input_then_applies_and_undoes(
 async def test_review_then_retire_and_reinstate(harness: Harness, content: Content) -> None:
     admin = await harness.user(ADMIN_ID, "Admin")
     controls = await open_tip(admin, content, FIRST_FIBER)
-    preview = await admin.press_edit(controls, "✅ Mark reviewed")
-    assert preview["text"].startswith("Mark Fiber feeds your gut bacteria as reviewed by Admin")
-    await admin.press_edit(preview, "✅ Apply")
-    state = await stored_tip(harness, content, FIRST_FIBER)
-    assert (state.tip.review.status, state.tip.review.by) == ("reviewed", "Admin")
+    # Review leads to the clinical review of this tip, where only reviewers approve (#15).
+    newest = await admin.newest_id()
+    await admin.client.press_button(ADMIN_ID, controls["message_id"], text="🩺 Clinical review")
+    review = await admin.client.wait_for_bot_message(
+        ADMIN_ID, after_message_id=newest, contains="Wording by"
+    )
+    assert f"tip:{FIRST_FIBER}: new, never reviewed" in review["text"]
+    refused = await admin.press_edit(review, "✅ Approve")
+    assert refused["text"].startswith("Only reviewers")
+    assert (await stored_tip(harness, content, FIRST_FIBER)).stored is False
 
-    controls = await open_tip_any(admin, content, FIRST_FIBER, reviewed=True)
+    controls = await open_tip_any(admin, content, FIRST_FIBER, reviewed=False)
     preview = await admin.press_edit(controls, "🗄 Retire")
     await admin.press_edit(preview, "✅ Apply")
     state = await stored_tip(harness, content, FIRST_FIBER)
@@ -138,10 +143,7 @@ async def test_review_then_retire_and_reinstate(harness: Harness, content: Conte
     async with harness.db.session() as session:
         library = await content_store.current_library(session, content)
     assert library.tip(FIRST_FIBER) is None and len(library.tips) == len(content.tips) - 1
-    assert [a[1:] for a in await actions(harness)] == [
-        ("tips.review", FIRST_FIBER),
-        ("tips.retire", FIRST_FIBER),
-    ]
+    assert [a[1:] for a in await actions(harness)] == [("tips.retire", FIRST_FIBER)]
 
 
 async def open_tip_any(
@@ -165,7 +167,7 @@ async def test_retiring_a_pinned_tip_is_refused_with_the_reason(
 ) -> None:
     import datetime as dt
 
-    from bot.program_edit import pin
+    from bot.content.program import pin
 
     day = harness.clock.now().date() + dt.timedelta(days=3)
     async with harness.db.session() as session:

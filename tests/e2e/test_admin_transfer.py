@@ -10,9 +10,10 @@ from __future__ import annotations
 import yaml
 from sqlalchemy import select
 
-from bot import content_import, content_store
+from bot.content import imports as content_import
+from bot.content import store as content_store
 from bot.content.loader import Content
-from bot.content_io import dump_tips, parse_file, program_data, tip_data
+from bot.content.transfer import dump_tips, parse_file, program_data, tip_data
 from bot.db.models import AuditEntry, ContentTip
 from bot.handlers.admin.transfer import DOWNLOAD_KEY
 from tests.e2e.conftest import ADMIN_ID, Harness, buttons

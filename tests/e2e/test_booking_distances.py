@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import timezones
 from bot.db.models import BookingIntent, Subscriber
+from bot.subscribers import timezones
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.test_admin_broadcasts import seed
 

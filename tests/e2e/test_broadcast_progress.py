@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.broadcasts import RunnerConfig
+from bot.admin.broadcasts import RunnerConfig
 from bot.db.models import Subscriber
 from bot.handlers.admin import broadcast_runs
 from tests.e2e.conftest import Harness, buttons

@@ -11,16 +11,16 @@ import aiohttp
 import pytest
 from sqlalchemy import insert, update
 
-from bot.app import build_application, running
 from bot.config import SANDBOX_TOKEN, load_settings
 from bot.content.loader import Content
 from bot.db.models import Subscriber
+from bot.runtime.app import build_application, running
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
 from tests.conftest import TIPS_DIR, DbTarget
 from tests.e2e.conftest import ADMIN_ID, START, Chat, Harness
 from tests.fixed_clock import clock_at
-from tests.test_webhook import free_port
+from tests.runtime.test_webhook import free_port
 
 KL = "Asia/Kuala_Lumpur"
 EIGHT = START + dt.timedelta(hours=4)  # 08:00 in Kuala Lumpur, the next default send time

@@ -83,7 +83,7 @@ async def test_unknown_question_falls_back_and_is_recorded_for_admins(harness: H
     chat = await harness.user(204)
     reply = await chat.say("who won the football match yesterday")
     assert reply["text"].startswith("Sorry, I don't have a reviewed answer to that yet.")
-    assert buttons(reply) == ["Browse questions", "Book a consultation"]
+    assert buttons(reply) == ["Browse questions", "Ask the clinic team", "Book a consultation"]
     assert "NextMed Clinic Cheras: +60 3-0000 0001" in reply["text"]
     assert await _questions(harness) == [
         ("unanswered", None, "who won the football match yesterday")
@@ -107,7 +107,7 @@ async def test_urgent_message_gets_the_safety_reply_not_an_answer(harness: Harne
     reply = await chat.say("my lips and face are swollen after the laser, is it dairy?")
     assert reply["text"].startswith("This may need urgent care.")
     assert "999" in reply["text"]
-    assert buttons(reply) == ["Contact the clinic"]
+    assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
     (outcome,) = await _questions(harness)
     assert outcome[0] == "urgent" and outcome[2] is None  # no health text kept
 

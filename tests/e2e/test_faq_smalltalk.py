@@ -31,9 +31,10 @@ async def test_thanks_gets_a_friendly_reply_and_is_not_an_unanswered_question(
     hello = await chat.say("terima kasih")  # in the user's language (English), not recorded
     assert hello["text"].startswith("You're welcome!")
     petrol = await chat.say("harga minyak petrol")
-    # The honest fallback, in Malay since it was typed in Malay, with the offer to switch.
+    # The honest fallback, in Malay since it was typed in Malay; no offer to switch the
+    # setting, since nothing is stored before "I agree" (#15).
     assert petrol["text"].startswith("Maaf")
-    assert "Balas dalam Bahasa Melayu selepas ini" in buttons(petrol)
+    assert buttons(petrol) == ["Lihat senarai soalan", "Tanya pasukan klinik", "Buat temu janji"]
     # Only the real question is stored for the admins; neither "thanks" nor "terima kasih".
     assert await _questions(harness, 1) == [("unanswered", None, "harga minyak petrol")]
 
@@ -42,7 +43,12 @@ async def test_malay_question_from_an_english_user_is_answered_in_malay_with_a_s
     harness: Harness,
 ) -> None:
     chat = await harness.user(222)
-    await chat.say("/start")  # anyone who started the bot may choose a language
+    welcome = await chat.say("/start")
+    # Before "I agree" the answer comes in Malay, but no setting can be stored (#15).
+    before = await chat.say("susu lembu buat jerawat naik ke")
+    assert before["text"].startswith("Adakah susu")
+    assert "Balas dalam Bahasa Melayu selepas ini" not in buttons(before)
+    await chat.press(welcome, "I agree, subscribe")
     reply = await chat.say("susu lembu buat jerawat naik ke")
     assert reply["text"].startswith("Adakah susu")
     assert buttons(reply)[-1] == "Balas dalam Bahasa Melayu selepas ini"

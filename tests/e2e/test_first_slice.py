@@ -28,27 +28,21 @@ async def _callback_answer(harness: Harness, query_id: str) -> dict[str, Any]:
     return answer
 
 
-async def test_start_welcomes_and_stores_the_subscriber(harness: Harness) -> None:
+async def test_start_welcomes_with_the_notice_and_stores_nothing(harness: Harness) -> None:
     chat = await harness.user(101, "Aisyah")
     reply = await chat.say("/start")
     assert reply["text"].startswith("Hello Aisyah, welcome to NextMed's gut-skin tips!")
     assert "not medical advice" in reply["text"]
     assert "<b>Hello Aisyah" in reply["html"]
-    assert buttons(reply) == ["Subscribe to daily tips", "What can you do?"]
-    row = await _subscriber(harness, 101)
-    assert row is not None
-    assert (row.user_id, row.language, row.status, row.timezone) == (
-        101,
-        "en",
-        SubscriberStatus.NEW,
-        "Asia/Kuala_Lumpur",
-    )
+    assert buttons(reply) == ["I agree, subscribe", "What can you do?", "Baca dalam Bahasa Melayu"]
+    # Nothing about the person before "I agree" (PDPA, #15).
+    assert await _subscriber(harness, 101) is None
 
 
 async def test_subscribe_button_confirms_and_records_consent(harness: Harness) -> None:
     chat = await harness.user(102)
     welcome = await chat.say("/start")
-    confirmation = await chat.press(welcome, "Subscribe to daily tips")
+    confirmation = await chat.press(welcome, "I agree, subscribe")
     assert confirmation["text"].startswith("You're subscribed. Your first tip arrives at 08:00")
     assert (await chat.message(welcome["message_id"]))["reply_markup"] is None
     row = await _subscriber(harness, 102)
@@ -65,7 +59,9 @@ async def test_malay_client_gets_malay_and_deep_link_source_is_kept(harness: Har
     reply = await chat.say("/start qr-cheras")
     assert reply["text"].startswith("Hai Farid, selamat datang")
     assert "bukan nasihat perubatan" in reply["text"]
-    assert buttons(reply)[0] == "Langgan tip harian"
+    assert buttons(reply)[0] == "Saya setuju, langgan"
+    assert await _subscriber(harness, 103) is None  # the source rides on the button until then
+    await chat.press(reply, "Saya setuju, langgan")
     row = await _subscriber(harness, 103)
     assert row is not None and (row.language, row.source) == ("ms", "qr-cheras")
 
@@ -115,7 +111,8 @@ async def test_a_failing_reply_gets_a_kind_error_and_admins_are_told(harness: Ha
 async def test_mydata_sends_the_stored_row_and_deletemydata_erases_it(harness: Harness) -> None:
     chat = await harness.user(106)
     welcome = await chat.say("/start qr-pj")
-    await chat.say("/start")  # a second /start changes nothing
+    await chat.press(await chat.say("/start qr-pj"), "I agree, subscribe")  # a second welcome
+    await chat.say("/start")  # a /start after agreeing changes nothing
     document = await chat.say("/mydata")
     assert document["document"] and document["file_name"] == "gutskin-my-data.json"
     stored = json.loads(await harness.client.file(106, document["message_id"]))
@@ -123,8 +120,9 @@ async def test_mydata_sends_the_stored_row_and_deletemydata_erases_it(harness: H
         106,
         "qr-pj",
         "en",
-        "new",
+        "active",
     )
+    assert [c["purpose"] for c in stored["consents"]] == ["tips"]
     assert document["caption"].startswith("Everything I store about you.")
     confirm = await chat.say("/deletemydata")
     assert confirm["text"].startswith("Erase your data?")
@@ -132,9 +130,9 @@ async def test_mydata_sends_the_stored_row_and_deletemydata_erases_it(harness: H
     done = await harness.client.wait_for_bot_message(106, contains="Done. Everything")
     assert done["message_id"] == confirm["message_id"]
     assert await _subscriber(harness, 106) is None
-    # Subscribe pressed on the old welcome afterwards is refused kindly; nothing is stored.
+    # "I agree" on a welcome from before the erasure is refused kindly; nothing is stored.
     pressed = await harness.client.press_button(
-        106, welcome["message_id"], text="Subscribe to daily tips"
+        106, welcome["message_id"], text="I agree, subscribe"
     )
     answer = await _callback_answer(harness, pressed["callback_query_id"])
     assert answer["text"] == "That button is from an older message. Send /start to begin again."
@@ -144,7 +142,7 @@ async def test_mydata_sends_the_stored_row_and_deletemydata_erases_it(harness: H
 
 async def test_deletemydata_cancel_keeps_everything(harness: Harness) -> None:
     chat = await harness.user(107)
-    await chat.say("/start")
+    await chat.press(await chat.say("/start"), "I agree, subscribe")
     confirm = await chat.say("/deletemydata")
     await harness.client.press_button(107, confirm["message_id"], text="Cancel")
     await harness.client.wait_for_bot_message(107, contains="Nothing was erased.")
@@ -154,7 +152,7 @@ async def test_deletemydata_cancel_keeps_everything(harness: Harness) -> None:
 async def test_blocking_the_bot_marks_the_subscriber_and_start_restores(harness: Harness) -> None:
     chat = await harness.user(108)
     welcome = await chat.say("/start")
-    await chat.press(welcome, "Subscribe to daily tips")
+    await chat.press(welcome, "I agree, subscribe")
     await harness.client.block(108)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 5

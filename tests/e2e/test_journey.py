@@ -51,7 +51,7 @@ def _due_locally_at(row: Subscriber, harness: Harness, zone: str, wall: dt.time)
 async def test_onboarding_step_by_step_in_english(harness: Harness) -> None:
     chat = await harness.user(401)
     welcome = await chat.say("/start")
-    step1 = await chat.press(welcome, "Subscribe to daily tips")
+    step1 = await chat.press(welcome, "I agree, subscribe")
     assert step1["text"].startswith(
         "You're subscribed. Your first tip arrives at 08:00 (Kuala Lumpur, UTC+8).\n\n"
         "Five quick choices make the tips yours. Skip any step to keep what is shown.\n\n"
@@ -95,7 +95,15 @@ async def test_onboarding_step_by_step_in_english(harness: Harness) -> None:
     )
     assert buttons(step5) == ["Eczema", "Acne", "Psoriasis", "Rosacea", "None", "Skip"]
 
-    done = await chat.press(step5, "Acne")
+    asked = await chat.press(step5, "Acne")  # health data: its own consent first
+    assert asked["text"] == (
+        "Step 5 of 5\nA skin concern is health information: do you agree that the clinic "
+        "stores Acne only to choose your tips, until you withdraw it in /settings or erase it "
+        "with /deletemydata?"
+    )
+    assert buttons(asked) == ["I agree", "No, don't store it"]
+    assert (await _row(harness, 401)).concern is None  # not before the tap
+    done = await chat.press(asked, "I agree")
     assert done["text"].startswith(
         "Done. Your tips will lean towards Acne where they can.\n\nAll set! Change anything "
         "here or with /settings at any time."
@@ -120,7 +128,7 @@ async def test_onboarding_step_by_step_in_english(harness: Harness) -> None:
 async def test_onboarding_skipped_in_malay_keeps_the_defaults(harness: Harness) -> None:
     chat = await harness.user(402, "Farid", language="ms")
     welcome = await chat.say("/start")
-    step1 = await chat.press(welcome, "Langgan tip harian")
+    step1 = await chat.press(welcome, "Saya setuju, langgan")
     assert step1["text"].startswith(
         "Anda sudah melanggan. Tip pertama anda tiba pada 08:00 (Kuala Lumpur, UTC+8)."
     )
@@ -175,7 +183,7 @@ async def test_switching_to_malay_mid_onboarding_and_a_location_sets_the_timezon
 ) -> None:
     chat = await harness.user(403)
     welcome = await chat.say("/start")
-    step1 = await chat.press(welcome, "Subscribe to daily tips")
+    step1 = await chat.press(welcome, "I agree, subscribe")
     step2 = await chat.press(step1, "Bahasa Melayu")
     assert step2["text"].startswith(
         "Selesai. Saya akan menulis kepada anda dalam Bahasa Melayu.\n\nLangkah 2 daripada 5"
@@ -201,7 +209,7 @@ async def test_switching_to_malay_mid_onboarding_and_a_location_sets_the_timezon
 async def test_start_again_during_onboarding_duplicates_nothing(harness: Harness) -> None:
     chat = await harness.user(404)
     welcome = await chat.say("/start qr-cheras")
-    step1 = await chat.press(welcome, "Subscribe to daily tips")
+    step1 = await chat.press(welcome, "I agree, subscribe")
     again = await chat.say("/start qr-pj")
     assert again["text"] == (
         "Welcome back, Aisyah! You are subscribed: your tip arrives every day at 08:00 "
@@ -231,7 +239,7 @@ async def test_paused_subscriber_gets_welcome_back_and_resubscribing_restores(
     confirm = await chat.say("/stop")
     await chat.press(confirm, "Yes, stop my tips")
     welcome = await chat.say("/start")
-    again = await chat.press(welcome, "Subscribe to daily tips")
+    again = await chat.press(welcome, "I agree, subscribe")
     assert again["text"].startswith(
         "You're subscribed again. Your settings are as you left them.\n\nYour settings\n"
         "Language: English\nTime: 21:30"
@@ -361,7 +369,9 @@ async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> 
         "Optional: is there a skin concern you'd like your tips to focus on? (Now: None.)"
     )
     assert buttons(concern) == ["Eczema", "Acne", "Psoriasis", "Rosacea", "None"]
-    chosen = await chat.press(concern, "Eczema")
+    asked = await chat.press(concern, "Eczema")
+    assert asked["text"].startswith("A skin concern is health information: do you agree")
+    chosen = await chat.press(asked, "I agree")
     assert chosen["text"] == "Done. Your tips will lean towards Eczema where they can."
     assert (await _row(harness, 409)).concern == "eczema"
 
@@ -376,8 +386,9 @@ async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> 
     assert (await _row(harness, 409)).topics is None
     assert buttons(again)[4] == "🩺 Skin concern: Eczema"
     concern = await chat.press(again, "🩺 Skin concern: Eczema")
-    cleared = await chat.press(concern, "None")
-    assert cleared["text"] == "Done. No skin concern is stored; your tips cover everyone."
+    assert buttons(concern)[-1] == "Withdraw consent and erase it"
+    cleared = await chat.press(concern, "None")  # the same: no concern, consent withdrawn
+    assert cleared["text"] == "Done. Your consent is withdrawn and your skin concern is erased."
     assert (await _row(harness, 409)).concern is None
 
 
@@ -499,5 +510,5 @@ async def test_settings_time_and_timezone_need_a_subscription(harness: Harness) 
     for command in ("/settings", "/timezone", "/topics"):
         reply = await chat.say(command)
         assert reply["text"].startswith("Anda belum melanggan."), command
-    row = await _row(harness, 412)
-    assert (row.status, row.topics, row.concern) == (SubscriberStatus.NEW, None, None)
+    async with harness.db.session() as session:  # nothing stored before "I agree"
+        assert await session.scalar(select(Subscriber).where(Subscriber.chat_id == 412)) is None

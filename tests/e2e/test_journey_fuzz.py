@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import subscribers, timezones
-from bot.app import PACER_KEY
 from bot.db.models import Subscriber, SubscriberStatus
-from bot.delivery.pacing import Pacer
+from bot.outbound.pacing import Pacer
+from bot.services import services_in
+from bot.subscribers import store as subscribers
+from bot.subscribers import timezones
 from tests.e2e.conftest import Harness
 
 pytestmark = pytest.mark.slow
@@ -248,7 +249,7 @@ async def test_no_input_at_any_step_breaks_the_bot(
     # This is about input, not pace: without the one-message-a-second-per-chat pacing (tested
     # in tests/delivery) the examples run in seconds instead of minutes. The global budget
     # stays on.
-    pacer = harness.app.bot_data[PACER_KEY]
+    pacer = services_in(harness.app.bot_data).pacer
     assert isinstance(pacer, Pacer)
     pacer.per_chat_interval = 0
     loop = asyncio.get_running_loop()

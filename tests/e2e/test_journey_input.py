@@ -205,19 +205,23 @@ async def test_privacy_in_both_languages_and_mydata_lists_topics_and_concern(
 ) -> None:
     english = await harness.user(512)
     text = (await english.say("/privacy"))["text"]
-    assert text.startswith("Your privacy\n\nWhat I store: your Telegram chat and user id")
+    assert text.startswith(
+        "Your privacy\n\nWho: the clinic (the data user) runs this bot and holds your data."
+        "\n\nWhat I store: your Telegram chat and user id"
+    )
     for part in ("Why:", "How long:", "Personal Data Protection Act", "/mydata", "/deletemydata"):
         assert part in text
     malay = await harness.user(513, language="ms")
     text = (await malay.say("/privacy"))["text"]
-    assert text.startswith("Privasi anda\n\nApa yang saya simpan:")
+    assert text.startswith("Privasi anda\n\nSiapa: the clinic (pengguna data)")
+    assert "Apa yang saya simpan:" in text
     assert "Akta Perlindungan Data Peribadi 2010" in text
 
     chat = await _subscribed(harness, 514, "en")
     topics = await chat.say("/topics")
     topics = await chat.press_edit(topics, "✅ Sleep")
     concern = await chat.press(topics, "🩺 Skin concern: None")
-    await chat.press(concern, "Rosacea")
+    await chat.press(await chat.press(concern, "Rosacea"), "I agree")  # health data: consent
     await chat.say("/timezone")
     await chat.say("UTC+8")
     document = await chat.say("/mydata")

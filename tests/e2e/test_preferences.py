@@ -95,7 +95,7 @@ async def test_stop_asks_once_and_start_restores_preferences(harness: Harness) -
     assert stopped["text"].startswith("Anda sudah berhenti melanggan")
     assert (await _row(harness, 306)).status == SubscriberStatus.UNSUBSCRIBED
     welcome = await chat.say("/start")
-    await chat.press(welcome, "Langgan tip harian")
+    await chat.press(welcome, "Saya setuju, langgan")
     row = await _row(harness, 306)
     assert (row.status, row.send_time, row.language) == (
         SubscriberStatus.ACTIVE,

@@ -47,7 +47,7 @@ async def test_a_suicidal_message_gets_the_crisis_reply_and_none_of_its_words_ar
     assert reply["text"].startswith("Thank you for telling me. You matter")
     for needed in ("999", "112 from a mobile", "Befrienders KL", "03-7627 2929", "15555"):
         assert needed in reply["text"], needed
-    assert buttons(reply) == ["Contact the clinic"]
+    assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
     assert await _questions(harness) == [("crisis", "self-harm", None)]
     await harness.idle()
 
@@ -67,7 +67,7 @@ async def test_a_suicidal_message_in_malay_gets_the_malay_crisis_reply(harness: 
     reply = await chat.say("saya rasa nak bunuh diri sebab jerawat ni")
     assert reply["text"].startswith("Terima kasih kerana memberitahu saya. Diri anda berharga")
     assert "112 dari telefon bimbit" in reply["text"]
-    assert buttons(reply) == ["Hubungi klinik"]
+    assert buttons(reply) == ["Hubungi klinik", "Tanya pasukan klinik"]
     assert await _questions(harness) == [("crisis", "self-harm", None)]
 
 
@@ -76,7 +76,7 @@ async def test_an_infection_with_fever_gets_the_urgent_reply(harness: Harness) -
     reply = await chat.say("boil super swollen and hot, high fever since last night")
     assert reply["text"].startswith("This may need urgent care.")
     assert "999" in reply["text"] and "112 from a mobile" in reply["text"]
-    assert buttons(reply) == ["Contact the clinic"]
+    assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
     malay = await harness.user(254, language="ms")
     reply = await malay.say("bisul bengkak bernanah, demam menggigil")
     assert reply["text"].startswith("Ini mungkin memerlukan rawatan segera.")

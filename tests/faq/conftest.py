@@ -8,16 +8,11 @@ from typing import Any
 import pytest
 
 from bot.content.errors import read_yaml
-from bot.content.models import FaqEntry
-from bot.faq.urgent import UrgentFile, UrgentSign
+from bot.content.models import FaqEntry, UrgentFile, UrgentSign
 from tests.conftest import TIPS_DIR
 
 SUMMARY = pytest.StashKey[list[str]]()
 """Lines the accuracy test leaves for the end-of-run summary."""
-
-
-_PRINTED: list[str] = []
-"""The summary lines that reached this process's reports (a worker's travel with them)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,17 +28,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.user_properties.extend(("summary", line) for line in lines)
     lines.clear()
     return report
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect the summary lines carried by reports (here or from workers)."""
-    _PRINTED.extend(str(value) for name, value in report.user_properties if name == "summary")
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Print the FAQ accuracy lines even without -s."""
-    for line in _PRINTED:
-        terminalreporter.write_line(line)
 
 
 def faq_entry(

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import questions
 from bot.content.loader import Content
+from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.content.models import UrgentSign
 from bot.faq.matcher import FaqMatcher
 from bot.faq.normalise import MAX_CHARS, MAX_TOKENS, normalise
-from bot.faq.urgent import UrgentSign, detect_urgent
+from bot.faq.urgent import detect_urgent
 from tests.faq.conftest import SMALL_FAQ
 
 MATCHER = FaqMatcher(SMALL_FAQ)

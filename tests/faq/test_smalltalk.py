@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import questions
 from bot.content.loader import Content, load_content
+from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
 from bot.faq.smalltalk import SmallTalkDetector
 from tests.conftest import TIPS_DIR

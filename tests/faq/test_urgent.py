@@ -11,12 +11,13 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot import questions
 from bot.content.loader import Content
+from bot.content.models import UrgentFile, UrgentSign
 from bot.db.engine import Database
 from bot.db.models import Question
+from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
-from bot.faq.urgent import UrgentFile, UrgentSign, _one_slip, detect_urgent
+from bot.faq.urgent import _one_slip, detect_urgent
 from tests.faq.conftest import SUMMARY
 
 HERE = Path(__file__).parent
@@ -112,6 +113,16 @@ URGENT = [
     ("saya toreh tangan semalam", "self-harm"),
     ("nak bunuh dri", "self-harm"),
     ("i want to die lah, nak bunuh diri", "self-harm"),
+    # indirect ways, from the self-reference window and the word lists
+    ("i want to disappear", "self-harm"),
+    ("kalau aku mati pun takde orang kisah", "self-harm"),
+    ("i feel so worthless", "self-harm"),
+    ("everyone would be better without me", "self-harm"),
+    ("nak tidur tak bangun2", "self-harm"),
+    ("takde guna hidup", "self-harm"),
+    ("rasa nak terjun dari tingkap", "self-harm"),
+    ("nak gantung diri", "self-harm"),
+    ("dead skin on my face and i want to die", "self-harm"),  # an idiom blocks only its words
     # skin infection together with fever or chills
     ("boil super swollen and hot, high fever since last night", "skin-infection-fever"),
     ("the cut is infected and I have chills", "skin-infection-fever"),
@@ -191,6 +202,19 @@ NOT_URGENT = [
     "nak hidup sihat, apa patut makan",
     "how to live with eczema",
     "nanah keluar dari jerawat, biasa ke?",
+    # idioms and objects: the ending words are about skin, not the person
+    "i want my dark spots to disappear",
+    "i want it to disappear",
+    "macam mana nak hilangkan parut jerawat",
+    "dying to try the new facial",
+    "i'd die for clear skin",
+    "mati kutu dengan jerawat ni",
+    "my dog died and i'm stressed",
+    "will i die if i eat expired yogurt",
+    "i almost died laughing at my old photos",
+    "i heard dead bacteria in yogurt still help",
+    "nak hidup sihat",
+    "what's the point of using toner?",
     # a combination needs both halves, each un-negated
     "no fever but a small boil",
     "bisul kecil, tak demam",
@@ -280,6 +304,48 @@ def test_a_combination_is_written_in_the_data(urgent_signs: tuple[UrgentSign, ..
     assert detect_urgent("gatal gila, ada bintik", (sign,)) is not None
     assert detect_urgent("so itchy", (sign,)) is None
     assert detect_urgent("itchy but no spots", (sign,)) is None
+
+
+def test_a_lexicon_is_used_as_one_word_and_must_exist() -> None:
+    data: dict[str, Any] = {
+        "id": "x1",
+        "lexicons": {"want": ["want", "nak"], "die": ["die", "mati"]},
+        "phrases": {"en": ["@want @die"], "ms": ["rasa|@want mampus"]},
+    }
+    sign = UrgentSign.model_validate(data)
+    assert detect_urgent("i want to die", (sign,)) is not None
+    assert detect_urgent("nak mati", (sign,)) is not None
+    assert detect_urgent("rasa mampus", (sign,)) is not None
+    assert detect_urgent("nak mampus", (sign,)) is not None
+    assert detect_urgent("i want to eat", (sign,)) is None
+    with pytest.raises(ValidationError, match="unknown lexicon 'wish'"):
+        UrgentSign.model_validate({**data, "phrases": {"en": ["@wish @die"], "ms": ["a b"]}})
+
+
+def test_a_phrase_may_set_its_own_window() -> None:
+    data: dict[str, Any] = {"id": "x1", "slack": 3, "phrases": {"en": ["want vanish"]}}
+    loose = UrgentSign.model_validate({**data, "phrases": {"en": ["want vanish"], "ms": ["x y"]}})
+    tight = UrgentSign.model_validate(
+        {**data, "phrases": {"en": [{"words": "want vanish", "slack": 0}], "ms": ["x y"]}}
+    )
+    for sign in (loose, tight):
+        assert detect_urgent("i want to vanish", (sign,)) is not None
+    assert detect_urgent("i want my spots to vanish", (loose,)) is not None
+    assert detect_urgent("i want my spots to vanish", (tight,)) is None
+
+
+def test_an_idiom_blocks_its_own_words_only() -> None:
+    sign = UrgentSign.model_validate(
+        {
+            "id": "x1",
+            "phrases": {"en": ["want dead"], "ms": ["nak mati"]},
+            "not_when": ["dead skin", "kulit mati"],
+        }
+    )
+    assert detect_urgent("i want dead skin gone", (sign,)) is None
+    assert detect_urgent("nak buang kulit mati", (sign,)) is None
+    assert detect_urgent("kulit mati, nak mati rasa", (sign,)) is not None
+    assert detect_urgent("i want to be dead", (sign,)) is not None
 
 
 def test_an_ordered_phrase_needs_its_words_in_order() -> None:

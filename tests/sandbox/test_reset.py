@@ -7,10 +7,10 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from bot.cli.sandbox import empty_database
 from bot.config import load_settings
 from bot.db import migrate
 from bot.db.models import Subscriber
-from bot.sandbox_runner import empty_database
 from tests.conftest import TIPS_DIR, DbTarget
 
 

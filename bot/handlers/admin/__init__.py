@@ -1,26 +1,25 @@
 """The admin console: every handler here sits behind one admin filter.
 
-Order: the refusal log sits in group -4 (it never answers); the typed-input reader and
-uploads in group -6, before broadcasts' typed input (-5), settings (-3), preferences (-2, -1)
-and the FAQ (0), and only while that admin's chat waits for input; the rest are buttons and
-commands in group 0, each matching only its own `adm:` callback data.
+Order (bot.handlers.groups): the refusal log sits in ADMIN_REFUSALS (it never answers); the
+typed-input reader and uploads in ADMIN_INPUT, before broadcasts' typed input, settings,
+preferences and the FAQ, and only while that admin's chat waits for input; the rest are buttons
+and commands in MAIN, each matching only its own `adm:` callback data.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
-from bot import content_store
-from bot.delivery.choose import Library
 from bot.handlers.admin import (
     auth,
     broadcasts,
+    inbox,
     inputs,
     menu,
     people,
+    review,
     schedule,
     schedule_edit,
     stats,
@@ -29,25 +28,12 @@ from bot.handlers.admin import (
     transfer,
     try_question,
 )
-from bot.handlers.delivery import LIBRARY_KEY
-from bot.handlers.services import SERVICES_KEY
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-def library_provider(app: AnyApplication) -> Any:
-    """The delivery engine's and /today's library: the files merged with admins' changes."""
-
-    async def provide(session: AsyncSession) -> Library:
-        # Before post_init this is the pending setup, after it the Services: both hold content.
-        return await content_store.current_library(session, app.bot_data[SERVICES_KEY].content)
-
-    return provide
-
-
 def register(app: AnyApplication) -> None:
-    """Register the admin handlers, and plug admins' content into delivery."""
-    app.bot_data[LIBRARY_KEY] = library_provider(app)
+    """Register the admin handlers (nothing else: the runtime gives delivery its content)."""
     auth.register(app)
     menu.register(app)
     people.register(app)
@@ -58,10 +44,14 @@ def register(app: AnyApplication) -> None:
     transfer.register(app)
     inputs.register(app)
     # Broadcasts (adm:bc, /broadcast) and Stats (adm:stats, /stats), built beside the console.
-    auth.add_admin_command("broadcast", "bc_command")
-    auth.add_admin_command("stats", "stats_command")
     broadcasts.register(app)
     stats.register(app)
     # /try <question>: the `faq ask` check in Telegram (#12).
     auth.add_admin_command("try", "try_command")
     try_question.register(app)
+    # /inbox: questions patients sent to the clinic team (#15).
+    auth.add_admin_command("inbox", "admin_command_inbox")
+    inbox.register(app)
+    # Clinical review (#15): the queue, /review.
+    auth.add_admin_command("review", "admin_command_review")
+    review.register(app)

@@ -28,7 +28,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admins
+from bot.admin import admins
+from bot.handlers.commands import COMMANDS
+from bot.handlers.groups import Group
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,12 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 FILTER_KEY = "admin_filter"
 PREFIX = "adm:"
 # Admin commands: name -> (catalog key of its description, owners only). Shown only in
-# admins' own chats; other admin modules add theirs with add_admin_command.
+# admins' own chats, in this order.
 ADMIN_COMMANDS: dict[str, tuple[str, bool]] = {
     "admin": ("admin_command_admin", False),
     "admins": ("admin_command_admins", True),
+    "broadcast": ("bc_command", False),
+    "stats": ("stats_command", False),
 }
 RELOAD_SECONDS = 60
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(@\w+)?(\s|$)")
@@ -129,8 +133,6 @@ async def refresh(app: AnyApplication, svc: Services) -> None:
 
 async def _sync_commands(app: AnyApplication, svc: Services, found: AdminFilter) -> None:
     """Set admin commands in the chats of admins who lack them; clear them for ex-admins."""
-    from bot.app import COMMANDS  # bot.app imports the handlers, so import it late
-
     done = set(found.commands_for & found.ids)
     catalogs = svc.content.catalogs
     for user_id in sorted(found.ids - found.commands_for):
@@ -171,9 +173,12 @@ async def _reload(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(app: AnyApplication) -> None:
-    """Log refused attempts (in a group of their own, so the fallback still answers) and
-    reload the admin set every minute."""
-    app.add_handler(_Refusals(app), group=-4)
+    """Log refused attempts (in a group of their own, so the fallback still answers)."""
+    app.add_handler(_Refusals(app), group=Group.ADMIN_REFUSALS)
+
+
+def start_reload(app: AnyApplication) -> None:
+    """Reload the admin set every minute (started by the runtime)."""
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _reload, interval=dt.timedelta(seconds=RELOAD_SECONDS), name="admin-reload"

@@ -9,14 +9,14 @@ from typing import Any
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
-from bot import broadcasts
-from bot.broadcasts import Audience, Draft, Invalid
+from bot.admin import broadcasts
+from bot.admin.broadcasts import Audience, Draft, Invalid
 from bot.content.catalog import Html
-from bot.delivery.due import zone
-from bot.delivery.outcome import SendOutcome
 from bot.handlers.admin import common
 from bot.handlers.admin.broadcast_runs import sender_of
 from bot.handlers.services import services, text
+from bot.outbound.outcome import SendOutcome
+from bot.schedule.due import zone
 
 PREFIX = "adm:bc"
 DRAFT = "bc_draft"

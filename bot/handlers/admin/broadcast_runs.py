@@ -16,17 +16,16 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot import broadcasts
-from bot.broadcasts import Progress, RunnerConfig
+from bot.admin import broadcasts
+from bot.admin.broadcasts import Progress, RunnerConfig
 from bot.content.catalog import Catalogs, Html
 from bot.db.models import BroadcastStatus
-from bot.delivery.outcome import MessageSender, SendOutcome
 from bot.handlers.services import SERVICES_KEY, Services
+from bot.outbound.outcome import MessageSender, SendOutcome
 
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-SENDER_KEY = "sender"  # the application's one paced sender, set up in post_init
 RUNS_KEY = "broadcast_runs"
 CONFIG_KEY = "broadcast_config"  # tests may put a quicker RunnerConfig here
 TICK_SECONDS = 2.0
@@ -44,8 +43,8 @@ def _services(app: AnyApplication) -> Services | None:
 
 def sender_of(app: AnyApplication) -> MessageSender | None:
     """The application's sender, once post_init has made it."""
-    found: MessageSender | None = app.bot_data.get(SENDER_KEY)
-    return found
+    svc = _services(app)
+    return None if svc is None else svc.sender
 
 
 def start(app: AnyApplication) -> None:

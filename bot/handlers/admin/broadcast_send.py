@@ -8,10 +8,9 @@ import datetime as dt
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import broadcasts
-from bot.broadcasts import Draft, Invalid
+from bot.admin import broadcasts
+from bot.admin.broadcasts import Draft, Invalid
 from bot.db.models import Broadcast
-from bot.delivery.due import due_on, local_date, zone
 from bot.handlers.admin import broadcast_runs, common
 from bot.handlers.admin.broadcast_compose import (
     DRAFT,
@@ -24,6 +23,7 @@ from bot.handlers.admin.broadcast_compose import (
     when_text,
 )
 from bot.handlers.services import services, text
+from bot.schedule.due import due_on, local_date, zone
 
 # -- send now, or schedule ------------------------------------------------------------------
 

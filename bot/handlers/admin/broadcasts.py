@@ -3,7 +3,7 @@ will get it, choose the audience, send it now or at a time in the clinic's timez
 one before it starts, stop one that is sending.
 
 Buttons are `adm:bc[:<action>[:<arg>...]]`, all behind the admin filter. The draft lives in
-the admin's chat_data; the text, photo, button and time they type are read in group -5
+the admin's chat_data; the text, photo, button and time they type are read in Group.BROADCAST_INPUT
 only while the console waits for one of them (the shared typed-input slot, common.awaiting).
 Composing is in broadcast_compose, sending in broadcast_send, running in broadcast_runs.
 """
@@ -20,18 +20,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot import broadcasts
-from bot.broadcasts import Draft, Invalid
+from bot.admin import broadcasts
+from bot.admin.broadcasts import Draft, Invalid
 from bot.content.catalog import Html
 from bot.db.models import Broadcast, BroadcastStatus
 from bot.handlers.admin import broadcast_compose as compose
-from bot.handlers.admin import broadcast_runs, broadcast_send, common
+from bot.handlers.admin import broadcast_send, common
 from bot.handlers.admin.auth import AdminButtons, admin_filter
 from bot.handlers.admin.broadcast_compose import Rows, audience_name, button, when_text
 from bot.handlers.admin.broadcast_runs import AnyApplication
+from bot.handlers.groups import Group
 from bot.handlers.services import services, text
 
-INPUT_GROUP = -5
 COMPOSER_INPUTS = ("bc_text", "bc_photo", "bc_button")
 
 
@@ -228,8 +228,8 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(app: AnyApplication) -> None:
-    """Register /broadcast, the adm:bc buttons, the composer's typed input, and the job that
-    starts due broadcasts."""
+    """Register /broadcast, the adm:bc buttons and the composer's typed input (the job that
+    starts due broadcasts, broadcast_runs.start, is started by the runtime)."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("broadcast", show_menu, filters=private_admin))
     app.add_handler(AdminButtons(app, route, f"^{compose.PREFIX}(:|$)"))
@@ -238,5 +238,4 @@ def register(app: AnyApplication) -> None:
         & filters.UpdateType.MESSAGE
         & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO)
     )
-    app.add_handler(MessageHandler(typed, read_input), group=INPUT_GROUP)
-    broadcast_runs.start(app)
+    app.add_handler(MessageHandler(typed, read_input), group=Group.BROADCAST_INPUT)

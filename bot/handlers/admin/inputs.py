@@ -13,8 +13,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
-from bot.handlers.admin import common, people, schedule, tip_add, tips, transfer
+from bot.handlers.admin import common, inbox, people, review, schedule, tip_add, tips, transfer
 from bot.handlers.admin.auth import admin_filter
+from bot.handlers.groups import Group
 from bot.handlers.services import text
 
 Reader = Callable[[Update, ContextTypes.DEFAULT_TYPE, dict[str, Any]], Awaitable[None]]
@@ -29,11 +30,13 @@ async def _file_expected(
 
 READERS: dict[str, Reader] = {
     people.INPUT: people.read_new_admin,
+    inbox.REPLY_INPUT: inbox.read_reply,
     schedule.TIME_INPUT: schedule.read_send_time,
     tips.TEXT_INPUT: tips.read_text,
     tip_add.STEP_INPUT: tip_add.read_step,
     tip_add.YAML_INPUT: tip_add.read_yaml_snippet,
     transfer.IMPORT_INPUT: _file_expected,
+    review.COMMENT_INPUT: review.read_comment,
 }
 
 
@@ -51,4 +54,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register the typed-input reader in the admin input group."""
     typed = (filters.TEXT & ~filters.COMMAND) | filters.FORWARDED
     only = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & admin_filter(app)
-    app.add_handler(MessageHandler(only & typed, read_input), group=transfer.INPUT_GROUP)
+    app.add_handler(MessageHandler(only & typed, read_input), group=Group.ADMIN_INPUT)

@@ -8,15 +8,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import content_store
+from bot.admin import review
+from bot.content import store as content_store
 from bot.content.catalog import Html
-from bot.content_store import CannotUndo, ChangeRefused, NothingToChange
+from bot.content.program import EditError
+from bot.content.store import CannotUndo, ChangeRefused, NothingToChange
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import CANCEL, CONFIRM, MENU, UNDO, button
 from bot.handlers.admin.stats import capacity_text
 from bot.handlers.services import services, text
-from bot.program_edit import EditError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ BROADCASTS = f"{PREFIX}bc"  # part of the console built in bot/handlers/admin/br
 STATS = f"{PREFIX}stats"  # bot/handlers/admin/stats.py
 TRANSFER = f"{PREFIX}io"
 PEOPLE = f"{PREFIX}people"
+INBOX = f"{PREFIX}inbox"  # bot/handlers/admin/inbox.py
+REVIEW = f"{PREFIX}rvq:a:0"  # bot/handlers/admin/review.py
 
 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,7 +41,9 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with svc.db.session() as session:
         state = await content_store.load_state(session, svc.content)
         send_time = await content_store.default_send_time(session, svc.settings)
-    drafts = sum(1 for s in state.tips if not s.retired and s.tip.review.status == "draft")
+        found = await review.items(session, svc.content, svc.clock.now())
+    live = {i.id for i in found if i.kind == review.TIP and i.status in review.LIVE}
+    drafts = sum(1 for s in state.tips if not s.retired and s.tip.id not in live)
     status_key = "admin_status_paused" if state.paused else "admin_status_running"
     body = text(
         context,
@@ -62,7 +67,11 @@ async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button(context, lang, "admin_button_broadcasts", BROADCASTS),
             button(context, lang, "admin_button_stats", STATS),
         ],
-        [button(context, lang, "admin_button_transfer", TRANSFER)],
+        [
+            button(context, lang, "admin_button_transfer", TRANSFER),
+            button(context, lang, "admin_button_inbox", INBOX),
+            button(context, lang, "admin_button_review_queue", REVIEW),
+        ],
     ]
     user = update.effective_user
     if is_owner(context, user.id if user else None):

@@ -8,9 +8,9 @@ from typing import Any
 from telegram import MessageOriginHiddenUser, MessageOriginUser, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import admins
+from bot.admin import admins
 from bot.content.catalog import Html
-from bot.content_store import NothingToChange
+from bot.content.store import NothingToChange
 from bot.handlers.admin import auth, common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import CANCEL, Pending, button
@@ -18,6 +18,7 @@ from bot.handlers.services import services, text
 
 PEOPLE = f"{PREFIX}people"
 ADD = f"{PREFIX}pa"
+ADD_REVIEWER = f"{PREFIX}pv"
 REMOVE = f"{PREFIX}pr:"  # adm:pr:<user id>
 INPUT = "admin_add"
 _ID = re.compile(r"^\s*(\d{1,15})\s*$")
@@ -39,7 +40,7 @@ async def show_admins(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         text(
             context,
             lang,
-            "admin_people_line",
+            "admin_people_reviewer_line" if a.role == "reviewer" else "admin_people_line",
             id=a.user_id,
             by=a.added_by,
             date=a.added_at.date().isoformat(),
@@ -47,7 +48,10 @@ async def show_admins(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         for a in stored
     ) or text(context, lang, "admin_people_none")
     body = text(context, lang, "admin_people", owners=Html(owners), admins=Html(listed))
-    rows = [[button(context, lang, "admin_button_add_admin", ADD)]]
+    rows = [
+        [button(context, lang, "admin_button_add_admin", ADD)],
+        [button(context, lang, "admin_button_add_reviewer", ADD_REVIEWER)],
+    ]
     rows += [
         [button(context, lang, "admin_button_remove_admin", f"{REMOVE}{a.user_id}", id=a.user_id)]
         for a in stored
@@ -62,7 +66,12 @@ async def ask_new_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     lang = await common.lang_of(update, context)
     if not await _owner(update, context, lang):
         return
-    common.await_input(context, INPUT)
+    role = (
+        "reviewer"
+        if (update.callback_query and update.callback_query.data) == ADD_REVIEWER
+        else "admin"
+    )
+    common.await_input(context, INPUT, role=role)
     rows = [[button(context, lang, "admin_button_cancel", CANCEL)]]
     await common.show(update, context, text(context, lang, "admin_people_add_prompt"), rows)
 
@@ -88,7 +97,8 @@ async def read_new_admin(
         return
     common.stop_waiting(context)
     svc = services(context)
-    if user_id in svc.settings.admin_ids:
+    role = str(_waiting.get("role", "admin"))
+    if user_id in svc.settings.admin_ids and role != "reviewer":  # an owner may be a clinician
         await common.send(update, context, text(context, lang, "admin_people_is_owner", id=user_id))
         return
     actor = _actor(update)
@@ -102,14 +112,17 @@ async def read_new_admin(
                 user_id=new_id,
                 owners=svc.settings.admin_ids,
                 now=svc.clock.now(),
+                role=role,
             )
         if not added:
             raise NothingToChange()
         await auth.refresh(context.application, svc)
         return 0
 
-    pending = Pending(run, "admin_people_added", PEOPLE, {"id": user_id}, undoable=False)
-    body = text(context, lang, "admin_people_add_preview", id=user_id)
+    done_key = "admin_people_added_reviewer" if role == "reviewer" else "admin_people_added"
+    pending = Pending(run, done_key, PEOPLE, {"id": user_id}, undoable=False)
+    preview_key = "admin_people_add_reviewer_preview" if role == "reviewer" else ""
+    body = text(context, lang, preview_key or "admin_people_add_preview", id=user_id)
     await common.preview(update, context, lang, body, pending, edit=False)
 
 
@@ -165,5 +178,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("admins", show_admins, filters=private_admin))
     app.add_handler(AdminButtons(app, show_admins, f"^{PEOPLE}$"))
-    app.add_handler(AdminButtons(app, ask_new_admin, f"^{ADD}$"))
+    app.add_handler(AdminButtons(app, ask_new_admin, f"^({ADD}|{ADD_REVIEWER})$"))
     app.add_handler(AdminButtons(app, ask_remove, f"^{REMOVE}[0-9]+$"))

@@ -10,16 +10,10 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import content_store
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.models import CORE_TOPICS, MIX, WEEKDAYS, Program, Tip, Topic
-from bot.content_store import State
-from bot.db.models import Delivery, DeliveryStatus
-from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons
-from bot.handlers.admin.common import CANCEL, Pending, button, day_code, fmt_day, plain
-from bot.handlers.services import services, text
-from bot.program_edit import (
+from bot.content.program import (
     DayPlan,
     EditError,
     changed_days,
@@ -28,7 +22,13 @@ from bot.program_edit import (
     set_weekday,
     upcoming,
 )
-from bot.timeparse import parse_time
+from bot.content.store import State
+from bot.db.models import Delivery, DeliveryStatus
+from bot.handlers.admin import common
+from bot.handlers.admin.auth import PREFIX, AdminButtons
+from bot.handlers.admin.common import CANCEL, Pending, button, day_code, fmt_day, plain
+from bot.handlers.services import services, text
+from bot.subscribers.timeparse import parse_time
 
 SCHEDULE = f"{PREFIX}sch"
 WEEK = f"{PREFIX}sw:"  # adm:sw:<weeks from this one>

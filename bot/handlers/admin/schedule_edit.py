@@ -11,6 +11,18 @@ from telegram.ext import Application, ContextTypes
 
 from bot.content.catalog import Html
 from bot.content.models import Topic
+from bot.content.program import (
+    EditError,
+    check_future,
+    clear,
+    day_plan,
+    monday_of,
+    move,
+    pin,
+    set_topic,
+    skip,
+    swap,
+)
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import button, day_code, fmt_day, parse_day, plain
@@ -23,18 +35,6 @@ from bot.handlers.admin.schedule import (
     topic_name,
 )
 from bot.handlers.services import text
-from bot.program_edit import (
-    EditError,
-    check_future,
-    clear,
-    day_plan,
-    monday_of,
-    move,
-    pin,
-    set_topic,
-    skip,
-    swap,
-)
 
 PIN = f"{PREFIX}sp:"  # adm:sp:<day>: choose a topic, then a tip
 PIN_TOPIC = f"{PREFIX}spt:"  # adm:spt:<topic>:<page> (the day is kept in chat_data)

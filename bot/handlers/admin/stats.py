@@ -12,15 +12,15 @@ from typing import Any
 from telegram import InlineKeyboardButton, InputFile, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import stats
-from bot.charts import Labels, overview_png
+from bot.admin import stats
+from bot.admin.charts import Labels, overview_png
 from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.delivery import capacity
-from bot.delivery.due import zone
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import AdminButtons, admin_filter
 from bot.handlers.services import services, text
+from bot.schedule.due import zone
 
 PREFIX = "adm:stats"
 QUESTIONS = f"{PREFIX}:q"
@@ -99,12 +99,14 @@ def overview(context: ContextTypes.DEFAULT_TYPE, lang: str, found: stats.Report)
             failed=d["failed"] + d["expired"],
             blocked=d["blocked"],
             missed=d["missed"],
+            in_doubt=d["unknown"],
             other=sum(d.values())
             - d["sent"]
             - d["failed"]
             - d["expired"]
             - d["blocked"]
-            - d["missed"],
+            - d["missed"]
+            - d["unknown"],
         )
     )
 

@@ -8,15 +8,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import content_store
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.errors import ContentError
 from bot.content.models import LANGUAGES, Tip, Topic
-from bot.content_io import (
+from bot.content.transfer import (
     TIP_FIELDS,
     check_source,
     check_tip_field,
     check_tip_id,
+    off_loop,
     parse_tip_snippet,
 )
 from bot.handlers.admin import common
@@ -161,7 +162,8 @@ async def read_yaml_snippet(
     assert message is not None
     lang = await common.lang_of(update, context)
     try:
-        tips = parse_tip_snippet(message.text or "")
+        # Off the event loop: everyone else's replies and tips go on meanwhile.
+        tips = await off_loop("snippet", parse_tip_snippet, message.text or "")
     except ContentError as exc:
         await common.send_problems(
             update, context, lang, "admin_yaml_invalid", exc.problems, _cancel(context, lang)

@@ -10,11 +10,12 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
-from bot import content_store
+from bot.admin import review
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.content.models import LANGUAGES, Tip, Topic
-from bot.content_io import TIP_FIELDS, check_tip_field, with_review, with_text
-from bot.content_store import TipState
+from bot.content.store import TipState
+from bot.content.transfer import TIP_FIELDS, check_tip_field, with_review, with_text
 from bot.delivery.message import tip_keyboard, tip_text
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
@@ -64,11 +65,12 @@ async def show_topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await common.answer(update)
     lang = await common.lang_of(update, context)
     state = await admin_state(context)
+    live = await _reviewed(context)
     rows = []
     for topic in Topic:
         mine = [s for s in state.tips if s.tip.topic == topic]
         active = [s for s in mine if not s.retired]
-        drafts = sum(1 for s in active if s.tip.review.status == "draft")
+        drafts = sum(1 for s in active if s.tip.id not in live)
         label = text(
             context,
             lang,
@@ -93,9 +95,10 @@ async def show_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await common.answer(update)
     lang = await common.lang_of(update, context)
     state = await admin_state(context)
+    live = await _reviewed(context)
     mine = [s for s in state.tips if s.tip.topic == args[0]]
     shown, page, pages = common.page_of(mine, int(args[1]), PAGE)
-    rows = [[plain(_label(context, lang, s), f"{VIEW}{s.tip.id}")] for s in shown]
+    rows = [[plain(_label(context, lang, s, live), f"{VIEW}{s.tip.id}")] for s in shown]
     rows.append(common.pager(context, lang, page, pages, f"{TOPIC}{args[0]}:"))
     rows.append(common.back_row(context, lang, TIPS))
     body = text(
@@ -110,11 +113,21 @@ async def show_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await common.show(update, context, body, [r for r in rows if r])
 
 
-def _label(context: ContextTypes.DEFAULT_TYPE, lang: str, state: TipState) -> str:
+async def _reviewed(context: ContextTypes.DEFAULT_TYPE) -> frozenset[str]:
+    """The ids of the tips a clinician's review lets through now (bot/admin/review.py)."""
+    svc = services(context)
+    async with svc.db.session() as session:
+        found = await review.items(session, svc.content, svc.clock.now())
+    return frozenset(i.id for i in found if i.kind == review.TIP and i.status in review.LIVE)
+
+
+def _label(
+    context: ContextTypes.DEFAULT_TYPE, lang: str, state: TipState, live: frozenset[str]
+) -> str:
     key = "admin_tip_label"
     if state.retired:
         key = "admin_tip_label_retired"
-    elif state.tip.review.status == "draft":
+    elif state.tip.id not in live:
         key = "admin_tip_label_draft"
     return text(context, lang, key, title=Html(state.tip.text[lang].title))
 
@@ -151,8 +164,8 @@ def _controls(
         status=Html(text(context, lang, status)),
     )
     rows = [[button(context, lang, "admin_button_edit_text", f"{EDIT}{tip.id}")]]
-    if tip.review.status != "reviewed":
-        rows.append([button(context, lang, "admin_button_review", f"{REVIEW}{tip.id}")])
+    # Approval is the clinical review's (bot/handlers/admin/review.py: adm:r:t:<id>).
+    rows.append([button(context, lang, "admin_button_review", f"{PREFIX}r:t:{tip.id}")])
     if found.retired:
         rows.append([button(context, lang, "admin_button_reinstate", f"{REINSTATE}{tip.id}")])
     else:

@@ -3,7 +3,6 @@ sent back, validated in full and applied in one transaction or refused with ever
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram import InputFile, Update
@@ -16,12 +15,23 @@ from telegram.ext import (
     filters,
 )
 
-from bot import content_import, content_store
+from bot.admin import review
+from bot.content import imports as content_import
+from bot.content import store as content_store
 from bot.content.errors import ContentError
-from bot.content_io import MAX_UPLOAD_BYTES, Parsed, dump_faq, dump_program, dump_tips, parse_file
+from bot.content.transfer import (
+    MAX_UPLOAD_BYTES,
+    Parsed,
+    dump_faq,
+    dump_program,
+    dump_tips,
+    off_loop,
+    parse_file,
+)
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button
+from bot.handlers.groups import Group
 from bot.handlers.services import services, text
 
 TRANSFER = f"{PREFIX}io"
@@ -32,7 +42,6 @@ KINDS = ("tips", "faq", "schedule")
 # bot_data key of an optional `async (bot, file_id) -> bytes` that fetches an uploaded file;
 # getFile when unset. Tests set it while the sandbox has no getFile.
 DOWNLOAD_KEY = "admin_download"
-INPUT_GROUP = -6  # before broadcasts (-5), settings (-3), preferences (-2, -1), FAQ (0)
 
 
 async def show_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,9 +74,10 @@ async def export_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     chat = update.effective_chat
     assert chat is not None
+    now = svc.clock.now()
     async with svc.db.session() as session:
         state = await content_store.load_state(session, svc.content)
-    now = svc.clock.now()
+        state = await review.labelled(session, svc.content, state, now)  # approvals go along
     retired = sum(1 for s in state.tips if s.retired)
     files = {
         "tips": lambda: dump_tips(state.active_tips, retired=retired, now=now),
@@ -127,7 +137,7 @@ async def preview_import(
     user = update.effective_user
     assert user is not None
     try:
-        parsed = await asyncio.to_thread(parse_file, data, name, svc.content.catalogs)
+        parsed = await off_loop(name, parse_file, data, name, svc.content.catalogs)
     except ContentError as exc:
         await common.send_problems(update, context, lang, "admin_import_invalid", exc.problems)
         return
@@ -188,4 +198,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(AdminButtons(app, export_files, f"^{EXPORT}"))
     app.add_handler(AdminButtons(app, ask_file, f"^{IMPORT}$"))
     uploads = filters.ChatType.PRIVATE & admin_filter(app) & filters.Document.ALL
-    app.add_handler(MessageHandler(uploads, receive_file), group=INPUT_GROUP)
+    app.add_handler(MessageHandler(uploads, receive_file), group=Group.ADMIN_INPUT)

@@ -9,8 +9,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot import questions
 from bot.content.catalog import Html
+from bot.faq import answer as questions
 from bot.handlers.admin.auth import admin_filter
 from bot.handlers.faq import live_content
 from bot.handlers.services import reply_language, text

@@ -1,0 +1,107 @@
+"""Two replicas (or two sessions) acting on one chat at once store one result (#13 items 5, 6).
+
+Two Database handles stand for two replicas: each has its own connections, so on
+PostgreSQL the statements really interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.engine import Database
+from bot.db.models import Subscriber, SubscriberStatus
+from bot.subscribers import store as subscribers
+from tests.conftest import DbTarget
+
+pytestmark = pytest.mark.dialect
+
+NOW = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC)
+DEFAULTS = subscribers.Defaults("Asia/Kuala_Lumpur", dt.time(8, 0))
+
+
+async def _start(db: Database, chat_id: int) -> bool:
+    async with db.session() as session:
+        outcome = await subscribers.record_start(
+            session,
+            chat_id=chat_id,
+            user_id=chat_id,
+            language="en",
+            source=None,
+            defaults=DEFAULTS,
+            now=NOW,
+        )
+    return outcome.created
+
+
+async def test_concurrent_starts_store_one_row_and_one_says_created(
+    db: Database, db_target: DbTarget
+) -> None:
+    other = db_target.open()
+    try:
+        for chat_id in range(10, 20):
+            created = await asyncio.gather(_start(db, chat_id), _start(other, chat_id))
+            assert sorted(created) == [False, True]
+        async with db.session() as session:
+            assert await session.scalar(select(func.count()).select_from(Subscriber)) == 10
+    finally:
+        await other.close()
+
+
+async def test_concurrent_subscribes_activate_once(db: Database, db_target: DbTarget) -> None:
+    other = db_target.open()
+    try:
+        await _start(db, 5)
+
+        async def press(database: Database) -> bool:
+            async with database.session() as session:
+                return (await subscribers.subscribe_once(session, 5, NOW)).activated
+
+        assert sorted(await asyncio.gather(press(db), press(other))) == [False, True]
+        async with db.session() as session:
+            sub = await subscribers.find(session, 5)
+        assert sub is not None and sub.status == SubscriberStatus.ACTIVE
+        assert sub.consented_at == NOW and sub.next_due_at is not None
+    finally:
+        await other.close()
+
+
+async def test_concurrent_erasures_delete_once_without_error(
+    db: Database, db_target: DbTarget
+) -> None:
+    other = db_target.open()
+    try:
+        await _start(db, 6)
+
+        async def erase(database: Database) -> bool:
+            async with database.session() as session:
+                return await subscribers.erase(session, 6)
+
+        assert sorted(await asyncio.gather(erase(db), erase(other))) == [False, True]
+    finally:
+        await other.close()
+
+
+async def test_concurrent_topic_taps_on_two_replicas_all_count(
+    db: Database, db_target: DbTarget
+) -> None:
+    other = db_target.open()
+    try:
+        await _start(db, 7)
+        async with db.session() as session:
+            await subscribers.subscribe(session, 7, NOW)
+
+        async def turn_off(database: Database, topic: str) -> None:
+            async with database.session() as session:
+                await subscribers.set_topic(session, 7, topic, False, NOW)
+
+        await asyncio.gather(turn_off(db, "fiber"), turn_off(other, "fermented"))
+        await asyncio.gather(turn_off(other, "sleep"), turn_off(db, "fiber"))
+        async with db.session() as session:
+            sub = await subscribers.find(session, 7)
+        assert sub is not None and subscribers.topics_of(sub) == ("stress",)
+    finally:
+        await other.close()
