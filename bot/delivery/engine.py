@@ -161,17 +161,23 @@ class DeliveryEngine:
                 await self._recover_own(clock_start)
                 self._recovered = True
             await self._housekeeping(clock_start, report)
+            claim = asyncio.create_task(self._claim_next(report))
             while True:
-                now = self._clock.now()
-                async with self._db.session() as session:
-                    library = await self._library(session)
-                jobs = await self._claim_due(now, library, report)
-                jobs += await self._reclaim(now, library, report)
+                jobs = await claim
                 if not jobs or self._stopping:
                     if jobs:
                         await self._release([j.delivery_id for j in jobs])
                     break
-                await self._send(jobs, report)
+                # Claim the next batch while this one is sent, so claiming and sending no
+                # longer take turns (at 1,000/s a claim of 1,000 was a third of every second).
+                # A batch is what the pacer sends in a quarter of a lease (bot/runtime/app.py),
+                # so the next one waits well inside its lease.
+                claim = asyncio.create_task(self._claim_next(report))
+                try:
+                    await self._send(jobs, report)
+                except BaseException:
+                    await self._release_when_claimed(claim)
+                    raise
             report.duration_ms = int((time.perf_counter() - started) * 1000)
             await self._store(clock_start, report)
             self.last_tick_at, self.last_report = clock_start, report
@@ -185,6 +191,25 @@ class DeliveryEngine:
                     report.duration_ms,
                 )
             return report
+
+    async def _claim_next(self, report: TickReport) -> list[_Job]:
+        """The next batch: due subscribers, then failed or abandoned rows due another try."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            library = await self._library(session)
+        jobs = await self._claim_due(now, library, report)
+        jobs += await self._reclaim(now, library, report)
+        return jobs
+
+    async def _release_when_claimed(self, claim: asyncio.Task[list[_Job]]) -> None:
+        """Hand back a batch claimed ahead when its tick ends early (an error, a cancel)."""
+        try:
+            jobs = await asyncio.shield(claim)
+        except BaseException:
+            log.exception("could not finish the claim made ahead; its rows wait for their lease")
+            return
+        if jobs:
+            await self._release([j.delivery_id for j in jobs])
 
     # -- before claiming -----------------------------------------------------------------
 
