@@ -103,7 +103,7 @@ async def next_day_delivered(harness: Harness) -> None:
 
     async def recorded() -> bool:
         rows = await ledger(harness, PATIENT)
-        return len(rows) > days and rows[-1].status not in ("pending", "sending")
+        return len(rows) > days and rows[-1].status not in ("claimed", "sending", "failed")
 
     await wait_until(recorded)
 
