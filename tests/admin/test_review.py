@@ -237,6 +237,7 @@ def settings(db_target: DbTarget) -> Settings:
     )
 
 
+@pytest.mark.slow
 async def test_review_status_and_reviewer_role_from_the_command_line(
     settings: Settings, content: Content, capsys: pytest.CaptureFixture[str]
 ) -> None:

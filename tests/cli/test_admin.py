@@ -86,6 +86,7 @@ async def test_admins_refuses_owners_and_bad_ids(
     assert await audit_rows(settings) == []
 
 
+@pytest.mark.slow
 async def test_export_then_check_and_import_the_same_files_changes_nothing(
     settings: Settings, content: Content, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

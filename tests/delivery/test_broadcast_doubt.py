@@ -41,6 +41,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
         await server.stop()
 
 
+@pytest.mark.slow
 async def test_a_broadcast_never_resends_a_send_in_doubt_and_loses_nothing_else(
     db: Database, sandbox: Sandbox
 ) -> None:

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.admin.broadcasts import RunnerConfig
@@ -182,6 +183,7 @@ async def test_bad_input_changes_nothing_and_a_photo_can_be_added(harness: Harne
     assert await received(harness, 5101, "Clinic closed") == []
 
 
+@pytest.mark.slow
 async def test_a_scheduled_broadcast_fires_when_the_clock_reaches_it_and_can_be_cancelled(
     harness: Harness,
 ) -> None:
@@ -238,6 +240,7 @@ async def test_a_non_admin_never_reaches_the_console(harness: Harness) -> None:
     assert reply["text"].startswith("I don't know that command.")
 
 
+@pytest.mark.slow
 async def test_a_larger_broadcast_shows_live_progress_while_some_users_have_blocked_the_bot(
     harness: Harness,
 ) -> None:
@@ -291,6 +294,7 @@ async def test_a_larger_broadcast_shows_live_progress_while_some_users_have_bloc
     assert still == 12
 
 
+@pytest.mark.slow
 async def test_a_scheduled_broadcast_survives_a_restart_and_goes_once(harness: Harness) -> None:
     chat = await admin(harness)
     for user_id in (7501, 7502, 7503):
@@ -334,6 +338,7 @@ async def test_a_scheduled_broadcast_survives_a_restart_and_goes_once(harness: H
         assert (stored.status, stored.total) == ("done", 3)
 
 
+@pytest.mark.slow
 async def test_stop_ends_a_broadcast_part_way(harness: Harness) -> None:
     chat = await admin(harness)
     audience = range(8000, 8150)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import find, settings
 from hypothesis import strategies as st
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -120,6 +121,7 @@ async def test_a_non_admin_gets_unknown_command_for_every_admin_command(
     assert len(replies) == 1 + 2 * len(admin_commands(harness.app))
 
 
+@pytest.mark.slow
 async def test_a_non_admin_pressing_any_admin_button_gets_the_old_button_answer(
     harness: Harness,
 ) -> None:

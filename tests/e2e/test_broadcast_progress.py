@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
 from sqlalchemy import select
 
 from bot.admin.broadcasts import RunnerConfig
@@ -33,6 +34,7 @@ async def _blocked_but_active(harness: Harness, users: set[int]) -> None:
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.slow
 async def test_progress_moves_while_sending_and_the_summary_reads_well(harness: Harness) -> None:
     chat = await admin(harness)
     harness.app.bot_data[broadcast_runs.CONFIG_KEY] = RunnerConfig(retry_pause=0.0)

@@ -89,6 +89,7 @@ async def _healthz(url: str) -> tuple[int, dict[str, object]]:
         return response.status, await response.json()
 
 
+@pytest.mark.slow
 async def test_a_crowd_too_large_for_its_window_is_named_with_what_to_do(
     slow_bot: tuple[Harness, str],
 ) -> None:

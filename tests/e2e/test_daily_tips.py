@@ -162,6 +162,7 @@ async def _ticked_past(harness: Harness, instant: dt.datetime) -> bool:
     return last is not None and last >= instant and not engine(harness).busy
 
 
+@pytest.mark.slow
 async def test_faults_lose_nothing_and_blocked_users_become_inactive(harness: Harness) -> None:
     """429s, 5xx, slow answers and blocked users during one delivery to 40 subscribers.
 

@@ -166,6 +166,7 @@ async def test_a_read_timeout_is_in_doubt_and_the_tip_that_did_arrive_arrives_on
     assert (await client.counters())["requests_by_method"]["sendMessage"] == 1
 
 
+@pytest.mark.slow
 async def test_a_slow_answer_within_the_default_read_timeout_is_sent(
     sandbox: Sandbox, client: SandboxClient
 ) -> None:
@@ -208,6 +209,7 @@ async def test_refused_connections_never_left_so_they_are_retried_then_failed() 
     assert sender.counters.retries == 2
 
 
+@pytest.mark.slow
 async def test_stop_cuts_a_request_still_unanswered_after_the_grace_as_in_doubt(
     sandbox: Sandbox, client: SandboxClient
 ) -> None:
@@ -251,6 +253,7 @@ async def test_stop_ends_a_retry_backoff_without_another_attempt() -> None:
     assert (result.outcome, result.reason, result.attempts) == (SendOutcome.FAILED, "stopping", 1)
 
 
+@pytest.mark.slow
 async def test_429_pauses_everyone_and_loses_nothing(
     sender: Sender, client: SandboxClient, sandbox: Sandbox
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, insert, select
@@ -194,6 +195,7 @@ async def check_against_the_ledger(scraped: Scraped) -> None:
     assert value(m, "process_resident_memory_bytes") > 0
 
 
+@pytest.mark.slow
 async def test_updates_are_counted_by_type_and_timed(db_target: DbTarget, content: Content) -> None:
     async with scraped_bot(db_target, content, deliveries=False) as scraped:
         await check_updates(scraped)

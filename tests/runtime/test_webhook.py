@@ -136,6 +136,7 @@ async def test_start_up_registers_the_webhook_with_its_secret(webhook_bot: Webho
     assert {"message", "callback_query", "edited_message", "my_chat_member"} <= set(allowed)
 
 
+@pytest.mark.slow
 async def test_a_real_update_through_the_webhook_gets_the_normal_reply(
     webhook_bot: WebhookBot,
 ) -> None:
