@@ -72,17 +72,26 @@ def _line(context: ContextTypes.DEFAULT_TYPE, lang: str, item: InboxItem, now: A
     )
 
 
+async def _open(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, item_id: int
+) -> InboxItem | None:
+    """Read one item; None (and a note to the staff member) when it is gone."""
+    async with services(context).db.session() as session:
+        try:
+            return await inbox.get(session, item_id)
+        except inbox.NotFound:
+            await _gone(update, context, lang)
+            return None
+
+
 async def show_item(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
     """Show one item in full, with Reply, Close and FAQ draft."""
     await common.answer(update)
     lang = await common.lang_of(update, context)
     svc = services(context)
-    async with svc.db.session() as session:
-        try:
-            item = await inbox.get(session, item_id)
-        except inbox.NotFound:
-            await _gone(update, context, lang)
-            return
+    item = await _open(update, context, lang, item_id)
+    if item is None:
+        return
     body = text(
         context,
         lang,
@@ -172,12 +181,9 @@ async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id
     await common.answer(update)
     lang = await common.lang_of(update, context)
     svc = services(context)
-    async with svc.db.session() as session:
-        try:
-            item = await inbox.get(session, item_id)
-        except inbox.NotFound:
-            await _gone(update, context, lang)
-            return
+    item = await _open(update, context, lang, item_id)
+    if item is None:
+        return
     user = update.effective_user
     by = (user.full_name if user else "")[:80]
     topics = list(dict.fromkeys(entry.topic for entry in svc.content.faq))
