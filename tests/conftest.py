@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -88,11 +90,34 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("db_target", databases, indirect=True)
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head per test process; each test gets a copy of it
+    (a copy takes under a millisecond, a migration about a hundred)."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+
+    async def build() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate.upgrade(database)
+        finally:
+            await database.close()
+
+    asyncio.run(build())
+    return path
+
+
 @pytest.fixture
-async def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DbTarget]:
-    """An empty database: an SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+async def db_target(
+    request: pytest.FixtureRequest, tmp_path: Path, _migrated_sqlite: Path
+) -> AsyncIterator[DbTarget]:
+    """A database to test against: on SQLite a file already migrated to head (an empty one
+    for tests marked `empty_database`); on PostgreSQL a fresh, empty schema dropped after."""
     if request.param == "sqlite":
-        yield DbTarget(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        path = tmp_path / "test.db"
+        if request.node.get_closest_marker("empty_database") is None:
+            shutil.copyfile(_migrated_sqlite, path)
+        yield DbTarget(f"sqlite+aiosqlite:///{path}")
         return
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
@@ -108,7 +133,7 @@ async def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 @pytest.fixture
 async def db(db_target: DbTarget) -> AsyncIterator[Database]:
-    """A migrated database on SQLite or PostgreSQL."""
+    """A migrated database on SQLite or PostgreSQL (on SQLite the migration is a no-op)."""
     database = db_target.open()
     await migrate.upgrade(database)
     yield database

@@ -38,7 +38,7 @@ def add_parsers(subparsers: Any) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Answer one question in words, or a stream of JSON lines."""
     content = load_content(settings.tips_dir)
-    matcher = FaqMatcher(content.faq)
+    matcher = FaqMatcher.of(content.faq)
     if args.json:
         return ask_lines(content, matcher, sys.stdin, sys.stdout)
     if not args.question:

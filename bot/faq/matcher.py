@@ -143,8 +143,26 @@ class _Phrase:
     slots: tuple[frozenset[str], ...]
 
 
+_BUILT: list[tuple[Sequence[FaqEntry], Concepts | None, FaqMatcher]] = []
+"""The last few matchers built by FaqMatcher.of, with the very objects they were built from."""
+
+
 class FaqMatcher:
     """Score every FAQ entry against a message using a precomputed keyword index."""
+
+    @classmethod
+    def of(cls, entries: Sequence[FaqEntry], concepts: Concepts | None = None) -> FaqMatcher:
+        """The matcher for these entries, reused when the same (identical, immutable) tuple
+        of entries was indexed lately: building one takes most of a second, and every
+        application built from one loaded Content (the tests build hundreds) shares it."""
+        for built_entries, built_concepts, matcher in _BUILT:
+            if built_entries is entries and built_concepts is concepts:
+                return matcher
+        matcher = cls(entries, concepts)
+        if isinstance(entries, tuple):  # only an immutable sequence can be shared safely
+            _BUILT.insert(0, (entries, concepts, matcher))
+            del _BUILT[4:]
+        return matcher
 
     def __init__(self, entries: Sequence[FaqEntry], concepts: Concepts | None = None) -> None:
         """Index the entries' keywords, multi-word keywords and question words, and full text."""

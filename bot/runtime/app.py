@@ -85,7 +85,7 @@ def build_application(
         .post_shutdown(_close_services)
     )
     app = builder.build()
-    matcher = FaqMatcher(content.faq)
+    matcher = FaqMatcher.of(content.faq)
     clock = clock or SystemClock()
     app.bot_data[SERVICES_KEY] = Services(
         settings=settings,
@@ -95,7 +95,7 @@ def build_application(
         matcher=matcher,
         live=LiveContent(
             content,
-            FaqMatcher,
+            FaqMatcher.of,
             matcher,
             gate=_review_gate(content, clock) if settings.review_required else None,
         ),

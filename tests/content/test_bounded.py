@@ -16,7 +16,7 @@ from bot.cli.admin import add_parsers, dispatch
 from bot.cli.commands import main as cli_main
 from bot.config import load_settings
 from bot.content import errors
-from bot.content.errors import MAX_YAML_BYTES, ContentError, read_yaml
+from bot.content.errors import MAX_YAML_BYTES, ContentError, ContentLoader, parse_yaml, read_yaml
 from bot.content.loader import Content, load_content
 from bot.content.transfer import off_loop, parse_file, parse_tip_snippet, tip_data
 from tests.conftest import TIPS_DIR, DbTarget
@@ -238,3 +238,13 @@ def test_nesting_deeper_than_content_needs_is_refused_not_a_recursion_error() ->
         "snippet: line 1, column 26: invalid YAML: "
         f"nested more than {errors.MAX_DEPTH} levels deep",
     )
+
+
+def test_the_fast_reader_reads_every_content_file_as_the_checking_reader_does() -> None:
+    """parse_yaml reads with libyaml when a file is clean; the pure-Python ContentLoader
+    (which names problems) must read the shipped files to exactly the same data."""
+    files = sorted(TIPS_DIR.rglob("*.yaml"))
+    assert len(files) > 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert parse_yaml(text, str(path)) == yaml.load(text, Loader=ContentLoader)  # noqa: S506

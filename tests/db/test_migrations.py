@@ -17,6 +17,7 @@ async def _tables(db: Database) -> set[str]:
         return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
 
 
+@pytest.mark.empty_database
 async def test_upgrade_then_downgrade(db_target: DbTarget) -> None:
     db = db_target.open()
     try:
