@@ -161,3 +161,14 @@ def configure_logging(
     # shows them again.
     alembic = logging.getLogger("alembic")
     alembic.setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)
+    # At DEBUG the Telegram library logs every update and every request's parameters: what
+    # patients wrote (a crisis message's text too, which is never to be stored) and the
+    # bot's replies. Our own DEBUG lines carry ids; the libraries stay above DEBUG.
+    # aiosqlite logs every statement with its values at DEBUG, and SQLAlchemy's engine
+    # logger at INFO (what `echo` shows): those stay quiet too.
+    for talkative, floor in (
+        ("telegram", logging.INFO),
+        ("aiosqlite", logging.INFO),
+        ("sqlalchemy.engine", logging.WARNING),
+    ):
+        logging.getLogger(talkative).setLevel(max(root.level, floor))
