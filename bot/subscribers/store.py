@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.models import CORE_TOPICS, Concern
 from bot.db.models import BroadcastDelivery, Delivery, Subscriber, SubscriberStatus
 from bot.schedule.due import next_due_from
+from bot.schedule.plan import Profile
 from bot.subscribers.timezones import is_zone
 
 # Deep-link payloads are at most 64 characters of A-Z, a-z, 0-9, _ and - (Bot API rule).
@@ -367,4 +368,14 @@ def reschedule(subscriber: Subscriber, now: dt.datetime) -> None:
         now,
         active=subscriber.status == SubscriberStatus.ACTIVE,
         resume_at=subscriber.paused_until if paused else None,
+    )
+
+
+def profile_of(subscriber: Subscriber) -> Profile:
+    """What the day's decision (`bot.schedule.plan.plan_day`) reads of a subscriber."""
+    return Profile(
+        timezone=subscriber.timezone,
+        topics=subscriber.topics,
+        concern=subscriber.concern,
+        active=subscriber.status == SubscriberStatus.ACTIVE,
     )
