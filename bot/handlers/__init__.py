@@ -34,7 +34,6 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     privacy.register(app)
     # "Ask the clinic team": the typed message after opting in is read in group -8.
     inbox.register(app)
-    inbox.start(app)  # the hourly purge of closed items (INBOX_RETENTION_DAYS)
     # Typed answers (a time after /time, STOP) are read in groups before the FAQ's (groups.py).
     preferences.register(app)
     settings.register(app)

@@ -19,14 +19,8 @@ from bot import booking
 from bot.content.models import Clinic
 from bot.content.render import branch_card
 from bot.db.models import Subscriber
-from bot.handlers.services import (
-    Flow,
-    reply_language,
-    services,
-    stored_subscriber,
-    text,
-    zone_label,
-)
+from bot.handlers.flows import Flow
+from bot.handlers.services import reply_language, services, stored_subscriber, text, zone_label
 from bot.handlers.settings import TZ
 
 BOOK = "book:"  # book:<origin>, origin = what led here (faq:<id>, tip:<id>, command...)

@@ -13,7 +13,6 @@ from bot.admin.alerts import AlertGate
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
-ALERTS_KEY = "error_alerts"
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,7 +31,9 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
     # Only the type: an exception's text can carry a user's message or ids (see the log).
-    gate = context.bot_data.setdefault(ALERTS_KEY, AlertGate())
+    gate = svc.state.error_alerts
+    if gate is None:
+        gate = svc.state.error_alerts = AlertGate()
     summary = gate.admit(type(context.error).__name__, svc.clock.now())
     if summary is None:
         return  # grouped into the next alert: one user must not be able to flood the admins

@@ -28,15 +28,9 @@ from bot.faq.matcher import FaqMatcher
 from bot.handlers import inbox
 from bot.handlers.booking import book_button
 from bot.handlers.draft_mark import draft_mark
+from bot.handlers.flows import Flow
 from bot.handlers.preferences import LANG
-from bot.handlers.services import (
-    Flow,
-    language_of,
-    reply_language,
-    services,
-    stored_subscriber,
-    text,
-)
+from bot.handlers.services import language_of, reply_language, services, stored_subscriber, text
 
 ENTRY = "faq:"  # faq:<entry id>
 GROUP = "faqg:"  # faqg:<menu group>

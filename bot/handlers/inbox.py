@@ -27,6 +27,7 @@ from bot.admin import inbox
 from bot.db.models import InboxItem
 from bot.faq.urgent import detect_urgent
 from bot.handlers.services import expired, reply_language, services, text
+from bot.services import services_in
 
 ASK = "team:"  # team:<kind>: show the opt-in
 AGREE = "teamok:"  # teamok:<kind>
@@ -208,21 +209,14 @@ def language_of_staff(context: ContextTypes.DEFAULT_TYPE) -> str:
     return services(context).content.catalogs.language_for(None)
 
 
-async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Erase items closed more than INBOX_RETENTION_DAYS ago (hourly; any replica may run it)."""
-    svc = services(context)
+async def purge(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Erase items closed more than INBOX_RETENTION_DAYS ago (hourly on the runtime's
+    scheduler; any replica may run it)."""
+    svc = services_in(app.bot_data)
     async with svc.db.session() as session:
         gone = await inbox.purge_closed(session, svc.clock.now(), svc.settings.inbox_retention_days)
     if gone:
         log.info("purged %d closed inbox items past their retention", gone)
-
-
-def start(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Start the hourly purge of closed items past their retention."""
-    if app.job_queue is None:
-        log.warning("no job queue: closed inbox items will not be purged on their own")
-        return
-    app.job_queue.run_repeating(purge, interval=PURGE_SECONDS, first=60, name="inbox-purge")
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

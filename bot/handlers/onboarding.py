@@ -25,16 +25,13 @@ from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences, settings
 from bot.handlers.booking import book_button
 from bot.handlers.consent import consent_screen
+from bot.handlers.flows import ONBOARDING_STEPS, SHOW_SETTINGS, Flow, on_flow
 from bot.handlers.groups import Group
 from bot.handlers.privacy import ERASED_AT
 from bot.handlers.services import (
-    ONBOARDING_STEPS,
-    SHOW_SETTINGS,
-    Flow,
     drop_keyboard,
     expired,
     language_of,
-    on_flow,
     reply_language,
     send,
     services,

@@ -23,26 +23,28 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.groups import Group
-from bot.handlers.services import (
+from bot.handlers.flows import (
     STOP_WORDS,
     Flow,
-    acknowledge,
     after_change,
     await_answer,
     awaiting,
-    expired,
     framed,
-    kept,
     keyboard,
-    language_name,
     last_row,
     present,
+    split_data,
+    stop_awaiting,
+)
+from bot.handlers.groups import Group
+from bot.handlers.services import (
+    acknowledge,
+    expired,
+    kept,
+    language_name,
     reply_language,
     send,
     services,
-    split_data,
-    stop_awaiting,
     stored_subscriber,
     text,
     when,

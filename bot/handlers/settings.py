@@ -22,32 +22,34 @@ from telegram.ext import (
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences
-from bot.handlers.groups import Group
-from bot.handlers.services import (
+from bot.handlers.flows import (
     SETTINGS_PREFIX,
     STOP_WORDS,
     Flow,
-    acknowledge,
     after_change,
     await_answer,
     awaiting,
-    concern_name,
-    drop_keyboard,
-    expired,
     framed,
-    kept,
     keyboard,
-    language_name,
     last_row,
     on_flow,
     present,
+    split_data,
+    stop_awaiting,
+)
+from bot.handlers.groups import Group
+from bot.handlers.services import (
+    acknowledge,
+    concern_name,
+    drop_keyboard,
+    expired,
+    kept,
+    language_name,
     reply_language,
     send,
     services,
     show,
-    split_data,
     status_line,
-    stop_awaiting,
     stored_subscriber,
     text,
     topic_names,

@@ -1,4 +1,5 @@
-"""APScheduler drives the delivery tick (and any other periodic job) inside the bot's loop.
+"""APScheduler drives every periodic job inside the bot's loop: the delivery tick, and the
+jobs the runtime adds with `every` (admin reload, due broadcasts, inbox purge).
 
 The scheduler only keeps time: the database holds what is due, so nothing is lost when a
 process stops, and no APScheduler job store is shared between replicas.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -17,6 +19,18 @@ from bot.delivery.engine import DeliveryEngine
 log = logging.getLogger(__name__)
 
 TICK_JOB = "delivery-tick"
+
+Job = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job run every `seconds`, first `first` seconds after the start (None: one interval)."""
+
+    name: str
+    seconds: float
+    run: Job
+    first: float | None = None
 
 
 class TickScheduler:
@@ -33,7 +47,51 @@ class TickScheduler:
         self.interval = interval
         self._extra = extra
         self._scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        self._jobs: dict[str, Periodic] = {}
         engine.on_wake = self.wake
+
+    def every(self, job: Periodic) -> None:
+        """Run `job` periodically beside the tick (from `start` on); a failure is logged and
+        the next run tries again. A run still going when the next is due skips that one."""
+        self._jobs[job.name] = job
+        first = job.seconds if job.first is None else job.first
+        self._scheduler.add_job(
+            self._guarded(job),
+            "interval",
+            seconds=job.seconds,
+            id=job.name,
+            name=job.name,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first),
+            replace_existing=True,
+        )
+
+    def job_names(self) -> set[str]:
+        """The names of the periodic jobs, the tick's included."""
+        return {TICK_JOB, *self._jobs}
+
+    async def run_now(self, name: str) -> None:
+        """Run one periodic job at once (as its schedule would), and wait for it."""
+        await self._guarded(self._jobs[name])()
+
+    def remove(self, name: str) -> None:
+        """Stop running a periodic job."""
+        if self._jobs.pop(name, None) is not None:
+            self._scheduler.remove_job(name)
+
+    @staticmethod
+    def _guarded(job: Periodic) -> Job:
+        async def run() -> None:
+            try:
+                await job.run()
+            except Exception:
+                log.exception(
+                    "periodic job %s failed; it runs again in %s s", job.name, job.seconds
+                )
+
+        run.__name__ = job.name
+        return run
 
     def start(self) -> None:
         """Start ticking; the first tick runs at once."""

@@ -229,7 +229,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: AnyApplication) -> None:
     """Register /broadcast, the adm:bc buttons and the composer's typed input (the job that
-    starts due broadcasts, broadcast_runs.start, is started by the runtime)."""
+    starts due broadcasts, broadcast_runs.run_due, runs on the runtime's scheduler)."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("broadcast", show_menu, filters=private_admin))
     app.add_handler(AdminButtons(app, route, f"^{compose.PREFIX}(:|$)"))

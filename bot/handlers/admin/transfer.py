@@ -41,7 +41,6 @@ IMPORT_INPUT = "admin_import"
 KINDS = ("tips", "faq", "schedule")
 # bot_data key of an optional `async (bot, file_id) -> bytes` that fetches an uploaded file;
 # getFile when unset. Tests set it while the sandbox has no getFile.
-DOWNLOAD_KEY = "admin_download"
 
 
 async def show_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -123,7 +122,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await common.send(update, context, text(context, lang, "admin_import_too_large"))
         raise ApplicationHandlerStop
     common.stop_waiting(context)
-    download = context.bot_data.get(DOWNLOAD_KEY) or _download
+    download = services(context).state.download or _download
     data = await download(context.bot, document.file_id)
     await preview_import(update, context, lang, data, name)
     raise ApplicationHandlerStop
