@@ -192,7 +192,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with svc.db.session() as session:
         sub = await subscribers.find(session, chat.id)
     lang = language_of(update, context, sub.language if sub else None)
-    await context.bot.send_message(chat.id, text(context, lang, "help"), parse_mode=ParseMode.HTML)
+    await send(update, context, text(context, lang, "help"))
 
 
 async def track_block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
@@ -20,6 +21,7 @@ from bot.subscribers import store as subscribers
 from bot.subscribers import timezones
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -106,6 +108,30 @@ async def acknowledge(update: Update) -> None:
     if update.callback_query is not None:
         with contextlib.suppress(BadRequest):
             await update.callback_query.answer()
+
+
+async def pressed(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    prefix: str,
+    find: Callable[[str], T | None],
+    *,
+    answer: bool = True,
+) -> tuple[T, str] | None:
+    """What a pressed button names (`find` reads its data after `prefix`) and the language
+    to answer in; None when it names nothing (any more): the press is answered as expired.
+    Otherwise the press is answered too, unless `answer` is False (the caller answers)."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return None
+    lang = await reply_language(update, context)
+    found = find(query.data.removeprefix(prefix))
+    if found is None:
+        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+        return None
+    if answer:
+        await query.answer()
+    return found, lang
 
 
 async def expired(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
