@@ -15,7 +15,7 @@ from bot.content.models import Topic
 from bot.content.transfer import tip_data
 from bot.delivery import message, today
 from bot.handlers.draft_mark import draft_mark
-from bot.handlers.services import services, stored_subscriber, text
+from bot.handlers.services import pressed, services, stored_subscriber, text
 from bot.outbound.errors import ConnectFailed, ConnectTimedOut
 from bot.schedule.choose import Skip
 
@@ -122,18 +122,18 @@ async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.edit_message_reply_markup(InlineKeyboardMarkup.de_json(marked, context.bot))
 
 
+def _topic(value: str) -> Topic | None:
+    return Topic(value) if value in set(Topic) else None
+
+
 async def more_on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send another tip on the same topic, one they have not had."""
     query, chat = update.callback_query, update.effective_chat
-    if query is None or query.data is None or chat is None:
+    found = await pressed(update, context, message.MORE, _topic, answer=False)
+    if found is None or query is None or chat is None:
         return
+    topic, lang = found
     svc = services(context)
-    _sub, lang = await stored_subscriber(update, context)
-    try:
-        topic = Topic(query.data.removeprefix(message.MORE))
-    except ValueError:
-        await query.answer(text(context, lang, "button_expired"), show_alert=True)
-        return
     shown: list[str] = (context.chat_data or {}).setdefault(_SHOWN_KEY, [])
     library = await current_library(context)
     async with svc.db.session() as session:

@@ -31,6 +31,7 @@ from bot.handlers.draft_mark import draft_mark
 from bot.handlers.flows import Flow
 from bot.handlers.preferences import LANG
 from bot.handlers.services import (
+    acknowledge,
     language_of,
     pressed,
     reply_language,
@@ -190,11 +191,7 @@ async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the FAQ topics (from /faq or a button)."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await acknowledge(update)
     lang = await reply_language(update, context)
     groups = list(dict.fromkeys(e.topic for e in (await live_content(context))[0].faq))
     rows = [

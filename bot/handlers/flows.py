@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -34,7 +35,18 @@ class Flow(StrEnum):
 ONBOARDING_STEPS = ("language", "time", "timezone", "topics", "concern")
 """The guided choices after Subscribe, in order; each can be skipped."""
 
-Continuation = Callable[[Update, ContextTypes.DEFAULT_TYPE, Subscriber, str, str], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Changed:
+    """A choice just stored: whose, which step, and the words that confirm it."""
+
+    sub: Subscriber
+    step: str
+    confirmation: str
+
+
+Continuation = Callable[[Update, ContextTypes.DEFAULT_TYPE, Changed], Awaitable[None]]
+"""What follows a stored choice in a flow."""
 
 
 def on_flow(app: Application[Any, Any, Any, Any, Any, Any], flow: Flow, then: Continuation) -> None:
@@ -55,7 +67,7 @@ async def after_change(
     if then is None:
         await send(update, context, confirmation)
         return
-    await then(update, context, sub, step, confirmation)
+    await then(update, context, Changed(sub, step, confirmation))
 
 
 SETTINGS_PREFIX = "set:"  # set:<what>; the settings screen's own buttons

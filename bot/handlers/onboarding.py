@@ -20,12 +20,12 @@ from telegram.ext import (
 )
 
 from bot.content import store as content_store
-from bot.db.models import Subscriber, SubscriberStatus
+from bot.db.models import SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences, settings
 from bot.handlers.booking import book_button
 from bot.handlers.consent import consent_screen
-from bot.handlers.flows import ONBOARDING_STEPS, SHOW_SETTINGS, Flow, on_flow
+from bot.handlers.flows import ONBOARDING_STEPS, SHOW_SETTINGS, Changed, Flow, on_flow
 from bot.handlers.groups import Group
 from bot.handlers.privacy import ERASED_AT
 from bot.handlers.services import (
@@ -159,14 +159,9 @@ async def confirm_subscription(update: Update, context: ContextTypes.DEFAULT_TYP
     await STEPS[ONBOARDING_STEPS[0]](update, context, Flow.ONBOARDING, note)
 
 
-async def next_step(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sub: Subscriber,
-    step: str,
-    confirmation: str,
-) -> None:
+async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, changed: Changed) -> None:
     """After an onboarding choice: its buttons go, then one message confirms and asks the next."""
+    sub, step, confirmation = changed.sub, changed.step, changed.confirmation
     query = update.callback_query
     if query is not None and query.message is not None:
         await drop_keyboard(context, query.message.chat.id, query.message.message_id)

@@ -25,6 +25,7 @@ from bot.handlers import preferences
 from bot.handlers.flows import (
     SETTINGS_PREFIX,
     STOP_WORDS,
+    Changed,
     Flow,
     after_change,
     await_answer,
@@ -115,14 +116,10 @@ async def show_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def back_to_settings(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sub: Subscriber,
-    step: str,
-    confirmation: str,
+    update: Update, context: ContextTypes.DEFAULT_TYPE, changed: Changed
 ) -> None:
     """After a change made from the settings screen, show it again, updated."""
-    await show(update, context, *screen(context, sub, confirmation))
+    await show(update, context, *screen(context, changed.sub, changed.confirmation))
 
 
 async def press_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -36,7 +36,7 @@ from bot.outbound.sender import Sender
 from bot.runtime.health import HealthLimits, HealthMonitor
 from bot.runtime.http import AiohttpRequest
 from bot.runtime.metrics import Metrics
-from bot.runtime.scheduler import Periodic, TickScheduler
+from bot.runtime.scheduler import TickScheduler
 from bot.runtime.updates import ChatOrderedUpdateProcessor
 from bot.runtime.web import WebServer
 from bot.schedule.due import zone
@@ -109,15 +109,13 @@ def build_application(
     return app
 
 
-def _periodic_jobs(app: AnyApplication) -> tuple[Periodic, ...]:
+def _add_periodic_jobs(app: AnyApplication, scheduler: TickScheduler) -> None:
     """The periodic jobs beside the delivery tick, all on its one scheduler: reload the admin
     set (a change on another replica or by the CLI arrives), start due broadcasts, purge
     closed inbox items past their retention."""
-    return (
-        Periodic("admin-reload", admin_auth.RELOAD_SECONDS, lambda: admin_auth.reload(app)),
-        Periodic("broadcasts", broadcast_runs.TICK_SECONDS, lambda: broadcast_runs.run_due(app)),
-        Periodic("inbox-purge", inbox.PURGE_SECONDS, lambda: inbox.purge(app), first=60),
-    )
+    scheduler.every("admin-reload", admin_auth.RELOAD_SECONDS, lambda: admin_auth.reload(app))
+    scheduler.every("broadcasts", broadcast_runs.TICK_SECONDS, lambda: broadcast_runs.run_due(app))
+    scheduler.every("inbox-purge", inbox.PURGE_SECONDS, lambda: inbox.purge(app), first=60)
 
 
 async def _count_error(_update: object, context: Any) -> None:
@@ -175,8 +173,7 @@ def _start_delivery(app: AnyApplication, svc: Services) -> None:
         ),
     )
     scheduler = TickScheduler(engine, settings.delivery_tick_seconds)
-    for job in _periodic_jobs(app):
-        scheduler.every(job)
+    _add_periodic_jobs(app, scheduler)
     svc.sender, svc.engine, svc.scheduler = sender, engine, scheduler
     scheduler.start()
 

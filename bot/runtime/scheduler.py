@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -21,16 +20,6 @@ log = logging.getLogger(__name__)
 TICK_JOB = "delivery-tick"
 
 Job = Callable[[], Awaitable[object]]
-
-
-@dataclass(frozen=True)
-class Periodic:
-    """A job run every `seconds`, first `first` seconds after the start (None: one interval)."""
-
-    name: str
-    seconds: float
-    run: Job
-    first: float | None = None
 
 
 class TickScheduler:
@@ -47,23 +36,24 @@ class TickScheduler:
         self.interval = interval
         self._extra = extra
         self._scheduler = AsyncIOScheduler(timezone=dt.UTC)
-        self._jobs: dict[str, Periodic] = {}
+        self._jobs: dict[str, Job] = {}
         engine.on_wake = self.wake
 
-    def every(self, job: Periodic) -> None:
-        """Run `job` periodically beside the tick (from `start` on); a failure is logged and
-        the next run tries again. A run still going when the next is due skips that one."""
-        self._jobs[job.name] = job
-        first = job.seconds if job.first is None else job.first
+    def every(self, name: str, seconds: float, job: Job, *, first: float | None = None) -> None:
+        """Run `job` every `seconds` beside the tick, the first time `first` seconds after
+        `start` (None: one interval); a failure is logged and the next run tries again. A
+        run still going when the next is due skips that one."""
+        self._jobs[name] = self._guarded(name, job)
         self._scheduler.add_job(
-            self._guarded(job),
+            self._jobs[name],
             "interval",
-            seconds=job.seconds,
-            id=job.name,
-            name=job.name,
+            seconds=seconds,
+            id=name,
+            name=name,
             coalesce=True,
             misfire_grace_time=None,
-            next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first),
+            next_run_time=dt.datetime.now(dt.UTC)
+            + dt.timedelta(seconds=seconds if first is None else first),
             replace_existing=True,
         )
 
@@ -73,7 +63,7 @@ class TickScheduler:
 
     async def run_now(self, name: str) -> None:
         """Run one periodic job at once (as its schedule would), and wait for it."""
-        await self._guarded(self._jobs[name])()
+        await self._jobs[name]()
 
     def remove(self, name: str) -> None:
         """Stop running a periodic job."""
@@ -81,16 +71,14 @@ class TickScheduler:
             self._scheduler.remove_job(name)
 
     @staticmethod
-    def _guarded(job: Periodic) -> Job:
+    def _guarded(name: str, job: Job) -> Job:
         async def run() -> None:
             try:
-                await job.run()
+                await job()
             except Exception:
-                log.exception(
-                    "periodic job %s failed; it runs again in %s s", job.name, job.seconds
-                )
+                log.exception("periodic job %s failed; its next run tries again", name)
 
-        run.__name__ = job.name
+        run.__name__ = name
         return run
 
     def start(self) -> None:

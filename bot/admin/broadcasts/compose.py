@@ -362,25 +362,14 @@ async def cancel(
     session: AsyncSession, broadcast_id: int, *, actor: int, now: dt.datetime
 ) -> Broadcast:
     """Cancel a broadcast that has not started; nothing of it is sent."""
-    broadcast = await get(session, broadcast_id)
-    moved = broadcast.status == BroadcastStatus.SCHEDULED and await _move(
+    return await _change(
         session,
         broadcast_id,
-        BroadcastStatus.SCHEDULED,
-        BroadcastStatus.CANCELLED,
+        (BroadcastStatus.SCHEDULED, BroadcastStatus.CANCELLED, "broadcast.cancel"),
+        ("not_scheduled", "so it cannot be cancelled"),
         actor=actor,
-        action="broadcast.cancel",
         now=now,
     )
-    broadcast = await get(session, broadcast_id)
-    if not moved:
-        raise Invalid(
-            "not_scheduled",
-            f"broadcast #{broadcast_id} is {broadcast.status}, so it cannot be cancelled",
-            id=broadcast_id,
-            status=broadcast.status,
-        )
-    return broadcast
 
 
 async def stop(
@@ -391,20 +380,38 @@ async def stop(
     broadcast = await get(session, broadcast_id)
     if broadcast.status == BroadcastStatus.SCHEDULED:
         return await cancel(session, broadcast_id, actor=actor, now=now)
-    moved = broadcast.status == BroadcastStatus.SENDING and await _move(
+    return await _change(
         session,
         broadcast_id,
-        BroadcastStatus.SENDING,
-        BroadcastStatus.STOPPED,
+        (BroadcastStatus.SENDING, BroadcastStatus.STOPPED, "broadcast.stop"),
+        ("not_running", "so there is nothing to stop"),
         actor=actor,
-        action="broadcast.stop",
         now=now,
+    )
+
+
+async def _change(
+    session: AsyncSession,
+    broadcast_id: int,
+    move: tuple[BroadcastStatus, BroadcastStatus, str],
+    refusal: tuple[str, str],
+    *,
+    actor: int,
+    now: dt.datetime,
+) -> Broadcast:
+    """Move a broadcast from one status to another (audited as the action), or refuse with
+    the code and reason when it is not in the first one."""
+    from_status, to_status, action = move
+    broadcast = await get(session, broadcast_id)
+    moved = broadcast.status == from_status and await _move(
+        session, broadcast_id, from_status, to_status, actor=actor, action=action, now=now
     )
     broadcast = await get(session, broadcast_id)
     if not moved:
+        code, reason = refusal
         raise Invalid(
-            "not_running",
-            f"broadcast #{broadcast_id} is {broadcast.status}, so there is nothing to stop",
+            code,
+            f"broadcast #{broadcast_id} is {broadcast.status}, {reason}",
             id=broadcast_id,
             status=broadcast.status,
         )

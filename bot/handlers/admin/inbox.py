@@ -73,12 +73,15 @@ def _line(context: ContextTypes.DEFAULT_TYPE, lang: str, item: InboxItem, now: A
 
 
 async def _open(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, item_id: int
-) -> InboxItem | None:
-    """Read one item; None (and a note to the staff member) when it is gone."""
+    update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int
+) -> tuple[InboxItem, str] | None:
+    """Answer the press and read one item, with the staff member's language; None (and a
+    note to them) when it is gone."""
+    await common.answer(update)
+    lang = await common.lang_of(update, context)
     async with services(context).db.session() as session:
         try:
-            return await inbox.get(session, item_id)
+            return await inbox.get(session, item_id), lang
         except inbox.NotFound:
             await _gone(update, context, lang)
             return None
@@ -86,12 +89,11 @@ async def _open(
 
 async def show_item(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
     """Show one item in full, with Reply, Close and FAQ draft."""
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
-    svc = services(context)
-    item = await _open(update, context, lang, item_id)
-    if item is None:
+    opened = await _open(update, context, item_id)
+    if opened is None:
         return
+    item, lang = opened
+    svc = services(context)
     body = text(
         context,
         lang,
@@ -178,12 +180,11 @@ async def close_item(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id
 
 async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
     """Send the item's question and reply as a draft FAQ entry, for clinical review."""
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
-    svc = services(context)
-    item = await _open(update, context, lang, item_id)
-    if item is None:
+    opened = await _open(update, context, item_id)
+    if opened is None:
         return
+    item, lang = opened
+    svc = services(context)
     user = update.effective_user
     by = (user.full_name if user else "")[:80]
     topics = list(dict.fromkeys(entry.topic for entry in svc.content.faq))

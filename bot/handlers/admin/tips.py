@@ -134,13 +134,10 @@ def _label(
 
 async def view_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the tip exactly as subscribers see it, in each language, then its controls."""
-    args = common.args_of(update, VIEW)
-    found = await _find(context, args[0] if args else "")
-    if found is None:
-        await common.stale(update, context)
+    opened = await _open(update, context, VIEW)
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
+    found, lang = opened
     for card_lang in LANGUAGES:
         await send_card(update, context, found.tip, card_lang)
     await common.send(update, context, *_controls(context, lang, found))
@@ -174,19 +171,30 @@ def _controls(
     return body, rows
 
 
+async def _open(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str
+) -> tuple[TipState, str] | None:
+    """The tip a pressed button names, with the admin's language (the press answered);
+    None once answered as stale."""
+    args = common.args_of(update, prefix)
+    found = await _find(context, args[0] if args else "")
+    if found is None:
+        await common.stale(update, context)
+        return None
+    await common.answer(update)
+    return found, await common.lang_of(update, context)
+
+
 async def _find(context: ContextTypes.DEFAULT_TYPE, tip_id: str) -> TipState | None:
     return (await admin_state(context)).find(tip_id) if tip_id else None
 
 
 async def choose_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the six texts of a tip (three fields in two languages)."""
-    args = common.args_of(update, EDIT)
-    found = await _find(context, args[0] if args else "")
-    if found is None:
-        await common.stale(update, context)
+    opened = await _open(update, context, EDIT)
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
+    found, lang = opened
     common.chat_data(context)[_TIP_KEY] = found.tip.id
     rows = [
         [
