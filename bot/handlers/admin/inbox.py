@@ -6,8 +6,10 @@ marked as from the clinic), close, or turn question and reply into an FAQ draft.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -58,16 +60,25 @@ async def show_inbox(update: Update, context: ContextTypes.DEFAULT_TYPE, page: i
     await common.show(update, context, text(context, lang, key, open=waiting), rows)
 
 
+def _facts(
+    context: ContextTypes.DEFAULT_TYPE, lang: str, item: InboxItem, now: Any
+) -> dict[str, object]:
+    """What the list line and the item screen both say of an item."""
+    return {
+        "id": item.id,
+        "status": text(context, lang, f"inbox_status_{item.status}"),
+        "lang_code": item.language,
+        "age": inbox.age(item, now),
+    }
+
+
 def _line(context: ContextTypes.DEFAULT_TYPE, lang: str, item: InboxItem, now: Any) -> str:
     preview = " ".join(item.question.split())[:40]
     return text(
         context,
         lang,
         "inbox_line",
-        id=item.id,
-        status=text(context, lang, f"inbox_status_{item.status}"),
-        lang_code=item.language,
-        age=inbox.age(item, now),
+        **_facts(context, lang, item, now),
         preview=preview,
     )
 
@@ -87,21 +98,35 @@ async def _open(
             return None
 
 
-async def show_item(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
+ItemAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, InboxItem, str], Awaitable[None]]
+
+
+def _on_item(
+    action: ItemAction,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE, int], Awaitable[None]]:
+    """An action on one item, run with its id: the press answered, the item read (a gone
+    one is said to be gone), with the staff member's language."""
+
+    @functools.wraps(action)
+    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
+        opened = await _open(update, context, item_id)
+        if opened is not None:
+            await action(update, context, *opened)
+
+    return run
+
+
+@_on_item
+async def show_item(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, item: InboxItem, lang: str
+) -> None:
     """Show one item in full, with Reply, Close and FAQ draft."""
-    opened = await _open(update, context, item_id)
-    if opened is None:
-        return
-    item, lang = opened
     svc = services(context)
     body = text(
         context,
         lang,
         "inbox_item",
-        id=item.id,
-        status=text(context, lang, f"inbox_status_{item.status}"),
-        lang_code=item.language,
-        age=inbox.age(item, svc.clock.now()),
+        **_facts(context, lang, item, svc.clock.now()),
         kind=text(context, lang, f"inbox_kind_{item.kind}"),
         question=item.question,
         reply=item.reply or text(context, lang, "inbox_no_reply"),
@@ -178,19 +203,18 @@ async def close_item(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id
     await common.show(update, context, body, [[button(context, lang, "inbox_button_list", LIST)]])
 
 
-async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
+@_on_item
+async def send_draft(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, item: InboxItem, lang: str
+) -> None:
     """Send the item's question and reply as a draft FAQ entry, for clinical review."""
-    opened = await _open(update, context, item_id)
-    if opened is None:
-        return
-    item, lang = opened
     svc = services(context)
     user = update.effective_user
     by = (user.full_name if user else "")[:80]
     topics = list(dict.fromkeys(entry.topic for entry in svc.content.faq))
     today = svc.clock.now().astimezone(zone(svc.settings.default_timezone)).date()
     draft = inbox.faq_draft(item, today, topics=topics, by=by if len(by) >= 2 else "clinic team")
-    intro = text(context, lang, "inbox_faq_draft", id=item_id)
+    intro = text(context, lang, "inbox_faq_draft", id=item.id)
     await common.send(update, context, f"{intro}\n<pre>{html.escape(draft)}</pre>")
 
 

@@ -24,7 +24,7 @@ from bot.content.models import LANGUAGES
 from bot.content.render import faq_answer
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
-from bot.handlers.admin.common import CANCEL, button, plain
+from bot.handlers.admin.common import button, plain
 from bot.handlers.admin.tips import send_card
 from bot.handlers.services import services, text
 
@@ -150,18 +150,16 @@ async def ask_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if common.chat_data(context).get(_SHOWN) is None:
         await common.stale(update, context)
         return
-    common.await_input(context, COMMENT_INPUT)
-    rows = [[button(context, lang, "admin_button_cancel", CANCEL)]]
-    await common.show(update, context, text(context, lang, "admin_review_comment_prompt"), rows)
+    await common.ask_input(update, context, lang, COMMENT_INPUT, "admin_review_comment_prompt")
 
 
 async def read_comment(
     update: Update, context: ContextTypes.DEFAULT_TYPE, _waiting: dict[str, Any]
 ) -> None:
     """Send the item back with the typed comment."""
+    common.stop_waiting(context)
     message = update.effective_message
     assert message is not None
-    common.stop_waiting(context)
     await _decide(update, context, approve=False, comment=message.text or "")
 
 

@@ -307,17 +307,7 @@ async def preview_program(
     def change(current: State) -> content_store.Change:
         return content_store.program_change(svc.content, edit(current.program))
 
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                change,
-                actor=actor,
-                action=action,
-                target=target,
-                now=svc.clock.now(),
-            )
+    run = common.content_change(context, actor, change, action, target)
 
     await common.preview(update, context, lang, body, Pending(run, "admin_program_done", back))
 
@@ -375,18 +365,9 @@ async def _preview_send_time(
     user = update.effective_user
     assert user is not None
     actor, shown = user.id, value.strftime("%H:%M")
-
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                {content_store.SEND_TIME: shown},
-                actor=actor,
-                action="schedule.send_time",
-                target=shown,
-                now=svc.clock.now(),
-            )
+    run = common.content_change(
+        context, actor, {content_store.SEND_TIME: shown}, "schedule.send_time", shown
+    )
 
     values = {"time": shown, "timezone": svc.settings.default_timezone}
     body = text(context, lang, "admin_send_time_preview", **values)
@@ -400,22 +381,10 @@ async def preview_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     paused = query is not None and query.data == PAUSE
     lang = await common.lang_of(update, context)
-    svc = services(context)
     user = update.effective_user
     assert user is not None
-    actor = user.id
-
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                {content_store.PAUSED: paused},
-                actor=actor,
-                action="schedule.pause" if paused else "schedule.resume",
-                target=None,
-                now=svc.clock.now(),
-            )
+    action = "schedule.pause" if paused else "schedule.resume"
+    run = common.content_change(context, user.id, {content_store.PAUSED: paused}, action, None)
 
     key = "admin_pause" if paused else "admin_resume"
     pending = Pending(run, f"{key}_done", SCHEDULE)

@@ -342,18 +342,7 @@ async def _preview_tip(
     if problems:
         await common.send_problems(update, context, lang, "admin_refused", problems, back)
         return
-
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                build,
-                actor=actor,
-                action=action,
-                target=tip_id,
-                now=svc.clock.now(),
-            )
+    run = common.content_change(context, actor, build, action, tip_id)
 
     pending = Pending(run, "admin_tip_done", f"{VIEW}{tip_id}")
     await common.preview(update, context, lang, body, pending, edit=edit)
