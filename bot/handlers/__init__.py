@@ -7,10 +7,6 @@ started by the runtime (`bot.runtime.app`).
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import Application
-
 from bot.handlers import (
     admin,
     booking,
@@ -25,9 +21,10 @@ from bot.handlers import (
     privacy,
     settings,
 )
+from bot.handlers.groups import AnyApplication
 
 
-def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register_all(app: AnyApplication) -> None:
     """Register every handler module, in the order that matters."""
     onboarding.register(app)
     consent.register(app)

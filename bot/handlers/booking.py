@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import booking
 from bot.content.models import Clinic
 from bot.content.render import branch_card
 from bot.db.models import Subscriber
 from bot.handlers.flows import Flow
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import (
     pressed,
     reply_language,
@@ -147,7 +139,7 @@ async def _send_branch(
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register booking handlers."""
     app.add_handler(CommandHandler("book", show_booking, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show_booking, pattern=f"^{BOOK}"))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.admin import review
 from bot.content.library import Library
@@ -15,6 +13,7 @@ from bot.content.models import Topic
 from bot.content.transfer import tip_data
 from bot.delivery import message, today
 from bot.handlers.draft_mark import draft_mark
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import pressed, services, stored_subscriber, text
 from bot.outbound.errors import ConnectFailed, ConnectTimedOut
 from bot.schedule.choose import Skip
@@ -156,7 +155,7 @@ async def more_on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the daily tip's buttons and /today."""
     app.add_handler(CommandHandler("today", send_today, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(record_feedback, pattern=f"^{message.FEEDBACK}"))

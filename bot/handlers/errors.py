@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.admin.alerts import AlertGate
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,6 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
             log.warning("could not notify admin %s", admin)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the error handler."""
     app.add_error_handler(report_error)

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.admin import review
 from bot.content.catalog import Html
@@ -29,6 +21,7 @@ from bot.handlers import inbox
 from bot.handlers.booking import book_button
 from bot.handlers.draft_mark import draft_mark
 from bot.handlers.flows import Flow
+from bot.handlers.groups import AnyApplication
 from bot.handlers.preferences import LANG
 from bot.handlers.services import (
     acknowledge,
@@ -244,7 +237,7 @@ async def show_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(update, context, card, markup)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the FAQ handlers; the free-text handler catches any text no flow claimed."""
     app.add_handler(CommandHandler("faq", show_menu, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show_entry, pattern=f"^{ENTRY}"))

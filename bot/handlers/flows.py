@@ -12,12 +12,12 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.db.models import Subscriber
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import drop_keyboard, send, services, show, text
 from bot.services import services_in
 
@@ -49,7 +49,7 @@ Continuation = Callable[[Update, ContextTypes.DEFAULT_TYPE, Changed], Awaitable[
 """What follows a stored choice in a flow."""
 
 
-def on_flow(app: Application[Any, Any, Any, Any, Any, Any], flow: Flow, then: Continuation) -> None:
+def on_flow(app: AnyApplication, flow: Flow, then: Continuation) -> None:
     """Say what happens after a choice made in `flow` (onboarding and settings register one)."""
     services_in(app.bot_data).state.flows[flow] = then
 

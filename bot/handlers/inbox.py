@@ -9,13 +9,11 @@ message is never kept: after agreeing, the patient types what they want the team
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ContextTypes,
@@ -26,6 +24,7 @@ from telegram.ext import (
 from bot.admin import inbox
 from bot.db.models import InboxItem
 from bot.faq.urgent import detect_urgent
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import expired, reply_language, services, text
 from bot.services import services_in
 
@@ -209,7 +208,7 @@ def language_of_staff(context: ContextTypes.DEFAULT_TYPE) -> str:
     return services(context).content.catalogs.language_for(None)
 
 
-async def purge(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def purge(app: AnyApplication) -> None:
     """Erase items closed more than INBOX_RETENTION_DAYS ago (hourly on the runtime's
     scheduler; any replica may run it)."""
     svc = services_in(app.bot_data)
@@ -219,7 +218,7 @@ async def purge(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         log.info("purged %d closed inbox items past their retention", gone)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the opt-in buttons, and the typed message after agreeing (group -8)."""
     app.add_handler(CallbackQueryHandler(offer, pattern=f"^{ASK}"))
     app.add_handler(CallbackQueryHandler(agree, pattern=f"^{AGREE}"))

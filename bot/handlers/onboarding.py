@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -26,7 +24,7 @@ from bot.handlers import preferences, settings
 from bot.handlers.booking import book_button
 from bot.handlers.consent import consent_screen
 from bot.handlers.flows import ONBOARDING_STEPS, SHOW_SETTINGS, Changed, Flow, on_flow
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.privacy import ERASED_AT
 from bot.handlers.services import (
     drop_keyboard,
@@ -223,7 +221,7 @@ async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     raise ApplicationHandlerStop
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register onboarding handlers; edited messages stop first (Group.EDITED)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(

@@ -7,13 +7,11 @@ buttons carry the flow ("time:o:0730"), and `after_change` decides what follows.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -25,7 +23,7 @@ from telegram.ext import (
 from bot.db.models import Subscriber
 from bot.handlers import flows
 from bot.handlers.flows import Flow
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import (
     expired,
     kept,
@@ -253,7 +251,7 @@ async def stop_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register preference handlers; typed answers run in groups -2 and -1, before the FAQ."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("time", as_command(ask_time), filters=private))

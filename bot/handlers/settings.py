@@ -6,11 +6,8 @@ Every choice here is also an onboarding step; the buttons carry the flow they be
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -38,7 +35,7 @@ from bot.handlers.flows import (
     split_data,
     stop_awaiting,
 )
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import (
     concern_name,
     drop_keyboard,
@@ -444,7 +441,7 @@ async def _ask_concern_consent(
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /settings, /timezone, /topics; typed places and locations in Group.TYPED_ZONE."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("settings", show_settings, filters=private))

@@ -19,23 +19,16 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    Application,
-    BaseHandler,
-    CallbackQueryHandler,
-    ContextTypes,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, filters
 
 from bot.admin import admins
 from bot.handlers.commands import COMMANDS
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import Services
 from bot.services import services_in
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 PREFIX = "adm:"
 # Admin commands: name -> (catalog key of its description, owners only). Shown only in
 # admins' own chats, in this order.

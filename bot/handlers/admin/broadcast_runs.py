@@ -14,18 +14,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.admin import broadcasts
 from bot.admin.broadcasts import Progress
 from bot.content.catalog import Catalogs, Html
 from bot.db.models import BroadcastStatus
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import SERVICES_KEY, Services
 from bot.outbound.outcome import MessageSender, SendOutcome
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 TICK_SECONDS = 2.0
 STOP = "adm:bc:stop:"  # adm:bc:stop:<id>
 BAR = 20

@@ -28,8 +28,7 @@ from bot.handlers.admin import broadcast_compose as compose
 from bot.handlers.admin import broadcast_send, common
 from bot.handlers.admin.auth import AdminButtons, admin_filter
 from bot.handlers.admin.broadcast_compose import Rows, audience_name, button, when_text
-from bot.handlers.admin.broadcast_runs import AnyApplication
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import services, text
 
 COMPOSER_INPUTS = ("bc_text", "bc_photo", "bc_button")

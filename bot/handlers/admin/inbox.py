@@ -15,13 +15,14 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import inbox
 from bot.db.models import InboxItem
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import MENU, button
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 from bot.schedule.due import zone
 
@@ -253,7 +254,7 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await show_inbox(update, context)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /inbox and the inbox buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("inbox", inbox_command, filters=private_admin))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -17,6 +16,7 @@ from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import CANCEL, CONFIRM, MENU, UNDO, button
 from bot.handlers.admin.stats import capacity_text
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ async def _refused(
         raise exc
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /admin and the shared Apply / Cancel / Undo buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("admin", show_menu, filters=private_admin))

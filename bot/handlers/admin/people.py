@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from telegram import MessageOriginHiddenUser, MessageOriginUser, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import admins
 from bot.content.catalog import Html
@@ -16,6 +16,7 @@ from bot.content.store import NothingToChange
 from bot.handlers.admin import auth, common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import Pending, button
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 PEOPLE = f"{PREFIX}people"
@@ -165,7 +166,7 @@ def _actor(update: Update) -> int:
     return user.id
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /admins and its buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("admins", show_admins, filters=private_admin))

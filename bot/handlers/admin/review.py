@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -26,6 +26,7 @@ from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import button, plain
 from bot.handlers.admin.tips import send_card
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 log = logging.getLogger(__name__)
@@ -276,7 +277,7 @@ def _item_data(item: review.Item) -> str:
     return f"{ITEM}{_CODES[item.kind]}:{item.id}"
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /review and the queue's buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("review", show_queue, filters=private_admin))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.content import store as content_store
 from bot.content.catalog import Html
@@ -27,6 +27,7 @@ from bot.db.models import Delivery, DeliveryStatus
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import CANCEL, Pending, button, day_code, fmt_day, plain
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 from bot.subscribers.timeparse import parse_time
 
@@ -391,7 +392,7 @@ async def preview_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await common.preview(update, context, lang, text(context, lang, f"{key}_preview"), pending)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the schedule screens."""
     app.add_handler(AdminButtons(app, show_week, f"^({SCHEDULE}|{WEEK}-?[0-9]+)$"))
     app.add_handler(AdminButtons(app, show_list, f"^{LIST}[0-9]+$"))

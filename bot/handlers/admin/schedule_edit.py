@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.content.catalog import Html
 from bot.content.models import Program, Topic
@@ -35,6 +35,7 @@ from bot.handlers.admin.schedule import (
     preview_program,
     topic_name,
 )
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import text
 
 PIN = f"{PREFIX}sp:"  # adm:sp:<day>: choose a topic, then a tip
@@ -331,7 +332,7 @@ async def preview_skip_or_clear(update: Update, context: ContextTypes.DEFAULT_TY
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the date screen and its edits."""
     app.add_handler(AdminButtons(app, show_day, f"^{DAY}[0-9]{{8}}$"))
     app.add_handler(AdminButtons(app, choose_pin_topic, f"^{PIN}[0-9]{{8}}$"))

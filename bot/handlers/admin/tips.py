@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -21,6 +21,7 @@ from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button, plain
 from bot.handlers.admin.schedule import admin_state, topic_name
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 TIPS = f"{PREFIX}tips"
@@ -348,7 +349,7 @@ async def _preview_tip(
     await common.preview(update, context, lang, body, pending, edit=edit)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the tips screens."""
     app.add_handler(AdminButtons(app, show_topics, f"^{TIPS}$"))
     app.add_handler(AdminButtons(app, show_topic, f"^{TOPIC}"))
