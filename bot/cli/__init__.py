@@ -11,11 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def command_group(subparsers: Any, name: str, help: str) -> Any:
-    """A command (`gutskin-bot NAME ACTION ...`) whose actions are subcommands of its own."""
-    return subparsers.add_parser(name, help=help).add_subparsers(required=True, metavar="ACTION")
-
-
 def __getattr__(name: str) -> Any:
     if name == "main":
         from bot.cli.commands import main

@@ -21,8 +21,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.admin import admins, review
 from bot.admin.admins import CLI_ACTOR
-from bot.cli import command_group
 from bot.cli import review as cli_review
+from bot.cli.parsing import command_group
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.content import imports as content_import

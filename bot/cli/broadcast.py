@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bot.admin import broadcasts, stats
 from bot.admin.broadcasts import CLI_ACTOR, Audience, Draft, Invalid
 from bot.admin.broadcasts.compose import parse_button, plain_text
-from bot.cli import command_group
+from bot.cli.parsing import command_group
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import migrate

@@ -15,8 +15,8 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.cli import admin as cli_admin
 from bot.cli import broadcast as cli_broadcast
-from bot.cli import command_group
 from bot.cli import faq as cli_faq
+from bot.cli.parsing import command_group
 from bot.cli.review import refuse_to_run
 from bot.config import ASYNC_DRIVERS, ConfigError, Settings, load_settings
 from bot.content.errors import ContentError

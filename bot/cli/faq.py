@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from bot.cli import command_group
+from bot.cli.parsing import command_group
 from bot.config import Settings
 from bot.content.loader import Content, load_content
 from bot.faq import answer as questions
