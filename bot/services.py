@@ -72,6 +72,13 @@ class Services:
     state: HandlerState = field(default_factory=HandlerState)
 
 
+def services_if_any(bot_data: Mapping[str, Any]) -> Services | None:
+    """The services kept in an application's bot_data, or None in an application that has
+    none (built by hand, not by `build_application`)."""
+    found = bot_data.get(SERVICES_KEY)
+    return found if isinstance(found, Services) else None
+
+
 def services_in(bot_data: Mapping[str, Any]) -> Services:
     """The services kept in an application's bot_data."""
     found = bot_data[SERVICES_KEY]

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.admin.alerts import AlertGate
 from bot.handlers.groups import AnyApplication
-from bot.handlers.services import SERVICES_KEY, Services
+from bot.services import services_if_any
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure, apologise to the user, and send the admins a one-line summary."""
     log.error("error while handling an update", exc_info=context.error)
-    svc = context.bot_data.get(SERVICES_KEY)
-    if not isinstance(svc, Services):
+    svc = services_if_any(context.bot_data)
+    if svc is None:
         return
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user

@@ -19,8 +19,9 @@ from bot.admin.broadcasts import Progress
 from bot.content.catalog import Catalogs, Html
 from bot.db.models import BroadcastStatus
 from bot.handlers.groups import AnyApplication
-from bot.handlers.services import SERVICES_KEY, Services
+from bot.handlers.services import Services
 from bot.outbound.outcome import MessageSender, SendOutcome
+from bot.services import services_if_any
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,7 @@ EDIT_GAP = 0.9
 
 
 def _services(app: AnyApplication) -> Services | None:
-    found = app.bot_data.get(SERVICES_KEY)
-    return found if isinstance(found, Services) else None
+    return services_if_any(app.bot_data)
 
 
 def sender_of(app: AnyApplication) -> MessageSender | None:
