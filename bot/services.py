@@ -1,20 +1,24 @@
 """The one typed Services object of an application: what handlers, jobs and the runtime share.
 
 `bot.runtime.app.build_application` makes it and keeps it in `bot_data[SERVICES_KEY]` (the only
-thing the bot keeps there besides handlers' own small state). post_init migrates the database
-and starts delivery, filling in `sender`, `engine`, `scheduler` and, when it serves HTTP,
-`web`; post_shutdown closes them. Handlers reach it with `bot.handlers.services.services`.
+thing the bot keeps in bot_data; what handlers keep for the application's life is the typed
+`HandlerState` in `Services.state`). post_init migrates the database and starts delivery,
+filling in `sender`, `engine`, `scheduler` and, when it serves HTTP, `web`; post_shutdown
+closes them. Handlers reach it with `bot.handlers.services.services`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # types only: the runtime imports this module, not the other way round
     from telegram.request import BaseRequest
 
+    from bot.admin.alerts import AlertGate
+    from bot.admin.broadcasts import RunnerConfig
     from bot.clock import Clock
     from bot.config import Settings
     from bot.content.live import LiveContent
@@ -22,6 +26,8 @@ if TYPE_CHECKING:  # types only: the runtime imports this module, not the other 
     from bot.db.engine import Database
     from bot.delivery.engine import DeliveryEngine
     from bot.faq.matcher import FaqMatcher
+    from bot.handlers.admin.auth import AdminFilter
+    from bot.handlers.flows import Continuation, Flow
     from bot.outbound.pacing import Pacer
     from bot.outbound.sender import Sender
     from bot.runtime.metrics import Metrics
@@ -29,6 +35,21 @@ if TYPE_CHECKING:  # types only: the runtime imports this module, not the other 
     from bot.runtime.web import WebServer
 
 SERVICES_KEY = "services"
+
+Download = Callable[[Any, str], Awaitable[bytes]]
+"""Fetch a Telegram file's bytes by its file id (the bot, the id)."""
+
+
+@dataclass
+class HandlerState:
+    """What handlers keep for the application's life, one typed field each."""
+
+    admin_filter: AdminFilter | None = None  # made on first use by bot.handlers.admin.auth
+    flows: dict[Flow, Continuation] = field(default_factory=dict)  # what follows a choice
+    broadcast_runs: dict[int, asyncio.Task[Any]] = field(default_factory=dict)  # running here
+    broadcast_config: RunnerConfig | None = None  # None: the default; tests set a quicker one
+    download: Download | None = None  # None: Telegram's getFile; tests set a fake
+    error_alerts: AlertGate | None = None  # made on the first error
 
 
 @dataclass
@@ -48,6 +69,14 @@ class Services:
     engine: DeliveryEngine | None = None  # from post_init on
     scheduler: TickScheduler | None = None  # from post_init on
     web: WebServer | None = None  # from post_init on, when it serves HTTP
+    state: HandlerState = field(default_factory=HandlerState)
+
+
+def services_if_any(bot_data: Mapping[str, Any]) -> Services | None:
+    """The services kept in an application's bot_data, or None in an application that has
+    none (built by hand, not by `build_application`)."""
+    found = bot_data.get(SERVICES_KEY)
+    return found if isinstance(found, Services) else None
 
 
 def services_in(bot_data: Mapping[str, Any]) -> Services:

@@ -277,6 +277,12 @@ def _check_inline_button(button: Any) -> None:
             )
 
 
+def _check_button(button: Any) -> None:
+    """A reply keyboard's button: a text, or an object."""
+    if not isinstance(button, str | dict):
+        raise MarkupError("Bad Request: can't parse keyboard button")
+
+
 def validate_reply_markup(markup: Any) -> dict[str, Any] | None:
     """Check a reply_markup value the way the Bot API does and return it (or None)."""
     if markup is None:
@@ -284,23 +290,15 @@ def validate_reply_markup(markup: Any) -> dict[str, Any] | None:
     bad = MarkupError("Bad Request: can't parse reply keyboard markup JSON object")
     if not isinstance(markup, dict):
         raise bad
-    if "inline_keyboard" in markup:
-        rows = markup["inline_keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise MarkupError('Bad Request: field "inline_keyboard" must be an Array of Arrays')
-        for row in rows:
-            for button in row:
-                _check_inline_button(button)
-        return markup
-    if "keyboard" in markup:
-        rows = markup["keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise MarkupError('Bad Request: field "keyboard" must be an Array of Arrays')
-        for row in rows:
-            for button in row:
-                if not isinstance(button, str | dict):
-                    raise MarkupError("Bad Request: can't parse keyboard button")
-        return markup
+    for field, check in (("inline_keyboard", _check_inline_button), ("keyboard", _check_button)):
+        if field in markup:
+            rows = markup[field]
+            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+                raise MarkupError(f'Bad Request: field "{field}" must be an Array of Arrays')
+            for row in rows:
+                for button in row:
+                    check(button)
+            return markup
     if markup.get("remove_keyboard") is True or markup.get("force_reply") is True:
         return markup
     raise bad

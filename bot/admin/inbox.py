@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.admin import stats
 from bot.db.models import ConsentRecord, InboxItem, InboxStatus
 from bot.subscribers import consent
+from bot.subscribers import store as subscribers
 
 KINDS = ("unanswered", "urgent", "crisis")
 MAX_TEXT = 4000  # a Telegram message is 4,096 characters; leave room for the header
@@ -125,21 +126,8 @@ async def purge_closed(session: AsyncSession, now: dt.datetime, days: int) -> in
 
 async def export(session: AsyncSession, chat_id: int) -> list[dict[str, object]]:
     """Return a chat's items as JSON-ready values, for /mydata."""
-    rows = await session.scalars(
-        select(InboxItem).where(InboxItem.chat_id == chat_id).order_by(InboxItem.id)
-    )
-    return [
-        {
-            "question": row.question,
-            "language": row.language,
-            "status": row.status,
-            "reply": row.reply,
-            "replied_at": row.replied_at.isoformat() if row.replied_at else None,
-            "closed_at": row.closed_at.isoformat() if row.closed_at else None,
-            "created_at": row.created_at.isoformat(),
-        }
-        for row in rows
-    ]
+    fields = ("question", "language", "status", "reply", "replied_at", "closed_at", "created_at")
+    return await subscribers.export_rows(session, InboxItem, chat_id, fields)
 
 
 async def has_any(session: AsyncSession, chat_id: int) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bot.admin import admins, review
 from bot.admin.admins import CLI_ACTOR
 from bot.cli import review as cli_review
+from bot.cli.parsing import command_group
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.content import imports as content_import
@@ -60,9 +61,9 @@ class Progress:
 
 def add_parsers(subparsers: Any) -> None:
     """Add the `tips` and `admins` commands to gutskin-bot's subcommands."""
-    tips = subparsers.add_parser(
-        "tips", help="the tips, FAQ and schedule in use (tips/ plus admins' changes)"
-    ).add_subparsers(required=True, metavar="ACTION")
+    tips = command_group(
+        subparsers, "tips", "the tips, FAQ and schedule in use (tips/ plus admins' changes)"
+    )
     check = tips.add_parser(
         "check", help="validate the content in use, or FILE as an import would (nothing changes)"
     )
@@ -84,9 +85,9 @@ def add_parsers(subparsers: Any) -> None:
         "review-status", help="how many tips and FAQ entries are reviewed, new, edited, expired"
     ).set_defaults(handler=run, admin_command="tips.review-status")
 
-    people = subparsers.add_parser(
-        "admins", help="who may use the admin console (owners are ADMIN_IDS)"
-    ).add_subparsers(required=True, metavar="ACTION")
+    people = command_group(
+        subparsers, "admins", "who may use the admin console (owners are ADMIN_IDS)"
+    )
     people.add_parser("list", help="list owners and admins").set_defaults(
         handler=run, admin_command="admins.list"
     )

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bot.admin import broadcasts, stats
 from bot.admin.broadcasts import CLI_ACTOR, Audience, Draft, Invalid
 from bot.admin.broadcasts.compose import parse_button, plain_text
+from bot.cli.parsing import command_group
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import migrate
@@ -35,9 +36,9 @@ PENDING = (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
 
 def add_parsers(subparsers: Any) -> None:
     """Add `broadcast` and `stats` to the `gutskin-bot` command's subparsers."""
-    group = subparsers.add_parser(
-        "broadcast", help="announcements: schedule, list, cancel, stop, watch"
-    ).add_subparsers(required=True, metavar="ACTION")
+    group = command_group(
+        subparsers, "broadcast", "announcements: schedule, list, cancel, stop, watch"
+    )
 
     schedule = group.add_parser(
         "schedule", help="store an announcement to send now or at a time (the bot sends it)"

@@ -16,6 +16,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.cli import admin as cli_admin
 from bot.cli import broadcast as cli_broadcast
 from bot.cli import faq as cli_faq
+from bot.cli.parsing import command_group
 from bot.cli.review import refuse_to_run
 from bot.config import ASYNC_DRIVERS, ConfigError, Settings, load_settings
 from bot.content.errors import ContentError
@@ -95,9 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--language", default="en", help="your Telegram client language")
     sandbox.set_defaults(handler=_sandbox)
 
-    db = commands.add_parser("db", help="database schema").add_subparsers(
-        required=True, metavar="ACTION"
-    )
+    db = command_group(commands, "db", "database schema")
     db.add_parser("upgrade", help="apply every pending migration").set_defaults(handler=_db_upgrade)
     db.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
     copy = db.add_parser(
@@ -121,9 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path, help="the backup file to write (must not exist)")
     backup.set_defaults(handler=_db_backup)
 
-    content = commands.add_parser("content", help="tips, FAQ and clinics").add_subparsers(
-        required=True, metavar="ACTION"
-    )
+    content = command_group(commands, "content", "tips, FAQ and clinics")
     content.add_parser("check", help="validate everything under tips/").set_defaults(
         handler=_content_check
     )

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from bot.cli.parsing import command_group
 from bot.config import Settings
 from bot.content.loader import Content, load_content
 from bot.faq import answer as questions
@@ -17,9 +18,7 @@ LANGUAGES = ("en", "ms")
 
 def add_parsers(subparsers: Any) -> None:
     """Add `faq ask` to the command line."""
-    faq = subparsers.add_parser("faq", help="check FAQ matching").add_subparsers(
-        required=True, metavar="ACTION"
-    )
+    faq = command_group(subparsers, "faq", "check FAQ matching")
     ask = faq.add_parser(
         "ask",
         help="print what the bot would do with a question (urgent, crisis, answer, choices, "

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
@@ -103,7 +103,16 @@ class TipText(Strict):
     try_today: Annotated[str, Field(min_length=10, max_length=300)]
 
 
-class Tip(Strict):
+class _Worded(Strict):
+    """Health content worded in every language (`text`: language -> wording)."""
+
+    @field_validator("text", check_fields=False)
+    @classmethod
+    def _every_language(cls, value: dict[str, V]) -> dict[str, V]:
+        return _require_languages(value)
+
+
+class Tip(_Worded):
     """A daily tip: one idea, one action, a source."""
 
     id: Id
@@ -113,11 +122,6 @@ class Tip(Strict):
     review: Review
     text: dict[str, TipText]
 
-    @field_validator("text")
-    @classmethod
-    def _every_language(cls, value: dict[str, TipText]) -> dict[str, TipText]:
-        return _require_languages(value)
-
 
 class FaqText(Strict):
     """One language's wording of an FAQ entry."""
@@ -126,7 +130,7 @@ class FaqText(Strict):
     answer: Annotated[str, Field(min_length=40, max_length=800)]
 
 
-class FaqEntry(Strict):
+class FaqEntry(_Worded):
     """A reviewed question and answer, found by keywords in either language."""
 
     id: Id
@@ -136,11 +140,6 @@ class FaqEntry(Strict):
     source: HttpUrl | None = None
     review: Review
     text: dict[str, FaqText]
-
-    @field_validator("text")
-    @classmethod
-    def _every_language(cls, value: dict[str, FaqText]) -> dict[str, FaqText]:
-        return _require_languages(value)
 
     @field_validator("keywords")
     @classmethod
@@ -175,37 +174,37 @@ class Clinic(Strict):
         return _require_languages(value)
 
 
-class TipsFile(Strict):
+class _Listing(Strict):
+    """A file that lists items by id: no id twice."""
+
+    listed: ClassVar[str]  # the field that lists them
+    what: ClassVar[str]  # what one is called in a problem
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        _require_unique([item.id for item in getattr(self, self.listed)], self.what)
+        return self
+
+
+class TipsFile(_Listing):
     """tips/tips.yaml."""
 
+    listed, what = "tips", "tip"
     tips: tuple[Tip, ...]
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> TipsFile:
-        _require_unique([t.id for t in self.tips], "tip")
-        return self
 
-
-class FaqFile(Strict):
+class FaqFile(_Listing):
     """tips/faq.yaml."""
 
+    listed, what = "faq", "FAQ entry"
     faq: tuple[FaqEntry, ...]
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> FaqFile:
-        _require_unique([e.id for e in self.faq], "FAQ entry")
-        return self
 
-
-class ClinicsFile(Strict):
+class ClinicsFile(_Listing):
     """tips/clinics.yaml."""
 
+    listed, what = "clinics", "clinic"
     clinics: Annotated[tuple[Clinic, ...], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> ClinicsFile:
-        _require_unique([c.id for c in self.clinics], "clinic")
-        return self
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -216,11 +215,17 @@ def placeholders(text: str) -> set[str]:
     return set(_PLACEHOLDER.findall(text))
 
 
-def _require_languages(value: dict[str, V]) -> dict[str, V]:
-    missing = [lang for lang in LANGUAGES if lang not in value]
+def _require_languages(
+    value: dict[str, V], missing_is: str = "missing language(s)", *, empty_is_missing: bool = False
+) -> dict[str, V]:
+    """Every language of LANGUAGES and no other (`empty_is_missing`: an empty value for a
+    language counts as missing, said as `missing_is`)."""
+    missing = [
+        lang for lang in LANGUAGES if lang not in value or (empty_is_missing and not value[lang])
+    ]
     unknown = [lang for lang in value if lang not in LANGUAGES]
     if missing:
-        raise ValueError(f"missing language(s): {', '.join(missing)}")
+        raise ValueError(f"{missing_is}: {', '.join(missing)}")
     if unknown:
         raise ValueError(f"unknown language(s): {', '.join(unknown)}")
     return value
@@ -365,13 +370,7 @@ class UrgentSign(Strict):
     ) -> dict[str, tuple[PhraseItem, ...]]:
         if not value:
             return value
-        missing = [lang for lang in LANGUAGES if not value.get(lang)]
-        unknown = [lang for lang in value if lang not in LANGUAGES]
-        if missing:
-            raise ValueError(f"needs phrases in: {', '.join(missing)}")
-        if unknown:
-            raise ValueError(f"unknown language(s): {', '.join(unknown)}")
-        return value
+        return _require_languages(value, "needs phrases in", empty_is_missing=True)
 
     @field_validator("all_of")
     @classmethod

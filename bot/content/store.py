@@ -228,15 +228,36 @@ async def apply(
     target: str | None,
     now: dt.datetime,
     progress: Progress | None = None,
+    expect: Change | None = None,
 ) -> int:
     """Validate and store a change with its audit entry; return the audit entry's id.
 
     `change` may be a function of the state: it is then worked out after taking the lock,
     so two admins editing the program at once both get their edit. Raises NothingToChange,
     or ChangeRefused with every problem (and nothing is written); whatever the function
-    raises (an EditError) also leaves everything as it was.
+    raises (an EditError) also leaves everything as it was. With `expect` (an undo: what
+    the undone change stored), raises CannotUndo when that part changed again since.
     """
-    return await _commit(session, content, change, actor, action, target, now, progress=progress)
+    await _lock(session, actor, now)
+    try:
+        if expect is not None and not _same(await _read(session, expect), expect):
+            raise CannotUndo("admin_undo_changed")
+        raw = await _read(session)
+        if callable(change):
+            change = change(build_state(content, raw))
+        before = await _read(session, change)
+        if _same(before, change):
+            raise NothingToChange()
+        problems = build_state(content, _merge(raw, change)).problems()
+        if problems:
+            raise ChangeRefused(problems)
+        await _write(session, change, actor, now, progress)
+        entry = await audit(session, actor, action, target, before, change, now)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    return entry.id
 
 
 async def undo(
@@ -253,7 +274,9 @@ async def undo(
         raise CannotUndo("admin_undo_unavailable")
     before, after, action = json.loads(entry.before), json.loads(entry.after), entry.action
     target = f"#{audit_id} {action}"
-    return await _commit(session, content, before, actor, "undo", target, now, expect=after)
+    return await apply(
+        session, content, before, actor=actor, action="undo", target=target, now=now, expect=after
+    )
 
 
 async def add_tips(
@@ -277,40 +300,6 @@ async def add_tips(
     return await apply(
         session, content, change, actor=actor, action="tips.add", target=target, now=now
     )
-
-
-async def _commit(
-    session: AsyncSession,
-    content: Content,
-    change: Change | Callable[[State], Change],
-    actor: int,
-    action: str,
-    target: str | None,
-    now: dt.datetime,
-    *,
-    expect: Change | None = None,
-    progress: Progress | None = None,
-) -> int:
-    await _lock(session, actor, now)
-    try:
-        if expect is not None and not _same(await _read(session, expect), expect):
-            raise CannotUndo("admin_undo_changed")
-        raw = await _read(session)
-        if callable(change):
-            change = change(build_state(content, raw))
-        before = await _read(session, change)
-        if _same(before, change):
-            raise NothingToChange()
-        problems = build_state(content, _merge(raw, change)).problems()
-        if problems:
-            raise ChangeRefused(problems)
-        await _write(session, change, actor, now, progress)
-        entry = await audit(session, actor, action, target, before, change, now)
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    return entry.id
 
 
 async def _lock(session: AsyncSession, actor: int, now: dt.datetime) -> None:

@@ -43,9 +43,9 @@ from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
 from bot.delivery import message
 from bot.outbound.ledger import LedgerWriter
 from bot.outbound.outcome import MessageSender, SendOutcome, SendResult, SendStopped
-from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
-from bot.schedule.due import local_date, next_due
-from bot.subscribers.store import reschedule
+from bot.schedule.due import next_due
+from bot.schedule.plan import Decision, plan_day
+from bot.subscribers.store import profile_of, reschedule
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,14 @@ SEEN = (
 )
 
 NOT_SEEN = tuple(s for s in DeliveryStatus if s not in SEEN)
+
+# The ledger row a day's decision writes (an inactive subscriber's day writes none).
+_STATUS_OF = {
+    Decision.MISSED: DeliveryStatus.MISSED,
+    Decision.PAUSED: DeliveryStatus.SKIPPED,
+    Decision.SKIPPED: DeliveryStatus.SKIPPED,
+    Decision.TIP: DeliveryStatus.CLAIMED,
+}
 
 
 @dataclass(frozen=True)
@@ -280,46 +288,34 @@ class DeliveryEngine:
             for sub in due:
                 due_at = sub.next_due_at
                 assert due_at is not None
-                if sub.status != SubscriberStatus.ACTIVE:
+                plan = plan_day(
+                    library,
+                    profile_of(sub),
+                    history[sub.id].last_seen,
+                    due_at=due_at,
+                    now=now,
+                    catch_up=self.config.catch_up,
+                )
+                if plan.decision == Decision.INACTIVE:
                     reschedule(sub, now)
                     moves.append({"id": sub.id, "next_due_at": sub.next_due_at})
                     continue
-                day = local_date(due_at, sub.timezone)
                 moves.append(
                     {"id": sub.id, "next_due_at": next_due(sub.send_time, sub.timezone, now)}
                 )
                 row = {
                     "subscriber_id": sub.id,
-                    "local_date": day,
+                    "local_date": plan.day,
                     "due_at": due_at,
-                    "tip_id": None,
-                    "status": DeliveryStatus.CLAIMED,
+                    "tip_id": plan.tip.id if plan.tip is not None else None,
+                    "status": _STATUS_OF[plan.decision],
                     "attempts": 0,
                     "claimed_by": token,
                     "lease_until": now + self.config.lease,
-                    "error": None,
+                    "error": plan.reason[:200] if plan.reason is not None else None,
                     "created_at": now,
                     "updated_at": now,
                 }
-                seen = history[sub.id]
-                if now - due_at > self.config.catch_up:
-                    row["status"] = DeliveryStatus.MISSED
-                elif library.paused:
-                    row["status"] = DeliveryStatus.SKIPPED
-                    row["error"] = "deliveries paused"
-                else:
-                    choice = choose_tip(
-                        library,
-                        day,
-                        topics=parse_topics(sub.topics),
-                        concern=parse_concern(sub.concern),
-                        seen=seen.last_seen,
-                    )
-                    if isinstance(choice, Skip):
-                        row["status"] = DeliveryStatus.SKIPPED
-                        row["error"] = choice.reason[:200]
-                    else:
-                        row["tip_id"] = choice.id
                 rows.append(row)
             if rows:
                 # executemany with RETURNING: one statement compiled once, not 11,000 binds.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import Library
 from bot.content.models import Tip, Topic
-from bot.db.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from bot.db.models import Delivery, DeliveryStatus, Subscriber
 from bot.delivery.engine import history_of
-from bot.schedule.choose import Skip, choose_tip, parse_concern, parse_topics
+from bot.schedule.choose import Skip
 from bot.schedule.due import local_date
+from bot.schedule.plan import Decision, Profile, plan_day
+from bot.subscribers.store import profile_of
 
 
 async def record_feedback(
@@ -93,14 +95,12 @@ async def todays_tip(
     send certainly failed leaves the row "failed", and the tick sends it later.
     Someone who has not subscribed gets the program's tip for today, and nothing is stored.
     """
-    if library.paused:
-        return TodaysTip(Skip("deliveries paused"))
     subscribed = subscriber is not None and subscriber.consented_at is not None
-    tz = subscriber.timezone if subscriber is not None else default_timezone
-    day = local_date(now, tz)
-    if subscriber is None or not subscribed:
-        choice = choose_tip(library, day, topics=parse_topics(None), concern=None, seen={})
-        return TodaysTip(choice)
+    if subscriber is None or not subscribed or library.paused:
+        # Nothing to store: the program's tip for today, or why there is none.
+        tz = subscriber.timezone if subscriber is not None else default_timezone
+        return TodaysTip(plan_day(library, Profile(tz), {}, due_at=now, now=now).choice)
+    day = local_date(now, subscriber.timezone)
     for _ in range(3):  # each lost race means the row changed; read it again
         existing = await session.scalar(
             select(Delivery)
@@ -131,29 +131,31 @@ async def _take(
             return TodaysTip(Skip(error or "skipped date"))
         if status == DeliveryStatus.SENDING:
             await session.rollback()
-            return TodaysTip(tip or _choose(library, subscriber, day, {}), ident, on_its_way=True)
+            return TodaysTip(tip or _preview(library, subscriber, now, {}), ident, on_its_way=True)
         if status not in _TAKEABLE:
             # Sent, or in doubt: show it again; no second delivery is recorded.
             await session.rollback()
             if tip is None:  # no longer in the library: today's choice, not stored
-                return TodaysTip(_choose(library, subscriber, day, {}))
+                return TodaysTip(_preview(library, subscriber, now, {}))
             return TodaysTip(tip, ident)
     history = (await history_of(session, [subscriber.id]))[subscriber.id]
-    choice: Tip | Skip
-    keep = (
-        existing is not None
+    # A row planned (or certainly failed) keeps its tip when it is still in the library.
+    planned = (
+        library.tip(existing.tip_id)
+        if existing is not None
         and existing.status in (DeliveryStatus.CLAIMED, DeliveryStatus.FAILED)
         and existing.tip_id
-        and library.tip(existing.tip_id)
+        else None
     )
-    if keep:
-        assert existing is not None and existing.tip_id is not None
-        found = library.tip(existing.tip_id)
-        assert found is not None
-        choice = found
-    else:
-        choice = _choose(library, subscriber, day, history.last_seen)
-    if isinstance(choice, Skip) or subscriber.status != SubscriberStatus.ACTIVE:
+    plan = plan_day(
+        library, profile_of(subscriber), history.last_seen, due_at=now, now=now, planned=planned
+    )
+    if plan.decision == Decision.INACTIVE:
+        # They do not receive tips now: what their day would be, and nothing is stored.
+        await session.rollback()
+        return TodaysTip(_preview(library, subscriber, now, history.last_seen, planned))
+    choice = plan.choice
+    if isinstance(choice, Skip):
         await session.rollback()
         return TodaysTip(choice)
     if existing is not None:
@@ -200,16 +202,16 @@ async def _take(
     return TodaysTip(choice, inserted, inserted)
 
 
-def _choose(
-    library: Library, subscriber: Subscriber, day: dt.date, seen: dict[str, dt.date]
+def _preview(
+    library: Library,
+    subscriber: Subscriber,
+    now: dt.datetime,
+    seen: dict[str, dt.date],
+    planned: Tip | None = None,
 ) -> Tip | Skip:
-    return choose_tip(
-        library,
-        day,
-        topics=parse_topics(subscriber.topics),
-        concern=parse_concern(subscriber.concern),
-        seen=seen,
-    )
+    """Their day's decision as if they received tips now (shown, never stored)."""
+    profile = replace(profile_of(subscriber), active=True)
+    return plan_day(library, profile, seen, due_at=now, now=now, planned=planned).choice
 
 
 async def record_outcome(

@@ -7,10 +7,6 @@ started by the runtime (`bot.runtime.app`).
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import Application
-
 from bot.handlers import (
     admin,
     booking,
@@ -25,16 +21,16 @@ from bot.handlers import (
     privacy,
     settings,
 )
+from bot.handlers.groups import AnyApplication
 
 
-def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register_all(app: AnyApplication) -> None:
     """Register every handler module, in the order that matters."""
     onboarding.register(app)
     consent.register(app)
     privacy.register(app)
     # "Ask the clinic team": the typed message after opting in is read in group -8.
     inbox.register(app)
-    inbox.start(app)  # the hourly purge of closed items (INBOX_RETENTION_DAYS)
     # Typed answers (a time after /time, STOP) are read in groups before the FAQ's (groups.py).
     preferences.register(app)
     settings.register(app)

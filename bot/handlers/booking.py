@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import booking
 from bot.content.models import Clinic
 from bot.content.render import branch_card
 from bot.db.models import Subscriber
+from bot.handlers.flows import Flow
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import (
-    Flow,
+    pressed,
     reply_language,
+    send,
     services,
     stored_subscriber,
     text,
@@ -59,25 +53,17 @@ async def show_booking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         [InlineKeyboardButton(c.name[lang], callback_data=f"{BRANCH}{c.id}")]
         for c in services(context).content.clinics
     ]
-    await context.bot.send_message(
-        chat.id,
-        text(context, lang, "book_choose_branch"),
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(rows),
+    await send(
+        update, context, text(context, lang, "book_choose_branch"), InlineKeyboardMarkup(rows)
     )
 
 
 async def show_branch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the chosen branch's card with booking, WhatsApp and directions links."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    found = await pressed(update, context, BRANCH, services(context).content.clinic)
+    if found is None:
         return
-    lang = await reply_language(update, context)
-    clinic = services(context).content.clinic(query.data.removeprefix(BRANCH))
-    if clinic is None:
-        await query.answer(text(context, lang, "button_expired"), show_alert=True)
-        return
-    await query.answer()
+    clinic, lang = found
     origin = (context.chat_data or {}).get(_ORIGIN_KEY, "button")
     await _send_branch(update, context, clinic, lang, str(origin), note=None)
 
@@ -153,7 +139,7 @@ async def _send_branch(
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register booking handlers."""
     app.add_handler(CommandHandler("book", show_booking, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show_booking, pattern=f"^{BOOK}"))

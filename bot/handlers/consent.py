@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import expired, services, text
 from bot.subscribers.consent import agree_data
 
@@ -58,6 +58,6 @@ async def show_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.edit_message_text(body, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the notice's language switch."""
     app.add_handler(CallbackQueryHandler(show_notice, pattern=f"^{NOTICE}"))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.admin import review
 from bot.content.library import Library
@@ -15,7 +13,8 @@ from bot.content.models import Topic
 from bot.content.transfer import tip_data
 from bot.delivery import message, today
 from bot.handlers.draft_mark import draft_mark
-from bot.handlers.services import services, stored_subscriber, text
+from bot.handlers.groups import AnyApplication
+from bot.handlers.services import pressed, services, stored_subscriber, text
 from bot.outbound.errors import ConnectFailed, ConnectTimedOut
 from bot.schedule.choose import Skip
 
@@ -122,18 +121,18 @@ async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.edit_message_reply_markup(InlineKeyboardMarkup.de_json(marked, context.bot))
 
 
+def _topic(value: str) -> Topic | None:
+    return Topic(value) if value in set(Topic) else None
+
+
 async def more_on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send another tip on the same topic, one they have not had."""
     query, chat = update.callback_query, update.effective_chat
-    if query is None or query.data is None or chat is None:
+    found = await pressed(update, context, message.MORE, _topic, answer=False)
+    if found is None or query is None or chat is None:
         return
+    topic, lang = found
     svc = services(context)
-    _sub, lang = await stored_subscriber(update, context)
-    try:
-        topic = Topic(query.data.removeprefix(message.MORE))
-    except ValueError:
-        await query.answer(text(context, lang, "button_expired"), show_alert=True)
-        return
     shown: list[str] = (context.chat_data or {}).setdefault(_SHOWN_KEY, [])
     library = await current_library(context)
     async with svc.db.session() as session:
@@ -156,7 +155,7 @@ async def more_on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the daily tip's buttons and /today."""
     app.add_handler(CommandHandler("today", send_today, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(record_feedback, pattern=f"^{message.FEEDBACK}"))

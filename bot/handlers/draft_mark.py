@@ -11,7 +11,6 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.admin import review
-from bot.handlers.admin.auth import FILTER_KEY
 from bot.handlers.services import services, text
 
 
@@ -26,7 +25,7 @@ async def draft_mark(
     """A line to add under an unreviewed tip or answer shown to staff; "" otherwise."""
     svc = services(context)
     user = update.effective_user
-    staff = context.bot_data.get(FILTER_KEY)
+    staff = svc.state.admin_filter
     if svc.settings.review_required or user is None or staff is None or user.id not in staff.ids:
         return ""
     async with svc.db.session() as session:

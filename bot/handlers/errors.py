@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.admin.alerts import AlertGate
-from bot.handlers.services import SERVICES_KEY, Services
+from bot.handlers.groups import AnyApplication
+from bot.services import services_if_any
 
 log = logging.getLogger(__name__)
-ALERTS_KEY = "error_alerts"
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure, apologise to the user, and send the admins a one-line summary."""
     log.error("error while handling an update", exc_info=context.error)
-    svc = context.bot_data.get(SERVICES_KEY)
-    if not isinstance(svc, Services):
+    svc = services_if_any(context.bot_data)
+    if svc is None:
         return
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
@@ -32,7 +31,9 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
     # Only the type: an exception's text can carry a user's message or ids (see the log).
-    gate = context.bot_data.setdefault(ALERTS_KEY, AlertGate())
+    gate = svc.state.error_alerts
+    if gate is None:
+        gate = svc.state.error_alerts = AlertGate()
     summary = gate.admit(type(context.error).__name__, svc.clock.now())
     if summary is None:
         return  # grouped into the next alert: one user must not be able to flood the admins
@@ -43,6 +44,6 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
             log.warning("could not notify admin %s", admin)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the error handler."""
     app.add_error_handler(report_error)

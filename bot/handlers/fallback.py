@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import reply_language, text
 
 
@@ -31,7 +30,7 @@ async def answer_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         await update.callback_query.answer(text(context, lang, "button_expired"), show_alert=True)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the catch-all handlers (call last)."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(private & filters.COMMAND, answer_unknown_command))

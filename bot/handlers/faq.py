@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.admin import review
 from bot.content.catalog import Html
@@ -28,11 +20,15 @@ from bot.faq.matcher import FaqMatcher
 from bot.handlers import inbox
 from bot.handlers.booking import book_button
 from bot.handlers.draft_mark import draft_mark
+from bot.handlers.flows import Flow
+from bot.handlers.groups import AnyApplication
 from bot.handlers.preferences import LANG
 from bot.handlers.services import (
-    Flow,
+    acknowledge,
     language_of,
+    pressed,
     reply_language,
+    send,
     services,
     stored_subscriber,
     text,
@@ -171,26 +167,16 @@ async def _send_answer(
     body = faq_answer(svc.content.catalogs, entry, lang)
     footer = text(context, lang, "faq_answer_footer")
     mark = await draft_mark(update, context, lang, review.FAQ, entry.id, faq_data(entry))
-    await context.bot.send_message(
-        chat.id,
-        f"{body}\n\n{footer}{mark}",
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
+    await send(update, context, f"{body}\n\n{footer}{mark}", InlineKeyboardMarkup(rows))
 
 
 async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer the entry chosen from a menu or a "did you mean" button."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
     svc = services(context)
-    lang = await reply_language(update, context)
-    entry = (await live_content(context))[0].faq_entry(query.data.removeprefix(ENTRY))
-    if entry is None:
-        await query.answer(text(context, lang, "button_expired"), show_alert=True)
+    found = await pressed(update, context, ENTRY, (await live_content(context))[0].faq_entry)
+    if found is None:
         return
-    await query.answer()
+    entry, lang = found
     async with svc.db.session() as session:
         await questions.record_pick(session, entry.id, lang, svc.clock.now())
     await _send_answer(update, context, entry, lang)
@@ -198,37 +184,27 @@ async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the FAQ topics (from /faq or a button)."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await acknowledge(update)
     lang = await reply_language(update, context)
     groups = list(dict.fromkeys(e.topic for e in (await live_content(context))[0].faq))
     rows = [
         [InlineKeyboardButton(text(context, lang, f"faq_group_{g}"), callback_data=f"{GROUP}{g}")]
         for g in groups
     ]
-    await context.bot.send_message(
-        chat.id,
-        text(context, lang, "faq_menu"),
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
+    await send(update, context, text(context, lang, "faq_menu"), InlineKeyboardMarkup(rows))
 
 
 async def show_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List one topic's questions in place of the topic menu."""
+    faq = (await live_content(context))[0].faq
+    found = await pressed(
+        update, context, GROUP, lambda group: [e for e in faq if e.topic == group] or None
+    )
     query = update.callback_query
-    if query is None or query.data is None:
+    if found is None or query is None:
         return
-    lang = await reply_language(update, context)
-    group = query.data.removeprefix(GROUP)
-    entries = [e for e in (await live_content(context))[0].faq if e.topic == group]
-    if not entries:
-        await query.answer(text(context, lang, "button_expired"), show_alert=True)
-        return
-    await query.answer()
+    entries, lang = found
+    group = entries[0].topic
     rows = [
         [InlineKeyboardButton(e.text[lang].question[:64], callback_data=f"{ENTRY}{e.id}")]
         for e in entries
@@ -252,25 +228,16 @@ async def prompt_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def show_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show one tip (from a "related tip" button) with a booking button."""
-    query, chat = update.callback_query, update.effective_chat
-    if query is None or query.data is None or chat is None:
+    found = await pressed(update, context, TIP, (await live_content(context))[0].tip)
+    if found is None:
         return
-    svc = services(context)
-    lang = await reply_language(update, context)
-    tip = (await live_content(context))[0].tip(query.data.removeprefix(TIP))
-    if tip is None:
-        await query.answer(text(context, lang, "button_expired"), show_alert=True)
-        return
-    await query.answer()
-    await context.bot.send_message(
-        chat.id,
-        tip_card(svc.content.catalogs, tip, lang),
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup([[book_button(context, lang, f"tip:{tip.id}")]]),
-    )
+    tip, lang = found
+    card = tip_card(services(context).content.catalogs, tip, lang)
+    markup = InlineKeyboardMarkup([[book_button(context, lang, f"tip:{tip.id}")]])
+    await send(update, context, card, markup)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the FAQ handlers; the free-text handler catches any text no flow claimed."""
     app.add_handler(CommandHandler("faq", show_menu, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(show_entry, pattern=f"^{ENTRY}"))

@@ -10,6 +10,12 @@ of modules inside MAIN is `bot.handlers.register_all`'s).
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
+
+from telegram.ext import Application
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+"""The application handlers register into (its bot and context types are PTB's defaults)."""
 
 
 class Group(IntEnum):

@@ -9,13 +9,11 @@ message is never kept: after agreeing, the patient types what they want the team
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ContextTypes,
@@ -26,7 +24,9 @@ from telegram.ext import (
 from bot.admin import inbox
 from bot.db.models import InboxItem
 from bot.faq.urgent import detect_urgent
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import expired, reply_language, services, text
+from bot.services import services_in
 
 ASK = "team:"  # team:<kind>: show the opt-in
 AGREE = "teamok:"  # teamok:<kind>
@@ -208,24 +208,17 @@ def language_of_staff(context: ContextTypes.DEFAULT_TYPE) -> str:
     return services(context).content.catalogs.language_for(None)
 
 
-async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Erase items closed more than INBOX_RETENTION_DAYS ago (hourly; any replica may run it)."""
-    svc = services(context)
+async def purge(app: AnyApplication) -> None:
+    """Erase items closed more than INBOX_RETENTION_DAYS ago (hourly on the runtime's
+    scheduler; any replica may run it)."""
+    svc = services_in(app.bot_data)
     async with svc.db.session() as session:
         gone = await inbox.purge_closed(session, svc.clock.now(), svc.settings.inbox_retention_days)
     if gone:
         log.info("purged %d closed inbox items past their retention", gone)
 
 
-def start(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Start the hourly purge of closed items past their retention."""
-    if app.job_queue is None:
-        log.warning("no job queue: closed inbox items will not be purged on their own")
-        return
-    app.job_queue.run_repeating(purge, interval=PURGE_SECONDS, first=60, name="inbox-purge")
-
-
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the opt-in buttons, and the typed message after agreeing (group -8)."""
     app.add_handler(CallbackQueryHandler(offer, pattern=f"^{ASK}"))
     app.add_handler(CallbackQueryHandler(agree, pattern=f"^{AGREE}"))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -20,21 +18,18 @@ from telegram.ext import (
 )
 
 from bot.content import store as content_store
-from bot.db.models import Subscriber, SubscriberStatus
+from bot.db.models import SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences, settings
 from bot.handlers.booking import book_button
 from bot.handlers.consent import consent_screen
-from bot.handlers.groups import Group
+from bot.handlers.flows import ONBOARDING_STEPS, SHOW_SETTINGS, Changed, Flow, on_flow
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.privacy import ERASED_AT
 from bot.handlers.services import (
-    ONBOARDING_STEPS,
-    SHOW_SETTINGS,
-    Flow,
     drop_keyboard,
     expired,
     language_of,
-    on_flow,
     reply_language,
     send,
     services,
@@ -162,14 +157,9 @@ async def confirm_subscription(update: Update, context: ContextTypes.DEFAULT_TYP
     await STEPS[ONBOARDING_STEPS[0]](update, context, Flow.ONBOARDING, note)
 
 
-async def next_step(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sub: Subscriber,
-    step: str,
-    confirmation: str,
-) -> None:
+async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, changed: Changed) -> None:
     """After an onboarding choice: its buttons go, then one message confirms and asks the next."""
+    sub, step, confirmation = changed.sub, changed.step, changed.confirmation
     query = update.callback_query
     if query is not None and query.message is not None:
         await drop_keyboard(context, query.message.chat.id, query.message.message_id)
@@ -195,7 +185,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with svc.db.session() as session:
         sub = await subscribers.find(session, chat.id)
     lang = language_of(update, context, sub.language if sub else None)
-    await context.bot.send_message(chat.id, text(context, lang, "help"), parse_mode=ParseMode.HTML)
+    await send(update, context, text(context, lang, "help"))
 
 
 async def track_block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -231,7 +221,7 @@ async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     raise ApplicationHandlerStop
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register onboarding handlers; edited messages stop first (Group.EDITED)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(

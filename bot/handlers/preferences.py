@@ -6,15 +6,12 @@ buttons carry the flow ("time:o:0730"), and `after_change` decides what follows.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, Update
-from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -23,30 +20,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.groups import Group
+from bot.db.models import Subscriber
+from bot.handlers import flows
+from bot.handlers.flows import Flow
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import (
-    STOP_WORDS,
-    Flow,
-    acknowledge,
-    after_change,
-    await_answer,
-    awaiting,
     expired,
-    framed,
     kept,
-    keyboard,
     language_name,
-    last_row,
-    present,
     reply_language,
     send,
     services,
-    split_data,
-    stop_awaiting,
-    stored_subscriber,
     text,
     when,
 )
+from bot.handlers.steps import Asked, as_command, step_prompt, store_step, store_value
 from bot.subscribers import store as subscribers
 from bot.subscribers.timeparse import parse_time
 
@@ -58,44 +46,22 @@ QUICK_SLOTS = ("07:00", "08:00", "12:30", "20:00", "21:30")
 SKIP = "skip"
 
 
-async def not_subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say that this needs a subscription first (a kind alert on a button)."""
-    lang = await reply_language(update, context)
-    if update.callback_query is not None:
-        with contextlib.suppress(BadRequest):  # already answered
-            await update.callback_query.answer(
-                text(context, lang, "button_expired"), show_alert=True
-            )
-            return
-    await send(update, context, text(context, lang, "need_subscription"))
-
-
 # -- time ---------------------------------------------------------------------------------
 
 
-async def ask_delivery_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer quick time slots and accept a typed time next."""
-    await ask_time(update, context, Flow.COMMAND)
-
-
-async def ask_time(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, note: str | None = None
-) -> None:
+@step_prompt
+async def ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked) -> None:
     """Show the time prompt for a flow (a command, an onboarding step, the settings screen)."""
-    sub, _ = await stored_subscriber(update, context)
-    if sub is None or sub.consented_at is None:
-        await not_subscribed(update, context)
-        return
-    lang = sub.language
+    flow, sub, note, lang = asked.flow, asked.sub, asked.note, asked.lang
     slots = [
         InlineKeyboardButton(slot, callback_data=f"{TIME}{flow}:{slot.replace(':', '')}")
         for slot in QUICK_SLOTS
     ]
     prompt = text(context, lang, "time_prompt", **when(context, sub))
-    prompt = framed(context, lang, flow, "time", prompt, note)
-    markup = keyboard([slots[:3], slots[3:]], last_row(context, lang, flow, TIME))
-    prompt_id = await present(update, context, flow, prompt, markup)
-    await_answer(context, "time", flow, prompt_id)
+    prompt = flows.framed(context, lang, flow, "time", prompt, note)
+    markup = flows.keyboard([slots[:3], slots[3:]], flows.last_row(context, lang, flow, TIME))
+    prompt_id = await flows.present(update, context, flow, prompt, markup)
+    flows.await_answer(context, "time", flow, prompt_id)
 
 
 async def set_delivery_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,67 +69,39 @@ async def set_delivery_time(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     query = update.callback_query
     if query is None:
         return
-    flow, value = split_data(query.data, TIME)
+    flow, value = flows.split_data(query.data, TIME)
     new_time = None if value == SKIP else parse_time(value)
     if value != SKIP and (new_time is None or not value.isdigit()):
         await expired(update, context)
         return
-    await stop_awaiting(update, context)
-    await _store_time(update, context, flow, new_time)
+    await flows.stop_awaiting(update, context)
+    await store_value(
+        update, context, flow, "time", new_time, subscribers.set_send_time, "time_set"
+    )
 
 
 async def read_typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """After a time prompt, read a typed time; other text goes on to the FAQ."""
     message = update.effective_message
-    flow = awaiting(context, "time")
+    flow = flows.awaiting(context, "time")
     if flow is None or message is None or message.text is None:
         return
     typed = message.text.strip()
     parsed = parse_time(typed)
     looks_like_time = len(typed) <= 12 and any(ch.isdigit() for ch in typed)
     if parsed is None and not looks_like_time:
-        await stop_awaiting(update, context)
+        await flows.stop_awaiting(update, context)
         return  # not an answer to the prompt: let the FAQ handle it
     if parsed is None:
         lang = await reply_language(update, context)
         await send(update, context, text(context, lang, "time_invalid"))
         raise ApplicationHandlerStop
-    await stop_awaiting(update, context, drop_buttons=True)
-    await _store_time(update, context, flow, parsed)
+    await flows.stop_awaiting(update, context, drop_buttons=True)
+    await store_value(update, context, flow, "time", parsed, subscribers.set_send_time, "time_set")
     raise ApplicationHandlerStop
 
 
-async def _store_time(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, new_time: dt.time | None
-) -> None:
-    """Store a new time (None keeps the current one) and go on."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    svc = services(context)
-    try:
-        async with svc.db.session() as session:
-            if new_time is None:
-                sub = await subscribers.current(session, chat.id)
-            else:
-                sub = await subscribers.set_send_time(session, chat.id, new_time, svc.clock.now())
-    except subscribers.NotSubscribed:
-        await not_subscribed(update, context)
-        return
-    await acknowledge(update)
-    if new_time is None:
-        confirmation = kept(context, sub, "time")
-    else:
-        confirmation = text(context, sub.language, "time_set", **when(context, sub))
-    await after_change(update, context, flow, sub, "time", confirmation)
-
-
 # -- language -----------------------------------------------------------------------------
-
-
-async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer the languages."""
-    await ask_language_in(update, context, Flow.COMMAND)
 
 
 async def ask_language_in(
@@ -175,9 +113,11 @@ async def ask_language_in(
         for code in services(context).content.catalogs.languages
     ]
     lang = await reply_language(update, context)
-    prompt = framed(context, lang, flow, "language", text(context, lang, "language_prompt"), note)
-    markup = keyboard([buttons], last_row(context, lang, flow, LANG))
-    await present(update, context, flow, prompt, markup)
+    prompt = flows.framed(
+        context, lang, flow, "language", text(context, lang, "language_prompt"), note
+    )
+    markup = flows.keyboard([buttons], flows.last_row(context, lang, flow, LANG))
+    await flows.present(update, context, flow, prompt, markup)
 
 
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -185,7 +125,7 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
-    flow, code = split_data(query.data, LANG)
+    flow, code = flows.split_data(query.data, LANG)
     svc = services(context)
     if code != SKIP and code not in svc.content.catalogs.languages:
         await expired(update, context)
@@ -211,15 +151,10 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if sub.consented_at is None:  # chose a language before subscribing: nothing more to do
         await send(update, context, confirmation)
         return
-    await after_change(update, context, flow, sub, "language", confirmation)
+    await flows.after_change(update, context, flow, sub, "language", confirmation)
 
 
 # -- pause, resume, stop --------------------------------------------------------------------
-
-
-async def ask_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer how long to pause."""
-    await ask_pause_in(update, context, Flow.COMMAND)
 
 
 async def ask_pause_in(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow) -> None:
@@ -233,8 +168,10 @@ async def ask_pause_in(update: Update, context: ContextTypes.DEFAULT_TYPE, flow:
             ("button_pause_open", 0),
         )
     ]
-    markup = keyboard(rows, last_row(context, lang, flow, PAUSE) if flow == Flow.SETTINGS else [])
-    await present(update, context, flow, text(context, lang, "pause_prompt"), markup)
+    markup = flows.keyboard(
+        rows, flows.last_row(context, lang, flow, PAUSE) if flow == Flow.SETTINGS else []
+    )
+    await flows.present(update, context, flow, text(context, lang, "pause_prompt"), markup)
 
 
 async def pause_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -242,48 +179,31 @@ async def pause_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return
-    flow, value = split_data(query.data, PAUSE)
+    flow, value = flows.split_data(query.data, PAUSE)
     if value not in ("0", "1", "7"):
         await expired(update, context)
         return
     days = int(value)
-    svc = services(context)
-    now = svc.clock.now()
-    until = now + dt.timedelta(days=days) if days else None
-    try:
-        async with svc.db.session() as session:
-            sub = await subscribers.pause(session, chat.id, until, now)
-    except subscribers.NotSubscribed:
-        await not_subscribed(update, context)
-        return
-    await query.answer()
-    if until is None:
-        confirmation = text(context, sub.language, "paused_open")
-    else:
+    until: dt.datetime | None = None
+
+    async def change(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber:
+        nonlocal until
+        until = now + dt.timedelta(days=days) if days else None
+        return await subscribers.pause(session, chat_id, until, now)
+
+    def confirm(sub: Subscriber) -> str:
+        if until is None:
+            return text(context, sub.language, "paused_open")
         local = until.astimezone(ZoneInfo(sub.timezone)).strftime("%d/%m/%Y")
-        confirmation = text(context, sub.language, "paused_until", date=local)
-    await after_change(update, context, flow, sub, "pause", confirmation)
+        return text(context, sub.language, "paused_until", date=local)
 
-
-async def resume_tips(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Start tips again."""
-    await resume_in(update, context, Flow.COMMAND)
+    await store_step(update, context, flow, "pause", change, confirm)
 
 
 async def resume_in(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow) -> None:
     """Start tips again, then go on in a flow (a command, or the settings screen)."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    svc = services(context)
-    try:
-        async with svc.db.session() as session:
-            sub = await subscribers.resume(session, chat.id, svc.clock.now())
-    except subscribers.NotSubscribed:
-        await not_subscribed(update, context)
-        return
-    confirmation = text(context, sub.language, "resumed", **when(context, sub))
-    await after_change(update, context, flow, sub, "resume", confirmation)
+
+    await store_step(update, context, flow, "resume", subscribers.resume, "resumed", answer=False)
 
 
 async def ask_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -293,7 +213,7 @@ async def ask_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [InlineKeyboardButton(text(context, lang, "button_stop_yes"), callback_data=STOP_YES)],
         [InlineKeyboardButton(text(context, lang, "button_cancel"), callback_data=STOP_NO)],
     ]
-    await send(update, context, text(context, lang, "stop_confirm"), keyboard(rows, []))
+    await send(update, context, text(context, lang, "stop_confirm"), flows.keyboard(rows, []))
 
 
 async def confirm_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -318,7 +238,7 @@ async def stop_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await stop_awaiting(update, context)
+    await flows.stop_awaiting(update, context)
     svc = services(context)
     try:
         async with svc.db.session() as session:
@@ -331,13 +251,13 @@ async def stop_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register preference handlers; typed answers run in groups -2 and -1, before the FAQ."""
     private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("time", ask_delivery_time, filters=private))
-    app.add_handler(CommandHandler("language", ask_language, filters=private))
-    app.add_handler(CommandHandler("pause", ask_pause, filters=private))
-    app.add_handler(CommandHandler("resume", resume_tips, filters=private))
+    app.add_handler(CommandHandler("time", as_command(ask_time), filters=private))
+    app.add_handler(CommandHandler("language", as_command(ask_language_in), filters=private))
+    app.add_handler(CommandHandler("pause", as_command(ask_pause_in), filters=private))
+    app.add_handler(CommandHandler("resume", as_command(resume_in), filters=private))
     app.add_handler(CommandHandler("stop", ask_stop, filters=private))
     app.add_handler(CallbackQueryHandler(set_delivery_time, pattern=f"^{TIME}"))
     app.add_handler(CallbackQueryHandler(set_language, pattern=f"^{LANG}"))
@@ -347,6 +267,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     typed = private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     typed &= ~filters.FORWARDED
     app.add_handler(
-        MessageHandler(typed & filters.Regex(STOP_WORDS), stop_now), group=Group.STOP_WORDS
+        MessageHandler(typed & filters.Regex(flows.STOP_WORDS), stop_now), group=Group.STOP_WORDS
     )
     app.add_handler(MessageHandler(typed, read_typed_time), group=Group.TYPED_TIME)

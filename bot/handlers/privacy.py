@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.admin import inbox
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import (
     expired,
     language_of,
@@ -129,7 +123,7 @@ async def erase_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.edit_message_text(text(context, lang, "erased"))
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the privacy handlers."""
     app.add_handler(CommandHandler("privacy", explain_privacy, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("mydata", send_my_data, filters=filters.ChatType.PRIVATE))

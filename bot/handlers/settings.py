@@ -6,11 +6,8 @@ Every choice here is also an onboarding step; the buttons carry the flow they be
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -22,38 +19,40 @@ from telegram.ext import (
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences
-from bot.handlers.groups import Group
-from bot.handlers.services import (
+from bot.handlers.flows import (
     SETTINGS_PREFIX,
     STOP_WORDS,
+    Changed,
     Flow,
-    acknowledge,
     after_change,
     await_answer,
     awaiting,
-    concern_name,
-    drop_keyboard,
-    expired,
     framed,
-    kept,
     keyboard,
-    language_name,
     last_row,
     on_flow,
     present,
+    split_data,
+    stop_awaiting,
+)
+from bot.handlers.groups import AnyApplication, Group
+from bot.handlers.services import (
+    concern_name,
+    drop_keyboard,
+    expired,
+    kept,
+    language_name,
     reply_language,
     send,
     services,
     show,
-    split_data,
     status_line,
-    stop_awaiting,
     stored_subscriber,
     text,
     topic_names,
-    when,
     zone_label,
 )
+from bot.handlers.steps import Asked, as_command, step_prompt, store_value
 from bot.subscribers import consent, timezones
 from bot.subscribers import store as subscribers
 
@@ -114,14 +113,10 @@ async def show_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def back_to_settings(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    sub: Subscriber,
-    step: str,
-    confirmation: str,
+    update: Update, context: ContextTypes.DEFAULT_TYPE, changed: Changed
 ) -> None:
     """After a change made from the settings screen, show it again, updated."""
-    await show(update, context, *screen(context, sub, confirmation))
+    await show(update, context, *screen(context, changed.sub, changed.confirmation))
 
 
 async def press_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -160,19 +155,10 @@ async def press_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # -- timezone -----------------------------------------------------------------------------
 
 
-async def ask_timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer common zones and accept a typed city or offset, or a shared location."""
-    await ask_timezone(update, context, Flow.COMMAND)
-
-
-async def ask_timezone(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, note: str | None = None
-) -> None:
+@step_prompt
+async def ask_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked) -> None:
     """Show the timezone prompt for a flow."""
-    sub, lang = await stored_subscriber(update, context)
-    if sub is None or sub.consented_at is None:
-        await preferences.not_subscribed(update, context)
-        return
+    flow, sub, note, lang = asked.flow, asked.sub, asked.note, asked.lang
     zones = [_zone_button(context, flow, zone) for zone in timezones.COMMON_ZONES]
     rows = [zones[i : i + 2] for i in range(0, len(zones), 2)]
     prompt = text(context, lang, "timezone_prompt", timezone=zone_label(context, sub.timezone))
@@ -197,7 +183,15 @@ async def choose_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await expired(update, context)
         return
     await stop_awaiting(update, context)
-    await _store_zone(update, context, flow, None if zone == SKIP else zone)
+    await store_value(
+        update,
+        context,
+        flow,
+        "timezone",
+        None if zone == SKIP else zone,
+        subscribers.set_timezone,
+        "timezone_set",
+    )
 
 
 async def read_typed_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -213,7 +207,15 @@ async def read_typed_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE
     reading = timezones.read_timezone(typed)
     if reading.zone is not None:
         await stop_awaiting(update, context, drop_buttons=True)
-        await _store_zone(update, context, flow, reading.zone)
+        await store_value(
+            update,
+            context,
+            flow,
+            "timezone",
+            reading.zone,
+            subscribers.set_timezone,
+            "timezone_set",
+        )
         raise ApplicationHandlerStop
     lang = await reply_language(update, context)
     if reading.suggestions:
@@ -239,52 +241,20 @@ async def read_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return  # booking answers it with the nearest branch
     zone = timezones.zone_at(message.location.latitude, message.location.longitude)
     await stop_awaiting(update, context, drop_buttons=True)
-    await _store_zone(update, context, flow, zone)
+    await store_value(
+        update, context, flow, "timezone", zone, subscribers.set_timezone, "timezone_set"
+    )
     raise ApplicationHandlerStop
-
-
-async def _store_zone(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, zone: str | None
-) -> None:
-    """Store a zone (None keeps the current one) and go on."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    svc = services(context)
-    try:
-        async with svc.db.session() as session:
-            if zone is None:
-                sub = await subscribers.current(session, chat.id)
-            else:
-                sub = await subscribers.set_timezone(session, chat.id, zone, svc.clock.now())
-    except subscribers.NotSubscribed:
-        await preferences.not_subscribed(update, context)
-        return
-    await acknowledge(update)
-    if zone is None:
-        confirmation = kept(context, sub, "timezone")
-    else:
-        confirmation = text(context, sub.language, "timezone_set", **when(context, sub))
-    await after_change(update, context, flow, sub, "timezone", confirmation)
 
 
 # -- topics and skin concern ----------------------------------------------------------------
 
 
-async def ask_topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the topics to toggle (and the skin concern)."""
-    await ask_topics(update, context, Flow.COMMAND)
-
-
-async def ask_topics(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, note: str | None = None
-) -> None:
+@step_prompt
+async def ask_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked) -> None:
     """Show the topic toggles for a flow."""
-    sub, _ = await stored_subscriber(update, context)
-    if sub is None or sub.consented_at is None:
-        await preferences.not_subscribed(update, context)
-        return
-    await present(update, context, flow, *_topics_message(context, sub, flow, note))
+    message = _topics_message(context, asked.sub, asked.flow, asked.note)
+    await present(update, context, asked.flow, *message)
 
 
 def _topics_message(
@@ -357,14 +327,10 @@ async def toggle_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await after_change(update, context, flow, sub, "topics", confirmation)
 
 
-async def ask_concern(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow, note: str | None = None
-) -> None:
+@step_prompt
+async def ask_concern(update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked) -> None:
     """Offer the optional skin concern for a flow."""
-    sub, lang = await stored_subscriber(update, context)
-    if sub is None or sub.consented_at is None:
-        await preferences.not_subscribed(update, context)
-        return
+    flow, sub, note, lang = asked.flow, asked.sub, asked.note, asked.lang
     choices = [
         InlineKeyboardButton(concern_name(context, lang, c), callback_data=f"{CONCERN}{flow}:{c}")
         for c in (*subscribers.CONCERN_NAMES, NONE)
@@ -475,12 +441,12 @@ async def _ask_concern_consent(
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /settings, /timezone, /topics; typed places and locations in Group.TYPED_ZONE."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("settings", show_settings, filters=private))
-    app.add_handler(CommandHandler("timezone", ask_timezone_command, filters=private))
-    app.add_handler(CommandHandler("topics", ask_topics_command, filters=private))
+    app.add_handler(CommandHandler("timezone", as_command(ask_timezone), filters=private))
+    app.add_handler(CommandHandler("topics", as_command(ask_topics), filters=private))
     app.add_handler(CallbackQueryHandler(press_settings, pattern=f"^{SETTINGS_PREFIX}"))
     app.add_handler(CallbackQueryHandler(choose_timezone, pattern=f"^{TZ}"))
     app.add_handler(CallbackQueryHandler(toggle_topic, pattern=f"^{TOPIC}"))

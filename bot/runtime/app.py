@@ -27,7 +27,7 @@ from bot.db.engine import Database
 from bot.delivery import capacity
 from bot.delivery.engine import DeliveryEngine, EngineConfig
 from bot.faq.matcher import FaqMatcher
-from bot.handlers import register_all
+from bot.handlers import inbox, register_all
 from bot.handlers.admin import auth as admin_auth
 from bot.handlers.admin import broadcast_runs
 from bot.handlers.commands import COMMANDS
@@ -106,15 +106,16 @@ def build_application(
     # Before the error handler that reports: every error handler runs, this one only counts.
     app.add_error_handler(_count_error)
     register_all(app)
-    _start_jobs(app)
     return app
 
 
-def _start_jobs(app: AnyApplication) -> None:
-    """The periodic jobs besides the delivery tick (which post_init starts): reload the admin
-    set, start due broadcasts. They run once the application runs."""
-    admin_auth.start_reload(app)
-    broadcast_runs.start(app)
+def _add_periodic_jobs(app: AnyApplication, scheduler: TickScheduler) -> None:
+    """The periodic jobs beside the delivery tick, all on its one scheduler: reload the admin
+    set (a change on another replica or by the CLI arrives), start due broadcasts, purge
+    closed inbox items past their retention."""
+    scheduler.every("admin-reload", admin_auth.RELOAD_SECONDS, lambda: admin_auth.reload(app))
+    scheduler.every("broadcasts", broadcast_runs.TICK_SECONDS, lambda: broadcast_runs.run_due(app))
+    scheduler.every("inbox-purge", inbox.PURGE_SECONDS, lambda: inbox.purge(app), first=60)
 
 
 async def _count_error(_update: object, context: Any) -> None:
@@ -172,6 +173,7 @@ def _start_delivery(app: AnyApplication, svc: Services) -> None:
         ),
     )
     scheduler = TickScheduler(engine, settings.delivery_tick_seconds)
+    _add_periodic_jobs(app, scheduler)
     svc.sender, svc.engine, svc.scheduler = sender, engine, scheduler
     scheduler.start()
 

@@ -20,7 +20,6 @@ clock (the sandbox) never makes it look stalled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import time
@@ -102,11 +101,10 @@ class HealthMonitor:
 
     async def stop(self) -> None:
         """Stop sampling."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _watch(self) -> None:
         while True:

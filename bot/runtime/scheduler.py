@@ -1,4 +1,5 @@
-"""APScheduler drives the delivery tick (and any other periodic job) inside the bot's loop.
+"""APScheduler drives every periodic job inside the bot's loop: the delivery tick, and the
+jobs the runtime adds with `every` (admin reload, due broadcasts, inbox purge).
 
 The scheduler only keeps time: the database holds what is due, so nothing is lost when a
 process stops, and no APScheduler job store is shared between replicas.
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 
 TICK_JOB = "delivery-tick"
 
+Job = Callable[[], Awaitable[object]]
+
 
 class TickScheduler:
     """Runs the engine's tick every `interval` seconds, and at once when woken."""
@@ -33,7 +36,50 @@ class TickScheduler:
         self.interval = interval
         self._extra = extra
         self._scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        self._jobs: dict[str, Job] = {}
         engine.on_wake = self.wake
+
+    def every(self, name: str, seconds: float, job: Job, *, first: float | None = None) -> None:
+        """Run `job` every `seconds` beside the tick, the first time `first` seconds after
+        `start` (None: one interval); a failure is logged and the next run tries again. A
+        run still going when the next is due skips that one."""
+        self._jobs[name] = self._guarded(name, job)
+        self._scheduler.add_job(
+            self._jobs[name],
+            "interval",
+            seconds=seconds,
+            id=name,
+            name=name,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=dt.datetime.now(dt.UTC)
+            + dt.timedelta(seconds=seconds if first is None else first),
+            replace_existing=True,
+        )
+
+    def job_names(self) -> set[str]:
+        """The names of the periodic jobs, the tick's included."""
+        return {TICK_JOB, *self._jobs}
+
+    async def run_now(self, name: str) -> None:
+        """Run one periodic job at once (as its schedule would), and wait for it."""
+        await self._jobs[name]()
+
+    def remove(self, name: str) -> None:
+        """Stop running a periodic job."""
+        if self._jobs.pop(name, None) is not None:
+            self._scheduler.remove_job(name)
+
+    @staticmethod
+    def _guarded(name: str, job: Job) -> Job:
+        async def run() -> None:
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed; its next run tries again", name)
+
+        run.__name__ = name
+        return run
 
     def start(self) -> None:
         """Start ticking; the first tick runs at once."""

@@ -7,10 +7,9 @@ import datetime as dt
 import re
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ConsentRecord, Subscriber, SubscriberStatus
+from bot.db.models import ConsentRecord, Subscriber
 from bot.subscribers import store as subscribers
 
 TIPS, CONCERN, INBOX = "tips", "concern", "inbox"
@@ -54,21 +53,8 @@ async def agree(
 
     The subscription itself is then made active by subscribers.subscribe.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     await session.execute(
-        dialect.insert(Subscriber)
-        .values(
-            chat_id=chat_id,
-            user_id=user_id,
-            language=language,
-            timezone=defaults.timezone,
-            send_time=defaults.send_time,
-            status=SubscriberStatus.NEW,
-            source=subscribers.clean_source(source),
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing()
+        subscribers.insert_new(session, defaults, now, chat_id, user_id, language, source)
     )
     given = await session.scalar(
         select(ConsentRecord.id).where(
@@ -115,19 +101,8 @@ async def withdraw_concern(session: AsyncSession, chat_id: int, now: dt.datetime
 
 async def export(session: AsyncSession, chat_id: int) -> list[dict[str, object]]:
     """Return a chat's consent records as JSON-ready values."""
-    rows = await session.scalars(
-        select(ConsentRecord).where(ConsentRecord.chat_id == chat_id).order_by(ConsentRecord.id)
-    )
-    return [
-        {
-            "purpose": row.purpose,
-            "notice": row.notice,
-            "language": row.language,
-            "given_at": row.given_at.isoformat(),
-            "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
-        }
-        for row in rows
-    ]
+    fields = ("purpose", "notice", "language", "given_at", "withdrawn_at")
+    return await subscribers.export_rows(session, ConsentRecord, chat_id, fields)
 
 
 async def erase(session: AsyncSession, chat_id: int) -> int:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.models import CORE_TOPICS, Concern
 from bot.db.models import BroadcastDelivery, Delivery, Subscriber, SubscriberStatus
 from bot.schedule.due import next_due_from
+from bot.schedule.plan import Profile
 from bot.subscribers.timezones import is_zone
 
 # Deep-link payloads are at most 64 characters of A-Z, a-z, 0-9, _ and - (Bot API rule).
@@ -66,22 +68,10 @@ async def record_start(
     """
     existing = await find(session, chat_id)
     if existing is None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         inserted = await session.scalar(
-            dialect.insert(Subscriber)
-            .values(
-                chat_id=chat_id,
-                user_id=user_id,
-                language=language,
-                timezone=defaults.timezone,
-                send_time=defaults.send_time,
-                status=SubscriberStatus.NEW,
-                source=clean_source(source),
-                created_at=now,
-                updated_at=now,
+            insert_new(session, defaults, now, chat_id, user_id, language, source).returning(
+                Subscriber.id
             )
-            .on_conflict_do_nothing()
-            .returning(Subscriber.id)
         )
         await session.commit()
         existing = await find(session, chat_id)
@@ -94,6 +84,35 @@ async def record_start(
         existing.status = SubscriberStatus.ACTIVE if existing.consented_at else SubscriberStatus.NEW
         await _save(session, existing, now)
     return StartOutcome(existing, created=False)
+
+
+def insert_new(
+    session: AsyncSession,
+    defaults: Defaults,
+    now: dt.datetime,
+    chat_id: int,
+    user_id: int,
+    language: str,
+    source: str | None,
+) -> Any:
+    """The INSERT of a new (not yet subscribed) chat that does nothing when it is stored
+    already: one row even for two taps, or two replicas, at once."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(Subscriber)
+        .values(
+            chat_id=chat_id,
+            user_id=user_id,
+            language=language,
+            timezone=defaults.timezone,
+            send_time=defaults.send_time,
+            status=SubscriberStatus.NEW,
+            source=clean_source(source),
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 @dataclass(frozen=True)
@@ -155,6 +174,20 @@ def export(subscriber: Subscriber) -> dict[str, object]:
         "any link to you, so they are not personal data and are not listed here; only "
         "questions you sent to the clinic team are (questions_to_the_team).",
     }
+
+
+async def export_rows(
+    session: AsyncSession, model: Any, chat_id: int, fields: Iterable[str]
+) -> list[dict[str, object]]:
+    """A chat's rows of a table (by its chat_id, oldest first) as JSON-ready values: these
+    fields, instants as ISO text."""
+    rows = await session.scalars(select(model).where(model.chat_id == chat_id).order_by(model.id))
+    names = tuple(fields)
+    return [{name: _json(getattr(row, name)) for name in names} for row in rows]
+
+
+def _json(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 async def export_all(session: AsyncSession, subscriber: Subscriber) -> dict[str, object]:
@@ -243,29 +276,34 @@ async def pause(
     session: AsyncSession, chat_id: int, until: dt.datetime | None, now: dt.datetime
 ) -> Subscriber:
     """Stop tips until a moment (or until resumed); only an active or paused subscription."""
-    subscriber = await current(session, chat_id)
-    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
-        raise NotSubscribed(chat_id)
-    subscriber.status = SubscriberStatus.PAUSED
-    subscriber.paused_until = until
-    await _save(session, subscriber, now)
-    return subscriber
+    running = (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED)
+    return await _set_status(session, chat_id, SubscriberStatus.PAUSED, now, until, running)
 
 
 async def resume(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber:
     """Start tips again after a pause or /stop."""
-    subscriber = await current(session, chat_id)
-    subscriber.status = SubscriberStatus.ACTIVE
-    subscriber.paused_until = None
-    await _save(session, subscriber, now)
-    return subscriber
+    return await _set_status(session, chat_id, SubscriberStatus.ACTIVE, now)
 
 
 async def unsubscribe(session: AsyncSession, chat_id: int, now: dt.datetime) -> Subscriber:
     """Stop daily tips for good, keeping preferences so a later /start restores them."""
+    return await _set_status(session, chat_id, SubscriberStatus.UNSUBSCRIBED, now)
+
+
+async def _set_status(
+    session: AsyncSession,
+    chat_id: int,
+    status: SubscriberStatus,
+    now: dt.datetime,
+    until: dt.datetime | None = None,
+    only_from: tuple[SubscriberStatus, ...] | None = None,
+) -> Subscriber:
+    """Move a subscription to `status` (paused `until`), if it is in one of `only_from`."""
     subscriber = await current(session, chat_id)
-    subscriber.status = SubscriberStatus.UNSUBSCRIBED
-    subscriber.paused_until = None
+    if only_from is not None and subscriber.status not in only_from:
+        raise NotSubscribed(chat_id)
+    subscriber.status = status
+    subscriber.paused_until = until
     await _save(session, subscriber, now)
     return subscriber
 
@@ -367,4 +405,14 @@ def reschedule(subscriber: Subscriber, now: dt.datetime) -> None:
         now,
         active=subscriber.status == SubscriberStatus.ACTIVE,
         resume_at=subscriber.paused_until if paused else None,
+    )
+
+
+def profile_of(subscriber: Subscriber) -> Profile:
+    """What the day's decision (`bot.schedule.plan.plan_day`) reads of a subscriber."""
+    return Profile(
+        timezone=subscriber.timezone,
+        topics=subscriber.topics,
+        concern=subscriber.concern,
+        active=subscriber.status == SubscriberStatus.ACTIVE,
     )

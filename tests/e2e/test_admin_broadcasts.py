@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from bot.admin.broadcasts import RunnerConfig
 from bot.config import SANDBOX_TOKEN
 from bot.db.models import AuditEntry, Broadcast, BroadcastDelivery, Subscriber
-from bot.handlers.admin import broadcast_runs
 from bot.runtime.app import build_application
+from bot.services import services_in
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
 
 KL = "Asia/Kuala_Lumpur"
@@ -45,7 +45,7 @@ async def seed(harness: Harness, user_id: int, *, language: str = "en", **fields
 
 
 async def admin(harness: Harness) -> Chat:
-    harness.app.bot_data[broadcast_runs.CONFIG_KEY] = RunnerConfig(
+    services_in(harness.app.bot_data).state.broadcast_config = RunnerConfig(
         poll=0.1, progress_every=0.2, retry_pause=0.0
     )
     return Chat(harness.client, ADMIN_ID)
@@ -304,10 +304,9 @@ async def test_a_scheduled_broadcast_survives_a_restart_and_goes_once(harness: H
     confirm = await chat.press_edit(when, "In 1 hour")
     await chat.press_edit(confirm, "✅ Yes, schedule it")
     # The bot process that stored it goes away (its job no longer runs; chat_data is gone).
-    assert harness.app.job_queue is not None
-    for job in harness.app.job_queue.get_jobs_by_name("broadcasts"):
-        job.schedule_removal()
-    svc = harness.app.bot_data["services"]
+    svc = services_in(harness.app.bot_data)
+    assert svc.scheduler is not None
+    svc.scheduler.remove("broadcasts")
     restarted = build_application(
         svc.settings,
         svc.content,
@@ -315,7 +314,9 @@ async def test_a_scheduled_broadcast_survives_a_restart_and_goes_once(harness: H
         base_url=harness.sandbox.base_url,
         clock=harness.clock,
     )
-    restarted.bot_data[broadcast_runs.CONFIG_KEY] = RunnerConfig(poll=0.1, progress_every=0.2)
+    services_in(restarted.bot_data).state.broadcast_config = RunnerConfig(
+        poll=0.1, progress_every=0.2
+    )
     await restarted.initialize()
     try:
         assert restarted.post_init is not None

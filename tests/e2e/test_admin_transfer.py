@@ -2,7 +2,7 @@
 
 The sandbox cannot yet take a document from a user nor serve it through getFile, so uploads
 are queued straight into its world and the bot's download is pointed at the same bytes
-(transfer.DOWNLOAD_KEY); everything after the download is the real path.
+(Services.state.download); everything after the download is the real path.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.content import store as content_store
 from bot.content.loader import Content
 from bot.content.transfer import dump_tips, parse_file, program_data, tip_data
 from bot.db.models import AuditEntry, ContentTip
-from bot.handlers.admin.transfer import DOWNLOAD_KEY
+from bot.services import services_in
 from tests.e2e.conftest import ADMIN_ID, Harness, buttons
 
 
@@ -85,7 +85,7 @@ def upload(harness: Harness, user_id: int, name: str, data: bytes) -> int:
     async def download(_bot: object, wanted: str) -> bytes:
         return files[wanted]
 
-    harness.app.bot_data[DOWNLOAD_KEY] = download
+    services_in(harness.app.bot_data).state.download = download
     world = harness.sandbox.world
     message = world.add_message(user_id, from_bot=False)
     document = {"file_id": file_id, "file_unique_id": file_id, "file_name": name}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.admin.broadcasts import RunnerConfig
 from bot.db.models import Subscriber
-from bot.handlers.admin import broadcast_runs
+from bot.services import services_in
 from tests.e2e.conftest import Harness, buttons
 from tests.e2e.test_admin_broadcasts import admin, compose, next_message, seed
 
@@ -37,7 +37,7 @@ async def _blocked_but_active(harness: Harness, users: set[int]) -> None:
 @pytest.mark.slow
 async def test_progress_moves_while_sending_and_the_summary_reads_well(harness: Harness) -> None:
     chat = await admin(harness)
-    harness.app.bot_data[broadcast_runs.CONFIG_KEY] = RunnerConfig(retry_pause=0.0)
+    services_in(harness.app.bot_data).state.broadcast_config = RunnerConfig(retry_pause=0.0)
     audience = range(9000, 9123)
     for user_id in audience:
         await seed(harness, user_id)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.admin import inbox
 from bot.db.base import Base
 from bot.db.models import ConsentRecord, InboxItem, InboxStatus, Question, Subscriber
+from bot.services import services_in
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
 
 STAFF_CHAT = 777001  # stands in for the staff group chat
@@ -258,11 +259,11 @@ async def test_closed_items_are_purged_after_the_retention_period(harness: Harne
         )
         await inbox.close(session, old.id, ADMIN_ID, now)
         assert await inbox.purge_closed(session, now + dt.timedelta(days=89), 90) == 0
-    # The hourly job (the application's job queue) does the purge once the time has come.
-    assert harness.app.job_queue is not None
-    [job] = harness.app.job_queue.get_jobs_by_name("inbox-purge")
+    # The hourly job (on the runtime's scheduler) does the purge once the time has come.
+    scheduler = services_in(harness.app.bot_data).scheduler
+    assert scheduler is not None
     harness.clock.advance(dt.timedelta(days=91))
-    await job.run(harness.app)
+    await scheduler.run_now("inbox-purge")
     async with harness.db.session() as session:
         remaining = [i.id for i in await inbox.newest(session)]
     assert remaining == [kept.id]  # an open item is never purged, however old

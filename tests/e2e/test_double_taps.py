@@ -16,9 +16,9 @@ from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.db.models import Subscriber
+from bot.handlers.flows import Flow
 from bot.handlers.onboarding import SUBSCRIBE
 from bot.handlers.privacy import ERASE
-from bot.handlers.services import Flow
 from bot.handlers.settings import TOPIC
 from tests.e2e.conftest import ADMIN_ID, Harness
 

@@ -362,25 +362,7 @@ async def cancel(
     session: AsyncSession, broadcast_id: int, *, actor: int, now: dt.datetime
 ) -> Broadcast:
     """Cancel a broadcast that has not started; nothing of it is sent."""
-    broadcast = await get(session, broadcast_id)
-    moved = broadcast.status == BroadcastStatus.SCHEDULED and await _move(
-        session,
-        broadcast_id,
-        BroadcastStatus.SCHEDULED,
-        BroadcastStatus.CANCELLED,
-        actor=actor,
-        action="broadcast.cancel",
-        now=now,
-    )
-    broadcast = await get(session, broadcast_id)
-    if not moved:
-        raise Invalid(
-            "not_scheduled",
-            f"broadcast #{broadcast_id} is {broadcast.status}, so it cannot be cancelled",
-            id=broadcast_id,
-            status=broadcast.status,
-        )
-    return broadcast
+    return await _change(session, broadcast_id, _CANCEL, actor=actor, now=now)
 
 
 async def stop(
@@ -391,20 +373,51 @@ async def stop(
     broadcast = await get(session, broadcast_id)
     if broadcast.status == BroadcastStatus.SCHEDULED:
         return await cancel(session, broadcast_id, actor=actor, now=now)
-    moved = broadcast.status == BroadcastStatus.SENDING and await _move(
-        session,
-        broadcast_id,
-        BroadcastStatus.SENDING,
-        BroadcastStatus.STOPPED,
-        actor=actor,
-        action="broadcast.stop",
-        now=now,
+    return await _change(session, broadcast_id, _STOP, actor=actor, now=now)
+
+
+@dataclass(frozen=True)
+class _Move:
+    """A status change an admin asks for, and how it is refused."""
+
+    from_status: BroadcastStatus
+    to_status: BroadcastStatus
+    action: str  # audited as
+    refused: str  # the Invalid's code
+    why: str
+
+
+_CANCEL = _Move(
+    BroadcastStatus.SCHEDULED,
+    BroadcastStatus.CANCELLED,
+    "broadcast.cancel",
+    "not_scheduled",
+    "so it cannot be cancelled",
+)
+_STOP = _Move(
+    BroadcastStatus.SENDING,
+    BroadcastStatus.STOPPED,
+    "broadcast.stop",
+    "not_running",
+    "so there is nothing to stop",
+)
+
+
+async def _change(
+    session: AsyncSession, broadcast_id: int, move: _Move, *, actor: int, now: dt.datetime
+) -> Broadcast:
+    """Move a broadcast from one status to another (audited), or refuse when it is not in
+    the first one."""
+    from_status, to_status, action = move.from_status, move.to_status, move.action
+    broadcast = await get(session, broadcast_id)
+    moved = broadcast.status == from_status and await _move(
+        session, broadcast_id, from_status, to_status, actor=actor, action=action, now=now
     )
     broadcast = await get(session, broadcast_id)
     if not moved:
         raise Invalid(
-            "not_running",
-            f"broadcast #{broadcast_id} is {broadcast.status}, so there is nothing to stop",
+            move.refused,
+            f"broadcast #{broadcast_id} is {broadcast.status}, {move.why}",
             id=broadcast_id,
             status=broadcast.status,
         )

@@ -8,10 +8,6 @@ and commands in MAIN, each matching only its own `adm:` callback data.
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import Application
-
 from bot.handlers.admin import (
     auth,
     broadcasts,
@@ -28,8 +24,7 @@ from bot.handlers.admin import (
     transfer,
     try_question,
 )
-
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+from bot.handlers.groups import AnyApplication
 
 
 def register(app: AnyApplication) -> None:

@@ -12,7 +12,6 @@ commands appear only in admins' own chats (BotCommandScopeChat), never in the pu
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from typing import Any
@@ -20,23 +19,16 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    Application,
-    BaseHandler,
-    CallbackQueryHandler,
-    ContextTypes,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, filters
 
 from bot.admin import admins
 from bot.handlers.commands import COMMANDS
-from bot.handlers.groups import Group
-from bot.handlers.services import SERVICES_KEY, Services
+from bot.handlers.groups import AnyApplication, Group
+from bot.handlers.services import Services
+from bot.services import services_in
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-FILTER_KEY = "admin_filter"
 PREFIX = "adm:"
 # Admin commands: name -> (catalog key of its description, owners only). Shown only in
 # admins' own chats, in this order.
@@ -65,11 +57,10 @@ class AdminFilter(filters.UpdateFilter):
 
 def admin_filter(app: AnyApplication) -> AdminFilter:
     """This application's admin filter (one per application, made on first use)."""
-    found = app.bot_data.get(FILTER_KEY)
-    if not isinstance(found, AdminFilter):
-        found = AdminFilter()
-        app.bot_data[FILTER_KEY] = found
-    return found
+    state = services_in(app.bot_data).state
+    if state.admin_filter is None:
+        state.admin_filter = AdminFilter()
+    return state.admin_filter
 
 
 class AdminButtons(CallbackQueryHandler[Any, Any]):
@@ -118,8 +109,7 @@ def add_admin_command(name: str, description_key: str, *, owners_only: bool = Fa
 
 def is_owner(context: ContextTypes.DEFAULT_TYPE, user_id: int | None) -> bool:
     """Whether this user is an owner (ADMIN_IDS in settings)."""
-    svc = context.bot_data[SERVICES_KEY]
-    return isinstance(svc, Services) and user_id in svc.settings.admin_ids
+    return user_id in services_in(context.bot_data).settings.admin_ids
 
 
 async def refresh(app: AnyApplication, svc: Services) -> None:
@@ -161,13 +151,11 @@ async def _sync_commands(app: AnyApplication, svc: Services, found: AdminFilter)
     found.commands_for = frozenset(done)
 
 
-async def _reload(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every minute: pick up admins added or removed elsewhere (another replica, the CLI)."""
-    svc = context.bot_data.get(SERVICES_KEY)
-    if not isinstance(svc, Services):
-        return
+async def reload(app: AnyApplication) -> None:
+    """Every minute (a periodic job of the runtime's scheduler): pick up admins added or
+    removed elsewhere (another replica, the CLI)."""
     try:
-        await refresh(context.application, svc)
+        await refresh(app, services_in(app.bot_data))
     except (SQLAlchemyError, OSError, TelegramError):
         log.exception("could not reload the admin list; keeping the last one")
 
@@ -175,11 +163,3 @@ async def _reload(context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: AnyApplication) -> None:
     """Log refused attempts (in a group of their own, so the fallback still answers)."""
     app.add_handler(_Refusals(app), group=Group.ADMIN_REFUSALS)
-
-
-def start_reload(app: AnyApplication) -> None:
-    """Reload the admin set every minute (started by the runtime)."""
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            _reload, interval=dt.timedelta(seconds=RELOAD_SECONDS), name="admin-reload"
-        )

@@ -233,10 +233,7 @@ async def panel(
         ],
         [button(context, lang, "bc_button_discard", "x")],
     ]
-    if edit:
-        await common.show(update, context, body, rows)
-    else:
-        await common.send(update, context, body, rows)
+    await common.show_or_send(update, context, body, rows, edit=edit)
 
 
 async def show_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

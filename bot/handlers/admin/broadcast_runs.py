@@ -1,33 +1,30 @@
 """Running broadcasts inside the bot: a periodic job that starts due ones, and the admin's
 live progress message (a bar, counts, rate, time left, a stop button) and final summary.
 
-The job runs every few seconds on PTB's JobQueue and only looks: each due broadcast runs in
+The job (`run_due`) runs every few seconds on the runtime's one scheduler and only looks:
+each due broadcast runs in
 its own task (`Application.create_task`), so a long one never holds up the next tick, and
 a stopping application lets runs hand their rest over instead of waiting for the end.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
-
 from bot.admin import broadcasts
-from bot.admin.broadcasts import Progress, RunnerConfig
+from bot.admin.broadcasts import Progress
 from bot.content.catalog import Catalogs, Html
 from bot.db.models import BroadcastStatus
-from bot.handlers.services import SERVICES_KEY, Services
+from bot.handlers.groups import AnyApplication
+from bot.handlers.services import Services
 from bot.outbound.outcome import MessageSender, SendOutcome
+from bot.services import services_if_any
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-RUNS_KEY = "broadcast_runs"
-CONFIG_KEY = "broadcast_config"  # tests may put a quicker RunnerConfig here
 TICK_SECONDS = 2.0
 STOP = "adm:bc:stop:"  # adm:bc:stop:<id>
 BAR = 20
@@ -37,8 +34,7 @@ EDIT_GAP = 0.9
 
 
 def _services(app: AnyApplication) -> Services | None:
-    found = app.bot_data.get(SERVICES_KEY)
-    return found if isinstance(found, Services) else None
+    return services_if_any(app.bot_data)
 
 
 def sender_of(app: AnyApplication) -> MessageSender | None:
@@ -47,24 +43,9 @@ def sender_of(app: AnyApplication) -> MessageSender | None:
     return None if svc is None else svc.sender
 
 
-def start(app: AnyApplication) -> None:
-    """Look for due broadcasts every few seconds (scheduled ones, and ones a dead replica
-    left half sent)."""
-    if app.job_queue is None:
-        log.warning("no job queue: scheduled broadcasts will not start on their own")
-        return
-    app.job_queue.run_repeating(_tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="broadcasts")
-
-
-async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    try:
-        await run_due(context.application)
-    except Exception:  # a database hiccup: the next tick tries again
-        log.exception("could not look for due broadcasts")
-
-
 async def run_due(app: AnyApplication) -> None:
-    """Start a task for every due broadcast not already running in this process."""
+    """Start a task for every due broadcast not already running in this process (scheduled
+    ones, and ones a dead replica left half sent); every TICK_SECONDS on the scheduler."""
     svc, sender = _services(app), sender_of(app)
     if svc is None or sender is None or not app.running:
         return
@@ -74,7 +55,10 @@ async def run_due(app: AnyApplication) -> None:
 
 def spawn(app: AnyApplication, broadcast_id: int) -> None:
     """Run one broadcast in the background (if this process is not running it already)."""
-    runs: dict[int, asyncio.Task[Any]] = app.bot_data.setdefault(RUNS_KEY, {})
+    svc = _services(app)
+    if svc is None:
+        return
+    runs = svc.state.broadcast_runs
     if broadcast_id in runs or not app.running:
         return
     task = app.create_task(_run(app, broadcast_id), name=f"broadcast-{broadcast_id}")
@@ -86,7 +70,6 @@ async def _run(app: AnyApplication, broadcast_id: int) -> None:
     svc, sender = _services(app), sender_of(app)
     if svc is None or sender is None:
         return
-    config = app.bot_data.get(CONFIG_KEY)
     try:
         await broadcasts.run_broadcast(
             svc.db,
@@ -95,7 +78,7 @@ async def _run(app: AnyApplication, broadcast_id: int) -> None:
             broadcast_id,
             replica=svc.settings.replica_id,
             on_progress=ProgressMessages(app, svc.content.catalogs, sender),
-            config=config if isinstance(config, RunnerConfig) else None,
+            config=svc.state.broadcast_config,
             halt=lambda: not app.running,
         )
     except Exception:

@@ -45,13 +45,8 @@ async def confirm_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             [[button(context, lang, "bc_button_audience", "aud")], back],
         )
         return
-    body = text(
-        context,
-        lang,
-        "bc_confirm_now",
-        count=count,
-        audience=audience_name(context, lang, draft.audience),
-    )
+    audience = audience_name(context, lang, draft.audience)
+    body = text(context, lang, "bc_confirm_now", count=count, audience=audience)
     await common.show(
         update, context, body, [[button(context, lang, "bc_button_confirm_send", "now_ok")], back]
     )
@@ -159,10 +154,7 @@ async def _confirm_when(
         count=count,
     )
     rows = [[button(context, lang, "bc_button_confirm_schedule", "when_ok")], back]
-    if edit:
-        await common.show(update, context, body, rows)
-    else:
-        await common.send(update, context, body, rows)
+    await common.show_or_send(update, context, body, rows, edit=edit)
 
 
 async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -28,8 +28,7 @@ from bot.handlers.admin import broadcast_compose as compose
 from bot.handlers.admin import broadcast_send, common
 from bot.handlers.admin.auth import AdminButtons, admin_filter
 from bot.handlers.admin.broadcast_compose import Rows, audience_name, button, when_text
-from bot.handlers.admin.broadcast_runs import AnyApplication
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import services, text
 
 COMPOSER_INPUTS = ("bc_text", "bc_photo", "bc_button")
@@ -229,7 +228,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: AnyApplication) -> None:
     """Register /broadcast, the adm:bc buttons and the composer's typed input (the job that
-    starts due broadcasts, broadcast_runs.start, is started by the runtime)."""
+    starts due broadcasts, broadcast_runs.run_due, runs on the runtime's scheduler)."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("broadcast", show_menu, filters=private_admin))
     app.add_handler(AdminButtons(app, route, f"^{compose.PREFIX}(:|$)"))

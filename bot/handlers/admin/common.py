@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.content import store as content_store
 from bot.content.catalog import Html
 from bot.handlers.admin.auth import PREFIX
 from bot.handlers.services import reply_language, services, text
@@ -40,6 +41,27 @@ class Pending:
     values: dict[str, Any] = field(default_factory=dict)
     undoable: bool = True
     token: str = field(default_factory=lambda: secrets.token_hex(4))
+
+
+def content_change(
+    context: ContextTypes.DEFAULT_TYPE,
+    actor: int,
+    change: Any,
+    action: str,
+    target: str | None,
+) -> Callable[[], Awaitable[int]]:
+    """What Apply runs for a change of the content in use (`content.store.apply`: worked
+    out again at Apply time, audited as `action` on `target`); returns the audit id."""
+    svc = services(context)
+
+    async def run() -> int:
+        async with svc.db.session() as session:
+            now = svc.clock.now()
+            return await content_store.apply(
+                session, svc.content, change, actor=actor, action=action, target=target, now=now
+            )
+
+    return run
 
 
 async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -109,6 +131,16 @@ async def show(
     return await send(update, context, body, rows)
 
 
+async def show_or_send(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, body: str, rows: Rows, *, edit: bool
+) -> None:
+    """Show a screen in place of the pressed message (`edit`), else as a new message."""
+    if edit:
+        await show(update, context, body, rows)
+    else:
+        await send(update, context, body, rows)
+
+
 async def send(
     update: Update, context: ContextTypes.DEFAULT_TYPE, body: str, rows: Rows | None = None
 ) -> Message:
@@ -170,6 +202,20 @@ def chat_data(context: ContextTypes.DEFAULT_TYPE) -> dict[Any, Any]:
     """This chat's data (admin handlers only run in private chats, which always have it)."""
     assert context.chat_data is not None
     return context.chat_data
+
+
+async def ask_input(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    lang: str,
+    kind: str,
+    prompt: str,
+    **data: Any,
+) -> None:
+    """Show a prompt (catalog key) with Cancel, and read this admin's next text as `kind`."""
+    await_input(context, kind, **data)
+    rows = [[button(context, lang, "admin_button_cancel", CANCEL)]]
+    await show(update, context, text(context, lang, prompt), rows)
 
 
 def await_input(context: ContextTypes.DEFAULT_TYPE, kind: str, **data: Any) -> None:

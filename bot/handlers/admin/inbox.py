@@ -6,20 +6,23 @@ marked as from the clinic), close, or turn question and reply into an FAQ draft.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import inbox
 from bot.db.models import InboxItem
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import MENU, button
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 from bot.schedule.due import zone
 
@@ -58,48 +61,73 @@ async def show_inbox(update: Update, context: ContextTypes.DEFAULT_TYPE, page: i
     await common.show(update, context, text(context, lang, key, open=waiting), rows)
 
 
+def _facts(
+    context: ContextTypes.DEFAULT_TYPE, lang: str, item: InboxItem, now: Any
+) -> dict[str, object]:
+    """What the list line and the item screen both say of an item."""
+    return {
+        "id": item.id,
+        "status": text(context, lang, f"inbox_status_{item.status}"),
+        "lang_code": item.language,
+        "age": inbox.age(item, now),
+    }
+
+
 def _line(context: ContextTypes.DEFAULT_TYPE, lang: str, item: InboxItem, now: Any) -> str:
     preview = " ".join(item.question.split())[:40]
     return text(
         context,
         lang,
         "inbox_line",
-        id=item.id,
-        status=text(context, lang, f"inbox_status_{item.status}"),
-        lang_code=item.language,
-        age=inbox.age(item, now),
+        **_facts(context, lang, item, now),
         preview=preview,
     )
 
 
 async def _open(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, item_id: int
-) -> InboxItem | None:
-    """Read one item; None (and a note to the staff member) when it is gone."""
+    update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int
+) -> tuple[InboxItem, str] | None:
+    """Answer the press and read one item, with the staff member's language; None (and a
+    note to them) when it is gone."""
+    await common.answer(update)
+    lang = await common.lang_of(update, context)
     async with services(context).db.session() as session:
         try:
-            return await inbox.get(session, item_id)
+            return await inbox.get(session, item_id), lang
         except inbox.NotFound:
             await _gone(update, context, lang)
             return None
 
 
-async def show_item(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
+ItemAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, InboxItem, str], Awaitable[None]]
+
+
+def _on_item(
+    action: ItemAction,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE, int], Awaitable[None]]:
+    """An action on one item, run with its id: the press answered, the item read (a gone
+    one is said to be gone), with the staff member's language."""
+
+    @functools.wraps(action)
+    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
+        opened = await _open(update, context, item_id)
+        if opened is not None:
+            await action(update, context, *opened)
+
+    return run
+
+
+@_on_item
+async def show_item(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, item: InboxItem, lang: str
+) -> None:
     """Show one item in full, with Reply, Close and FAQ draft."""
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
     svc = services(context)
-    item = await _open(update, context, lang, item_id)
-    if item is None:
-        return
     body = text(
         context,
         lang,
         "inbox_item",
-        id=item.id,
-        status=text(context, lang, f"inbox_status_{item.status}"),
-        lang_code=item.language,
-        age=inbox.age(item, svc.clock.now()),
+        **_facts(context, lang, item, svc.clock.now()),
         kind=text(context, lang, f"inbox_kind_{item.kind}"),
         question=item.question,
         reply=item.reply or text(context, lang, "inbox_no_reply"),
@@ -176,20 +204,18 @@ async def close_item(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id
     await common.show(update, context, body, [[button(context, lang, "inbox_button_list", LIST)]])
 
 
-async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, item_id: int) -> None:
+@_on_item
+async def send_draft(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, item: InboxItem, lang: str
+) -> None:
     """Send the item's question and reply as a draft FAQ entry, for clinical review."""
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
     svc = services(context)
-    item = await _open(update, context, lang, item_id)
-    if item is None:
-        return
     user = update.effective_user
     by = (user.full_name if user else "")[:80]
     topics = list(dict.fromkeys(entry.topic for entry in svc.content.faq))
     today = svc.clock.now().astimezone(zone(svc.settings.default_timezone)).date()
     draft = inbox.faq_draft(item, today, topics=topics, by=by if len(by) >= 2 else "clinic team")
-    intro = text(context, lang, "inbox_faq_draft", id=item_id)
+    intro = text(context, lang, "inbox_faq_draft", id=item.id)
     await common.send(update, context, f"{intro}\n<pre>{html.escape(draft)}</pre>")
 
 
@@ -228,7 +254,7 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await show_inbox(update, context)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /inbox and the inbox buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("inbox", inbox_command, filters=private_admin))

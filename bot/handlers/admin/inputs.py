@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
 from bot.handlers.admin import common, inbox, people, review, schedule, tip_add, tips, transfer
 from bot.handlers.admin.auth import admin_filter
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import text
 
 Reader = Callable[[Update, ContextTypes.DEFAULT_TYPE, dict[str, Any]], Awaitable[None]]
@@ -50,7 +50,7 @@ async def read_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     raise ApplicationHandlerStop
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the typed-input reader in the admin input group."""
     typed = (filters.TEXT & ~filters.COMMAND) | filters.FORWARDED
     only = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & admin_filter(app)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -17,6 +16,7 @@ from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
 from bot.handlers.admin.common import CANCEL, CONFIRM, MENU, UNDO, button
 from bot.handlers.admin.stats import capacity_text
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 log = logging.getLogger(__name__)
@@ -92,15 +92,8 @@ async def apply_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     back = [common.back_row(context, lang, pending.back)]
     try:
         audit_id = await pending.run()
-    except ChangeRefused as exc:
-        await common.show(update, context, text(context, lang, "admin_refused_title"), back)
-        await common.send_problems(update, context, lang, "admin_refused", exc.problems)
-        return
-    except NothingToChange:
-        await common.show(update, context, text(context, lang, "admin_err_no_change"), back)
-        return
-    except EditError as exc:
-        await common.show(update, context, text(context, lang, exc.key, **exc.values), back)
+    except (ChangeRefused, NothingToChange, EditError) as exc:
+        await _refused(update, context, lang, exc, back)
         return
     rows = back
     if pending.undoable and audit_id:
@@ -137,20 +130,35 @@ async def undo_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await content_store.undo(
                 session, svc.content, int(raw), actor=user.id, now=svc.clock.now()
             )
-    except CannotUndo as exc:
-        await common.show(update, context, text(context, lang, exc.key), rows)
-        return
-    except ChangeRefused as exc:
-        await common.show(update, context, text(context, lang, "admin_refused_title"), rows)
-        await common.send_problems(update, context, lang, "admin_refused", exc.problems)
-        return
-    except NothingToChange:
-        await common.show(update, context, text(context, lang, "admin_err_no_change"), rows)
+    except (CannotUndo, ChangeRefused, NothingToChange) as exc:
+        await _refused(update, context, lang, exc, rows)
         return
     await common.show(update, context, text(context, lang, "admin_undone"), rows)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _refused(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    lang: str,
+    exc: Exception,
+    rows: common.Rows,
+) -> None:
+    """Say why a change (or its undo) was not made: its problems, nothing to change, or the
+    edit's own reason."""
+    if isinstance(exc, ChangeRefused):
+        await common.show(update, context, text(context, lang, "admin_refused_title"), rows)
+        await common.send_problems(update, context, lang, "admin_refused", exc.problems)
+    elif isinstance(exc, NothingToChange):
+        await common.show(update, context, text(context, lang, "admin_err_no_change"), rows)
+    elif isinstance(exc, EditError):
+        await common.show(update, context, text(context, lang, exc.key, **exc.values), rows)
+    elif isinstance(exc, CannotUndo):
+        await common.show(update, context, text(context, lang, exc.key), rows)
+    else:
+        raise exc
+
+
+def register(app: AnyApplication) -> None:
     """Register /admin and the shared Apply / Cancel / Undo buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("admin", show_menu, filters=private_admin))

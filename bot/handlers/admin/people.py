@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from telegram import MessageOriginHiddenUser, MessageOriginUser, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import admins
 from bot.content.catalog import Html
 from bot.content.store import NothingToChange
 from bot.handlers.admin import auth, common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
-from bot.handlers.admin.common import CANCEL, Pending, button
+from bot.handlers.admin.common import Pending, button
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 PEOPLE = f"{PREFIX}people"
@@ -60,6 +63,24 @@ async def show_admins(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await common.show(update, context, body, rows)
 
 
+def _admin_change(
+    context: ContextTypes.DEFAULT_TYPE, change: Callable[..., Awaitable[bool]]
+) -> Callable[[], Awaitable[int]]:
+    """What Apply runs to add or remove an admin (`change(session, owners=, now=)` says
+    whether anything changed); the admin set in memory is reloaded after."""
+    svc = services(context)
+
+    async def run() -> int:
+        async with svc.db.session() as session:
+            changed = await change(session, owners=svc.settings.admin_ids, now=svc.clock.now())
+        if not changed:
+            raise NothingToChange()
+        await auth.refresh(context.application, svc)
+        return 0
+
+    return run
+
+
 async def ask_new_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask for the new admin's user id or a forwarded message from them."""
     await common.answer(update)
@@ -71,9 +92,7 @@ async def ask_new_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if (update.callback_query and update.callback_query.data) == ADD_REVIEWER
         else "admin"
     )
-    common.await_input(context, INPUT, role=role)
-    rows = [[button(context, lang, "admin_button_cancel", CANCEL)]]
-    await common.show(update, context, text(context, lang, "admin_people_add_prompt"), rows)
+    await common.ask_input(update, context, lang, INPUT, "admin_people_add_prompt", role=role)
 
 
 async def read_new_admin(
@@ -104,20 +123,7 @@ async def read_new_admin(
     actor = _actor(update)
     new_id = user_id
 
-    async def run() -> int:
-        async with svc.db.session() as session:
-            added = await admins.add_admin(
-                session,
-                actor=actor,
-                user_id=new_id,
-                owners=svc.settings.admin_ids,
-                now=svc.clock.now(),
-                role=role,
-            )
-        if not added:
-            raise NothingToChange()
-        await auth.refresh(context.application, svc)
-        return 0
+    run = _admin_change(context, partial(admins.add_admin, actor=actor, user_id=new_id, role=role))
 
     done_key = "admin_people_added_reviewer" if role == "reviewer" else "admin_people_added"
     pending = Pending(run, done_key, PEOPLE, {"id": user_id}, undoable=False)
@@ -136,22 +142,9 @@ async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await common.answer(update)
     if not await _owner(update, context, lang):
         return
-    svc = services(context)
     actor, user_id = _actor(update), int(raw[0])
 
-    async def run() -> int:
-        async with svc.db.session() as session:
-            removed = await admins.remove_admin(
-                session,
-                actor=actor,
-                user_id=user_id,
-                owners=svc.settings.admin_ids,
-                now=svc.clock.now(),
-            )
-        if not removed:
-            raise NothingToChange()
-        await auth.refresh(context.application, svc)
-        return 0
+    run = _admin_change(context, partial(admins.remove_admin, actor=actor, user_id=user_id))
 
     pending = Pending(run, "admin_people_removed", PEOPLE, {"id": user_id}, undoable=False)
     body = text(context, lang, "admin_people_remove_preview", id=user_id)
@@ -173,7 +166,7 @@ def _actor(update: Update) -> int:
     return user.id
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /admins and its buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("admins", show_admins, filters=private_admin))

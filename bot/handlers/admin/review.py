@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -24,8 +24,9 @@ from bot.content.models import LANGUAGES
 from bot.content.render import faq_answer
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
-from bot.handlers.admin.common import CANCEL, button, plain
+from bot.handlers.admin.common import button, plain
 from bot.handlers.admin.tips import send_card
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 log = logging.getLogger(__name__)
@@ -150,18 +151,16 @@ async def ask_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if common.chat_data(context).get(_SHOWN) is None:
         await common.stale(update, context)
         return
-    common.await_input(context, COMMENT_INPUT)
-    rows = [[button(context, lang, "admin_button_cancel", CANCEL)]]
-    await common.show(update, context, text(context, lang, "admin_review_comment_prompt"), rows)
+    await common.ask_input(update, context, lang, COMMENT_INPUT, "admin_review_comment_prompt")
 
 
 async def read_comment(
     update: Update, context: ContextTypes.DEFAULT_TYPE, _waiting: dict[str, Any]
 ) -> None:
     """Send the item back with the typed comment."""
+    common.stop_waiting(context)
     message = update.effective_message
     assert message is not None
-    common.stop_waiting(context)
     await _decide(update, context, approve=False, comment=message.text or "")
 
 
@@ -278,7 +277,7 @@ def _item_data(item: review.Item) -> str:
     return f"{ITEM}{_CODES[item.kind]}:{item.id}"
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /review and the queue's buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("review", show_queue, filters=private_admin))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.content import store as content_store
 from bot.content.catalog import Html
@@ -27,6 +27,7 @@ from bot.db.models import Delivery, DeliveryStatus
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import CANCEL, Pending, button, day_code, fmt_day, plain
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 from bot.subscribers.timeparse import parse_time
 
@@ -307,17 +308,7 @@ async def preview_program(
     def change(current: State) -> content_store.Change:
         return content_store.program_change(svc.content, edit(current.program))
 
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                change,
-                actor=actor,
-                action=action,
-                target=target,
-                now=svc.clock.now(),
-            )
+    run = common.content_change(context, actor, change, action, target)
 
     await common.preview(update, context, lang, body, Pending(run, "admin_program_done", back))
 
@@ -375,18 +366,9 @@ async def _preview_send_time(
     user = update.effective_user
     assert user is not None
     actor, shown = user.id, value.strftime("%H:%M")
-
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                {content_store.SEND_TIME: shown},
-                actor=actor,
-                action="schedule.send_time",
-                target=shown,
-                now=svc.clock.now(),
-            )
+    run = common.content_change(
+        context, actor, {content_store.SEND_TIME: shown}, "schedule.send_time", shown
+    )
 
     values = {"time": shown, "timezone": svc.settings.default_timezone}
     body = text(context, lang, "admin_send_time_preview", **values)
@@ -400,29 +382,17 @@ async def preview_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     paused = query is not None and query.data == PAUSE
     lang = await common.lang_of(update, context)
-    svc = services(context)
     user = update.effective_user
     assert user is not None
-    actor = user.id
-
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                {content_store.PAUSED: paused},
-                actor=actor,
-                action="schedule.pause" if paused else "schedule.resume",
-                target=None,
-                now=svc.clock.now(),
-            )
+    action = "schedule.pause" if paused else "schedule.resume"
+    run = common.content_change(context, user.id, {content_store.PAUSED: paused}, action, None)
 
     key = "admin_pause" if paused else "admin_resume"
     pending = Pending(run, f"{key}_done", SCHEDULE)
     await common.preview(update, context, lang, text(context, lang, f"{key}_preview"), pending)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the schedule screens."""
     app.add_handler(AdminButtons(app, show_week, f"^({SCHEDULE}|{WEEK}-?[0-9]+)$"))
     app.add_handler(AdminButtons(app, show_list, f"^{LIST}[0-9]+$"))

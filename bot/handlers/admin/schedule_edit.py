@@ -4,13 +4,14 @@ skip, or put back on the weekly rotation, each previewed before it is applied.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.content.catalog import Html
-from bot.content.models import Topic
+from bot.content.models import Program, Topic
 from bot.content.program import (
     EditError,
     check_future,
@@ -34,6 +35,7 @@ from bot.handlers.admin.schedule import (
     preview_program,
     topic_name,
 )
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import text
 
 PIN = f"{PREFIX}sp:"  # adm:sp:<day>: choose a topic, then a tip
@@ -54,15 +56,54 @@ def _day_back(context: ContextTypes.DEFAULT_TYPE, day: dt.date) -> str:
     return f"{WEEK}{weeks}"
 
 
-async def show_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show what one date holds, who gets what, and the edits that date allows."""
-    args = common.args_of(update, DAY)
+async def _open_day(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    prefix: str,
+    *,
+    editable: bool = True,
+    valid: Callable[[list[str]], bool] = lambda _args: True,
+) -> tuple[dt.date, str, list[str]] | None:
+    """The date a button names first (and the button's arguments), in the admin's language;
+    None once answered as stale (or, for an edit, once told the date cannot change)."""
+    args = common.args_of(update, prefix)
     day = parse_day(args[0]) if args else None
-    if day is None:
+    if day is None or not valid(args):
         await common.stale(update, context)
-        return
+        return None
     await common.answer(update)
     lang = await common.lang_of(update, context)
+    if editable and not await _future(update, context, lang, day):
+        return None
+    return day, lang, args
+
+
+async def _preview(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    edit: Callable[[Program], Program],
+    action: str,
+    target: str,
+    *days: dt.date,
+) -> None:
+    """Preview an edit of these dates; Back returns to the first one."""
+    await preview_program(
+        update,
+        context,
+        edit=edit,
+        action=action,
+        target=target,
+        days=list(days),
+        back=f"{DAY}{day_code(days[0])}",
+    )
+
+
+async def show_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show what one date holds, who gets what, and the edits that date allows."""
+    opened = await _open_day(update, context, DAY, editable=False)
+    if opened is None:
+        return
+    day, lang, _args = opened
     state = await admin_state(context)
     plan = day_plan(state.program, day)
     when = fmt_day(context, lang, day)
@@ -127,22 +168,31 @@ async def _future(
 
 async def choose_pin_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pin a tip on a date: first its topic."""
-    args = common.args_of(update, PIN)
-    day = parse_day(args[0]) if args else None
-    if day is None:
-        await common.stale(update, context)
+    opened = await _open_day(update, context, PIN)
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
-    if not await _future(update, context, lang, day):
-        return
+    day, lang, _args = opened
     common.chat_data(context)[_DAY_KEY] = day
     state = await admin_state(context)
     topics = sorted({t.topic for t in state.active_tips}, key=list(Topic).index)
-    labels = [plain(topic_name(context, lang, t), f"{PIN_TOPIC}{t}:0") for t in topics]
+    await _topics(update, context, lang, day, "admin_pin_topic", topics, f"{PIN_TOPIC}{{}}:0")
+
+
+async def _topics(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    lang: str,
+    day: dt.date,
+    key: str,
+    topics: Iterable[Topic],
+    data: str,
+) -> None:
+    """A date's screen of topic buttons, two a row; `data` is each button's with {} for the
+    topic."""
+    labels = [plain(topic_name(context, lang, t), data.format(t)) for t in topics]
     rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
     rows.append(common.back_row(context, lang, f"{DAY}{day_code(day)}"))
-    body = text(context, lang, "admin_pin_topic", day=fmt_day(context, lang, day))
+    body = text(context, lang, key, day=fmt_day(context, lang, day))
     await common.show(update, context, body, rows)
 
 
@@ -182,56 +232,32 @@ async def preview_pin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await common.answer(update)
     tip_id = args[0]
-    await preview_program(
-        update,
-        context,
-        edit=lambda program: pin(program, day, tip_id),
-        action="schedule.pin",
-        target=f"{day.isoformat()} {tip_id}",
-        days=[day],
-        back=f"{DAY}{day_code(day)}",
-    )
+    target = f"{day.isoformat()} {tip_id}"
+    await _preview(update, context, lambda p: pin(p, day, tip_id), "schedule.pin", target, day)
 
 
 async def choose_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer every topic for one date."""
-    args = common.args_of(update, TOPIC)
-    day = parse_day(args[0]) if args else None
-    if day is None:
-        await common.stale(update, context)
+    opened = await _open_day(update, context, TOPIC)
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
-    if not await _future(update, context, lang, day):
-        return
-    code = day_code(day)
-    labels = [plain(topic_name(context, lang, t), f"{TOPIC_SET}{code}:{t}") for t in Topic]
-    rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
-    rows.append(common.back_row(context, lang, f"{DAY}{code}"))
-    body = text(context, lang, "admin_topic_choose", day=fmt_day(context, lang, day))
-    await common.show(update, context, body, rows)
+    day, lang, _args = opened
+    data = f"{TOPIC_SET}{day_code(day)}:{{}}"
+    await _topics(update, context, lang, day, "admin_topic_choose", list(Topic), data)
 
 
 async def preview_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Preview a date's new topic."""
-    args = common.args_of(update, TOPIC_SET)
-    day = parse_day(args[0]) if args else None
-    if day is None or len(args) != 2 or args[1] not in set(Topic):
-        await common.stale(update, context)
+    opened = await _open_day(
+        update, context, TOPIC_SET, valid=lambda args: len(args) == 2 and args[1] in set(Topic)
+    )
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
-    if not await _future(update, context, lang, day):
-        return
+    day, _lang, args = opened
     topic = Topic(args[1])
-    await preview_program(
-        update,
-        context,
-        edit=lambda program: set_topic(program, day, topic),
-        action="schedule.topic",
-        target=f"{day.isoformat()} {topic}",
-        days=[day],
-        back=f"{DAY}{day_code(day)}",
+    target = f"{day.isoformat()} {topic}"
+    await _preview(
+        update, context, lambda p: set_topic(p, day, topic), "schedule.topic", target, day
     )
 
 
@@ -277,14 +303,14 @@ async def preview_move_or_swap(update: Update, context: ContextTypes.DEFAULT_TYP
     if not await _future(update, context, lang, first, second):
         return
     is_move = args[0] == "m"
-    await preview_program(
+    await _preview(
         update,
         context,
-        edit=lambda p: move(p, first, second) if is_move else swap(p, first, second),
-        action="schedule.move" if is_move else "schedule.swap",
-        target=f"{first.isoformat()} {second.isoformat()}",
-        days=[first, second],
-        back=f"{DAY}{day_code(first)}",
+        lambda p: move(p, first, second) if is_move else swap(p, first, second),
+        "schedule.move" if is_move else "schedule.swap",
+        f"{first.isoformat()} {second.isoformat()}",
+        first,
+        second,
     )
 
 
@@ -292,27 +318,21 @@ async def preview_skip_or_clear(update: Update, context: ContextTypes.DEFAULT_TY
     """Preview skipping a date (a public holiday), or putting it back on the rotation."""
     query = update.callback_query
     is_skip = query is not None and (query.data or "").startswith(SKIP)
-    args = common.args_of(update, SKIP if is_skip else CLEAR)
-    day = parse_day(args[0]) if args else None
-    if day is None:
-        await common.stale(update, context)
+    opened = await _open_day(update, context, SKIP if is_skip else CLEAR)
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
-    if not await _future(update, context, lang, day):
-        return
-    await preview_program(
+    day = opened[0]
+    await _preview(
         update,
         context,
-        edit=lambda program: skip(program, day) if is_skip else clear(program, day),
-        action="schedule.skip" if is_skip else "schedule.clear",
-        target=day.isoformat(),
-        days=[day],
-        back=f"{DAY}{day_code(day)}",
+        lambda program: skip(program, day) if is_skip else clear(program, day),
+        "schedule.skip" if is_skip else "schedule.clear",
+        day.isoformat(),
+        day,
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the date screen and its edits."""
     app.add_handler(AdminButtons(app, show_day, f"^{DAY}[0-9]{{8}}$"))
     app.add_handler(AdminButtons(app, choose_pin_topic, f"^{PIN}[0-9]{{8}}$"))

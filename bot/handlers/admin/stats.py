@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from telegram import InlineKeyboardButton, InputFile, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.admin import stats
 from bot.admin.charts import Labels, overview_png
@@ -19,6 +18,7 @@ from bot.content.loader import Content
 from bot.delivery import capacity
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import AdminButtons, admin_filter
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 from bot.schedule.due import zone
 
@@ -346,7 +346,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await common.stale(update, context)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /stats and the adm:stats buttons."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("stats", show_stats, filters=private_admin))

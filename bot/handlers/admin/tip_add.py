@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.content import store as content_store
 from bot.content.catalog import Html
@@ -25,6 +25,7 @@ from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import CANCEL, Pending, button, plain
 from bot.handlers.admin.schedule import admin_state, topic_name
 from bot.handlers.admin.tips import ADD, TIPS, VIEW, reviewer, send_card
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 GUIDED = f"{PREFIX}tag"
@@ -203,7 +204,7 @@ async def _preview_new(
     await common.preview(update, context, lang, body, pending, edit=False)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the add-a-tip buttons (typed steps are read in the admin input group)."""
     app.add_handler(AdminButtons(app, choose_way, f"^{ADD}$"))
     app.add_handler(AdminButtons(app, choose_topic, f"^{GUIDED}$"))

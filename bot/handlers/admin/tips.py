@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -21,6 +21,7 @@ from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button, plain
 from bot.handlers.admin.schedule import admin_state, topic_name
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 
 TIPS = f"{PREFIX}tips"
@@ -134,13 +135,10 @@ def _label(
 
 async def view_tip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the tip exactly as subscribers see it, in each language, then its controls."""
-    args = common.args_of(update, VIEW)
-    found = await _find(context, args[0] if args else "")
-    if found is None:
-        await common.stale(update, context)
+    opened = await _open(update, context, VIEW)
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
+    found, lang = opened
     for card_lang in LANGUAGES:
         await send_card(update, context, found.tip, card_lang)
     await common.send(update, context, *_controls(context, lang, found))
@@ -174,19 +172,30 @@ def _controls(
     return body, rows
 
 
+async def _open(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str
+) -> tuple[TipState, str] | None:
+    """The tip a pressed button names, with the admin's language (the press answered);
+    None once answered as stale."""
+    args = common.args_of(update, prefix)
+    found = await _find(context, args[0] if args else "")
+    if found is None:
+        await common.stale(update, context)
+        return None
+    await common.answer(update)
+    return found, await common.lang_of(update, context)
+
+
 async def _find(context: ContextTypes.DEFAULT_TYPE, tip_id: str) -> TipState | None:
     return (await admin_state(context)).find(tip_id) if tip_id else None
 
 
 async def choose_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the six texts of a tip (three fields in two languages)."""
-    args = common.args_of(update, EDIT)
-    found = await _find(context, args[0] if args else "")
-    if found is None:
-        await common.stale(update, context)
+    opened = await _open(update, context, EDIT)
+    if opened is None:
         return
-    await common.answer(update)
-    lang = await common.lang_of(update, context)
+    found, lang = opened
     common.chat_data(context)[_TIP_KEY] = found.tip.id
     rows = [
         [
@@ -334,24 +343,13 @@ async def _preview_tip(
     if problems:
         await common.send_problems(update, context, lang, "admin_refused", problems, back)
         return
-
-    async def run() -> int:
-        async with svc.db.session() as session:
-            return await content_store.apply(
-                session,
-                svc.content,
-                build,
-                actor=actor,
-                action=action,
-                target=tip_id,
-                now=svc.clock.now(),
-            )
+    run = common.content_change(context, actor, build, action, tip_id)
 
     pending = Pending(run, "admin_tip_done", f"{VIEW}{tip_id}")
     await common.preview(update, context, lang, body, pending, edit=edit)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register the tips screens."""
     app.add_handler(AdminButtons(app, show_topics, f"^{TIPS}$"))
     app.add_handler(AdminButtons(app, show_topic, f"^{TOPIC}"))

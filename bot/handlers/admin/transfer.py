@@ -7,13 +7,7 @@ from typing import Any
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
 from bot.admin import review
 from bot.content import imports as content_import
@@ -31,7 +25,7 @@ from bot.content.transfer import (
 from bot.handlers.admin import common
 from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button
-from bot.handlers.groups import Group
+from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import services, text
 
 TRANSFER = f"{PREFIX}io"
@@ -41,7 +35,6 @@ IMPORT_INPUT = "admin_import"
 KINDS = ("tips", "faq", "schedule")
 # bot_data key of an optional `async (bot, file_id) -> bytes` that fetches an uploaded file;
 # getFile when unset. Tests set it while the sandbox has no getFile.
-DOWNLOAD_KEY = "admin_download"
 
 
 async def show_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -123,7 +116,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await common.send(update, context, text(context, lang, "admin_import_too_large"))
         raise ApplicationHandlerStop
     common.stop_waiting(context)
-    download = context.bot_data.get(DOWNLOAD_KEY) or _download
+    download = services(context).state.download or _download
     data = await download(context.bot, document.file_id)
     await preview_import(update, context, lang, data, name)
     raise ApplicationHandlerStop
@@ -192,7 +185,7 @@ def _few(ids: tuple[str, ...], limit: int = 10) -> str:
     return f"{len(ids)}: {shown}{more}"
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register export and import; uploads are read in the admin input group."""
     app.add_handler(AdminButtons(app, show_transfer, f"^{TRANSFER}$"))
     app.add_handler(AdminButtons(app, export_files, f"^{EXPORT}"))

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.content.catalog import Html
 from bot.faq import answer as questions
 from bot.handlers.admin.auth import admin_filter
 from bot.handlers.faq import live_content
+from bot.handlers.groups import AnyApplication
 from bot.handlers.services import reply_language, text
 
 
@@ -42,7 +42,7 @@ async def try_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: AnyApplication) -> None:
     """Register /try behind the admin filter."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
     app.add_handler(CommandHandler("try", try_question, filters=private_admin))
