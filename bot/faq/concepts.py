@@ -27,6 +27,10 @@ class Concept(BaseModel):
     words: tuple[str, ...] = Field(min_length=1)
     phrases: tuple[str, ...] = ()
     topical: bool = False
+    service: bool = False
+    """A topical concept naming a service ("book", "cancel", "delete", "address") rather than a
+    subject of the bot's: other businesses' messages use the same words, so alone it does not
+    make a message about us when it also names something else ("cancel my netflix")."""
 
     @field_validator("words")
     @classmethod
@@ -74,6 +78,7 @@ class Concepts:
             tuple(phrase.split()): name for name, c in data.concepts.items() for phrase in c.phrases
         }
         self.topical = frozenset(n for n, c in data.concepts.items() if c.topical)
+        self.service = frozenset(n for n, c in data.concepts.items() if c.service)
         for name, concept in data.concepts.items():
             for word in concept.words:
                 self._of[word] = name

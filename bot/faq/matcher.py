@@ -230,6 +230,12 @@ class FaqMatcher:
         self._topical_keys = frozenset(
             key for key in self._postings if self._concepts.of(key) in self._concepts.topical
         )
+        # Topical concepts that are subjects of ours (skin, gut, acne), not services any
+        # business offers (booking, cancelling, an address).
+        self._subjects = self._concepts.topical - self._concepts.service
+        self._subject_keys = frozenset(
+            key for key in self._topical_keys if self._concepts.of(key) in self._subjects
+        )
         # Keys a typo could reach, bucketed by the typo's length and its first or last letter.
         # ratio is at most 2*min(a, b) / (a + b), so length rules out most of the vocabulary,
         # and real typos keep one end of the word ("exzema", "soriasis"): ~10x fewer calls.
@@ -302,6 +308,9 @@ class FaqMatcher:
         topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
             key in self._topical_keys for keys in resolved for key in keys
         )
+        subject = any(t[1:] in self._subjects for t in terms if t[0] == "@") or any(
+            key in self._subject_keys for keys in resolved for key in keys
+        )
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
         seen_concepts: set[str] = set()
@@ -356,9 +365,13 @@ class FaqMatcher:
         # A message naming no skin, gut, clinic or bot concept gets a strong single answer or an
         # honest "I don't know", never a menu of guesses; if it names another subject outright
         # ("petrol station open 24 hours"), the honest answer.
-        if topical:
-            return result
         elsewhere = any(token in self._offtopic for token in tokens)
+        if topical:
+            # Service words only ("cancel", "delete", "address") beside another subject named
+            # outright ("my netflix subscription", "instagram account"): someone else's service.
+            if elsewhere and not subject:
+                return NO_MATCH
+            return result
         if (
             result.kind == "confident"
             and result.candidates[0].score >= UNTOPICAL_FLOOR

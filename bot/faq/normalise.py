@@ -99,7 +99,10 @@ OFFTOPIC = _wordset(
     berbuka imsak sahur iftar maybank cimb rhb kredit credit debit atm mykad jpn jpj roadtax
     saman polis police minecraft roblox pubg mlbb valorant tuition cikgu teacher peperiksaan
     groceries tesco mydin girlfriend boyfriend marry kahwin crush awek pakwe joke lawak poem
-    puisi pantun lirik lyrics"""
+    puisi pantun lirik lyrics pharmacy farmasi dentist dental pergigian gigi tooth teeth
+    toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
+    barber gunting rambut petshop vaccination vaksin translate translation terjemahan
+    ic sedap tasty delicious yummy"""
 )
 """Words that show a message is about something the clinic's bot cannot help with."""
 
