@@ -76,8 +76,14 @@ FLOOR = 0.8
 CONFIDENT = 0.9
 """A top score this high is about one distinctive keyword or two weaker ones."""
 
-CONFIDENT_RATIO = 0.75
-"""Confident only if the runner-up scores under this fraction of the top score."""
+CONFIDENT_RATIO = 0.6
+"""Confident only if the runner-up scores under this fraction of the top score; closer, the
+user gets a "did you mean" menu (the top entry first), which holds the right entry far more
+often than a lone answer does (0.75 before: wrong lone answers had runners-up at 0.6-0.75)."""
+
+UNTOPICAL_CONFIDENT_RATIO = 0.75
+"""The same for a message naming none of our topics: it never gets a menu, only an answer or
+the honest "I don't know", so a closer runner-up than CONFIDENT_RATIO still lets it answer."""
 
 AMBIGUOUS_RATIO = 0.5
 """Runners-up offered alongside the top must score at least this fraction of it."""
@@ -361,7 +367,9 @@ class FaqMatcher:
             # unknown word ("psoriasis and gluten") it is still worth offering.
             if penalty > UNKNOWN_PENALTY + 1e-9:
                 named_entries.clear()
-        result = self._decide(scores, named_entries)
+        result = self._decide(
+            scores, named_entries, CONFIDENT_RATIO if topical else UNTOPICAL_CONFIDENT_RATIO
+        )
         # A message naming no skin, gut, clinic or bot concept gets a strong single answer or an
         # honest "I don't know", never a menu of guesses; if it names another subject outright
         # ("petrol station open 24 hours"), the honest answer.
@@ -478,7 +486,9 @@ class FaqMatcher:
                         hits.add(literal.entry)
         return hits
 
-    def _decide(self, scores: dict[int, float], named: set[int]) -> MatchResult:
+    def _decide(
+        self, scores: dict[int, float], named: set[int], ratio: float = CONFIDENT_RATIO
+    ) -> MatchResult:
         # Equal scores go to the earlier entry: writers put the general question first.
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         # A keyword typed exactly ("acne") is worth offering choices for even when it is too
@@ -489,7 +499,7 @@ class FaqMatcher:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         # Past FLOOR with no rival at all, a "did you mean" with one choice only adds a tap.
         alone = len(ranked) == 1 and top >= FLOOR
-        if alone or (top >= CONFIDENT and second < top * CONFIDENT_RATIO):
+        if alone or (top >= CONFIDENT and second < top * ratio):
             return MatchResult("confident", (self._candidate(ranked[0]),))
         floor = top * AMBIGUOUS_RATIO if top < FLOOR else max(FLOOR, top * AMBIGUOUS_RATIO)
         kept = [self._candidate(r) for r in ranked[:MAX_CANDIDATES] if r[1] >= floor]
