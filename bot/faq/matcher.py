@@ -90,6 +90,15 @@ AMBIGUOUS_RATIO = 0.5
 
 MAX_CANDIDATES = 3
 
+BROAD_SHARE = 0.2
+"""A concept in more than this share of the entries' questions ("food", "skin") is broad: a
+message naming only broad concepts gets no COMBO_BONUS."""
+
+COMBO_BONUS = 1.0
+"""Added, times the share covered, to an entry when a message names two or more of the concepts
+its question is made of ("Can diet help eczema?" is food + eczema): "ekzema anak saya, pantang
+makan apa" is the eczema-and-food question, not the one about children that shares a word."""
+
 TEXT_WEIGHT = 0.08
 """Weight of the full-text (BM25) evidence beside the keyword score: everyday paraphrases find
 the entry whose keywords, question or answer talk about the same concepts."""
@@ -175,6 +184,15 @@ class FaqMatcher:
         self._ids = tuple(e.id for e in entries)
         self._concepts = concepts if concepts is not None else shipped()
         self._text = self._index_text(entries)
+        self._signatures = self._index_signatures(entries)
+        # Concepts in many questions ("food", "skin"): two of them together tell little.
+        counts: dict[str, int] = defaultdict(int)
+        for _, signature in self._signatures:
+            for name in signature:
+                counts[name] += 1
+        self._broad = frozenset(
+            name for name, k in counts.items() if k > BROAD_SHARE * len(self._signatures)
+        )
         # key -> entry index -> (weight, languages the key came from)
         weights: dict[str, dict[int, tuple[float, set[str]]]] = defaultdict(dict)
         phrases: list[_Phrase] = []
@@ -348,6 +366,12 @@ class FaqMatcher:
                     scores[entry] += weight * CONCEPT_DISCOUNT
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
+        named_concepts = {c for c in concepts if c is not None} | set(phrased)
+        if topical and len(named_concepts) > 1:  # never lifts "halal food in tokyo"
+            for entry, signature in self._signatures:
+                shared = signature & named_concepts
+                if len(shared) > 1 and not shared <= self._broad:
+                    scores[entry] += COMBO_BONUS * len(shared) / len(signature)
         if topical:  # full text only helps a message that is about our subjects at all
             for term in terms:
                 for entry, value in self._text.get(term, ()):
@@ -391,6 +415,20 @@ class FaqMatcher:
     def _term(self, token: str) -> str:
         concept = self._concepts.of(token)
         return "@" + concept if concept is not None else min(variants(token), key=len)
+
+    def _index_signatures(self, entries: Sequence[FaqEntry]) -> tuple[tuple[int, frozenset[str]], ...]:
+        """The concepts each entry's question names in every language it is written in."""
+        out: list[tuple[int, frozenset[str]]] = []
+        for i, entry in enumerate(entries):
+            found: frozenset[str] | None = None
+            for text in entry.text.values():
+                raw = words(text.question)
+                named = {c for w in content_words(raw) if (c := self._concepts.of(w))}
+                here = frozenset(named | set(self._concepts.in_phrases(raw)))
+                found = here if found is None else found & here
+            if found is not None and len(found) > 1:
+                out.append((i, found))
+        return tuple(out)
 
     def _index_text(self, entries: Sequence[FaqEntry]) -> dict[str, tuple[tuple[int, float], ...]]:
         """BM25 over each entry's keywords, question and answer in every language."""
