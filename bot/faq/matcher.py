@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,6 +90,27 @@ AMBIGUOUS_RATIO = 0.5
 """Runners-up offered alongside the top must score at least this fraction of it."""
 
 MAX_CANDIDATES = 3
+
+DEFINE_BONUS = 0.2
+"""Added to an entry whose question asks what something is ("What is fiber...?") when the
+message asks what something means ("fibre means what", "probiotik tu apa", or the bare word
+"fiber?"): between "What is fiber" and "How much fiber", the definition."""
+
+DEFINE_WORDS = frozenset(["means", "meaning", "maksud", "definition", "define", "erti", "maknanya"])
+DEFINE_PAIRS = frozenset(
+    {
+        ("apa", "itu"),
+        ("apa", "tu"),
+        ("itu", "apa"),
+        ("tu", "apa"),
+        ("is", "what"),
+        ("are", "what"),
+        ("apa", "benda"),
+        ("benda", "apa"),
+    }
+)
+_DEFINES = re.compile(r"^\s*(what\s+(is|are)\b|apakah\s)", re.IGNORECASE)
+"""A question that asks what something is, in the entry's own words."""
 
 BROAD_SHARE = 0.2
 """A concept in more than this share of the entries' questions ("food", "skin") is broad: a
@@ -185,6 +207,11 @@ class FaqMatcher:
         self._concepts = concepts if concepts is not None else shipped()
         self._text = self._index_text(entries)
         self._signatures = self._index_signatures(entries)
+        self._defines = frozenset(
+            i
+            for i, entry in enumerate(entries)
+            if any(_DEFINES.match(text.question) for text in entry.text.values())
+        )
         # Concepts in many questions ("food", "skin"): two of them together tell little.
         counts: dict[str, int] = defaultdict(int)
         for _, signature in self._signatures:
@@ -366,6 +393,10 @@ class FaqMatcher:
                     scores[entry] += weight * CONCEPT_DISCOUNT
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
+        if _asks_meaning(raw, tokens):
+            for entry in self._defines:
+                if scores.get(entry, 0.0) > 0.0:
+                    scores[entry] += DEFINE_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
         if topical and len(named_concepts) > 1:  # never lifts "halal food in tokyo"
             for entry, signature in self._signatures:
@@ -416,7 +447,9 @@ class FaqMatcher:
         concept = self._concepts.of(token)
         return "@" + concept if concept is not None else min(variants(token), key=len)
 
-    def _index_signatures(self, entries: Sequence[FaqEntry]) -> tuple[tuple[int, frozenset[str]], ...]:
+    def _index_signatures(
+        self, entries: Sequence[FaqEntry]
+    ) -> tuple[tuple[int, frozenset[str]], ...]:
         """The concepts each entry's question names in every language it is written in."""
         out: list[tuple[int, frozenset[str]]] = []
         for i, entry in enumerate(entries):
@@ -545,6 +578,15 @@ class FaqMatcher:
 
     def _candidate(self, ranked: tuple[int, float]) -> Candidate:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
+
+
+def _asks_meaning(raw: list[str], tokens: list[str]) -> bool:
+    """Tell whether a message asks what something is: "X means what", "apa itu X", "X?"."""
+    if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
+        return True
+    if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
+        return True
+    return len(raw) > 1 and raw[0] in ("what", "whats") and raw[1] in ("is", "are", "s")
 
 
 def _common(token: str) -> bool:

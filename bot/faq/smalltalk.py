@@ -18,7 +18,20 @@ MAX_CHARS = 160
 """Small talk is short; longer text is not read word by word here."""
 
 TIME = frozenset(
-    "today tonight now morning evening afternoon hari malam pagi petang tadi lately".split()
+    [
+        "today",
+        "tonight",
+        "now",
+        "morning",
+        "evening",
+        "afternoon",
+        "hari",
+        "malam",
+        "pagi",
+        "petang",
+        "tadi",
+        "lately",
+    ]
 )
 """When small talk is said: "how are you today", "good morning again", "thanks tadi"."""
 
