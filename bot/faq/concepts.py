@@ -95,6 +95,18 @@ class Concepts:
                 return name
         return None
 
+    def phrase_words(self, raw: list[str]) -> frozenset[str]:
+        """Return the words standing in a two-word phrase ("cream" in "ice cream"): they mean
+        the phrase's concept, not their own."""
+        if not self._phrases:
+            return frozenset()
+        return frozenset(
+            word
+            for pair in zip(raw, raw[1:], strict=False)
+            if pair in self._phrases
+            for word in pair
+        )
+
     def in_phrases(self, raw: list[str]) -> list[str]:
         """Return the concepts named by two-word phrases ("how much", "datang bulan")."""
         if not self._phrases:

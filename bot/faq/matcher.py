@@ -349,18 +349,22 @@ class FaqMatcher:
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
         # Does the message name something only this bot's subjects use (typos included)?
-        concepts = [self._concepts.of(t) for t in tokens]
+        # A word inside a concept's phrase means the phrase ("ice cream" is dairy, not a skin
+        # cream; "break out" is acne, not a break from tips).
+        covered = self._concepts.phrase_words(raw)
+        concepts = [None if t in covered else self._concepts.of(t) for t in tokens]
         terms = {
             "@" + c if c is not None else min(variants(t), key=len)
             for t, c in zip(tokens, concepts, strict=True)
         }
         phrased = self._concepts.in_phrases(raw)
         terms.update("@" + name for name in phrased)
+        own = [keys for t, keys in zip(tokens, resolved, strict=True) if t not in covered]
         topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
-            key in self._topical_keys for keys in resolved for key in keys
+            key in self._topical_keys for keys in own for key in keys
         )
         subject = any(t[1:] in self._subjects for t in terms if t[0] == "@") or any(
-            key in self._subject_keys for keys in resolved for key in keys
+            key in self._subject_keys for keys in own for key in keys
         )
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()

@@ -88,8 +88,7 @@ OFFTOPIC = _wordset(
     universiti matematik maths math physics fizik kimia chemistry sejarah history geography
     football bola badminton futsal match perlawanan liga league fifa olympic sukan score
     election pilihan raya politik politics government kerajaan minister menteri news berita
-    durian rambutan mamak nasi kandar roti canai satay kfc mcdonalds mcd starbucks pizza
-    burger restaurant buffet cafe kopitiam bakery kek cake cookies biskut
+    restaurant buffet cafe kopitiam bakery stall gerai warung foodcourt kandar satay
     cat kucing dog anjing pet haiwan vet doktor haiwan aquarium ikan laga
     song lagu music muzik spotify youtube tiktok instagram facebook twitter whatsapp group
     kdrama drama anime kpop blackpink bts netflix astro
@@ -102,9 +101,11 @@ OFFTOPIC = _wordset(
     puisi pantun lirik lyrics pharmacy farmasi dentist dental pergigian gigi tooth teeth
     toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
-    ic sedap tasty delicious yummy"""
+    ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
+    episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios"""
 )
-"""Words that show a message is about something the clinic's bot cannot help with."""
+"""Words that show a message is about something the clinic's bot cannot help with. Not foods:
+a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont
