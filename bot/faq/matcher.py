@@ -96,7 +96,10 @@ DEFINE_BONUS = 0.2
 message asks what something means ("fibre means what", "probiotik tu apa", or the bare word
 "fiber?"): between "What is fiber" and "How much fiber", the definition."""
 
-DEFINE_WORDS = frozenset(["means", "meaning", "maksud", "definition", "define", "erti", "maknanya"])
+DEFINE_WORDS = frozenset(
+    ["means", "meaning", "maksud", "definition", "define", "erti", "maknanya", "important"]
+    + ["penting", "matter", "matters", "kepentingan", "faedah", "kebaikan", "benefits"]
+)
 DEFINE_PAIRS = frozenset(
     {
         ("apa", "itu"),
@@ -318,9 +321,13 @@ class FaqMatcher:
                 for word in content_words(words(text.question)):
                     seen_in[word].add(lang)
         self._languages = {word: frozenset(langs) for word, langs in seen_in.items()}
-        # A word the FAQ itself uses ("aircond", "holiday", "minyak") is not off-topic here.
+        # A word the FAQ itself uses, or one of its concepts lists ("history" of a chat), is not
+        # off-topic here.
+        listed = {w for members in self._concepts.members.values() for w in members}
         self._offtopic = frozenset(
-            w for w in OFFTOPIC if not any(k in self._postings for k in variants(w))
+            w
+            for w in OFFTOPIC
+            if not any(k in self._postings for k in variants(w)) and w not in listed
         )
 
     def language_of(self, text: str) -> str | None:

@@ -102,7 +102,8 @@ OFFTOPIC = _wordset(
     toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
     ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
-    episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios"""
+    episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
+    aquarium"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
 a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not."""
@@ -199,12 +200,19 @@ def collapse_repeats(word: str) -> str:
     return "".join(out)
 
 
+_CLOCK = re.compile(r"\d{1,2}(?:[.:]?\d{2})?(am|pm)")
+
+
 def words(text: str) -> list[str]:
     """Split a message into cleaned words, stopwords kept, at most MAX_TOKENS of them."""
     out: list[str] = []
     for match in _WORD.finditer(clean(text)):
         raw = match.group()
         if raw.isdigit():
+            continue
+        clock = _CLOCK.fullmatch(raw)
+        if clock:  # "8am" is a morning, "9pm" an evening: when, not a word of its own
+            out.append("morning" if clock.group(1) == "am" else "evening")
             continue
         # "kawan2" is Malay reduplication: the same word, plural.
         word = collapse_repeats(raw.rstrip("2") or raw)
