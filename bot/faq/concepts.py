@@ -27,6 +27,9 @@ class Concept(BaseModel):
     words: tuple[str, ...] = Field(min_length=1)
     phrases: tuple[str, ...] = ()
     topical: bool = False
+    family: str | None = None
+    """A broader concept this one is a kind of ("sugar" is a kind of "food", "acne" of "skin"):
+    "is durian bad for acne" asks the acne-and-food question."""
     service: bool = False
     """A topical concept naming a service ("book", "cancel", "delete", "address") rather than a
     subject of the bot's: other businesses' messages use the same words, so alone it does not
@@ -79,6 +82,7 @@ class Concepts:
         }
         self.topical = frozenset(n for n, c in data.concepts.items() if c.topical)
         self.service = frozenset(n for n, c in data.concepts.items() if c.service)
+        self.family = {n: c.family for n, c in data.concepts.items() if c.family is not None}
         for name, concept in data.concepts.items():
             for word in concept.words:
                 self._of[word] = name

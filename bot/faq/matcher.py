@@ -409,6 +409,7 @@ class FaqMatcher:
                 if scores.get(entry, 0.0) > 0.0:
                     scores[entry] += DEFINE_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
+        named_concepts |= {f for c in named_concepts if (f := self._concepts.family.get(c))}
         if topical and len(named_concepts) > 1:  # never lifts "halal food in tokyo"
             for entry, signature in self._signatures:
                 shared = signature & named_concepts
