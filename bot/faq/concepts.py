@@ -27,6 +27,13 @@ class Concept(BaseModel):
     words: tuple[str, ...] = Field(min_length=1)
     phrases: tuple[str, ...] = ()
     topical: bool = False
+    family: str | None = None
+    """A broader concept this one is a kind of ("sugar" is a kind of "food", "acne" of "skin"):
+    "is durian bad for acne" asks the acne-and-food question."""
+    service: bool = False
+    """A topical concept naming a service ("book", "cancel", "delete", "address") rather than a
+    subject of the bot's: other businesses' messages use the same words, so alone it does not
+    make a message about us when it also names something else ("cancel my netflix")."""
 
     @field_validator("words")
     @classmethod
@@ -74,6 +81,8 @@ class Concepts:
             tuple(phrase.split()): name for name, c in data.concepts.items() for phrase in c.phrases
         }
         self.topical = frozenset(n for n, c in data.concepts.items() if c.topical)
+        self.service = frozenset(n for n, c in data.concepts.items() if c.service)
+        self.family = {n: c.family for n, c in data.concepts.items() if c.family is not None}
         for name, concept in data.concepts.items():
             for word in concept.words:
                 self._of[word] = name
@@ -89,6 +98,18 @@ class Concepts:
             if name is not None:
                 return name
         return None
+
+    def phrase_words(self, raw: list[str]) -> frozenset[str]:
+        """Return the words standing in a two-word phrase ("cream" in "ice cream"): they mean
+        the phrase's concept, not their own."""
+        if not self._phrases:
+            return frozenset()
+        return frozenset(
+            word
+            for pair in zip(raw, raw[1:], strict=False)
+            if pair in self._phrases
+            for word in pair
+        )
 
     def in_phrases(self, raw: list[str]) -> list[str]:
         """Return the concepts named by two-word phrases ("how much", "datang bulan")."""

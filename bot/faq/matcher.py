@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,13 +77,52 @@ FLOOR = 0.8
 CONFIDENT = 0.9
 """A top score this high is about one distinctive keyword or two weaker ones."""
 
-CONFIDENT_RATIO = 0.75
-"""Confident only if the runner-up scores under this fraction of the top score."""
+CONFIDENT_RATIO = 0.6
+"""Confident only if the runner-up scores under this fraction of the top score; closer, the
+user gets a "did you mean" menu (the top entry first), which holds the right entry far more
+often than a lone answer does (0.75 before: wrong lone answers had runners-up at 0.6-0.75)."""
+
+UNTOPICAL_CONFIDENT_RATIO = 0.75
+"""The same for a message naming none of our topics: it never gets a menu, only an answer or
+the honest "I don't know", so a closer runner-up than CONFIDENT_RATIO still lets it answer."""
 
 AMBIGUOUS_RATIO = 0.5
 """Runners-up offered alongside the top must score at least this fraction of it."""
 
 MAX_CANDIDATES = 3
+
+DEFINE_BONUS = 0.2
+"""Added to an entry whose question asks what something is ("What is fiber...?") when the
+message asks what something means ("fibre means what", "probiotik tu apa", or the bare word
+"fiber?"): between "What is fiber" and "How much fiber", the definition."""
+
+DEFINE_WORDS = frozenset(
+    ["means", "meaning", "maksud", "definition", "define", "erti", "maknanya", "important"]
+    + ["penting", "matter", "matters", "kepentingan", "faedah", "kebaikan", "benefits"]
+)
+DEFINE_PAIRS = frozenset(
+    {
+        ("apa", "itu"),
+        ("apa", "tu"),
+        ("itu", "apa"),
+        ("tu", "apa"),
+        ("is", "what"),
+        ("are", "what"),
+        ("apa", "benda"),
+        ("benda", "apa"),
+    }
+)
+_DEFINES = re.compile(r"^\s*(what\s+(is|are)\b|apakah\s)", re.IGNORECASE)
+"""A question that asks what something is, in the entry's own words."""
+
+BROAD_SHARE = 0.2
+"""A concept in more than this share of the entries' questions ("food", "skin") is broad: a
+message naming only broad concepts gets no COMBO_BONUS."""
+
+COMBO_BONUS = 1.0
+"""Added, times the share covered, to an entry when a message names two or more of the concepts
+its question is made of ("Can diet help eczema?" is food + eczema): "ekzema anak saya, pantang
+makan apa" is the eczema-and-food question, not the one about children that shares a word."""
 
 TEXT_WEIGHT = 0.08
 """Weight of the full-text (BM25) evidence beside the keyword score: everyday paraphrases find
@@ -169,6 +209,20 @@ class FaqMatcher:
         self._ids = tuple(e.id for e in entries)
         self._concepts = concepts if concepts is not None else shipped()
         self._text = self._index_text(entries)
+        self._signatures = self._index_signatures(entries)
+        self._defines = frozenset(
+            i
+            for i, entry in enumerate(entries)
+            if any(_DEFINES.match(text.question) for text in entry.text.values())
+        )
+        # Concepts in many questions ("food", "skin"): two of them together tell little.
+        counts: dict[str, int] = defaultdict(int)
+        for _, signature in self._signatures:
+            for name in signature:
+                counts[name] += 1
+        self._broad = frozenset(
+            name for name, k in counts.items() if k > BROAD_SHARE * len(self._signatures)
+        )
         # key -> entry index -> (weight, languages the key came from)
         weights: dict[str, dict[int, tuple[float, set[str]]]] = defaultdict(dict)
         phrases: list[_Phrase] = []
@@ -230,6 +284,12 @@ class FaqMatcher:
         self._topical_keys = frozenset(
             key for key in self._postings if self._concepts.of(key) in self._concepts.topical
         )
+        # Topical concepts that are subjects of ours (skin, gut, acne), not services any
+        # business offers (booking, cancelling, an address).
+        self._subjects = self._concepts.topical - self._concepts.service
+        self._subject_keys = frozenset(
+            key for key in self._topical_keys if self._concepts.of(key) in self._subjects
+        )
         # Keys a typo could reach, bucketed by the typo's length and its first or last letter.
         # ratio is at most 2*min(a, b) / (a + b), so length rules out most of the vocabulary,
         # and real typos keep one end of the word ("exzema", "soriasis"): ~10x fewer calls.
@@ -261,9 +321,13 @@ class FaqMatcher:
                 for word in content_words(words(text.question)):
                     seen_in[word].add(lang)
         self._languages = {word: frozenset(langs) for word, langs in seen_in.items()}
-        # A word the FAQ itself uses ("aircond", "holiday", "minyak") is not off-topic here.
+        # A word the FAQ itself uses, or one of its concepts lists ("history" of a chat), is not
+        # off-topic here.
+        listed = {w for members in self._concepts.members.values() for w in members}
         self._offtopic = frozenset(
-            w for w in OFFTOPIC if not any(k in self._postings for k in variants(w))
+            w
+            for w in OFFTOPIC
+            if not any(k in self._postings for k in variants(w)) and w not in listed
         )
 
     def language_of(self, text: str) -> str | None:
@@ -292,15 +356,22 @@ class FaqMatcher:
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
         # Does the message name something only this bot's subjects use (typos included)?
-        concepts = [self._concepts.of(t) for t in tokens]
+        # A word inside a concept's phrase means the phrase ("ice cream" is dairy, not a skin
+        # cream; "break out" is acne, not a break from tips).
+        covered = self._concepts.phrase_words(raw)
+        concepts = [None if t in covered else self._concepts.of(t) for t in tokens]
         terms = {
             "@" + c if c is not None else min(variants(t), key=len)
             for t, c in zip(tokens, concepts, strict=True)
         }
         phrased = self._concepts.in_phrases(raw)
         terms.update("@" + name for name in phrased)
+        own = [keys for t, keys in zip(tokens, resolved, strict=True) if t not in covered]
         topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
-            key in self._topical_keys for keys in resolved for key in keys
+            key in self._topical_keys for keys in own for key in keys
+        )
+        subject = any(t[1:] in self._subjects for t in terms if t[0] == "@") or any(
+            key in self._subject_keys for keys in own for key in keys
         )
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
@@ -333,6 +404,17 @@ class FaqMatcher:
                     scores[entry] += weight * CONCEPT_DISCOUNT
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
+        if _asks_meaning(raw, tokens):
+            for entry in self._defines:
+                if scores.get(entry, 0.0) > 0.0:
+                    scores[entry] += DEFINE_BONUS
+        named_concepts = {c for c in concepts if c is not None} | set(phrased)
+        named_concepts |= {f for c in named_concepts if (f := self._concepts.family.get(c))}
+        if topical and len(named_concepts) > 1:  # never lifts "halal food in tokyo"
+            for entry, signature in self._signatures:
+                shared = signature & named_concepts
+                if len(shared) > 1 and not shared <= self._broad:
+                    scores[entry] += COMBO_BONUS * len(shared) / len(signature)
         if topical:  # full text only helps a message that is about our subjects at all
             for term in terms:
                 for entry, value in self._text.get(term, ()):
@@ -352,13 +434,19 @@ class FaqMatcher:
             # unknown word ("psoriasis and gluten") it is still worth offering.
             if penalty > UNKNOWN_PENALTY + 1e-9:
                 named_entries.clear()
-        result = self._decide(scores, named_entries)
+        result = self._decide(
+            scores, named_entries, CONFIDENT_RATIO if topical else UNTOPICAL_CONFIDENT_RATIO
+        )
         # A message naming no skin, gut, clinic or bot concept gets a strong single answer or an
         # honest "I don't know", never a menu of guesses; if it names another subject outright
         # ("petrol station open 24 hours"), the honest answer.
-        if topical:
-            return result
         elsewhere = any(token in self._offtopic for token in tokens)
+        if topical:
+            # Service words only ("cancel", "delete", "address") beside another subject named
+            # outright ("my netflix subscription", "instagram account"): someone else's service.
+            if elsewhere and not subject:
+                return NO_MATCH
+            return result
         if (
             result.kind == "confident"
             and result.candidates[0].score >= UNTOPICAL_FLOOR
@@ -370,6 +458,22 @@ class FaqMatcher:
     def _term(self, token: str) -> str:
         concept = self._concepts.of(token)
         return "@" + concept if concept is not None else min(variants(token), key=len)
+
+    def _index_signatures(
+        self, entries: Sequence[FaqEntry]
+    ) -> tuple[tuple[int, frozenset[str]], ...]:
+        """The concepts each entry's question names in every language it is written in."""
+        out: list[tuple[int, frozenset[str]]] = []
+        for i, entry in enumerate(entries):
+            found: frozenset[str] | None = None
+            for text in entry.text.values():
+                raw = words(text.question)
+                named = {c for w in content_words(raw) if (c := self._concepts.of(w))}
+                here = frozenset(named | set(self._concepts.in_phrases(raw)))
+                found = here if found is None else found & here
+            if found is not None and len(found) > 1:
+                out.append((i, found))
+        return tuple(out)
 
     def _index_text(self, entries: Sequence[FaqEntry]) -> dict[str, tuple[tuple[int, float], ...]]:
         """BM25 over each entry's keywords, question and answer in every language."""
@@ -465,7 +569,9 @@ class FaqMatcher:
                         hits.add(literal.entry)
         return hits
 
-    def _decide(self, scores: dict[int, float], named: set[int]) -> MatchResult:
+    def _decide(
+        self, scores: dict[int, float], named: set[int], ratio: float = CONFIDENT_RATIO
+    ) -> MatchResult:
         # Equal scores go to the earlier entry: writers put the general question first.
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         # A keyword typed exactly ("acne") is worth offering choices for even when it is too
@@ -476,7 +582,7 @@ class FaqMatcher:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         # Past FLOOR with no rival at all, a "did you mean" with one choice only adds a tap.
         alone = len(ranked) == 1 and top >= FLOOR
-        if alone or (top >= CONFIDENT and second < top * CONFIDENT_RATIO):
+        if alone or (top >= CONFIDENT and second < top * ratio):
             return MatchResult("confident", (self._candidate(ranked[0]),))
         floor = top * AMBIGUOUS_RATIO if top < FLOOR else max(FLOOR, top * AMBIGUOUS_RATIO)
         kept = [self._candidate(r) for r in ranked[:MAX_CANDIDATES] if r[1] >= floor]
@@ -484,6 +590,15 @@ class FaqMatcher:
 
     def _candidate(self, ranked: tuple[int, float]) -> Candidate:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
+
+
+def _asks_meaning(raw: list[str], tokens: list[str]) -> bool:
+    """Tell whether a message asks what something is: "X means what", "apa itu X", "X?"."""
+    if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
+        return True
+    if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
+        return True
+    return len(raw) > 1 and raw[0] in ("what", "whats") and raw[1] in ("is", "are", "s")
 
 
 def _common(token: str) -> bool:

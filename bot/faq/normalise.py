@@ -88,8 +88,7 @@ OFFTOPIC = _wordset(
     universiti matematik maths math physics fizik kimia chemistry sejarah history geography
     football bola badminton futsal match perlawanan liga league fifa olympic sukan score
     election pilihan raya politik politics government kerajaan minister menteri news berita
-    durian rambutan mamak nasi kandar roti canai satay kfc mcdonalds mcd starbucks pizza
-    burger restaurant buffet cafe kopitiam bakery kek cake cookies biskut
+    restaurant buffet cafe kopitiam bakery stall gerai warung foodcourt kandar satay
     cat kucing dog anjing pet haiwan vet doktor haiwan aquarium ikan laga
     song lagu music muzik spotify youtube tiktok instagram facebook twitter whatsapp group
     kdrama drama anime kpop blackpink bts netflix astro
@@ -99,9 +98,15 @@ OFFTOPIC = _wordset(
     berbuka imsak sahur iftar maybank cimb rhb kredit credit debit atm mykad jpn jpj roadtax
     saman polis police minecraft roblox pubg mlbb valorant tuition cikgu teacher peperiksaan
     groceries tesco mydin girlfriend boyfriend marry kahwin crush awek pakwe joke lawak poem
-    puisi pantun lirik lyrics"""
+    puisi pantun lirik lyrics pharmacy farmasi dentist dental pergigian gigi tooth teeth
+    toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
+    barber gunting rambut petshop vaccination vaksin translate translation terjemahan
+    ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
+    episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
+    aquarium"""
 )
-"""Words that show a message is about something the clinic's bot cannot help with."""
+"""Words that show a message is about something the clinic's bot cannot help with. Not foods:
+a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont
@@ -195,12 +200,19 @@ def collapse_repeats(word: str) -> str:
     return "".join(out)
 
 
+_CLOCK = re.compile(r"\d{1,2}(?:[.:]?\d{2})?(am|pm)")
+
+
 def words(text: str) -> list[str]:
     """Split a message into cleaned words, stopwords kept, at most MAX_TOKENS of them."""
     out: list[str] = []
     for match in _WORD.finditer(clean(text)):
         raw = match.group()
         if raw.isdigit():
+            continue
+        clock = _CLOCK.fullmatch(raw)
+        if clock:  # "8am" is a morning, "9pm" an evening: when, not a word of its own
+            out.append("morning" if clock.group(1) == "am" else "evening")
             continue
         # "kawan2" is Malay reduplication: the same word, plural.
         word = collapse_repeats(raw.rstrip("2") or raw)

@@ -9,13 +9,31 @@ from pathlib import Path
 from bot.content.errors import read_yaml
 from bot.content.models import SmallTalk as SmallTalk  # the data; re-exported
 from bot.content.models import SmallTalkFile as SmallTalkFile
-from bot.faq.normalise import words
+from bot.faq.normalise import STOPWORDS, words
 
 MAX_WORDS = 12
 """Longer messages are questions or stories, not small talk."""
 
 MAX_CHARS = 160
 """Small talk is short; longer text is not read word by word here."""
+
+TIME = frozenset(
+    [
+        "today",
+        "tonight",
+        "now",
+        "morning",
+        "evening",
+        "afternoon",
+        "hari",
+        "malam",
+        "pagi",
+        "petang",
+        "tadi",
+        "lately",
+    ]
+)
+"""When small talk is said: "how are you today", "good morning again", "thanks tadi"."""
 
 EMOJI = "ack"
 """The small-talk kind of a message made only of emoji ("👍")."""
@@ -27,7 +45,10 @@ class SmallTalkDetector:
     def __init__(self, data: SmallTalkFile) -> None:
         """Index the phrases by their first word, longest first."""
         self.kinds = tuple(kind.id for kind in data.smalltalk)
-        self._filler = frozenset(w for f in data.filler for w in words(f))
+        # Function words carry no question of their own ("how are you today", "hi, what's
+        # this"): a message of small-talk phrases and such words is still small talk, while
+        # one content word ("thanks, and dairy?") makes it a question.
+        self._filler = frozenset(w for f in data.filler for w in words(f)) | STOPWORDS | TIME
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for kind in data.smalltalk:
             for phrase in kind.phrases:

@@ -22,7 +22,8 @@ from tests.faq.evaluation import evaluate
 
 HERE = ROOT / "tests" / "faq"
 TUNING = (HERE / "accuracy_cases.yaml", HERE / "tuning_cases.yaml")
-FRESH = (HERE / "tuning_fresh.yaml", HERE / "tuning_fresh2.yaml")
+FRESH = tuple(HERE / f"tuning_fresh{n}.yaml" for n in ("", "2", "3", "4"))
+PROBES = HERE / "tuning_probes.yaml"
 HELDOUT = HERE / "heldout_cases.yaml"
 
 # Bars on the held-out set (issue #12).
@@ -31,14 +32,22 @@ MIN_TOP3 = 0.97
 MIN_URGENT = 1.0
 MIN_OFFTOPIC = 0.80
 # The tuning set guards against regressions while editing keywords; it is not the quality bar.
-MIN_TUNING_TOP1 = 0.95
-MIN_TUNING_TOP3 = 0.98
-MIN_TUNING_OFFTOPIC = 0.80
+MIN_TUNING_TOP1 = 0.96
+MIN_TUNING_TOP3 = 0.99
+MIN_TUNING_OFFTOPIC = 0.95
 MIN_SMALLTALK = 1.0
-# Fresh batches written without the keywords in view, tuned on since: a regression guard.
-MIN_FRESH_TOP1 = 0.84
-MIN_FRESH_TOP3 = 0.90
-MIN_FRESH_OFFTOPIC = 0.85
+# Fresh batches written without the keywords in view, tuned on since: a regression guard
+# (2026-12-03: top-1 96.3%, top-3 99.1%, urgent 39/39, off-topic 124/124, small talk 23/23).
+MIN_FRESH_TOP1 = 0.94
+MIN_FRESH_TOP3 = 0.97
+MIN_FRESH_OFFTOPIC = 0.97
+MIN_FRESH_URGENT = 1.0
+MIN_FRESH_SMALLTALK = 1.0
+# Probes aimed at weak spots (crisis phrasings, off-topic messages in our words, FAQ questions
+# naming foods): a regression guard (2026-12-03: crisis 147/152, off-topic 80/92, top-3 13/14).
+MIN_PROBE_URGENT = 0.95
+MIN_PROBE_OFFTOPIC = 0.85
+MIN_PROBE_TOP3 = 0.85
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +95,21 @@ def test_fresh_tuning_batches(
     n = figures.answers
     assert figures.top1 >= MIN_FRESH_TOP1 * n and figures.top3 >= MIN_FRESH_TOP3 * n, report
     assert figures.offtopic_honest >= MIN_FRESH_OFFTOPIC * figures.offtopic, report
+    assert figures.urgent_caught >= MIN_FRESH_URGENT * figures.urgent, report
+    assert figures.smalltalk_ok >= MIN_FRESH_SMALLTALK * figures.smalltalk, report
+
+
+def test_probes(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatcher]) -> None:
+    content, matcher = shipped
+    cases = _cases(PROBES)
+    _check_ids(cases, content)
+    figures = evaluate(cases, content, matcher)
+    line = figures.line(f"FAQ PROBES ({len(cases)} cases, tuned on)")
+    request.config.stash[SUMMARY].append(line)
+    report = "\n".join([line, *figures.misses])
+    assert figures.urgent_caught >= MIN_PROBE_URGENT * figures.urgent, report
+    assert figures.offtopic_honest >= MIN_PROBE_OFFTOPIC * figures.offtopic, report
+    assert figures.top3 >= MIN_PROBE_TOP3 * figures.answers, report
 
 
 # What the held-out set reached (2026-12-02 18:25 UTC: top-1 188/218, top-3 199/218, urgent

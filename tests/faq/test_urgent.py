@@ -415,8 +415,8 @@ def test_tuning_cases_are_all_caught_and_false_alarms_stay_rare(
         f"{len(alarms)}/{len(cases['not_urgent'])} false alarms"
     )
     assert missed == []
-    # A known false alarm: "rawat" (to treat) is the root of "rawatan" (a clinic treatment).
-    assert alarms == ["jerawat bernanah macam mana nak rawat"]
+    # "nak rawat" (to treat) beside pus once read as a reaction to a clinic treatment (rawatan).
+    assert alarms == []
 
 
 def test_everyday_faq_questions_raise_no_alarm(

@@ -1,0 +1,139 @@
+"""Rules that make answers hold up on unseen words (issue #12), checked through triage as a
+user would meet them: each rule with a message it must change and its neighbour it must not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.content.loader import Content, load_content
+from bot.faq import answer as questions
+from bot.faq.matcher import FaqMatcher
+from tests.conftest import TIPS_DIR
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Content, FaqMatcher]:
+    """The shipped content and its matcher."""
+    content = load_content(TIPS_DIR)
+    return content, FaqMatcher(content.faq)
+
+
+def _ask(shipped: tuple[Content, FaqMatcher], text: str) -> questions.Reply:
+    content, matcher = shipped
+    return questions.triage(content, matcher, text, "en")
+
+
+def _shown(reply: questions.Reply) -> list[str]:
+    return [e.id for e in reply.entries]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Service words about our own services are answered...
+        ("how do i delete my account", "delete-my-data"),
+        ("cancel my subscription", "stop-tips"),
+        ("klinik terdekat", "clinic-branches"),
+        # ...a concept word is never off-topic ("history" is also a school subject)...
+        ("do you keep my chat history", "privacy-data"),
+        # ...foods are what diet questions are about...
+        ("is durian bad for acne", "acne-and-diet"),
+        ("makan kfc buat jerawat ke", "oily-and-spicy-food"),
+        # ...a clock time says when ("8am" is a morning)...
+        ("send tips at 8am instead", "change-tip-time"),
+        # ...asking what something means wants the definition...
+        ("fibre means what", "what-is-fiber"),
+        ("how many grams of fibre a day", "how-much-fiber"),
+        # ...and naming the concepts of an entry's question finds it over one sharing a word.
+        ("ekzema anak saya, pantang makan apa", "eczema-and-diet"),
+        ("is this advice ok for my child", "children-gut-skin"),
+        ("on roaccutane can i take fish oil", "diet-on-skin-medicines"),
+    ],
+)
+def test_answered_first(shipped: tuple[Content, FaqMatcher], text: str, expected: str) -> None:
+    reply = _ask(shipped, text)
+    assert reply.outcome in ("answered", "ambiguous"), reply
+    assert _shown(reply)[0] == expected, reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Service words beside another business's thing named outright.
+        "can i cancel my netflix subscription",
+        "how to delete my instagram account",
+        "klinik gigi terdekat",
+        # "ice cream" is dairy, not a skin cream: this message names none of our topics.
+        "ice cream shop open now",
+        "where to eat satay near klcc",
+        "translate this to japanese",
+    ],
+)
+def test_other_subjects_get_the_honest_answer(
+    shipped: tuple[Content, FaqMatcher], text: str
+) -> None:
+    assert _ask(shipped, text).outcome == "unanswered"
+
+
+def test_a_close_runner_up_is_offered_beside_the_top_entry(
+    shipped: tuple[Content, FaqMatcher],
+) -> None:
+    reply = _ask(shipped, "milk making me break out?")
+    assert reply.outcome == "ambiguous"
+    assert "dairy-and-acne" in _shown(reply)[:3]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("how are you today?", "how-are-you"),
+        ("hi, good evening", "greeting"),
+        ("i miss you bot, do you miss me", "love"),
+    ],
+)
+def test_small_talk_with_function_words(
+    shipped: tuple[Content, FaqMatcher], text: str, kind: str
+) -> None:
+    reply = _ask(shipped, text)
+    assert (reply.outcome, reply.smalltalk) == ("smalltalk", kind)
+
+
+def test_a_question_after_small_talk_is_still_a_question(
+    shipped: tuple[Content, FaqMatcher],
+) -> None:
+    assert _ask(shipped, "thanks, and does dairy cause acne?").outcome != "smalltalk"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "maybe i should just end it",
+        "why am i even alive",
+        "i dont feel like living anymore",
+        "i feel like giving up on everything",
+        "sometimes i think about not being here",
+        "rasa nak potong tangan",
+    ],
+)
+def test_new_crisis_phrasings(shipped: tuple[Content, FaqMatcher], text: str) -> None:
+    assert _ask(shipped, text).outcome == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i think not eating sugar helped my skin",
+        "do you think it is not alive bacteria in yogurt",
+        "jerawat bernanah macam mana nak rawat",
+        "how to treat a pimple with pus",
+    ],
+)
+def test_look_alikes_raise_no_alarm(shipped: tuple[Content, FaqMatcher], text: str) -> None:
+    assert _ask(shipped, text).outcome not in ("urgent", "crisis")
+
+
+def test_a_reaction_after_a_treatment_is_still_urgent(
+    shipped: tuple[Content, FaqMatcher],
+) -> None:
+    reply = _ask(shipped, "my face is swollen after the laser treatment")
+    assert reply.outcome == "urgent"
