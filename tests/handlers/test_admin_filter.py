@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -16,12 +17,17 @@ import pytest
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.error import Forbidden, TelegramError
 
+from bot.admin import admins
 from bot.content.loader import Content
+from bot.db.engine import Database
 from bot.handlers.admin import auth
 from bot.handlers.admin.auth import AdminButtons, AdminFilter, admin_filter
 from bot.handlers.commands import COMMANDS
+from bot.handlers.groups import Group
+from bot.services import SERVICES_KEY, Services
 
 ADMIN, OWNER, STRANGER = 42, 7, 99
+NOW = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)
 
 
 def person(user_id: int) -> User:
@@ -247,3 +253,103 @@ async def test_clearing_that_fails_is_tried_again_next_time(content: Content) ->
     await auth._sync_commands(app, svc, found)
     assert found.commands_for == {OWNER}
     assert (ADMIN, None) in bot.cleared
+
+
+def services(db: Any, content: Content) -> Services:
+    """Real Services holding only what the admin filter reads (the rest is never used here)."""
+    return Services(
+        settings=cast(Any, SimpleNamespace(admin_ids=(OWNER,))),
+        db=db,
+        content=content,
+        clock=cast(Any, None),
+        matcher=cast(Any, None),
+        live=cast(Any, None),
+        pacer=cast(Any, None),
+        metrics=cast(Any, None),
+        requests=(),
+    )
+
+
+async def test_refresh_lets_in_the_owners_and_the_stored_admins(
+    db: Database, content: Content
+) -> None:
+    async with db.session() as session:
+        await admins.add_admin(session, actor=OWNER, user_id=ADMIN, owners=(OWNER,), now=NOW)
+    bot = CommandsBot()
+    app = SimpleNamespace(bot_data={}, bot=bot)
+    await auth.refresh(cast(Any, app), services(db, content))
+    found = admin_filter(cast(Any, app))
+    assert found.ids == {OWNER, ADMIN}
+    assert found.commands_for == {OWNER, ADMIN} and (ADMIN, None) in bot.lists
+
+
+async def test_the_minutely_reload_keeps_the_last_list_when_the_database_fails(
+    content: Content, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = Database(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+    app = SimpleNamespace(bot_data={}, bot=CommandsBot())
+    admin_filter(cast(Any, app)).ids = frozenset({ADMIN})
+    app.bot_data[SERVICES_KEY] = services(broken, content)
+    context = SimpleNamespace(bot_data=app.bot_data, application=app)
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.handlers.admin.auth"):
+            await auth._reload(cast(Any, context))
+    finally:
+        await broken.close()
+    assert admin_filter(cast(Any, app)).ids == {ADMIN}
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not reload the admin list; keeping the last one"
+    ]
+
+
+async def test_the_minutely_reload_picks_up_an_admin_added_elsewhere(
+    db: Database, content: Content
+) -> None:
+    app = SimpleNamespace(bot_data={}, bot=CommandsBot())
+    app.bot_data[SERVICES_KEY] = services(db, content)
+    context = SimpleNamespace(bot_data=app.bot_data, application=app)
+    await auth._reload(cast(Any, context))
+    assert admin_filter(cast(Any, app)).ids == {OWNER}
+    async with db.session() as session:  # the command line, or another replica
+        await admins.add_admin(session, actor=0, user_id=ADMIN, owners=(OWNER,), now=NOW)
+    await auth._reload(cast(Any, context))
+    assert admin_filter(cast(Any, app)).ids == {OWNER, ADMIN}
+
+
+async def test_the_reload_without_services_does_nothing() -> None:
+    app = SimpleNamespace(bot_data={}, bot=CommandsBot())
+    await auth._reload(cast(Any, SimpleNamespace(bot_data=app.bot_data, application=app)))
+    assert auth.FILTER_KEY not in app.bot_data
+
+
+class Jobs:
+    def __init__(self) -> None:
+        self.repeating: list[tuple[Any, dt.timedelta, str]] = []
+
+    def run_repeating(self, callback: Any, *, interval: dt.timedelta, name: str) -> None:
+        self.repeating.append((callback, interval, name))
+
+
+def test_the_reload_runs_every_minute() -> None:
+    jobs = Jobs()
+    auth.start_reload(cast(Any, SimpleNamespace(job_queue=jobs)))
+    assert jobs.repeating == [(auth._reload, dt.timedelta(minutes=1), "admin-reload")]
+    auth.start_reload(cast(Any, SimpleNamespace(job_queue=None)))  # no job queue: no reload
+
+
+def test_refusals_are_logged_in_their_own_group() -> None:
+    added: list[tuple[Any, int]] = []
+    app = SimpleNamespace(bot_data={}, add_handler=lambda h, group: added.append((h, group)))
+    auth.register(cast(Any, app))
+    [(handler, group)] = added
+    assert isinstance(handler, auth._Refusals) and group == Group.ADMIN_REFUSALS
+    admin_filter(cast(Any, app)).ids = frozenset({ADMIN})
+    assert handler.check_update(said("/admin")) and not handler.check_update(said("/admin", ADMIN))
+
+
+def test_owners_are_the_ids_in_settings(content: Content) -> None:
+    context = SimpleNamespace(bot_data={SERVICES_KEY: services(None, content)})
+    assert auth.is_owner(cast(Any, context), OWNER)
+    assert not auth.is_owner(cast(Any, context), ADMIN)
+    assert not auth.is_owner(cast(Any, context), None)
+    assert not auth.is_owner(cast(Any, SimpleNamespace(bot_data={SERVICES_KEY: "x"})), OWNER)
