@@ -170,7 +170,9 @@ async def test_the_secret_lets_an_update_through_once(door: Door) -> None:
     assert (await door.post(update(10))).status == 200
     assert (await door.post(update(10))).status == 200  # Telegram's retry, or a replay
     assert (await door.post(update(11))).status == 200
-    assert door.queued() == [10, 11]
+    first = door.app.update_queue.get_nowait()
+    assert first.get_bot() is door.app.bot  # so that handlers can reply to it
+    assert [first.update_id, *door.queued()] == [10, 11]
     assert (door.count("accepted"), door.count("duplicate")) == (2, 1)
 
 
@@ -248,6 +250,36 @@ async def test_refusals_are_logged_at_most_once_a_minute_without_the_secret(
     assert "wrong" not in caplog.text
 
 
+async def test_a_wrong_secret_is_logged_as_wrong(
+    door: Door, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.runtime.web"):
+        assert (await door.post(update(51), secret="guess")).status == 403
+    assert "refused 1 request(s) with a wrong secret token header" in caplog.text
+
+
+async def test_a_header_that_is_not_text_is_refused_not_an_error(door: Door) -> None:
+    port = door.server.addresses["WEBHOOK_PORT"][1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = b'{"update_id": 60}'
+    writer.write(
+        b"POST /telegram/hook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + SECRET_HEADER.encode()
+        + b": \xff\xfe"
+        + SECRET.encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+        + body
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    assert status_line.split()[1] == b"403"
+    assert door.queued() == [] and door.count("forbidden") == 1
+
+
 async def test_a_webhook_telegram_refuses_stops_start_up_with_one_line(db: Database) -> None:
     server, app, health = make_server(db, free_port())
     app.bot.refuse = "Bad webhook: https url must be provided for webhook"
@@ -288,7 +320,8 @@ async def test_health_and_webhook_share_one_listener(db: Database) -> None:
                 assert (response.status, await response.json()) == (503, {"status": "failing"})
             async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
                 assert response.status == 200
-                assert "gutskin_webhook_requests" in await response.text()
+                scraped = (await response.text()).splitlines()
+        assert "gutskin_database_up 1.0" in scraped  # read from the database at each scrape
     finally:
         await server.stop()
     assert not server.accepting and not health.running
