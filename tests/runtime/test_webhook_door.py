@@ -166,9 +166,15 @@ async def test_only_the_exact_secret_opens_the_door(door: Door, secret: str | No
     assert door.count("accepted") == 0
 
 
-async def test_the_secret_lets_an_update_through_once(door: Door) -> None:
+async def test_the_secret_lets_an_update_through_once(
+    door: Door, caplog: pytest.LogCaptureFixture
+) -> None:
     assert (await door.post(update(10))).status == 200
-    assert (await door.post(update(10))).status == 200  # Telegram's retry, or a replay
+    with caplog.at_level(logging.DEBUG, logger="bot.runtime.web"):
+        assert (await door.post(update(10))).status == 200  # Telegram's retry, or a replay
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.runtime.web"] == [
+        "webhook: update 10 already taken; dropped"
+    ]
     assert (await door.post(update(11))).status == 200
     first = door.app.update_queue.get_nowait()
     assert first.get_bot() is door.app.bot  # so that handlers can reply to it
@@ -209,7 +215,7 @@ async def test_after_stop_accepting_telegram_is_told_to_retry_later(door: Door) 
 
 
 async def test_without_the_shared_record_an_update_is_left_for_a_retry(
-    db: Database, tmp_path: Any
+    db: Database, tmp_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = Database(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
     port = free_port()
@@ -218,8 +224,12 @@ async def test_without_the_shared_record_an_update_is_left_for_a_retry(
     await server.start()
     try:
         door = Door(server, app, FakeHealth(), f"http://127.0.0.1:{port}/telegram/hook")
-        response = await door.post(update(30))
+        with caplog.at_level(logging.WARNING, logger="bot.runtime.web"):
+            response = await door.post(update(30))
         assert (response.status, response.headers.get("Retry-After")) == (503, "5")
+        assert [r.getMessage() for r in caplog.records if r.name == "bot.runtime.web"] == [
+            "webhook: cannot record update 30 (OperationalError)"
+        ]
         assert door.queued() == [] and door.count("unavailable") == 1
     finally:
         await server.stop()
