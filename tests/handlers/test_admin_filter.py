@@ -61,6 +61,11 @@ def nobody() -> Update:
     return Update(update_id=1, channel_post=post)
 
 
+def edited(text: str, user_id: int = STRANGER) -> Update:
+    message = said(text, user_id).message
+    return Update(update_id=1, edited_message=message)
+
+
 def an_app() -> Any:
     """What the filter needs of an application: its bot_data."""
     app = SimpleNamespace(bot_data={})
@@ -126,6 +131,7 @@ def test_admin_buttons_reach_their_callback_only_for_admins(update: Update, pass
         (said("/admin", ADMIN), False),  # admins are let in, not refused
         (pressed("adm:sch", OWNER), False),
         (nobody(), False),
+        (edited("/admin"), False),  # an edit is no new attempt
     ],
 )
 def test_what_a_non_admin_tries_is_logged_as_refused(update: Update, refused: bool) -> None:
@@ -143,13 +149,32 @@ def test_an_added_admin_command_is_refused_to_non_admins_too(
     auth.add_admin_command("audit", "command_audit", owners_only=True)
     assert refusals.check_update(said("/audit"))
     assert auth.ADMIN_COMMANDS["audit"] == ("command_audit", True)
+    auth.add_admin_command("inbox", "command_inbox")  # by default every admin's
+    assert auth.ADMIN_COMMANDS["inbox"] == ("command_inbox", False)
+
+
+async def test_an_admin_press_reaches_the_consoles_callback() -> None:
+    pressed_by: list[int] = []
+
+    async def console(update: Update, context: object) -> None:
+        assert update.effective_user is not None
+        pressed_by.append(update.effective_user.id)
+
+    handler = AdminButtons(an_app(), console, pattern=r"^adm:bc:")
+    update = pressed("adm:bc:list", ADMIN)
+    found = handler.check_update(update)
+    await handler.handle_update(update, cast(Any, None), found, cast(Any, SimpleNamespace()))
+    assert pressed_by == [ADMIN]
 
 
 async def test_a_refusal_is_logged_with_the_user_id_and_nothing_else(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    refusals = auth._Refusals(an_app())
+    update = said("/admins my secret words")
     with caplog.at_level(logging.WARNING, logger="bot.handlers.admin.auth"):
-        await auth._log_refusal(said("/admins my secret words"), cast(Any, None))
+        found = refusals.check_update(update)
+        await refusals.handle_update(update, cast(Any, None), found, cast(Any, None))
     [record] = caplog.records
     assert record.levelno == logging.WARNING
     assert record.getMessage() == f"admin console refused for user {STRANGER}"
@@ -228,6 +253,15 @@ async def test_a_chat_that_refuses_the_commands_is_tried_again_next_time(
     await auth._sync_commands(app, svc, found)
     assert found.commands_for == {OWNER, ADMIN}
     assert (ADMIN, None) in bot.lists
+
+
+async def test_one_chat_refusing_the_commands_does_not_stop_the_others(
+    content: Content,
+) -> None:
+    bot = CommandsBot(refuse=frozenset({OWNER}))  # the first in id order
+    app, svc, found = console(content, bot, {OWNER, ADMIN})
+    await auth._sync_commands(app, svc, found)
+    assert found.commands_for == {ADMIN} and (ADMIN, None) in bot.lists
 
 
 async def test_a_removed_admin_loses_the_commands_in_every_language(content: Content) -> None:
