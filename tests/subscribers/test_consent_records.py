@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db.engine import Database
 from bot.db.models import ConsentRecord, Subscriber, SubscriberStatus
@@ -181,3 +181,28 @@ async def test_erasing_deletes_every_record_of_the_chat_and_counts_them(db: Data
     assert len(await records(db, 6)) == 1
     async with db.session() as session:
         assert await consent.erase(session, CHAT) == 0
+
+
+async def test_a_question_kept_for_the_team_is_no_consent_to_tips(db: Database) -> None:
+    async with db.session() as session:  # asked the team before ever subscribing
+        await consent.record(session, CHAT, consent.INBOX, "en", NOW)
+        await session.commit()
+    await agree(db, now=LATER)
+    assert await records(db) == [
+        ("inbox", "inbox_consent", "en", NOW, None),
+        ("tips", "consent", "ms", LATER, None),
+    ]
+
+
+async def test_agreeing_again_after_a_withdrawn_consent_records_it_again(db: Database) -> None:
+    await agree(db)
+    async with db.session() as session:
+        await session.execute(
+            update(ConsentRecord).where(ConsentRecord.chat_id == CHAT).values(withdrawn_at=NOW)
+        )
+        await session.commit()
+    await agree(db, now=LATER)
+    assert await records(db) == [
+        ("tips", "consent", "ms", NOW, NOW),
+        ("tips", "consent", "ms", LATER, None),
+    ]
