@@ -101,10 +101,12 @@ async def test_an_owner_is_already_in_but_may_also_be_a_reviewer(db: Database) -
 @pytest.mark.parametrize("actor", [NURSE, 999])
 async def test_only_owners_manage_admins(db: Database, actor: int) -> None:
     assert await add(db, DOCTOR) is True
-    with pytest.raises(NotAllowed, match="only owners can add admins"):
+    with pytest.raises(NotAllowed) as adding:
         await add(db, NURSE, actor=actor)
-    with pytest.raises(NotAllowed, match="only owners can remove admins"):
+    with pytest.raises(NotAllowed) as removing:
         await remove(db, DOCTOR, actor=actor)
+    assert str(adding.value) == "only owners can add admins"
+    assert str(removing.value) == "only owners can remove admins"
     async with db.session() as session:
         assert await admins.admin_ids(session, OWNERS) == {OWNER, OTHER_OWNER, DOCTOR}
     assert len(await audit_log(db)) == 1
@@ -128,9 +130,10 @@ async def test_what_is_not_a_user_or_a_role_is_refused(
 
 
 async def test_the_audit_shows_the_newest_first_up_to_a_limit(db: Database) -> None:
-    for n in range(5):
+    for n in range(21):
         await add(db, 100 + n)
     async with db.session() as session:
         newest = [e.target for e in await admins.recent_audit(session, limit=3)]
-        assert len(await admins.recent_audit(session)) == 5
-    assert newest == ["104", "103", "102"]
+        shown = [e.target for e in await admins.recent_audit(session)]
+    assert newest == ["120", "119", "118"]
+    assert shown == [str(n) for n in range(120, 100, -1)]  # twenty by default
