@@ -112,10 +112,11 @@ def test_probes(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatch
     assert figures.top3 >= MIN_PROBE_TOP3 * figures.answers, report
 
 
-# What the held-out set reached (2026-12-02 18:25 UTC: top-1 188/218, top-3 199/218, urgent
-# 50/51, off-topic 27/36, small talk 18/19), a case or two below: the product may not get
-# worse on words nobody tuned on while the bars above are still out of reach.
-HELDOUT_FLOORS = {"top1": 0.85, "top3": 0.90, "urgent": 0.98, "offtopic": 0.75, "smalltalk": 0.94}
+# What the held-out set reached (2026-12-03 09:20 UTC, merge of branch quality, 2d74e34: top-1
+# 202/218, top-3 208/218, urgent 50/51, off-topic 30/36, small talk 18/19), a case or two
+# below: the product may not get worse on words nobody tuned on while the bars above are
+# still out of reach.
+HELDOUT_FLOORS = {"top1": 0.92, "top3": 0.95, "urgent": 0.98, "offtopic": 0.83, "smalltalk": 0.94}
 
 
 @pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
@@ -141,6 +142,9 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "off-topic honest 69.4%, small talk 94.7%. After the concept/BM25 matcher (branch "
         "matcher2, 2026-12-02 18:07 UTC, 4678057): top-1 86.2%, top-3 91.3%, urgent/crisis "
         "96.1%, off-topic honest 75.0%, small talk 94.7%; with triage2 merged urgent/crisis 98.0%. "
+        "After the quality branch (2026-12-03 09:20 UTC, 2d74e34, tuned only on fresh batches "
+        "3-4 and probes): top-1 92.7%, top-3 95.4%, urgent/crisis 98.0%, off-topic honest 83.3%, "
+        "small talk 94.7%: top-3 and urgent still below. "
         "Strict: when it passes, remove this mark."
     ),
 )
