@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -84,6 +85,15 @@ async def _seed_crowd(harness: Harness) -> None:
         await session.execute(insert(Subscriber), rows)
 
 
+async def _ask(admin: Chat, command: str, contains: str) -> dict[str, Any]:
+    """Say a command and wait for its reply: at this bot's 1 message a second, a reply
+    queues behind the ones before it (/stats sends its chart too), so allow 30 s."""
+    sent = await admin.client.send_text(admin.user_id, command)
+    return await admin.client.wait_for_bot_message(
+        admin.user_id, after_message_id=sent["message_id"], contains=contains, timeout=30
+    )
+
+
 async def _healthz(url: str) -> tuple[int, dict[str, object]]:
     async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as response:
         return response.status, await response.json()
@@ -97,7 +107,7 @@ async def test_a_crowd_too_large_for_its_window_is_named_with_what_to_do(
     admin = Chat(harness.client, ADMIN_ID)
     await _seed_crowd(harness)
 
-    stats = (await admin.say("/stats", contains="Sending capacity"))["text"]
+    stats = (await _ask(admin, "/stats", "Sending capacity"))["text"]
     assert (
         "Sending capacity: 2,500 tips due in the next 24 hours; at 1/s each send time holds "
         "up to 1,800 within the 0.5 h catch-up window." in stats
@@ -105,7 +115,7 @@ async def test_a_crowd_too_large_for_its_window_is_named_with_what_to_do(
     assert WARNING in stats
     assert ADVICE in stats
 
-    menu = (await admin.say("/admin", contains="Admin console"))["text"]
+    menu = (await _ask(admin, "/admin", "Admin console"))["text"]
     assert WARNING in menu and ADVICE in menu
 
     status, body = await _healthz(health_url)
@@ -123,8 +133,8 @@ async def test_a_crowd_too_large_for_its_window_is_named_with_what_to_do(
             .where(Subscriber.chat_id < 10_000 + 1_000)
             .values(send_time=dt.time(9, 0), next_due_at=EIGHT + dt.timedelta(hours=1))
         )
-    stats = (await admin.say("/stats", contains="Sending capacity"))["text"]
+    stats = (await _ask(admin, "/stats", "Sending capacity"))["text"]
     assert "Sending capacity: 2,500 tips due" in stats
     assert "⚠️" not in stats and ADVICE not in stats
-    menu = (await admin.say("/admin", contains="Admin console"))["text"]
+    menu = (await _ask(admin, "/admin", "Admin console"))["text"]
     assert "⚠️" not in menu
