@@ -76,6 +76,13 @@ class EngineConfig:
     in_flight: int = 256
 
 
+def claim_size(rate: float, lease_seconds: float) -> int:
+    """How many rows one claim takes: what `rate` (this replica's share of the deployment's
+    rate) sends in a quarter of a lease, so the claim made ahead waits well inside its lease
+    and a second replica finds the rest; at least 10, at most 1,000."""
+    return max(10, min(1000, int(rate * lease_seconds / 4)))
+
+
 @dataclass
 class TickReport:
     """What one tick did."""
@@ -127,6 +134,9 @@ class DeliveryEngine:
         self._cancel_waiting: Callable[[], object] | None = None
         self._recovered = False
         self.on_wake: Callable[[], None] | None = None
+        # The claim size now (this replica's share of the rate changes as replicas come and
+        # go, bot/runtime/replicas.py); None: config.batch.
+        self.batch_size: Callable[[], int] | None = None
         self.last_tick_at: dt.datetime | None = None
         self.last_report: TickReport | None = None
         self.ticks = 0
@@ -170,8 +180,8 @@ class DeliveryEngine:
                     break
                 # Claim the next batch while this one is sent, so claiming and sending no
                 # longer take turns (at 1,000/s a claim of 1,000 was a third of every second).
-                # A batch is what the pacer sends in a quarter of a lease (bot/runtime/app.py),
-                # so the next one waits well inside its lease.
+                # A batch is what this replica's pacer sends in a quarter of a lease
+                # (`claim_size`), so the next one waits well inside its lease.
                 claim = asyncio.create_task(self._claim_next(report))
                 try:
                     await self._send(jobs, report)
@@ -200,6 +210,9 @@ class DeliveryEngine:
         jobs = await self._claim_due(now, library, report)
         jobs += await self._reclaim(now, library, report)
         return jobs
+
+    def _batch(self) -> int:
+        return self.config.batch if self.batch_size is None else self.batch_size()
 
     async def _release_when_claimed(self, claim: asyncio.Task[list[_Job]]) -> None:
         """Hand back a batch claimed ahead when its tick ends early (an error, a cancel)."""
@@ -266,7 +279,7 @@ class DeliveryEngine:
                 select(Subscriber)
                 .where(Subscriber.next_due_at <= now)
                 .order_by(Subscriber.next_due_at)
-                .limit(self.config.batch)
+                .limit(self._batch())
             )
             if not self._db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
@@ -373,7 +386,7 @@ class DeliveryEngine:
                     Delivery.lease_until <= now,
                 )
                 .order_by(Delivery.lease_until)
-                .limit(self.config.batch)
+                .limit(self._batch())
             )
             if not self._db.is_sqlite:
                 query = query.with_for_update(of=Delivery, skip_locked=True)

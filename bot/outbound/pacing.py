@@ -82,6 +82,7 @@ class Pacer:
             raise ValueError("per_chat_interval must not be negative")
         self.rate = rate
         self.per_chat_interval = per_chat_interval
+        self._auto_burst = burst is None
         self.burst = default_burst(rate) if burst is None else burst
         if self.burst < 1:
             raise ValueError("burst must be at least 1")
@@ -114,6 +115,30 @@ class Pacer:
         if self._budget is not None:
             # Telegram just said we were too fast: start again from an empty bucket after it.
             self._budget.empty_until(self._pause_until)
+
+    def hold(self, seconds: float) -> None:
+        """Hold every message for ``seconds`` from now, like a pause but not a 429: a replica
+        joining waits until the others have made room for it (bot/runtime/replicas.py)."""
+        until = asyncio.get_running_loop().time() + max(seconds, 0.0)
+        self._pause_until = max(self._pause_until, until)
+
+    def set_rate(self, rate: float) -> None:
+        """Pace at ``rate`` from now on (this replica's share of the deployment's rate).
+
+        What was sent in the last second still counts against the new per-second cap, so a
+        lower rate takes effect at once; a default bucket size follows the rate.
+        """
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        if rate == self.rate:
+            return
+        self.rate = rate
+        if self._auto_burst:
+            self.burst = default_burst(rate)
+        if self._budget is None:
+            self._budget = _Budget(rate, self.burst)
+        else:
+            self._budget.retune(rate, self.burst)
 
     def paused_for(self) -> float:
         """Return how many seconds the current pause still lasts (0 when not paused)."""
@@ -282,6 +307,12 @@ class _Budget:
         if len(sent) >= self.cap:
             wait = max(wait, sent[0] + 1.0 - now)
         return wait
+
+    def retune(self, rate: float, burst: float) -> None:
+        """Change the rate; tokens and the last second's sends carry over."""
+        self.rate, self.burst = rate, burst
+        self.cap = max(1, math.floor(rate))
+        self.tokens = min(self.tokens, burst)
 
     def spend(self, now: float) -> None:
         """Count a message that goes now."""
