@@ -26,6 +26,12 @@ Databases, built once and put back as built between runs: SQLite files under
 the 30 minutes before the tick, with ``--history-days`` (default 30) days of ledger each,
 so a 100,000 run claims against a ledger of 3,000,000 rows and adds 100,000 more.
 
+``--replicas`` compares one replica with two on PostgreSQL, unpaced, at the first of
+``--sizes``: each replica a child pinned to a core of its own (0, 1) with its own replica id,
+all starting the tick together (after set-up, on the parent's word), the stub not pinned so
+that both layouts give it the same room; tips/s is all tips over the time from the first
+start to the last end. Runs alternate one, two, one, two.
+
 ``--profile`` runs the tick under cProfile and prints the top functions (by own time and
 by cumulative time); the figures of a profiled run are not comparable.
 """
