@@ -4,6 +4,7 @@ Run:
     .venv/bin/python bench/delivery_e2e.py                         # everything, 3 runs each
     .venv/bin/python bench/delivery_e2e.py --backends sqlite --sizes 10000 --runs 1
     .venv/bin/python bench/delivery_e2e.py --sizes 10000 --rates none --runs 1 --profile
+    .venv/bin/python bench/delivery_e2e.py --replicas --sizes 20000 --runs 3   # one vs two
 
 Each run is a fresh child process (pinned to core 0) that delivers one tick through the
 real `DeliveryEngine`, `Sender`, `Pacer` and `AiohttpRequest` (batches of 1,000, 256 in
@@ -24,6 +25,12 @@ Databases, built once and put back as built between runs: SQLite files under
 ``bench_e2e_<N>`` in database ``test``. All subscribers active in Kuala Lumpur, due within
 the 30 minutes before the tick, with ``--history-days`` (default 30) days of ledger each,
 so a 100,000 run claims against a ledger of 3,000,000 rows and adds 100,000 more.
+
+``--replicas`` compares one replica with two on PostgreSQL, unpaced, at the first of
+``--sizes``: each replica a child pinned to a core of its own (0, 1) with its own replica id,
+all starting the tick together (after set-up, on the parent's word), the stub not pinned so
+that both layouts give it the same room; tips/s is all tips over the time from the first
+start to the last end. Runs alternate one, two, one, two.
 
 ``--profile`` runs the tick under cProfile and prints the top functions (by own time and
 by cumulative time); the figures of a profiled run are not comparable.
@@ -311,8 +318,12 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
             Sender(bot, pacer, paid_broadcast=rate is not None and rate > 30),
             clock,
             static_library(Library(content.tips, content.program)),
-            EngineConfig(batch=1000),
+            EngineConfig(batch=1000, replica=args.replica),
         )
+        if args.go:
+            # Replicas start together: say ready, wait for the parent's word.
+            print("ready", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         gc.collect()
         before = me.memory_info().rss
         reset = _reset_peak()
@@ -321,9 +332,9 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
 
             profile = cProfile.Profile()
             profile.enable()
-        cpu0, stub0, t0 = _cpu(me), _cpu(stub), time.perf_counter()
+        cpu0, stub0, t0, wall0 = _cpu(me), _cpu(stub), time.perf_counter(), time.time()
         report = await engine.tick()
-        elapsed = time.perf_counter() - t0
+        elapsed, wall1 = time.perf_counter() - t0, time.time()
         cpu1, stub1 = _cpu(me), _cpu(stub)
         if profile is not None:
             profile.disable()
@@ -331,10 +342,14 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         pacer.close()
     await db.close()
     sent = report.counts["sent"]
-    loop = await aiohttp_loop(args.port, min(args.subscribers, LOOP_MAX), stub)
+    loop = (
+        await aiohttp_loop(args.port, min(args.subscribers, LOOP_MAX), stub) if not args.go else {}
+    )
     result: dict[str, Any] = {
         "subscribers": args.subscribers,
         "seconds": elapsed,
+        "started": wall0,
+        "ended": wall1,
         "sent": sent,
         "per_second": sent / elapsed,
         "cpu_us": (cpu1 - cpu0) / max(sent, 1) * 1e6,
@@ -389,8 +404,8 @@ async def aiohttp_loop(port: int, n: int, stub: psutil.Process) -> dict[str, flo
 
 def child_main(args: argparse.Namespace) -> None:
     """Run one delivery and print its result as one JSON line."""
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {0})
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > args.cpu:
+        os.sched_setaffinity(0, {args.cpu})
     print(json.dumps(asyncio.run(deliver(args))), flush=True)
 
 
@@ -418,6 +433,79 @@ def one_run(backend: str, rate: str, n: int, args: argparse.Namespace) -> dict[s
     return result
 
 
+def replicas_run(k: int, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    """k replicas (children pinned to cores 0..k-1, unpaced, replica ids r0, r1...) deliver
+    one send time of n subscribers from one PostgreSQL schema, starting together; the stub
+    is not pinned, so one and two replicas give it the same room."""
+    url, schema = ensure_postgres(args.postgres, n, args.history_days)
+    with stub_process(cpu=None) as stub:
+        children = []
+        for i in range(k):
+            command = [sys.executable, __file__, "--child", "--url", url, "--schema", schema]
+            command += ["--port", str(stub.port), "--stub-pid", str(stub.pid)]
+            command += ["--subscribers", str(n), "--rate", "none", "--go"]
+            command += ["--cpu", str(i), "--replica", f"r{i}"]
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            children.append(
+                subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=env,
+                )
+            )
+        for child in children:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"a replica did not start: {child.communicate()[1][-3000:]}")
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        results = []
+        for child in children:
+            out, err = child.communicate()
+            if child.returncode != 0:
+                raise RuntimeError(f"a replica failed:\n{err[-3000:]}")
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    sent = sum(r["sent"] for r in results)
+    if sent != n:
+        raise RuntimeError(f"sent {sent} of {n}")
+    wall = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    return {
+        "per_second": sent / wall,
+        "shares": [r["sent"] for r in results],
+        "cpu_us": sum(r["cpu_us"] * r["sent"] for r in results) / sent,
+    }
+
+
+def compare_replicas(args: argparse.Namespace) -> None:
+    """One replica vs two on PostgreSQL, unpaced, alternating; print runs and medians."""
+    n = args.sizes[0]
+    print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    ones, twos = [], []
+    for i in range(args.runs):
+        for k, into in ((1, ones), (2, twos)):
+            r = replicas_run(k, n, args)
+            into.append(r)
+            print(
+                f"run {i + 1}, {k} replica(s), {n:,}: {r['per_second']:.0f} tips/s "
+                f"(each sent {r['shares']}), {r['cpu_us']:.0f} µs CPU/tip, "
+                f"load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    one = statistics.median(r["per_second"] for r in ones)
+    two = statistics.median(r["per_second"] for r in twos)
+    ratios = [b["per_second"] / a["per_second"] for a, b in zip(ones, twos, strict=True)]
+    print(
+        f"\nmedians of {args.runs}: one replica {one:,.0f} tips/s, two {two:,.0f} tips/s: "
+        f"{two / one:.2f}x (per run: {', '.join(f'{x:.2f}' for x in ratios)})"
+    )
+    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     """Run every (backend, rate, size) --runs times; print every run and the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -429,7 +517,15 @@ def main() -> None:
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--drop", action="store_true", help="remove the databases afterwards")
+    parser.add_argument(
+        "--replicas",
+        action="store_true",
+        help="one replica vs two on PostgreSQL, unpaced, at the first of --sizes",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--go", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--replica", default="main", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -441,6 +537,9 @@ def main() -> None:
         child_main(args)
         return
     DATA.mkdir(parents=True, exist_ok=True)
+    if args.replicas:
+        compare_replicas(args)
+        return
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     keys = [(b, r, n) for b in args.backends for r in args.rates for n in args.sizes]
     results: dict[tuple[str, str, int], list[dict[str, Any]]] = {k: [] for k in keys}

@@ -98,6 +98,17 @@ class Settings(BaseSettings):
         ),
     )
     replica_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.-]{1,60}$")
+    replica_heartbeat_seconds: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=60,
+        description=(
+            "PostgreSQL: how often a replica writes its heartbeat and re-reads how many "
+            "replicas are live (seen within three heartbeats); each paces at DELIVERY_RATE "
+            "divided by that number. A dead replica's share returns to the others within "
+            "about four heartbeats."
+        ),
+    )
     # Production: how updates arrive, the webhook, health and metrics, log format
     updates: Literal["polling", "webhook", "none"] = "polling"
     webhook_url: str | None = None

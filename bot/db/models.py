@@ -192,6 +192,17 @@ class WebhookUpdate(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class Replica(Base):
+    """A running replica, known to the others through its heartbeat (bot/runtime/replicas.py):
+    the deployment's DELIVERY_RATE is split between the replicas seen recently."""
+
+    __tablename__ = "replicas"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)  # REPLICA_ID
+    started: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Admin(Base):
     """A clinic staff member an owner made an admin (owners come from settings)."""
 

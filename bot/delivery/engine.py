@@ -28,9 +28,9 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +84,24 @@ class EngineConfig:
     in_flight: int = 256
 
 
+_DELIVERIES = cast(Table, Delivery.__table__)
+_SUBSCRIBERS = cast(Table, Subscriber.__table__)
+# Moving each claimed subscriber's next due instant: one Core executemany by primary key
+# (the ORM's bulk update by primary key cost as much again as the insert).
+_MOVE = (
+    update(_SUBSCRIBERS)
+    .where(_SUBSCRIBERS.c.id == bindparam("b_id", type_=_SUBSCRIBERS.c.id.type))
+    .values(next_due_at=bindparam("b_due", type_=_SUBSCRIBERS.c.next_due_at.type))
+)
+
+
+def claim_size(rate: float, lease_seconds: float) -> int:
+    """How many rows one claim takes: what `rate` (this replica's share of the deployment's
+    rate) sends in a quarter of a lease, so the claim made ahead waits well inside its lease
+    and a second replica finds the rest; at least 10, at most 1,000."""
+    return max(10, min(1000, int(rate * lease_seconds / 4)))
+
+
 @dataclass
 class TickReport:
     """What one tick did."""
@@ -135,6 +153,9 @@ class DeliveryEngine:
         self._cancel_waiting: Callable[[], object] | None = None
         self._recovered = False
         self.on_wake: Callable[[], None] | None = None
+        # The claim size now (this replica's share of the rate changes as replicas come and
+        # go, bot/runtime/replicas.py); None: config.batch.
+        self.batch_size: Callable[[], int] | None = None
         self.last_tick_at: dt.datetime | None = None
         self.last_report: TickReport | None = None
         self.ticks = 0
@@ -178,8 +199,8 @@ class DeliveryEngine:
                     break
                 # Claim the next batch while this one is sent, so claiming and sending no
                 # longer take turns (at 1,000/s a claim of 1,000 was a third of every second).
-                # A batch is what the pacer sends in a quarter of a lease (bot/runtime/app.py),
-                # so the next one waits well inside its lease.
+                # A batch is what this replica's pacer sends in a quarter of a lease
+                # (`claim_size`), so the next one waits well inside its lease.
                 claim = asyncio.create_task(self._claim_next(report))
                 try:
                     await self._send(jobs, report)
@@ -208,6 +229,9 @@ class DeliveryEngine:
         jobs = await self._claim_due(now, library, report)
         jobs += await self._reclaim(now, library, report)
         return jobs
+
+    def _batch(self) -> int:
+        return self.config.batch if self.batch_size is None else self.batch_size()
 
     async def _release_when_claimed(self, claim: asyncio.Task[list[_Job]]) -> None:
         """Hand back a batch claimed ahead when its tick ends early (an error, a cancel)."""
@@ -274,7 +298,7 @@ class DeliveryEngine:
                 select(Subscriber)
                 .where(Subscriber.next_due_at <= now)
                 .order_by(Subscriber.next_due_at)
-                .limit(self.config.batch)
+                .limit(self._batch())
             )
             if not self._db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
@@ -320,11 +344,13 @@ class DeliveryEngine:
             if rows:
                 # executemany with RETURNING: one statement compiled once, not 11,000 binds.
                 inserted = await session.execute(
-                    self._insert_ignore().returning(Delivery.id, Delivery.status), rows
+                    self._insert_ignore().returning(_DELIVERIES.c.id, _DELIVERIES.c.status), rows
                 )
                 for _id, status in inserted:
                     report.add(status)
-            await session.execute(update(Subscriber), moves)
+            await session.execute(
+                _MOVE, [{"b_id": m["id"], "b_due": m["next_due_at"]} for m in moves]
+            )
             claimed = await session.execute(
                 select(Delivery.id, Delivery.subscriber_id, Delivery.tip_id).where(
                     Delivery.claimed_by == token, Delivery.status == DeliveryStatus.CLAIMED
@@ -352,8 +378,10 @@ class DeliveryEngine:
             return jobs
 
     def _insert_ignore(self) -> Any:
+        # On the table, not the mapped class: Core's executemany, not the ORM's bulk insert
+        # (which built and tracked 1,000 rows' state per claim: bench/README.md).
         dialect = sqlite if self._db.is_sqlite else postgresql
-        return dialect.insert(Delivery).on_conflict_do_nothing(
+        return dialect.insert(_DELIVERIES).on_conflict_do_nothing(
             index_elements=["subscriber_id", "local_date"]
         )
 
@@ -369,7 +397,7 @@ class DeliveryEngine:
                     Delivery.lease_until <= now,
                 )
                 .order_by(Delivery.lease_until)
-                .limit(self.config.batch)
+                .limit(self._batch())
             )
             if not self._db.is_sqlite:
                 query = query.with_for_update(of=Delivery, skip_locked=True)

@@ -193,6 +193,7 @@ class Sender:
             if on_start is not None:
                 await on_start()
                 on_start = None
+            await self.pacer.leaving()
             attempts += 1
             if me is not None:
                 self._on_wire.add(me)

@@ -25,7 +25,7 @@ from bot.content.models import FaqEntry
 from bot.db import migrate
 from bot.db.engine import Database
 from bot.delivery import capacity
-from bot.delivery.engine import DeliveryEngine, EngineConfig
+from bot.delivery.engine import DeliveryEngine, EngineConfig, claim_size
 from bot.faq.matcher import FaqMatcher
 from bot.handlers import inbox, register_all
 from bot.handlers.admin import auth as admin_auth
@@ -36,6 +36,7 @@ from bot.outbound.sender import Sender
 from bot.runtime.health import HealthLimits, HealthMonitor
 from bot.runtime.http import AiohttpRequest
 from bot.runtime.metrics import Metrics
+from bot.runtime.replicas import Replicas
 from bot.runtime.scheduler import TickScheduler
 from bot.runtime.updates import ChatOrderedUpdateProcessor
 from bot.runtime.web import WebServer
@@ -127,7 +128,7 @@ async def _open_services(app: AnyApplication) -> None:
     await migrate.upgrade(svc.db)
     await admin_auth.refresh(app, svc)
     await _set_commands(app, svc.content)
-    _start_delivery(app, svc)
+    await _start_delivery(app, svc)
     await _start_web(app, svc)
     log.info("bot ready as @%s (updates: %s)", app.bot.username, svc.settings.updates)
 
@@ -145,8 +146,9 @@ def _review_gate(files: Content, clock: Clock) -> Gate:
     return gate
 
 
-def _start_delivery(app: AnyApplication, svc: Services) -> None:
-    """The sender, the engine and the scheduler that ticks it."""
+async def _start_delivery(app: AnyApplication, svc: Services) -> None:
+    """The sender, the engine and the scheduler that ticks it; on PostgreSQL the replica's
+    heartbeat, which splits DELIVERY_RATE between the live replicas."""
     settings = svc.settings
     sender = Sender(
         app.bot,
@@ -166,13 +168,25 @@ def _start_delivery(app: AnyApplication, svc: Services) -> None:
             replica=settings.replica_id,
             catch_up=dt.timedelta(hours=settings.catch_up_hours),
             lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
-            # A batch is what the pacer sends in a quarter of a lease.
-            batch=max(
-                10, min(1000, int(settings.delivery_rate * settings.delivery_lease_seconds / 4))
-            ),
+            batch=claim_size(settings.delivery_rate, settings.delivery_lease_seconds),
         ),
     )
-    scheduler = TickScheduler(engine, settings.delivery_tick_seconds)
+    replicas = None
+    if not svc.db.is_sqlite:
+        # DELIVERY_RATE is the deployment's (Telegram's limit is per token): this replica
+        # paces at its share, and claims what that share sends in a quarter of a lease.
+        replicas = Replicas(
+            svc.db,
+            settings.replica_id,
+            settings.delivery_rate,
+            svc.pacer,
+            svc.clock.now,
+            interval=settings.replica_heartbeat_seconds,
+        )
+        await replicas.start()
+        live = replicas
+        engine.batch_size = lambda: claim_size(live.share, settings.delivery_lease_seconds)
+    scheduler = TickScheduler(engine, settings.delivery_tick_seconds, replicas=replicas)
     _add_periodic_jobs(app, scheduler)
     svc.sender, svc.engine, svc.scheduler = sender, engine, scheduler
     scheduler.start()

@@ -14,10 +14,12 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.engine import DeliveryEngine
+from bot.runtime.replicas import Replicas
 
 log = logging.getLogger(__name__)
 
 TICK_JOB = "delivery-tick"
+HEARTBEAT_JOB = "replica-heartbeat"
 
 Job = Callable[[], Awaitable[object]]
 
@@ -31,10 +33,12 @@ class TickScheduler:
         interval: float,
         *,
         extra: tuple[Callable[[], Awaitable[object]], ...] = (),
+        replicas: Replicas | None = None,
     ) -> None:
         self.engine = engine
         self.interval = interval
         self._extra = extra
+        self.replicas = replicas
         self._scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self._jobs: dict[str, Job] = {}
         engine.on_wake = self.wake
@@ -95,6 +99,19 @@ class TickScheduler:
             misfire_grace_time=None,
             next_run_time=dt.datetime.now(dt.UTC),
         )
+        if self.replicas is not None:
+            # Its own job, not part of the tick: a tick lasts as long as a send time's
+            # delivery, and the share of the rate must be re-read meanwhile.
+            # `Replicas.start` made the first beat.
+            self._scheduler.add_job(
+                self._beat,
+                "interval",
+                seconds=self.replicas.interval,
+                id=HEARTBEAT_JOB,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
         self._scheduler.start()
 
     def wake(self) -> None:
@@ -114,6 +131,13 @@ class TickScheduler:
             except Exception:
                 log.exception("periodic job %s failed", getattr(job, "__name__", job))
 
+    async def _beat(self) -> None:
+        assert self.replicas is not None
+        try:
+            await self.replicas.beat()
+        except Exception:
+            log.exception("replica heartbeat failed; the next one tries again")
+
     async def stop(self) -> None:
         """Stop scheduling; a tick in progress finishes (its sends are recorded)."""
         self.engine.stop()
@@ -125,6 +149,8 @@ class TickScheduler:
             pass
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self.replicas is not None:
+            await self.replicas.leave()
 
     def engine_lock(self) -> _EngineIdle:
         """Wait until the engine is idle."""

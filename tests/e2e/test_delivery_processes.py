@@ -200,8 +200,9 @@ async def test_two_replicas_on_postgres_share_the_work_one_killed(
     db = db_target.open()
     try:
         await seed(db, dt.datetime.now(dt.UTC))
-        a = await start_bot(tmp_path, sandbox, db_target, "replica-a")
-        b = await start_bot(tmp_path, sandbox, db_target, "replica-b")
+        # DELIVERY_RATE is the deployment's: two replicas at 200/s each, as before it was.
+        a = await start_bot(tmp_path, sandbox, db_target, "replica-a", DELIVERY_RATE="400")
+        b = await start_bot(tmp_path, sandbox, db_target, "replica-b", DELIVERY_RATE="400")
         try:
             await wait_for(lambda: _delivered_at_least(sandbox, 600), 60)
             a.send_signal(signal.SIGKILL)
@@ -366,7 +367,8 @@ async def test_failover_after_kill_9_on_postgres_within_60_s_with_the_default_le
     if db_target.schema is None:
         pytest.skip("several replicas need PostgreSQL (SQLite is single-process)")
     db = db_target.open()
-    default_lease = {"DELIVERY_LEASE_SECONDS": "", "DELIVERY_RATE": "100"}
+    # DELIVERY_RATE is the deployment's: 100/s for each of the two replicas.
+    default_lease = {"DELIVERY_LEASE_SECONDS": "", "DELIVERY_RATE": "200"}
     try:
         await seed(db, dt.datetime.now(dt.UTC))
         a = await start_bot(tmp_path, sandbox, db_target, "replica-a", **default_lease)
@@ -414,7 +416,8 @@ async def test_two_live_replicas_never_take_each_others_tips_even_when_answers_o
     if db_target.schema is None:
         pytest.skip("several replicas need PostgreSQL (SQLite is single-process)")
     db = db_target.open()
-    short = {"DELIVERY_LEASE_SECONDS": "2"}
+    # DELIVERY_RATE is the deployment's: 200/s for each of the two replicas.
+    short = {"DELIVERY_LEASE_SECONDS": "2", "DELIVERY_RATE": "400"}
     try:
         await seed(db, dt.datetime.now(dt.UTC))
         sandbox.world.faults.arm(Fault("sendMessage", 0, 600, 3.0))

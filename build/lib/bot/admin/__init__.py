@@ -1,0 +1,1 @@
+"""The clinic's side: admins and roles, stats, charts and broadcasts (no Telegram)."""

@@ -1,0 +1,1 @@
+"""Content as data: tips, FAQ, clinics and message catalogs from tips/*.yaml."""

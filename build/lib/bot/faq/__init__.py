@@ -1,0 +1,1 @@
+"""FAQ matching and urgent-symptom triage: pure logic, no Telegram."""

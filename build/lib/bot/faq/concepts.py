@@ -1,0 +1,118 @@
+"""Everyday words mapped to concepts (tips/synonyms.yaml), so paraphrases meet the FAQ's text."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.config import ConfigError, Settings
+from bot.content.errors import read_yaml
+from bot.faq.normalise import variants, words
+
+FILENAME = "synonyms.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "tips" / FILENAME
+"""The repository's copy, used when the configured content folder has none."""
+
+log = logging.getLogger(__name__)
+
+
+class Concept(BaseModel):
+    """One concept: the words that stand for it, and whether only this bot's subjects use it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    words: tuple[str, ...] = Field(min_length=1)
+    phrases: tuple[str, ...] = ()
+    topical: bool = False
+
+    @field_validator("words")
+    @classmethod
+    def _single_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for word in value:
+            if words(word) != [word]:
+                raise ValueError(f"{word!r} is not one lowercase word")
+        return value
+
+    @field_validator("phrases")
+    @classmethod
+    def _two_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for phrase in value:
+            if len(words(phrase)) != 2 or " ".join(words(phrase)) != phrase:
+                raise ValueError(f"{phrase!r} is not two lowercase words")
+        return value
+
+
+class ConceptFile(BaseModel):
+    """tips/synonyms.yaml: concept name -> its words. A word belongs to one concept only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    concepts: dict[str, Concept]
+
+    @model_validator(mode="after")
+    def _each_word_once(self) -> ConceptFile:
+        seen: dict[str, str] = {}
+        for name, concept in self.concepts.items():
+            for word in (*concept.words, *concept.phrases):
+                if word in seen:
+                    raise ValueError(f"{word!r} is in both {seen[word]!r} and {name!r}")
+                seen[word] = name
+        return self
+
+
+class Concepts:
+    """Look up the concept a word stands for, by the word or one of its stems."""
+
+    def __init__(self, data: ConceptFile) -> None:
+        """Index every word and its stems (a listed word wins over another's stem)."""
+        self._of: dict[str, str] = {}
+        self.members = {name: c.words for name, c in data.concepts.items()}
+        self._phrases = {
+            tuple(phrase.split()): name for name, c in data.concepts.items() for phrase in c.phrases
+        }
+        self.topical = frozenset(n for n, c in data.concepts.items() if c.topical)
+        for name, concept in data.concepts.items():
+            for word in concept.words:
+                self._of[word] = name
+        for name, concept in data.concepts.items():
+            for word in concept.words:
+                for key in variants(word)[1:]:
+                    self._of.setdefault(key, name)
+
+    def of(self, word: str) -> str | None:
+        """Return the concept of a word, or None."""
+        for key in variants(word):
+            name = self._of.get(key)
+            if name is not None:
+                return name
+        return None
+
+    def in_phrases(self, raw: list[str]) -> list[str]:
+        """Return the concepts named by two-word phrases ("how much", "datang bulan")."""
+        if not self._phrases:
+            return []
+        return [
+            name
+            for pair in zip(raw, raw[1:], strict=False)
+            if (name := self._phrases.get(pair)) is not None
+        ]
+
+
+@functools.cache
+def shipped() -> Concepts:
+    """The concepts of the content folder (Settings.tips_dir), else the repository's; once."""
+    for path in (_configured() / FILENAME, SHIPPED):
+        if path.exists():
+            return Concepts(ConceptFile.model_validate(read_yaml(path)))
+    log.warning("no %s in the content folder: FAQ matching uses keywords only", FILENAME)
+    return Concepts(ConceptFile(concepts={}))
+
+
+def _configured() -> Path:
+    try:
+        return Settings().tips_dir
+    except (ConfigError, ValueError):  # a bad setting is reported where the bot starts
+        return Path("tips")

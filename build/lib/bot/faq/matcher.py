@@ -1,0 +1,494 @@
+"""Match a free-text question to the reviewed FAQ entries it most likely asks about."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.content.models import FaqEntry
+from bot.faq.concepts import Concepts, shipped
+from bot.faq.normalise import (
+    COMMON,
+    NEUTRAL,
+    OFFTOPIC,
+    STOPWORDS_EN,
+    STOPWORDS_MS,
+    content_words,
+    nearest_window,
+    variants,
+    words,
+)
+
+COMMON_WEIGHT = 0.3
+"""An everyday word ("kat", "see", "place") in a keyword counts this fraction of its weight."""
+
+OFFTOPIC_PENALTY = 0.6
+"""Subtracted per word that shows the message is about something else ("petrol", "solat")."""
+
+UNKNOWN_PENALTY = 0.2
+"""Subtracted per content word the FAQ has never heard of ("petrol", "laptop", "netflix"):
+a message mostly about something else is not about the entry one of its words happens to hit."""
+
+KEYWORD_WEIGHT = 1.0
+"""A word an editor listed as a keyword: the strongest evidence of intent."""
+
+PHRASE_PART_WEIGHT = 0.6
+"""A word seen only inside a multi-word keyword ("good" in "good bacteria") is weaker alone."""
+
+QUESTION_WEIGHT = 0.35
+"""A content word of the entry's own question: real evidence, but questions share words."""
+
+PHRASE_BONUS = 0.8
+"""Added per multi-word keyword found close together: "sesak nafas" says more than its words."""
+
+LITERAL_BONUS = 0.8
+"""Added for a keyword made mostly of common words ("who are you", "apa itu serat") typed as is."""
+
+PHRASE_SLACK = 1
+"""Extra content words allowed inside a multi-word keyword ("dairy really cause acne")."""
+
+FUZZY_CUTOFF = 84
+"""rapidfuzz ratio (0-100) for a typo to count: "exzema"~"eczema" 83, "probiotc" 94."""
+
+FUZZY_DISCOUNT = 0.85
+"""A typo match is slightly weaker evidence than the exact word."""
+
+FUZZY_MIN_LEN = 4
+"""Shorter words are too easily one edit from another word ("gut" ~ "gum")."""
+
+FUZZY_MAX_LEN = 24
+"""Longer tokens are not words; skip fuzzy work on them."""
+
+MAX_FUZZY_TOKENS = 24
+"""Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
+
+LANGUAGE_BOOST = 1.05
+"""Tie-break in favour of keywords in the user's chosen language."""
+
+FLOOR = 0.8
+"""Below this nothing is worth offering: a lone common word ("skin") scores about 0.2."""
+
+CONFIDENT = 0.9
+"""A top score this high is about one distinctive keyword or two weaker ones."""
+
+CONFIDENT_RATIO = 0.75
+"""Confident only if the runner-up scores under this fraction of the top score."""
+
+AMBIGUOUS_RATIO = 0.5
+"""Runners-up offered alongside the top must score at least this fraction of it."""
+
+MAX_CANDIDATES = 3
+
+TEXT_WEIGHT = 0.08
+"""Weight of the full-text (BM25) evidence beside the keyword score: everyday paraphrases find
+the entry whose keywords, question or answer talk about the same concepts."""
+
+TEXT_TF = {"keyword": 2, "question": 4, "answer": 1}
+"""How many times a word counts in an entry's text, by where it appears."""
+
+UNTOPICAL_FLOOR = 1.0
+"""Score a message with no topical concept needs for a (confident) answer; it never gets a menu."""
+
+CONCEPT_DISCOUNT = 0.9
+"""A word reaching an entry through its concept ("hamil" -> "pregnant") is a little weaker than
+the entry's own keyword."""
+
+BM25_K1 = 1.2
+BM25_B = 0.5
+"""BM25 term-frequency saturation and length normalisation (the usual values; b lowered because
+long answers are not less about their topic)."""
+
+LANGUAGE_SAMPLE = 600
+"""Characters read to tell the language: the start of a message shows it."""
+
+LANGUAGE_MIN_VOTES = 2
+"""Words only one language uses needed before a message counts as written in it."""
+
+LANGUAGE_MARGIN = 3
+"""...and that many times more of them than of the other language's."""
+
+_MARKERS: dict[str, frozenset[str]] = {
+    **{w: frozenset({"en"}) for w in STOPWORDS_EN - STOPWORDS_MS},
+    **{w: frozenset({"ms"}) for w in STOPWORDS_MS - STOPWORDS_EN},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One FAQ entry and how well the message matched it."""
+
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The outcome of matching: one confident answer, a few to choose from, or none."""
+
+    kind: Literal["confident", "ambiguous", "none"]
+    candidates: tuple[Candidate, ...]
+
+
+NO_MATCH = MatchResult("none", ())
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    entry: int
+    slots: tuple[frozenset[str], ...]
+
+
+_BUILT: list[tuple[Sequence[FaqEntry], Concepts | None, FaqMatcher]] = []
+"""The last few matchers built by FaqMatcher.of, with the very objects they were built from."""
+
+
+class FaqMatcher:
+    """Score every FAQ entry against a message using a precomputed keyword index."""
+
+    @classmethod
+    def of(cls, entries: Sequence[FaqEntry], concepts: Concepts | None = None) -> FaqMatcher:
+        """The matcher for these entries, reused when the same (identical, immutable) tuple
+        of entries was indexed lately: building one takes most of a second, and every
+        application built from one loaded Content (the tests build hundreds) shares it."""
+        for built_entries, built_concepts, matcher in _BUILT:
+            if built_entries is entries and built_concepts is concepts:
+                return matcher
+        matcher = cls(entries, concepts)
+        if isinstance(entries, tuple):  # only an immutable sequence can be shared safely
+            _BUILT.insert(0, (entries, concepts, matcher))
+            del _BUILT[4:]
+        return matcher
+
+    def __init__(self, entries: Sequence[FaqEntry], concepts: Concepts | None = None) -> None:
+        """Index the entries' keywords, multi-word keywords and question words, and full text."""
+        self._ids = tuple(e.id for e in entries)
+        self._concepts = concepts if concepts is not None else shipped()
+        self._text = self._index_text(entries)
+        # key -> entry index -> (weight, languages the key came from)
+        weights: dict[str, dict[int, tuple[float, set[str]]]] = defaultdict(dict)
+        phrases: list[_Phrase] = []
+        literals: list[_Phrase] = []
+        named: dict[str, set[int]] = defaultdict(set)  # key -> entries with it as a keyword
+
+        def add(key: str, entry: int, weight: float, lang: str) -> None:
+            old = weights[key].get(entry)
+            if old is None or old[0] < weight:
+                weights[key][entry] = (weight, {lang})
+            elif old[0] == weight:
+                old[1].add(lang)
+
+        for i, entry in enumerate(entries):
+            for lang, keywords in entry.keywords.items():
+                for keyword in keywords:
+                    raw = words(keyword)
+                    tokens = content_words(raw)
+                    weight = KEYWORD_WEIGHT if len(tokens) == 1 else PHRASE_PART_WEIGHT
+                    for token in tokens:
+                        common = _common(token)
+                        for key in variants(token):
+                            add(key, i, weight * (COMMON_WEIGHT if common else 1.0), lang)
+                            if len(tokens) == 1 and not common:
+                                named[key].add(i)
+                    if len(tokens) > 1:
+                        phrases.append(_Phrase(i, tuple(frozenset(variants(t)) for t in tokens)))
+                    elif len(raw) > 1:
+                        literals.append(_Phrase(i, tuple(frozenset(variants(t)) for t in raw)))
+            for lang, text in entry.text.items():
+                for token in content_words(words(text.question)):
+                    factor = COMMON_WEIGHT if _common(token) else 1.0
+                    for key in variants(token):
+                        add(key, i, QUESTION_WEIGHT * factor, lang)
+
+        n = max(len(entries), 1)
+        # Normalised IDF: 1.0 for a word in one entry, near 0.2 for one in every entry.
+        top = math.log(1 + n)
+        self._postings: dict[str, tuple[tuple[int, float, frozenset[str]], ...]] = {
+            key: tuple(
+                (entry, weight * math.log(1 + n / len(hits)) / top, frozenset(langs))
+                for entry, (weight, langs) in hits.items()
+            )
+            for key, hits in weights.items()
+        }
+        # Concept -> entry -> the best keyword weight among the concept's words: a message's
+        # "hamil" reaches the entry whose keyword is "pregnant", a little weaker than the word.
+        self._by_concept: dict[str, dict[int, float]] = {}
+        for name, members in self._concepts.members.items():
+            reach: dict[int, float] = {}
+            for member in members:
+                for key in variants(member):
+                    for hit, (weight, _) in weights.get(key, {}).items():
+                        reach[hit] = max(reach.get(hit, 0.0), weight)
+            # Weighed by how many entries the concept reaches, not by its rarest word.
+            idf = math.log(1 + n / max(len(reach), 1)) / top
+            self._by_concept[name] = {entry: w * idf for entry, w in reach.items()}
+        # Index keys that stand for a topical concept: a typo of one still shows the topic.
+        self._topical_keys = frozenset(
+            key for key in self._postings if self._concepts.of(key) in self._concepts.topical
+        )
+        # Keys a typo could reach, bucketed by the typo's length and its first or last letter.
+        # ratio is at most 2*min(a, b) / (a + b), so length rules out most of the vocabulary,
+        # and real typos keep one end of the word ("exzema", "soriasis"): ~10x fewer calls.
+        by_end: dict[tuple[int, int, str], list[str]] = defaultdict(list)
+        for key in self._postings:
+            for size in range(FUZZY_MIN_LEN, FUZZY_MAX_LEN + 1):
+                if _lengths_compatible(size, len(key)):
+                    by_end[size, 0, key[0]].append(key)
+                    by_end[size, -1, key[-1]].append(key)
+        self._fuzzy_choices = {bucket: tuple(keys) for bucket, keys in by_end.items()}
+        self._phrases_by_key: dict[str, list[_Phrase]] = defaultdict(list)
+        for phrase in phrases:
+            for key in phrase.slots[0]:
+                self._phrases_by_key[key].append(phrase)
+        self._named = {key: frozenset(entries) for key, entries in named.items()}
+        self._literals_by_key: dict[str, list[_Phrase]] = defaultdict(list)
+        for literal in literals:
+            for key in literal.slots[0]:
+                self._literals_by_key[key].append(literal)
+        self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        # Surface words of one language's keywords and questions, to tell what a user typed in.
+        seen_in: dict[str, set[str]] = defaultdict(set)
+        for entry in entries:
+            for lang, keywords in entry.keywords.items():
+                for keyword in keywords:
+                    for word in content_words(words(keyword)):
+                        seen_in[word].add(lang)
+            for lang, text in entry.text.items():
+                for word in content_words(words(text.question)):
+                    seen_in[word].add(lang)
+        self._languages = {word: frozenset(langs) for word, langs in seen_in.items()}
+        # A word the FAQ itself uses ("aircond", "holiday", "minyak") is not off-topic here.
+        self._offtopic = frozenset(
+            w for w in OFFTOPIC if not any(k in self._postings for k in variants(w))
+        )
+
+    def language_of(self, text: str) -> str | None:
+        """Return "en" or "ms" when the message is clearly written in one of them, else None."""
+        votes = {"en": 0, "ms": 0}
+        for word in words(text[:LANGUAGE_SAMPLE]):
+            langs = _MARKERS.get(word) or self._languages.get(word, frozenset())
+            if len(langs) == 1:
+                votes[next(iter(langs))] += 1
+        en, ms = votes["en"], votes["ms"]
+        if ms >= LANGUAGE_MIN_VOTES and ms >= LANGUAGE_MARGIN * en:
+            return "ms"
+        if en >= LANGUAGE_MIN_VOTES and en >= LANGUAGE_MARGIN * ms:
+            return "en"
+        return None
+
+    def match(self, text: str, *, language: str | None = None) -> MatchResult:
+        """Return the entries this message most likely asks about."""
+        raw = words(text)
+        tokens = content_words(raw)
+        scores: dict[int, float] = defaultdict(float)
+        for entry in self._literal_hits(raw):
+            scores[entry] += LITERAL_BONUS
+        if not tokens and not scores:
+            return NO_MATCH
+        # For each position, the index keys it stands for and how sure we are (1.0 = exact).
+        resolved = self._resolve(tokens)
+        # Does the message name something only this bot's subjects use (typos included)?
+        concepts = [self._concepts.of(t) for t in tokens]
+        terms = {
+            "@" + c if c is not None else min(variants(t), key=len)
+            for t, c in zip(tokens, concepts, strict=True)
+        }
+        phrased = self._concepts.in_phrases(raw)
+        terms.update("@" + name for name in phrased)
+        topical = any(t[1:] in self._concepts.topical for t in terms if t[0] == "@") or any(
+            key in self._topical_keys for keys in resolved for key in keys
+        )
+        named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
+        seen: set[str] = set()
+        seen_concepts: set[str] = set()
+        for token, keys, concept in zip(tokens, resolved, concepts, strict=True):
+            if token in seen or (not keys and concept is None):
+                continue
+            if token in NEUTRAL:
+                keys = {}  # "face" is no keyword's evidence, but it does name the skin concept
+            seen.add(token)
+            best: dict[int, float] = {}
+            if concept is not None and concept not in seen_concepts:
+                seen_concepts.add(concept)  # "cuaca panas" is one concept, counted once
+                for entry, weight in self._by_concept[concept].items():
+                    best[entry] = weight * CONCEPT_DISCOUNT
+            for key, sureness in keys.items():
+                if sureness == 1.0:
+                    named_entries |= self._named.get(key, frozenset())
+                for entry, weight, langs in self._postings[key]:
+                    boost = LANGUAGE_BOOST if language in langs else 1.0
+                    value = weight * sureness * boost
+                    if value > best.get(entry, 0.0):
+                        best[entry] = value
+            for entry, value in best.items():
+                scores[entry] += value
+        for name in phrased:  # "how much" names the price concept
+            if name not in seen_concepts:
+                seen_concepts.add(name)
+                for entry, weight in self._by_concept[name].items():
+                    scores[entry] += weight * CONCEPT_DISCOUNT
+        for entry in self._phrase_hits(resolved):
+            scores[entry] += PHRASE_BONUS
+        if topical:  # full text only helps a message that is about our subjects at all
+            for term in terms:
+                for entry, value in self._text.get(term, ()):
+                    scores[entry] += TEXT_WEIGHT * value
+        penalty = sum(
+            OFFTOPIC_PENALTY
+            if token in self._offtopic
+            else UNKNOWN_PENALTY
+            * (not keys and len(token) > 2 and not concept and not _common(token))
+            for token, keys, concept in zip(tokens, resolved, concepts, strict=True)
+            if token not in NEUTRAL
+        )
+        if penalty:
+            for entry in scores:
+                scores[entry] -= penalty
+            # A topic word among several unknown ones is not a question about it; beside one
+            # unknown word ("psoriasis and gluten") it is still worth offering.
+            if penalty > UNKNOWN_PENALTY + 1e-9:
+                named_entries.clear()
+        result = self._decide(scores, named_entries)
+        # A message naming no skin, gut, clinic or bot concept gets a strong single answer or an
+        # honest "I don't know", never a menu of guesses; if it names another subject outright
+        # ("petrol station open 24 hours"), the honest answer.
+        if topical:
+            return result
+        elsewhere = any(token in self._offtopic for token in tokens)
+        if (
+            result.kind == "confident"
+            and result.candidates[0].score >= UNTOPICAL_FLOOR
+            and not elsewhere
+        ):
+            return result
+        return NO_MATCH
+
+    def _term(self, token: str) -> str:
+        concept = self._concepts.of(token)
+        return "@" + concept if concept is not None else min(variants(token), key=len)
+
+    def _index_text(self, entries: Sequence[FaqEntry]) -> dict[str, tuple[tuple[int, float], ...]]:
+        """BM25 over each entry's keywords, question and answer in every language."""
+        counts: list[dict[str, int]] = []
+        for entry in entries:
+            tf: dict[str, int] = defaultdict(int)
+            parts = [("keyword", k) for ks in entry.keywords.values() for k in ks]
+            for text in entry.text.values():
+                parts += [("question", text.question), ("answer", text.answer)]
+            for where, part in parts:
+                raw = words(part)
+                for token in content_words(raw):
+                    tf[self._term(token)] += TEXT_TF[where]
+                for name in self._concepts.in_phrases(raw):
+                    tf["@" + name] += TEXT_TF[where]
+            counts.append(tf)
+        n = len(entries)
+        if not n:
+            return {}
+        avg = sum(sum(tf.values()) for tf in counts) / n or 1.0
+        df: dict[str, int] = defaultdict(int)
+        for tf in counts:
+            for term in tf:
+                df[term] += 1
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, tf in enumerate(counts):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(tf.values()) / avg)
+            for term, f in tf.items():
+                idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+                postings[term].append((i, idf * f * (BM25_K1 + 1) / (f + norm)))
+        return {term: tuple(p) for term, p in postings.items()}
+
+    def _resolve(self, tokens: list[str]) -> list[dict[str, float]]:
+        resolved: list[dict[str, float]] = []
+        fuzzy_budget = MAX_FUZZY_TOKENS
+        for token in tokens:
+            keys = {k: 1.0 for k in variants(token) if k in self._postings}
+            everyday = token in NEUTRAL or token in self._offtopic or _common(token)
+            # An everyday word is not a typo of a keyword: "kind" is not "kid".
+            typo_sized = FUZZY_MIN_LEN <= len(token) <= FUZZY_MAX_LEN
+            if not keys and not everyday and typo_sized and fuzzy_budget:
+                fuzzy_budget -= 1
+                keys = dict(self._fuzzy(token))
+            resolved.append(keys)
+        return resolved
+
+    def _fuzzy(self, token: str) -> tuple[tuple[str, float], ...]:
+        cached = self._fuzzy_cache.get(token)
+        if cached is not None:
+            return cached
+        best: dict[str, float] = {}
+        for end in (0, -1):
+            choices = self._fuzzy_choices.get((len(token), end, token[end]), ())
+            for key, score, _ in process.extract(
+                token, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
+            ):
+                best[key] = score
+        top = sorted(best.items(), key=lambda item: -item[1])[:3]
+        result = tuple((key, FUZZY_DISCOUNT * score / 100) for key, score in top)
+        if len(self._fuzzy_cache) < 10_000:  # bounded: typos are many but not infinite
+            self._fuzzy_cache[token] = result
+        return result
+
+    def _phrase_hits(self, resolved: list[dict[str, float]]) -> set[int]:
+        positions: dict[str, list[int]] = defaultdict(list)
+        for pos, keys in enumerate(resolved):
+            for key in keys:
+                positions[key].append(pos)
+        hits: set[int] = set()
+        for key in list(positions):
+            for phrase in self._phrases_by_key.get(key, ()):
+                if phrase.entry in hits:
+                    continue
+                slot_positions = [
+                    sorted({p for k in slot for p in positions.get(k, ())}) for slot in phrase.slots
+                ]
+                span = nearest_window(slot_positions)
+                if span is not None and span <= len(phrase.slots) + PHRASE_SLACK:
+                    hits.add(phrase.entry)
+        return hits
+
+    def _literal_hits(self, raw: list[str]) -> set[int]:
+        hits: set[int] = set()
+        keys = [variants(word) for word in raw]
+        for start, first in enumerate(keys):
+            for key in first:
+                for literal in self._literals_by_key.get(key, ()):
+                    end = start + len(literal.slots)
+                    if end <= len(keys) and all(
+                        not slot.isdisjoint(word_keys)
+                        for slot, word_keys in zip(literal.slots, keys[start:end], strict=True)
+                    ):
+                        hits.add(literal.entry)
+        return hits
+
+    def _decide(self, scores: dict[int, float], named: set[int]) -> MatchResult:
+        # Equal scores go to the earlier entry: writers put the general question first.
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        # A keyword typed exactly ("acne") is worth offering choices for even when it is too
+        # common to clear FLOOR on its own: the user named a topic we have answers on.
+        if not ranked or (ranked[0][1] < FLOOR and ranked[0][0] not in named):
+            return NO_MATCH
+        top = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        # Past FLOOR with no rival at all, a "did you mean" with one choice only adds a tap.
+        alone = len(ranked) == 1 and top >= FLOOR
+        if alone or (top >= CONFIDENT and second < top * CONFIDENT_RATIO):
+            return MatchResult("confident", (self._candidate(ranked[0]),))
+        floor = top * AMBIGUOUS_RATIO if top < FLOOR else max(FLOOR, top * AMBIGUOUS_RATIO)
+        kept = [self._candidate(r) for r in ranked[:MAX_CANDIDATES] if r[1] >= floor]
+        return MatchResult("ambiguous", tuple(kept))
+
+    def _candidate(self, ranked: tuple[int, float]) -> Candidate:
+        return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
+
+
+def _common(token: str) -> bool:
+    return any(key in COMMON for key in variants(token))
+
+
+def _lengths_compatible(a: int, b: int) -> bool:
+    return 200 * min(a, b) >= FUZZY_CUTOFF * (a + b)

@@ -1,0 +1,320 @@
+"""Turn a user's message into comparable word keys, in English, Malay or a mix of both."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+MAX_CHARS = 4096
+"""Telegram's message limit; anything longer is cut before any work is done."""
+
+MAX_TOKENS = 200
+"""Words considered per message. Real questions have a few dozen; this bounds the worst case."""
+
+MIN_STEM = 4
+"""Shortest stem an affix may be stripped down to. Shorter ones collide ("merah" -> "rah")."""
+
+# One pass of a single character class: linear time, no backtracking.
+_WORD = re.compile(r"[^\W_]+")
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc`")
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS_EN = _wordset(
+    """a an the is are am was were be been being do does did doing can could should would will
+    shall may might must i im ive me my mine myself we our us you your yours he him his she her
+    it its they them their this that these those there here what which who whom whose how why
+    when where of to in on at by for from with and or but if so as than then too also about any
+    some all each every such only just really very quite much many more most lot lots get gets
+    got have has had having please pls plz hi hello hey thanks thank ok okay doc dr know tell
+    want wanted like would whether anything something thing things one ya yes eh oh ah"""
+)
+
+STOPWORDS_MS = _wordset(
+    """saya sy aku awak anda kamu dia mereka kami kita ini itu ni tu yang yg dan atau di ke dari
+    daripada untuk utk dengan dgn pada ada adakah apa apakah bagaimana macam mana camne cam
+    kenapa mengapa kah lah pun je jer jugak juga nak mahu mau ka ker la lagi sikit sahaja saja
+    sangat amat betul ke2 dok tolong boleh blh bole ok tak tk x tidak tdk idak ye ya mcm bila
+    apabila sebarang dah sudah telah akan masih bagi kalau jika pasal tentang mengenai"""
+)
+
+COMMON = _wordset(
+    """see saw seen look show kat sana sini situ jadi buat bikin orang kawan friend friends
+    people person someone everyone semua time times day days today tomorrow yesterday week
+    hari esok semalam minggu bulan tahun year years month now sekarang nanti good bad best
+    better worse baik bagus best teruk elok cantik place tempat area near nearby dekat jauh
+    far get make made go going pergi come datang new baru old lama long short big small
+    besar kecil need needs perlu use guna used work works kerja try cuba tried start mula
+    first last next other lain another same sama way cara thing benda hal perkara give bagi
+    take ambil put letak say said cakap kata think rasa feel feels felt call panggil name
+    nama right wrong true false betul salah actually really still even back balik pun also
+    buy beli sell jual cheap murah free percuma price harga much many banyak sikit berapa
+    number nombor help tolong bantu question soalan tanya ask answer jawab okay fine well
+    home rumah keluar masuk out up down naik turun dalam luar atas bawah left right kiri
+    kanan morning pagi night malam petang evening late awal early lambat cepat fast slow
+    hot panas cold sejuk play main watch tengok read baca write tulis send hantar kind
+    type jenis sort macam stuff lot"""
+)
+"""Everyday words that are not stopwords but must not carry a match on their own."""
+
+NEUTRAL = _wordset(
+    """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
+    arm arms lengan leg legs kaki hand hands tangan body badan scalp kepala related relate
+    always selalu sebenarnya actually lately recently kebelakangan since sejak usually biasa
+    biasanya sometimes kadang kadangkala often kerap every setiap month months bulan week
+    weeks minggu sangat super damn teruk tau tahu know"""
+)
+"""Words common in real questions that point at no entry: neither evidence nor unknown."""
+
+OFFTOPIC = _wordset(
+    """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
+    prayer solat sembahyang azan zohor asar maghrib isyak subuh bitcoin crypto stock saham
+    petrol diesel gold emas homework karangan essay assignment
+    terjemah movie movies filem netflix song lagu football bola game gaming laptop phone
+    iphone samsung car kereta motor lrt mrt bus bas train komuter flight passport lesen
+    recipe resepi salary gaji job hiring interview temuduga resume vacancy jawatan kosong
+    loan pinjaman bank insurance takaful tax cukai lhdn epf kwsp ptptn investment forex
+    ringgit usd sgd exchange currency shopee lazada grab foodpanda delivery parcel courier
+    poslaju tracking ticket tiket concert konsert cinema wayang holiday vacation percutian
+    travel trip visa airport lapangan terbang klia airasia booking.com agoda hotel homestay
+    traffic jalan jem toll tol parking highway lebuhraya petronas shell caltex
+    wifi internet unifi maxis celcom digi laptop computer komputer tablet ipad printer
+    coding python excel homework sekolah spm stpm upsr university
+    universiti matematik maths math physics fizik kimia chemistry sejarah history geography
+    football bola badminton futsal match perlawanan liga league fifa olympic sukan score
+    election pilihan raya politik politics government kerajaan minister menteri news berita
+    durian rambutan mamak nasi kandar roti canai satay kfc mcdonalds mcd starbucks pizza
+    burger restaurant buffet cafe kopitiam bakery kek cake cookies biskut
+    cat kucing dog anjing pet haiwan vet doktor haiwan aquarium ikan laga
+    song lagu music muzik spotify youtube tiktok instagram facebook twitter whatsapp group
+    kdrama drama anime kpop blackpink bts netflix astro
+    car kereta motosikal motorcycle mechanic bengkel tyre tayar minyak hitam service kereta
+    house rumah sewa rent property hartanah condo apartment renovation aircond repair
+    electrician plumber paip tnb bil elektrik bil air water bill
+    berbuka imsak sahur iftar maybank cimb rhb kredit credit debit atm mykad jpn jpj roadtax
+    saman polis police minecraft roblox pubg mlbb valorant tuition cikgu teacher peperiksaan
+    groceries tesco mydin girlfriend boyfriend marry kahwin crush awek pakwe joke lawak poem
+    puisi pantun lirik lyrics"""
+)
+"""Words that show a message is about something the clinic's bot cannot help with."""
+
+NEGATORS = _wordset(
+    """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont
+    cant cannot havent hasnt tak tk x tidak tdk tiada takde tada xde tanpa bukan belum
+    jangan"""
+)
+"""Words that cancel the sign after them. Kept out of STOPWORDS handling for urgent triage."""
+
+STOPWORDS = (STOPWORDS_EN | STOPWORDS_MS) - {"no", "not"}
+
+SLANG = {
+    "sbb": "sebab",
+    "bcoz": "because",
+    "coz": "because",
+    "cuz": "because",
+    "bkn": "bukan",
+    "jgn": "jangan",
+    "lps": "lepas",
+    "dlm": "dalam",
+    "kt": "kat",
+    "mkn": "makan",
+    "mkan": "makan",
+    "tkde": "takde",
+    "xde": "takde",
+    "xnak": "tak",
+    "xboleh": "tak boleh",
+    "xleh": "tak boleh",
+    "takleh": "tak boleh",
+    "taboleh": "tak boleh",
+    "tkleh": "tak boleh",
+    "u": "you",
+    "r": "are",
+    "pple": "people",
+    "ppl": "people",
+}
+"""Texting shorthand Malaysians really type, mapped to the word it stands for."""
+
+_MS_PARTICLE_SUFFIXES = ("nya", "lah", "kah", "pun")
+_MS_QUESTION_PARTICLES = ("kah", "lah", "pun")
+_MS_SUFFIXES = ("kan", "an")
+# Longest first, so "meng" wins over "me". Each prefix maps to the letters its nasal may have
+# swallowed from the root: mengelupas <- kelupas, memakai <- pakai, menulis <- tulis.
+_MS_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("memper", ""),
+    ("diper", ""),
+    ("meng", "k"),
+    ("peng", "k"),
+    ("meny", "s"),
+    ("peny", "s"),
+    ("mem", "p"),
+    ("pem", "p"),
+    ("men", "t"),
+    ("pen", "t"),
+    ("ber", ""),
+    ("ter", ""),
+    ("per", ""),
+    ("me", ""),
+    ("di", ""),
+    ("ke", ""),
+    ("pe", ""),
+    ("se", ""),
+)
+# Roots that end in a particle-looking syllable; stripping them breaks the word.
+_MS_KEEP = _wordset(
+    "masalah sekolah salah langkah nikah lelah tanah rumah darah marah merah murah indah sudah "
+    "mudah sebelah kah wajah buah lidah nanah sebab kesan kulit makan minum tapai ikan"
+)
+
+
+def clean(text: str) -> str:
+    """Lowercase, strip accents and apostrophes, and cut to MAX_CHARS."""
+    text = text[:MAX_CHARS].translate(_APOSTROPHES)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def collapse_repeats(word: str) -> str:
+    """Shorten runs of three or more of a letter to two: "sooo" -> "soo", "acneee" -> "acnee".
+
+    Two, not one, because English doubles letters ("sleep", "stress", "coffee"); variants()
+    then offers the word with a final double undone, so "acnee" still finds "acne".
+    """
+    out: list[str] = []
+    run = 0
+    previous = ""
+    for ch in word:
+        run = run + 1 if ch == previous else 1
+        previous = ch
+        if run <= 2:
+            out.append(ch)
+    return "".join(out)
+
+
+def words(text: str) -> list[str]:
+    """Split a message into cleaned words, stopwords kept, at most MAX_TOKENS of them."""
+    out: list[str] = []
+    for match in _WORD.finditer(clean(text)):
+        raw = match.group()
+        if raw.isdigit():
+            continue
+        # "kawan2" is Malay reduplication: the same word, plural.
+        word = collapse_repeats(raw.rstrip("2") or raw)
+        for piece in SLANG.get(word, word).split():
+            out.append(piece)
+        if len(out) >= MAX_TOKENS:
+            return out[:MAX_TOKENS]
+    return out
+
+
+def content_words(tokens: Iterable[str]) -> list[str]:
+    """Drop stopwords (also with a Malay particle: "bolehkah") and one-letter words."""
+    return [
+        t
+        for t in tokens
+        if len(t) > 1
+        and t not in STOPWORDS
+        and not (t.endswith(_MS_QUESTION_PARTICLES) and t[:-3] in STOPWORDS)
+        and not (t[-1] == t[-2] and t[:-1] in STOPWORDS)  # "sooo" -> "soo" is still "so"
+    ]
+
+
+def stem_en(word: str) -> str:
+    """Strip a plural or -ing/-ed ending and a final -e, so inflections share one key."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    elif word.endswith("ing") and len(word) - 3 >= MIN_STEM:
+        word = word[:-3]
+        if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+            word = word[:-1]
+    elif word.endswith("ed") and len(word) - 2 >= MIN_STEM:
+        word = word[:-2]
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+def ms_stems(word: str) -> list[str]:
+    """Return candidate Malay roots: one particle, one prefix and one suffix stripped."""
+    if word in _MS_KEEP:
+        return [word]
+    for particle in _MS_PARTICLE_SUFFIXES:
+        if word.endswith(particle) and len(word) - len(particle) >= MIN_STEM:
+            word = word[: -len(particle)]
+            break
+    bases = [word]
+    for prefix, swallowed in _MS_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
+            rest = word[len(prefix) :]
+            if swallowed and rest[0] in "aeiou":
+                bases.append(swallowed + rest)
+            if prefix in ("mem", "pem"):
+                bases.append(word[2:])  # me- + a root in m-: memakan <- makan
+            bases.append(rest)
+            break
+    out: list[str] = []
+    for base in bases:
+        stem = base
+        if base not in _MS_KEEP:
+            for suffix in _MS_SUFFIXES:
+                if base.endswith(suffix) and len(base) - len(suffix) >= MIN_STEM + 1:
+                    stem = base[: -len(suffix)]
+                    break
+        if stem not in out:
+            out.append(stem)
+    return out
+
+
+def stem_ms(word: str) -> str:
+    """Return the most likely Malay root of a word (the shortest candidate)."""
+    return min(ms_stems(word), key=len)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def variants(word: str) -> tuple[str, ...]:
+    """Return the word and its plausible stems, distinct, surface form first (memoised: pure)."""
+    out = [word]
+    undoubled = word[:-1] if len(word) > 3 and word[-1] == word[-2] else word
+    for candidate in (undoubled, stem_en(word), *ms_stems(word)):
+        if len(candidate) >= 3 and candidate not in out:
+            out.append(candidate)
+    return tuple(out)
+
+
+def normalise(text: str) -> tuple[str, ...]:
+    """Reduce a message to its content words, each in its shortest stemmed form."""
+    return tuple(min(variants(w), key=len) for w in content_words(words(text)))
+
+
+def nearest_window(positions: Sequence[Sequence[int]]) -> int | None:
+    """Return the smallest span covering one position from each list, or None if any is empty."""
+    if not positions or any(not p for p in positions):
+        return None
+    # Merge all positions tagged by list, then slide a window: linear in the total count.
+    tagged = sorted((pos, i) for i, plist in enumerate(positions) for pos in plist)
+    need = len(positions)
+    counts = [0] * need
+    covered = 0
+    best: int | None = None
+    left = 0
+    for pos, i in tagged:
+        counts[i] += 1
+        if counts[i] == 1:
+            covered += 1
+        while covered == need:
+            lpos, li = tagged[left]
+            span = pos - lpos + 1
+            best = span if best is None else min(best, span)
+            counts[li] -= 1
+            if counts[li] == 0:
+                covered -= 1
+            left += 1
+    return best

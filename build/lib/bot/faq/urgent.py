@@ -1,0 +1,319 @@
+"""Spot messages describing urgent symptoms or thoughts of self-harm, before any FAQ matching.
+
+Erring towards caution: a false alarm costs a message, a miss costs more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.content.models import WINDOW_SLACK, Kind, PhraseItem, PhraseSpec
+from bot.content.models import UrgentFile as UrgentFile  # re-exported: it used to live here
+from bot.content.models import UrgentSign as UrgentSign
+from bot.faq.normalise import NEGATORS, STOPWORDS, nearest_window, variants, words
+
+NEGATION_REACH = 1
+"""A negator this many words before a phrase (or inside it) cancels it: "no fever"."""
+
+FUZZY_CUTOFF = 85
+"""rapidfuzz ratio for a typo to count: "bengak"~"bengkak" 92, "swolen"~"swollen" 92."""
+
+FUZZY_MIN_LEN = 5
+"""Below this, a ratio says little; short words get the edit-distance rule below instead."""
+
+SHORT_TYPO_LEN = (4, 6)
+"""Token lengths checked for one slip (a letter left out, or two neighbours swapped) against
+the signs' words, keeping the first letter: "nfas"~"nafas", "dmam"~"demam", "bisl"~"bisul".
+Only the signs' own words are candidates, and a phrase still needs all its words, so a slip
+matters only beside the rest of a sign; everyday words one slip away from a sign's word
+("sebab"~"sebar", "lepas"~"lepuh") are listed in a sign's `not_typos` and never guessed at."""
+
+SHORT_TARGET_MIN = 5
+"""Sign words shorter than this are too like everyday words ("mata"/"masa", "mati"/"mari")."""
+
+FUZZY_MAX_LEN = 30
+"""Longer tokens are not words; skip fuzzy work on them."""
+
+MAX_FUZZY_TOKENS = 40
+"""Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentFinding:
+    """An urgent sign found in a message, its kind, and the phrase(s) that matched it."""
+
+    sign_id: str
+    phrase: str
+    kind: Kind = "urgent"
+
+
+# A compiled phrase: one set of accepted keys per word slot.
+_Slots = tuple[frozenset[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    label: str
+    slots: _Slots
+    slack: int
+    ordered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Sign:
+    id: str
+    kind: Kind
+    phrases: tuple[_Phrase, ...]
+    groups: tuple[tuple[_Phrase, ...], ...]
+    idioms: tuple[_Slots, ...]
+
+
+def _compile_item(sign: UrgentSign, item: PhraseItem) -> _Phrase:
+    text = item.words if isinstance(item, PhraseSpec) else item
+    slack = item.slack if isinstance(item, PhraseSpec) and item.slack is not None else sign.slack
+    ordered = (
+        item.ordered if isinstance(item, PhraseSpec) and item.ordered is not None else sign.ordered
+    )
+    return _Phrase(text, _compile_phrase(sign.expand(text)), slack, ordered)
+
+
+class _Compiled:
+    """Signs turned into key sets once, with the vocabulary typos are matched against."""
+
+    def __init__(self, signs: Sequence[UrgentSign]) -> None:
+        self.signs = tuple(signs)  # held so the ids in the cache key stay unique
+        self.compiled = tuple(
+            _Sign(
+                sign.id,
+                sign.kind,
+                tuple(
+                    _compile_item(sign, item)
+                    for lang in sorted(sign.phrases)
+                    for item in sign.phrases[lang]
+                ),
+                tuple(tuple(_compile_item(sign, p) for p in group) for group in sign.all_of),
+                tuple(_compile_phrase(sign.expand(idiom)) for idiom in sign.not_when),
+            )
+            for sign in self.signs
+        )
+        every = [
+            phrase.slots
+            for sign in self.compiled
+            for phrase in (*sign.phrases, *(p for g in sign.groups for p in g))
+        ]
+        self.vocabulary = frozenset(k for slots in every for s in slots for k in s)
+        self.not_typos = frozenset(
+            t for sign in self.signs for w in sign.not_typos for t in words(w)
+        )
+        self.choices = tuple(sorted(self.vocabulary))
+        # Short typos are judged against the words as written in the data (not their stems,
+        # which are often not words: "kelupas" -> "lupas"), and only those of 5 letters or more.
+        by_letter: dict[str, set[str]] = {}
+        low, high = SHORT_TYPO_LEN
+        for sign in self.signs:
+            for phrase in sign.written():
+                for word in words(phrase.replace("|", " ")):
+                    if max(SHORT_TARGET_MIN, low - 1) <= len(word) <= high + 1:
+                        by_letter.setdefault(word[0], set()).add(word)
+        self.short_choices = {k: tuple(sorted(v)) for k, v in by_letter.items()}
+        self.fuzzy_cache: dict[str, frozenset[str]] = {}
+
+    def fuzzy(self, token: str) -> frozenset[str]:
+        """Return the vocabulary keys a mistyped token probably stands for."""
+        found = self.fuzzy_cache.get(token)
+        if found is None:
+            keys: set[str] = set()
+            if len(token) >= FUZZY_MIN_LEN:
+                hits = process.extract(
+                    token, self.choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
+                )
+                keys.update(key for key, _, _ in hits)
+            if SHORT_TYPO_LEN[0] <= len(token) <= SHORT_TYPO_LEN[1]:
+                for written in self.short_choices.get(token[0], ()):
+                    if _one_slip(token, written):
+                        keys.update(variants(written))
+            found = frozenset(keys)
+            if len(self.fuzzy_cache) < 4096:
+                self.fuzzy_cache[token] = found
+        return found
+
+
+_compiled: dict[tuple[int, ...], _Compiled] = {}
+
+
+def _compile(signs: Sequence[UrgentSign]) -> _Compiled:
+    key = tuple(id(s) for s in signs)
+    found = _compiled.get(key)
+    if found is None:
+        if len(_compiled) > 8:  # content reloads are rare; keep the newest few
+            _compiled.clear()
+        found = _compiled[key] = _Compiled(signs)
+    return found
+
+
+def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | None:
+    """Return the first urgent sign (in the data's order) the message describes, or None."""
+    compiled = _compile(signs)
+    vocabulary = compiled.vocabulary
+    # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
+    # token remembers its place among all the words, so negation is judged on what was typed.
+    raw = words(text)
+    kept = [
+        (i, t)
+        for i, t in enumerate(raw)
+        if t in NEGATORS or t in vocabulary or (len(t) > 1 and t not in STOPWORDS)
+    ]
+    if not kept:
+        return None
+    tokens = [t for _, t in kept]
+    context = _Context(raw, tuple(i for i, _ in kept))
+    positions: dict[str, list[int]] = {}
+    fuzzy_budget = MAX_FUZZY_TOKENS
+    for pos, token in enumerate(tokens):
+        keys = set(variants(token))
+        if (
+            not keys & vocabulary
+            and SHORT_TYPO_LEN[0] <= len(token) <= FUZZY_MAX_LEN
+            and token not in compiled.not_typos
+            and token not in NEGATORS
+            and fuzzy_budget
+        ):
+            fuzzy_budget -= 1
+            keys |= compiled.fuzzy(token)
+        for key in keys:
+            positions.setdefault(key, []).append(pos)
+
+    raw_keys: list[tuple[str, ...]] = []
+    for sign in compiled.compiled:
+        here = positions
+        if sign.idioms:
+            if not raw_keys:
+                raw_keys = [variants(w) for w in raw]
+            here = _without_idioms(positions, sign.idioms, raw_keys, context)
+        for phrase in sign.phrases:
+            if _phrase_found(phrase, here, context):
+                return UrgentFinding(sign.id, phrase.label, sign.kind)
+        if sign.groups:
+            matched = [
+                next((p for p in g if _phrase_found(p, here, context)), None) for g in sign.groups
+            ]
+            if all(m is not None for m in matched):
+                label = " + ".join(m.label for m in matched if m is not None)
+                return UrgentFinding(sign.id, label, sign.kind)
+    return None
+
+
+def _phrase_found(phrase: _Phrase, positions: dict[str, list[int]], context: _Context) -> bool:
+    # Cheap rejection first: most phrases miss at least one word entirely.
+    present = positions.keys()
+    if any(present.isdisjoint(slot) for slot in phrase.slots):
+        return False
+    return _found(phrase.slots, positions, context, phrase.slack, phrase.ordered)
+
+
+def _without_idioms(
+    positions: dict[str, list[int]],
+    idioms: tuple[_Slots, ...],
+    raw_keys: list[tuple[str, ...]],
+    context: _Context,
+) -> dict[str, list[int]]:
+    """Drop the places of words that stand in an idiom ("dead skin"): they count for nothing.
+
+    An idiom's words must stand next to each other as typed, in its order ("dying to try").
+    """
+    blocked_raw: set[int] = set()
+    for slots in idioms:
+        width = len(slots)
+        for start in range(len(raw_keys) - width + 1):
+            if all(not slots[i].isdisjoint(raw_keys[start + i]) for i in range(width)):
+                blocked_raw.update(range(start, start + width))
+    if not blocked_raw:
+        return positions
+    blocked = {pos for pos, i in enumerate(context.raw_index) if i in blocked_raw}
+    out: dict[str, list[int]] = {}
+    for key, plist in positions.items():
+        kept = [p for p in plist if p not in blocked]
+        if kept:
+            out[key] = kept
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """All words of the message, and where each kept token stood among them."""
+
+    raw: list[str]
+    raw_index: tuple[int, ...]
+
+
+def _found(
+    slots: _Slots,
+    positions: dict[str, list[int]],
+    context: _Context,
+    slack: int = WINDOW_SLACK,
+    ordered: bool = False,
+) -> bool:
+    """Tell whether every slot occurs close together, at least once without a negator."""
+    slot_positions = [sorted({p for key in slot for p in positions.get(key, ())}) for slot in slots]
+    limit = len(slots) + slack
+    span = nearest_window(slot_positions)
+    if span is None or span > limit:
+        return False
+    # Try each occurrence of the first word as an anchor: any un-negated occurrence counts,
+    # so "no fever yesterday, now fever and rash" still triggers.
+    for anchor in slot_positions[0]:
+        chosen = [anchor]
+        for plist in slot_positions[1:]:
+            if ordered:
+                later = [p for p in plist if p > chosen[-1]]
+                if not later:
+                    break
+                chosen.append(later[0])
+            else:
+                chosen.append(min(plist, key=lambda p: abs(p - anchor)))
+        if len(chosen) < len(slots):
+            continue
+        if max(chosen) - min(chosen) < limit and not _negated(chosen, context):
+            return True
+    return False
+
+
+def _negated(chosen: list[int], context: _Context) -> bool:
+    """Tell whether a negator stands just before the phrase, or inside it, as typed."""
+    used = {context.raw_index[p] for p in chosen}
+    start, end = min(used), max(used)
+    for pos in range(max(0, start - NEGATION_REACH), end + 1):
+        if pos not in used and context.raw[pos] in NEGATORS:
+            return True
+    return False
+
+
+def _one_slip(typed: str, word: str) -> bool:
+    """Tell whether `typed` is `word` with one letter left out or two neighbours swapped."""
+    if len(word) == len(typed) + 1:
+        return any(word[:i] + word[i + 1 :] == typed for i in range(1, len(word)))
+    if len(word) == len(typed) and typed != word:
+        diff = [i for i in range(len(word)) if word[i] != typed[i]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and (word[diff[0]], word[diff[1]]) == (typed[diff[1]], typed[diff[0]])
+        )
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _compile_phrase(phrase: str) -> _Slots:
+    slots: list[frozenset[str]] = []
+    for word in phrase.split():
+        keys: set[str] = set()
+        for alternative in word.split("|"):
+            for token in words(alternative):
+                keys.update(variants(token))
+        if keys:
+            slots.append(frozenset(keys))
+    return tuple(slots)

@@ -1,0 +1,1 @@
+"""Sending to Telegram: pacing, the sender, send outcomes and the delivery ledger."""

@@ -1,0 +1,1 @@
+"""Building and running the application: app, scheduler, web server, health, metrics, logs, HTTP."""

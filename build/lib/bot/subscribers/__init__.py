@@ -1,0 +1,1 @@
+"""Subscribers: the subscriber store, consent, and parsing times and time zones."""
