@@ -54,6 +54,8 @@ from bot.sandbox.limits import Fault
 from bot.sandbox.state import ControlError, World
 
 WORLD = web.AppKey("world", World)
+SEQ_HEADER = "X-Sandbox-Event-Seq"
+"""Every JSON answer of the control API carries the world's latest event seq in this header."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -67,11 +69,14 @@ def guard(handler: Callable[[web.Request, World], Awaitable[Any]]) -> Handler:
             return web.json_response({"error": error.reason}, status=error.status)
         except (KeyError, TypeError, ValueError) as error:
             return web.json_response({"error": f"bad request: {error}"}, status=400)
+        # The event seq as of this answer (read in the same step as the answer was made):
+        # a client waiting for a change long-polls /events after it and misses nothing.
+        seq = {SEQ_HEADER: str(request.app[WORLD].last_event_seq)}
         if result is None:
-            return web.Response(status=204)
+            return web.Response(status=204, headers=seq)
         if isinstance(result, web.StreamResponse):
             return result
-        return web.json_response(result)
+        return web.json_response(result, headers=seq)
 
     return wrapped
 
