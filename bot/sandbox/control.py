@@ -34,7 +34,10 @@ An event is ``{seq, type, chat_id?, message?, ...}`` with type ``message`` (user
 (callback_query_id, text, show_alert, url), ``blocked`` or ``unblocked`` (chat_id),
 ``user`` (chat_id: added or changed), ``commands`` (the bot changed its command lists) or
 ``clock`` (now: the clock was moved) or ``reset`` (now: the page started the demo over, see
-``bot.sandbox.web``). Request bodies must be application/json. The web
+``bot.sandbox.web``). Every answer but a file's carries the seq of the world's latest event
+in the ``X-Sandbox-Event-Seq`` header, so a client can read a chat and then long-poll
+``/events`` after that seq for whatever changes it next (``SandboxClient.wait_for_chat``).
+Request bodies must be application/json. The web
 page's own routes are in ``bot.sandbox.web``.
 """
 
