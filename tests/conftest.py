@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import shutil
 import threading
@@ -132,10 +133,18 @@ async def db_target(
 
 
 @pytest.fixture
-async def db(db_target: DbTarget) -> AsyncIterator[Database]:
-    """A migrated database on SQLite or PostgreSQL (on SQLite the migration is a no-op)."""
+async def db(db_target: DbTarget, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """A migrated database on SQLite or PostgreSQL.
+
+    A SQLite copy of the migrated template is at head already, so it is not migrated again
+    (Alembic reads every migration script to find that out: tens of milliseconds a test).
+    """
     database = db_target.open()
-    await migrate.upgrade(database)
+    copy_of_template = db_target.url.startswith("sqlite") and (
+        request.node.get_closest_marker("empty_database") is None
+    )
+    if not copy_of_template:
+        await migrate.upgrade(database)
     yield database
     await database.close()
 
@@ -144,6 +153,53 @@ async def db(db_target: DbTarget) -> AsyncIterator[Database]:
 def content() -> Content:
     """The shipped content, loaded once."""
     return load_content(TIPS_DIR)
+
+
+# The files that take longest, longest first (summed --durations of the default run on
+# 3 workers, 2026-12-03). They start first, so the workers finish together: xdist's
+# --dist loadfile would otherwise order files by their number of tests and start a long file
+# of one test (test_robustness) last, leaving the other workers idle while it runs.
+# The order changes nothing but when a file starts.
+LONGEST_FIRST = (
+    "tests/content/test_bounded.py",
+    "tests/content/test_loader.py",
+    "tests/test_layout.py",
+    "tests/e2e/test_journey_input.py",
+    "tests/cli/test_admin.py",
+    "tests/faq/test_robustness.py",
+    "tests/admin/test_stats.py",
+    "tests/db/test_copy.py",
+    "tests/admin/test_broadcasts.py",
+    "tests/e2e/test_journey.py",
+    "tests/e2e/test_admin_schedule.py",
+    "tests/e2e/test_admin_transfer.py",
+    "tests/faq/test_cli_faq.py",
+    "tests/delivery/test_one_tip_a_day.py",
+    "tests/e2e/test_review.py",
+    "tests/e2e/test_admin_stats.py",
+    "tests/cli/test_broadcast.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let xdist hand out files in the order pytest_collection_modifyitems leaves them."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest files first (LONGEST_FIRST), then end-to-end files, then the rest by their
+    number of tests (what xdist does); a file's own tests keep their order."""
+    files = [item.nodeid.split("::")[0] for item in items]
+    counts = collections.Counter(files)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+
+    def weight(i: int) -> tuple[int, int, int]:
+        name = files[i]
+        return (rank.get(name, len(rank)), not name.startswith("tests/e2e/"), -counts[name])
+
+    order = sorted(range(len(items)), key=weight)
+    items[:] = [items[i] for i in order]
 
 
 _deselected = [0]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
+
+from bot.sandbox.control import SEQ_HEADER
+
+T = TypeVar("T")
 
 
 class SandboxError(Exception):
@@ -50,12 +55,25 @@ class SandboxClient:
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> Any:
+        result, _seq = await self._call_seq(method, path, body, params)
+        return result
+
+    async def _call_seq(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[Any, int | None]:
+        """Call the control API; return the answer and the world's event seq as of it."""
         if self._session is None:
             self._session = aiohttp.ClientSession()
         url = self.control_url + path
         async with self._session.request(method, url, json=body, params=params) as response:
+            header = response.headers.get(SEQ_HEADER)
+            seq = int(header) if header is not None else None
             if response.status == 204:
-                return None
+                return None, seq
             text = await response.text()
             if response.status >= 400:
                 try:
@@ -63,7 +81,7 @@ class SandboxClient:
                 except (ValueError, KeyError, TypeError):
                     reason = text
                 raise SandboxError(response.status, reason)
-            return json.loads(text)
+            return json.loads(text), seq
 
     async def add_user(
         self,
@@ -135,19 +153,81 @@ class SandboxClient:
         answer: dict[str, Any] | None = result["answer"]
         return answer
 
+    async def wait_for_callback_answer(
+        self,
+        query_id: str,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the documented interface; it bounds the wait
+    ) -> dict[str, Any]:
+        """Wait for the bot's answer to a callback query (woken by the sandbox's events)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result, seq = await self._call_seq("GET", f"/callback-queries/{query_id}")
+            if result["answer"] is not None:
+                answer: dict[str, Any] = result["answer"]
+                return answer
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"the bot never answered callback query {query_id}")
+            await self._wait_for_event(
+                seq, remaining, lambda e: e.get("callback_query_id") == query_id
+            )
+
+    async def wait_for_chat(
+        self,
+        chat_id: int,
+        found: Callable[[list[dict[str, Any]]], T | None],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the documented interface; it bounds the wait
+        failure: Callable[[list[dict[str, Any]]], str] = lambda _history: "",
+    ) -> T:
+        """Wait until ``found(history)`` returns something other than None, and return it;
+        after ``timeout`` seconds raise TimeoutError with ``failure(history)``.
+
+        The chat is read again only when the sandbox reports an event in it (a long poll of
+        /events after the seq the history was read at), never on a timer, so nothing is
+        missed and a reply is seen the moment it is stored.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            history, seq = await self._call_seq("GET", f"/chats/{chat_id}/messages")
+            hit = found(history)
+            if hit is not None:
+                return hit
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(failure(history))
+            await self._wait_for_event(
+                seq, remaining, lambda e: e.get("chat_id", chat_id) == chat_id
+            )
+
+    async def _wait_for_event(
+        self, seq: int | None, seconds: float, wanted: Callable[[dict[str, Any]], bool]
+    ) -> None:
+        """Wait up to ``seconds`` for an event after ``seq`` that is ``wanted``."""
+        if seq is None:  # a sandbox that does not say its seq: look again a moment later
+            await asyncio.sleep(min(seconds, 0.02))
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (remaining := deadline - loop.time()) > 0:
+            found, seq = await self.events(seq, remaining)
+            if any(wanted(event) for event in found):
+                return
+
     async def wait_for_bot_message(
         self,
         chat_id: int,
         *,
         after_message_id: int = 0,
         contains: str | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the documented interface; it bounds the polling
+        timeout: float = 5.0,  # noqa: ASYNC109 - the documented interface; it bounds the wait
     ) -> dict[str, Any]:
         """Wait for the first live bot message after ``after_message_id`` (containing a text)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            history = await self.history(chat_id)
+
+        def first(history: list[dict[str, Any]]) -> dict[str, Any] | None:
             for message in history:
                 if not message["from_bot"] or message["deleted"]:
                     continue
@@ -156,17 +236,20 @@ class SandboxClient:
                 shown = message["text"] or message["caption"] or ""
                 if contains is None or contains in shown:
                     return message
-            if loop.time() >= deadline:
-                lines = [
-                    f"  {m['message_id']} {'bot' if m['from_bot'] else 'user'}: "
-                    f"{m['text'] or m['caption'] or m['location']!r}"
-                    for m in history
-                ]
-                raise TimeoutError(
-                    f"no bot message after {after_message_id} containing {contains!r} in chat "
-                    f"{chat_id} within {timeout}s; history:\n" + "\n".join(lines)
-                )
-            await asyncio.sleep(0.02)
+            return None
+
+        def failure(history: list[dict[str, Any]]) -> str:
+            lines = [
+                f"  {m['message_id']} {'bot' if m['from_bot'] else 'user'}: "
+                f"{m['text'] or m['caption'] or m['location']!r}"
+                for m in history
+            ]
+            return (
+                f"no bot message after {after_message_id} containing {contains!r} in chat "
+                f"{chat_id} within {timeout}s; history:\n" + "\n".join(lines)
+            )
+
+        return await self.wait_for_chat(chat_id, first, timeout=timeout, failure=failure)
 
     async def events(
         self, after: int = 0, wait_seconds: float = 0.0

@@ -34,7 +34,10 @@ An event is ``{seq, type, chat_id?, message?, ...}`` with type ``message`` (user
 (callback_query_id, text, show_alert, url), ``blocked`` or ``unblocked`` (chat_id),
 ``user`` (chat_id: added or changed), ``commands`` (the bot changed its command lists) or
 ``clock`` (now: the clock was moved) or ``reset`` (now: the page started the demo over, see
-``bot.sandbox.web``). Request bodies must be application/json. The web
+``bot.sandbox.web``). Every answer but a file's carries the seq of the world's latest event
+in the ``X-Sandbox-Event-Seq`` header, so a client can read a chat and then long-poll
+``/events`` after that seq for whatever changes it next (``SandboxClient.wait_for_chat``).
+Request bodies must be application/json. The web
 page's own routes are in ``bot.sandbox.web``.
 """
 
@@ -54,6 +57,8 @@ from bot.sandbox.limits import Fault
 from bot.sandbox.state import ControlError, World
 
 WORLD = web.AppKey("world", World)
+SEQ_HEADER = "X-Sandbox-Event-Seq"
+"""Every JSON answer of the control API carries the world's latest event seq in this header."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -67,11 +72,14 @@ def guard(handler: Callable[[web.Request, World], Awaitable[Any]]) -> Handler:
             return web.json_response({"error": error.reason}, status=error.status)
         except (KeyError, TypeError, ValueError) as error:
             return web.json_response({"error": f"bad request: {error}"}, status=400)
+        # The event seq as of this answer (read in the same step as the answer was made):
+        # a client waiting for a change long-polls /events after it and misses nothing.
+        seq = {SEQ_HEADER: str(request.app[WORLD].last_event_seq)}
         if result is None:
-            return web.Response(status=204)
+            return web.Response(status=204, headers=seq)
         if isinstance(result, web.StreamResponse):
             return result
-        return web.json_response(result)
+        return web.json_response(result, headers=seq)
 
     return wrapped
 

@@ -305,7 +305,9 @@ class World:
 
     def events_after(self, seq: int) -> list[dict[str, Any]]:
         """Return the events with a seq greater than ``seq``."""
-        return [event for event in self.events if event["seq"] > seq]
+        # Seqs count up by one and the deque keeps the newest: index instead of scanning.
+        first = self.last_event_seq - len(self.events) + 1
+        return list(itertools.islice(self.events, max(seq - first + 1, 0), None))
 
     def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Queue an Update for the bot and wake getUpdates."""

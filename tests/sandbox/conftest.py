@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 
 import pytest
 import telegram
+from telegram.request import HTTPXRequest
 
 from bot.clock import OffsetClock
 from bot.sandbox import Sandbox, SandboxClient
 
 TOKEN = "123456:sandbox-test-token"
 USER_ID = 424242
+# PTB's default HTTPXRequest builds a TLS context (reading the CA bundle: ~50 ms) for each of
+# a Bot's two connections; the sandbox is plain HTTP, so every Bot here shares one.
+_TLS = ssl.create_default_context()
+
+
+def ptb_bot(token: str, base_url: str) -> telegram.Bot:
+    """Return a PTB Bot on PTB's own default HTTP client (httpx), pointed at a sandbox."""
+    return telegram.Bot(
+        token,
+        base_url=base_url,
+        request=HTTPXRequest(httpx_kwargs={"verify": _TLS}),
+        get_updates_request=HTTPXRequest(httpx_kwargs={"verify": _TLS}),
+    )
 
 
 @pytest.fixture
@@ -35,8 +50,8 @@ async def client(sandbox: Sandbox) -> AsyncIterator[SandboxClient]:
 @pytest.fixture
 async def bot(sandbox: Sandbox) -> AsyncIterator[telegram.Bot]:
     """Return an initialized PTB Bot that talks to the sandbox."""
-    async with telegram.Bot(TOKEN, base_url=sandbox.base_url) as ptb_bot:
-        yield ptb_bot
+    async with ptb_bot(TOKEN, sandbox.base_url) as bot:
+        yield bot
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden
 
 from bot.sandbox import Sandbox, SandboxClient
+from tests.sandbox.conftest import ptb_bot
 
 KEYBOARD = InlineKeyboardMarkup(
     [
@@ -246,7 +247,7 @@ async def test_a_second_poller_terminates_the_first(bot: telegram.Bot, sandbox: 
     first = asyncio.create_task(bot.get_updates(timeout=30))
     await _wait_for_poll(sandbox, 1)
     # PTB's get_updates uses a one-connection pool, so the rival poller is another Bot.
-    async with telegram.Bot(bot.token, base_url=sandbox.base_url) as rival:
+    async with ptb_bot(bot.token, sandbox.base_url) as rival:
         assert await rival.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match="terminated by other getUpdates request"):
         await asyncio.wait_for(first, 10)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import aiohttp
 import pytest
 import telegram
 
 from bot.clock import SystemClock
 from bot.sandbox import Sandbox, SandboxClient, SandboxError
+from bot.sandbox.control import SEQ_HEADER
+from tests.sandbox.conftest import TOKEN, USER_ID
 
 KEYBOARD = telegram.InlineKeyboardMarkup(
     [
@@ -86,6 +89,75 @@ async def test_wait_for_bot_message_times_out_with_the_history(
     await client.send_text(user, "anyone there?")
     with pytest.raises(TimeoutError, match="anyone there"):
         await client.wait_for_bot_message(user, timeout=0.2)
+
+
+async def test_waiting_wakes_on_the_chats_events_not_on_a_timer(
+    bot: telegram.Bot,
+    sandbox: Sandbox,
+    client: SandboxClient,
+    user: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wait reads the chat once, then long-polls /events: a reply, an edit and a button
+    answer each end their wait, and another chat's news does not make it read again."""
+    reads = []
+    read = asyncio.Event()
+    history = sandbox.world.history
+
+    def counted(chat_id: int) -> list[dict[str, object]]:
+        reads.append(chat_id)
+        read.set()
+        return history(chat_id)
+
+    monkeypatch.setattr(sandbox.world, "history", counted)
+    await client.add_user(USER_ID + 1, "Bea")
+    asked = await client.send_text(user, "/menu")
+    waiting = asyncio.create_task(
+        client.wait_for_bot_message(user, after_message_id=asked["message_id"], timeout=5)
+    )
+    await asyncio.wait_for(read.wait(), 5)
+    assert reads == [user]
+    await bot.send_message(USER_ID + 1, "someone else's news")
+    sent = await bot.send_message(user, "Menu", reply_markup=KEYBOARD)
+    found = await asyncio.wait_for(waiting, 10)
+    assert (found["message_id"], found["text"]) == (sent.message_id, "Menu")
+    assert reads == [user, user]
+
+    def edited(messages: list[dict[str, object]]) -> dict[str, object] | None:
+        return next((m for m in messages if m["edited"]), None)
+
+    waiting_edit = asyncio.create_task(client.wait_for_chat(user, edited, timeout=5))
+    await bot.edit_message_text("Menu!", user, sent.message_id, reply_markup=KEYBOARD)
+    assert (await asyncio.wait_for(waiting_edit, 10))["text"] == "Menu!"
+
+    pressed = await client.press_button(user, sent.message_id, data="help")
+    query_id = pressed["callback_query_id"]
+    waiting_answer = asyncio.create_task(client.wait_for_callback_answer(query_id, timeout=5))
+    await bot.answer_callback_query(query_id, "Helping")
+    assert (await asyncio.wait_for(waiting_answer, 10))["text"] == "Helping"
+
+
+async def test_control_answers_carry_the_event_seq(
+    sandbox: Sandbox, client: SandboxClient, user: int
+) -> None:
+    _, seq = await client.events()
+    await client.send_text(user, "hi")
+    url = f"{sandbox.control_url}/chats/{user}/messages"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.headers[SEQ_HEADER] == str(seq + 1)  # the user's message: one event
+
+
+def test_events_after_a_seq_are_found_when_old_ones_have_been_dropped() -> None:
+    world = Sandbox(token=TOKEN, clock=SystemClock()).world
+    kept = world.events.maxlen
+    assert kept is not None
+    for _ in range(kept + 7):
+        world.emit("clock")
+    last = world.last_event_seq
+    assert [e["seq"] for e in world.events_after(last - 3)] == [last - 2, last - 1, last]
+    assert world.events_after(last) == []
+    assert len(world.events_after(0)) == kept
+    assert world.events_after(0)[0]["seq"] == last - kept + 1
 
 
 async def test_advance_clock_moves_the_offset_clock(client: SandboxClient) -> None:

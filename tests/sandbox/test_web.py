@@ -20,7 +20,7 @@ from bot.clock import OffsetClock, SystemClock
 from bot.sandbox import Sandbox, SandboxClient
 from bot.sandbox.web import DemoUser, WebUI
 from tests.conftest import ROOT, TIPS_DIR
-from tests.sandbox.conftest import TOKEN
+from tests.sandbox.conftest import TOKEN, ptb_bot
 
 ADA, BUDI, BOSS = 501, 502, 509
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
@@ -94,7 +94,7 @@ async def test_state_lists_the_demo_users_first_with_the_admin_marked(
 async def test_command_menu_follows_telegram_scope_order(
     http: aiohttp.ClientSession, sandbox: Sandbox
 ) -> None:
-    async with telegram.Bot(TOKEN, base_url=sandbox.base_url) as bot:
+    async with ptb_bot(TOKEN, sandbox.base_url) as bot:
         await bot.set_my_commands([BotCommand("start", "Start")])
         await bot.set_my_commands([BotCommand("start", "Mula")], language_code="ms")
         await bot.set_my_commands(
@@ -212,7 +212,7 @@ async def test_stream_sends_world_events_and_requests_live(
 ) -> None:
     _, state = await _json(http, "GET", f"{sandbox.control_url}/web/state")
     url = f"{sandbox.control_url}/web/stream?after={state['last_seq']}&requests=0"
-    async with http.get(url) as response, telegram.Bot(TOKEN, base_url=sandbox.base_url) as bot:
+    async with http.get(url) as response, ptb_bot(TOKEN, sandbox.base_url) as bot:
         assert response.headers["Content-Type"] == "text/event-stream"
         await client.send_text(ADA, "hi")
         await bot.send_message(ADA, "<b>hello</b>", parse_mode="HTML")
@@ -249,7 +249,7 @@ async def test_stream_resumes_from_last_event_id(
 async def test_uploaded_photo_is_an_image_and_anything_else_a_download(
     http: aiohttp.ClientSession, sandbox: Sandbox
 ) -> None:
-    async with telegram.Bot(TOKEN, base_url=sandbox.base_url) as bot:
+    async with ptb_bot(TOKEN, sandbox.base_url) as bot:
         photo = await bot.send_photo(ADA, PNG)
         fake = await bot.send_photo(ADA, b"<script>alert(1)</script>")
         doc = await bot.send_document(ADA, b'{"a": 1}', filename="my data.json")
