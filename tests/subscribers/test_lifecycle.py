@@ -281,3 +281,64 @@ async def test_erasure_deletes_every_row_itself_with_cascades_off(db: Database) 
     assert await _rows(db, other.id) == (1, 1, 1)
     async with db.session() as session:
         assert await subscribers.erase(session, CHAT) is False
+
+
+async def test_start_tells_whom_it_found_or_made(db: Database) -> None:
+    for created in (True, False):
+        async with db.session() as session:
+            outcome = await subscribers.record_start(
+                session,
+                chat_id=CHAT,
+                user_id=CHAT,
+                language="en",
+                source=None,
+                defaults=DEFAULTS,
+                now=NOW,
+            )
+        assert (outcome.subscriber.chat_id, outcome.created) == (CHAT, created)
+
+
+async def test_one_chat_subscribing_activates_nobody_else(db: Database) -> None:
+    await start(db)
+    await start(db, chat_id=6)
+    async with db.session() as session:
+        mine = await subscribers.subscribe_once(session, CHAT, NOW)
+    async with db.session() as session:
+        again = await subscribers.subscribe_once(session, CHAT, NOW)
+    assert mine.subscriber is not None and mine.subscriber.chat_id == CHAT
+    assert again.subscriber is not None and again.subscriber.chat_id == CHAT
+    other = await stored(db, 6)
+    assert (other.status, other.consented_at, other.next_due_at) == (
+        SubscriberStatus.NEW,
+        None,
+        None,
+    )
+
+
+async def test_the_full_export_lists_a_tip_not_yet_sent(db: Database) -> None:
+    await start(db)
+    async with db.session() as session:
+        sub = await subscribers.subscribe(session, CHAT, NOW)
+        assert sub is not None
+        session.add(
+            Delivery(
+                subscriber_id=sub.id,
+                local_date=dt.date(2026, 11, 22),
+                due_at=TOMORROW_0800_KL,
+                tip_id="fiber-feeds-gut-bacteria",
+                status="claimed",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        await session.commit()
+        everything = await subscribers.export_all(session, sub)
+    assert everything["tips"] == [
+        {
+            "date": "2026-11-22",
+            "tip": "fiber-feeds-gut-bacteria",
+            "status": "claimed",
+            "sent_at": None,
+            "feedback": None,
+        }
+    ]
