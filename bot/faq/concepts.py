@@ -28,8 +28,9 @@ class Concept(BaseModel):
     phrases: tuple[str, ...] = ()
     topical: bool = False
     family: str | None = None
-    """A broader concept this one is a kind of ("sugar" is a kind of "food", "acne" of "skin"):
-    "is durian bad for acne" asks the acne-and-food question."""
+    """A broader concept this one is a kind of (fruit and vegetables are food): "is durian bad
+    for acne" asks the acne-and-food question. Not for concepts an entry is about on its own
+    ("dairy", "sugar"): "susu buat jerawat" is the dairy question, not also the food one."""
     service: bool = False
     """A topical concept naming a service ("book", "cancel", "delete", "address") rather than a
     subject of the bot's: other businesses' messages use the same words, so alone it does not

@@ -223,6 +223,12 @@ class FaqMatcher:
         self._broad = frozenset(
             name for name, k in counts.items() if k > BROAD_SHARE * len(self._signatures)
         )
+        by_signature: dict[str, list[int]] = defaultdict(list)
+        for index, signature in self._signatures:
+            for name in signature:
+                by_signature[name].append(index)
+        self._by_signature = {name: tuple(hits) for name, hits in by_signature.items()}
+        self._signature_size = {index: len(signature) for index, signature in self._signatures}
         # key -> entry index -> (weight, languages the key came from)
         weights: dict[str, dict[int, tuple[float, set[str]]]] = defaultdict(dict)
         phrases: list[_Phrase] = []
@@ -411,10 +417,16 @@ class FaqMatcher:
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
         named_concepts |= {f for c in named_concepts if (f := self._concepts.family.get(c))}
         if topical and len(named_concepts) > 1:  # never lifts "halal food in tokyo"
-            for entry, signature in self._signatures:
-                shared = signature & named_concepts
-                if len(shared) > 1 and not shared <= self._broad:
-                    scores[entry] += COMBO_BONUS * len(shared) / len(signature)
+            shared: dict[int, int] = defaultdict(int)
+            distinct: set[int] = set()  # entries sharing a concept that is not broad
+            for name in named_concepts:
+                for entry in self._by_signature.get(name, ()):
+                    shared[entry] += 1
+                    if name not in self._broad:
+                        distinct.add(entry)
+            for entry, k in shared.items():
+                if k > 1 and entry in distinct:
+                    scores[entry] += COMBO_BONUS * k / self._signature_size[entry]
         if topical:  # full text only helps a message that is about our subjects at all
             for term in terms:
                 for entry, value in self._text.get(term, ()):
