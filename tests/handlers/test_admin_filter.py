@@ -24,7 +24,7 @@ from bot.handlers.admin import auth
 from bot.handlers.admin.auth import AdminButtons, AdminFilter, admin_filter
 from bot.handlers.commands import COMMANDS
 from bot.handlers.groups import Group
-from bot.services import SERVICES_KEY, Services
+from bot.services import SERVICES_KEY, Services, services_in
 
 ADMIN, OWNER, STRANGER = 42, 7, 99
 NOW = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)
@@ -66,9 +66,14 @@ def edited(text: str, user_id: int = STRANGER) -> Update:
     return Update(update_id=1, edited_message=message)
 
 
-def an_app() -> Any:
-    """What the filter needs of an application: its bot_data."""
-    app = SimpleNamespace(bot_data={})
+def an_app(**more: Any) -> Any:
+    """What the filter needs of an application: its bot_data, holding the services."""
+    return SimpleNamespace(bot_data={SERVICES_KEY: services()}, **more)
+
+
+def an_admins_app() -> Any:
+    """An application whose admins are ADMIN and OWNER."""
+    app = an_app()
     admin_filter(cast(Any, app)).ids = frozenset({ADMIN, OWNER})
     return app
 
@@ -78,21 +83,20 @@ async def nothing(update: object, context: object) -> None:
 
 
 def test_the_filter_passes_admins_only() -> None:
-    found = admin_filter(an_app())
+    found = admin_filter(an_admins_app())
     assert found.filter(said("/admin", ADMIN))
     assert found.filter(pressed("adm:bc", OWNER))
     assert not found.filter(said("/admin", STRANGER))
     assert not found.filter(nobody())
 
 
-def test_one_filter_per_application_kept_in_its_data() -> None:
-    app = SimpleNamespace(bot_data={})
+def test_one_filter_per_application_kept_in_its_services() -> None:
+    app = an_app()
     first = admin_filter(cast(Any, app))
     assert isinstance(first, AdminFilter) and first.ids == frozenset()
     assert admin_filter(cast(Any, app)) is first
-    assert app.bot_data[auth.FILTER_KEY] is first
-    other = SimpleNamespace(bot_data={auth.FILTER_KEY: "not a filter"})
-    assert isinstance(admin_filter(cast(Any, other)), AdminFilter)
+    assert services_in(app.bot_data).state.admin_filter is first
+    assert admin_filter(cast(Any, an_app())) is not first  # another application's own
 
 
 @pytest.mark.parametrize(
@@ -105,7 +109,7 @@ def test_one_filter_per_application_kept_in_its_data() -> None:
     ],
 )
 def test_admin_buttons_reach_their_callback_only_for_admins(update: Update, passes: bool) -> None:
-    handler = AdminButtons(an_app(), nothing, pattern=r"^adm:bc:")
+    handler = AdminButtons(an_admins_app(), nothing, pattern=r"^adm:bc:")
     assert bool(handler.check_update(update)) is passes
     assert handler.check_update("not an update") is None
 
@@ -135,7 +139,7 @@ def test_admin_buttons_reach_their_callback_only_for_admins(update: Update, pass
     ],
 )
 def test_what_a_non_admin_tries_is_logged_as_refused(update: Update, refused: bool) -> None:
-    refusals = auth._Refusals(an_app())
+    refusals = auth._Refusals(an_admins_app())
     assert refusals.check_update(update) is refused
     assert refusals.check_update("not an update") is False
 
@@ -144,7 +148,7 @@ def test_an_added_admin_command_is_refused_to_non_admins_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(auth, "ADMIN_COMMANDS", dict(auth.ADMIN_COMMANDS))
-    refusals = auth._Refusals(an_app())
+    refusals = auth._Refusals(an_admins_app())
     assert not refusals.check_update(said("/audit"))
     auth.add_admin_command("audit", "command_audit", owners_only=True)
     assert refusals.check_update(said("/audit"))
@@ -160,7 +164,7 @@ async def test_an_admin_press_reaches_the_consoles_callback() -> None:
         assert update.effective_user is not None
         pressed_by.append(update.effective_user.id)
 
-    handler = AdminButtons(an_app(), console, pattern=r"^adm:bc:")
+    handler = AdminButtons(an_admins_app(), console, pattern=r"^adm:bc:")
     update = pressed("adm:bc:list", ADMIN)
     found = handler.check_update(update)
     await handler.handle_update(update, cast(Any, None), found, cast(Any, SimpleNamespace()))
@@ -170,7 +174,7 @@ async def test_an_admin_press_reaches_the_consoles_callback() -> None:
 async def test_a_refusal_is_logged_with_the_user_id_and_nothing_else(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    refusals = auth._Refusals(an_app())
+    refusals = auth._Refusals(an_admins_app())
     update = said("/admins my secret words")
     with caplog.at_level(logging.WARNING, logger="bot.handlers.admin.auth"):
         found = refusals.check_update(update)
@@ -204,7 +208,7 @@ class CommandsBot:
 
 
 def console(content: Content, bot: CommandsBot, ids: set[int]) -> tuple[Any, Any, AdminFilter]:
-    app = SimpleNamespace(bot_data={}, bot=bot)
+    app = an_app(bot=bot)
     svc = SimpleNamespace(
         settings=SimpleNamespace(admin_ids=(OWNER,)),
         content=SimpleNamespace(catalogs=content.catalogs),
@@ -289,7 +293,7 @@ async def test_clearing_that_fails_is_tried_again_next_time(content: Content) ->
     assert (ADMIN, None) in bot.cleared
 
 
-def services(db: Any, content: Content) -> Services:
+def services(db: Any = None, content: Any = None) -> Services:
     """Real Services holding only what the admin filter reads (the rest is never used here)."""
     return Services(
         settings=cast(Any, SimpleNamespace(admin_ids=(OWNER,))),
@@ -310,7 +314,7 @@ async def test_refresh_lets_in_the_owners_and_the_stored_admins(
     async with db.session() as session:
         await admins.add_admin(session, actor=OWNER, user_id=ADMIN, owners=(OWNER,), now=NOW)
     bot = CommandsBot()
-    app = SimpleNamespace(bot_data={}, bot=bot)
+    app = an_app(bot=bot)
     await auth.refresh(cast(Any, app), services(db, content))
     found = admin_filter(cast(Any, app))
     assert found.ids == {OWNER, ADMIN}
@@ -321,13 +325,12 @@ async def test_the_minutely_reload_keeps_the_last_list_when_the_database_fails(
     content: Content, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = Database(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
-    app = SimpleNamespace(bot_data={}, bot=CommandsBot())
-    admin_filter(cast(Any, app)).ids = frozenset({ADMIN})
+    app = an_app(bot=CommandsBot())
     app.bot_data[SERVICES_KEY] = services(broken, content)
-    context = SimpleNamespace(bot_data=app.bot_data, application=app)
+    admin_filter(cast(Any, app)).ids = frozenset({ADMIN})
     try:
         with caplog.at_level(logging.ERROR, logger="bot.handlers.admin.auth"):
-            await auth._reload(cast(Any, context))
+            await auth.reload(cast(Any, app))
     finally:
         await broken.close()
     assert admin_filter(cast(Any, app)).ids == {ADMIN}
@@ -339,41 +342,19 @@ async def test_the_minutely_reload_keeps_the_last_list_when_the_database_fails(
 async def test_the_minutely_reload_picks_up_an_admin_added_elsewhere(
     db: Database, content: Content
 ) -> None:
-    app = SimpleNamespace(bot_data={}, bot=CommandsBot())
+    app = an_app(bot=CommandsBot())
     app.bot_data[SERVICES_KEY] = services(db, content)
-    context = SimpleNamespace(bot_data=app.bot_data, application=app)
-    await auth._reload(cast(Any, context))
+    await auth.reload(cast(Any, app))
     assert admin_filter(cast(Any, app)).ids == {OWNER}
     async with db.session() as session:  # the command line, or another replica
         await admins.add_admin(session, actor=0, user_id=ADMIN, owners=(OWNER,), now=NOW)
-    await auth._reload(cast(Any, context))
+    await auth.reload(cast(Any, app))
     assert admin_filter(cast(Any, app)).ids == {OWNER, ADMIN}
-
-
-async def test_the_reload_without_services_does_nothing() -> None:
-    app = SimpleNamespace(bot_data={}, bot=CommandsBot())
-    await auth._reload(cast(Any, SimpleNamespace(bot_data=app.bot_data, application=app)))
-    assert auth.FILTER_KEY not in app.bot_data
-
-
-class Jobs:
-    def __init__(self) -> None:
-        self.repeating: list[tuple[Any, dt.timedelta, str]] = []
-
-    def run_repeating(self, callback: Any, *, interval: dt.timedelta, name: str) -> None:
-        self.repeating.append((callback, interval, name))
-
-
-def test_the_reload_runs_every_minute() -> None:
-    jobs = Jobs()
-    auth.start_reload(cast(Any, SimpleNamespace(job_queue=jobs)))
-    assert jobs.repeating == [(auth._reload, dt.timedelta(minutes=1), "admin-reload")]
-    auth.start_reload(cast(Any, SimpleNamespace(job_queue=None)))  # no job queue: no reload
 
 
 def test_refusals_are_logged_in_their_own_group() -> None:
     added: list[tuple[Any, int]] = []
-    app = SimpleNamespace(bot_data={}, add_handler=lambda h, group: added.append((h, group)))
+    app = an_app(add_handler=lambda h, group: added.append((h, group)))
     auth.register(cast(Any, app))
     [(handler, group)] = added
     assert isinstance(handler, auth._Refusals) and group == Group.ADMIN_REFUSALS
@@ -386,4 +367,3 @@ def test_owners_are_the_ids_in_settings(content: Content) -> None:
     assert auth.is_owner(cast(Any, context), OWNER)
     assert not auth.is_owner(cast(Any, context), ADMIN)
     assert not auth.is_owner(cast(Any, context), None)
-    assert not auth.is_owner(cast(Any, SimpleNamespace(bot_data={SERVICES_KEY: "x"})), OWNER)
