@@ -42,11 +42,8 @@ def register(app: AnyApplication) -> None:
     broadcasts.register(app)
     stats.register(app)
     # /try <question>: the `faq ask` check in Telegram (#12).
-    auth.add_admin_command("try", "try_command")
     try_question.register(app)
     # /inbox: questions patients sent to the clinic team (#15).
-    auth.add_admin_command("inbox", "admin_command_inbox")
     inbox.register(app)
     # Clinical review (#15): the queue, /review.
-    auth.add_admin_command("review", "admin_command_review")
     review.register(app)

@@ -37,6 +37,9 @@ ADMIN_COMMANDS: dict[str, tuple[str, bool]] = {
     "admins": ("admin_command_admins", True),
     "broadcast": ("bc_command", False),
     "stats": ("stats_command", False),
+    "try": ("try_command", False),  # the `faq ask` check in Telegram
+    "inbox": ("admin_command_inbox", False),  # questions patients sent to the team
+    "review": ("admin_command_review", False),  # clinical review's queue
 }
 RELOAD_SECONDS = 60
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(@\w+)?(\s|$)")
@@ -100,11 +103,6 @@ async def _log_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     # Logged and let through: the fallback gives the ordinary answer, so nothing leaks.
     user = update.effective_user
     log.warning("admin console refused for user %s", user.id if user else None)
-
-
-def add_admin_command(name: str, description_key: str, *, owners_only: bool = False) -> None:
-    """List another admin command in admins' chats (and log non-admins who try it)."""
-    ADMIN_COMMANDS[name] = (description_key, owners_only)
 
 
 def is_owner(context: ContextTypes.DEFAULT_TYPE, user_id: int | None) -> bool:
