@@ -50,24 +50,35 @@ async def audit_log(db: Database) -> list[tuple[int, str, str | None, object, ob
 async def test_owners_and_the_command_line_add_and_remove_admins_and_it_is_audited(
     db: Database,
 ) -> None:
-    assert await add(db, NURSE) is True
-    assert (
-        await add(db, DOCTOR, actor=CLI_ACTOR, role="reviewer", now=NOW + dt.timedelta(1)) is True
-    )
+    later = NOW + dt.timedelta(days=1)
+    assert await add(db, DOCTOR, actor=CLI_ACTOR, role="reviewer") is True
+    assert await add(db, NURSE, now=later) is True
+    assert await add(db, 1, now=later) is True  # the smallest user id there is
     async with db.session() as session:
         listed = [(a.user_id, a.role, a.added_by) for a in await admins.list_admins(session)]
         ids = await admins.admin_ids(session, OWNERS)
-    assert listed == [(NURSE, "admin", OWNER), (DOCTOR, "reviewer", CLI_ACTOR)]  # oldest first
-    assert ids == {OWNER, OTHER_OWNER, NURSE, DOCTOR}
+    assert listed == [  # oldest first, then by id
+        (DOCTOR, "reviewer", CLI_ACTOR),
+        (1, "admin", OWNER),
+        (NURSE, "admin", OWNER),
+    ]
+    assert ids == {OWNER, OTHER_OWNER, NURSE, DOCTOR, 1}
     assert await remove(db, NURSE, actor=OTHER_OWNER) is True
     assert await remove(db, NURSE) is False  # no longer one: nothing to audit
     async with db.session() as session:
-        assert await admins.admin_ids(session, OWNERS) == {OWNER, OTHER_OWNER, DOCTOR}
-    assert await audit_log(db) == [  # newest first
+        assert await admins.admin_ids(session, OWNERS) == {OWNER, OTHER_OWNER, DOCTOR, 1}
+    log = await audit_log(db)
+    assert log[:2] == [  # newest first
         (OTHER_OWNER, "admins.remove", str(NURSE), {"user_id": NURSE}, None),
-        (CLI_ACTOR, "admins.add", str(DOCTOR), None, {"user_id": DOCTOR, "role": "reviewer"}),
-        (OWNER, "admins.add", str(NURSE), None, {"user_id": NURSE, "role": "admin"}),
+        (OWNER, "admins.add", "1", None, {"user_id": 1, "role": "admin"}),
     ]
+    assert log[-1] == (
+        CLI_ACTOR,
+        "admins.add",
+        str(DOCTOR),
+        None,
+        {"user_id": DOCTOR, "role": "reviewer"},
+    )
 
 
 async def test_an_admin_given_another_role_changes_role_once(db: Database) -> None:

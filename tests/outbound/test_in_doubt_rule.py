@@ -116,3 +116,11 @@ def test_at_least_one_attempt(bot: telegram.Bot) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Sender(bot, Pacer(None), max_attempts=0)
     assert Sender(bot, Pacer(None), max_attempts=1).max_attempts == 1
+
+
+def test_as_the_application_makes_it_the_second_attempt_waits_about_a_second(
+    bot: telegram.Bot,
+) -> None:
+    sender = Sender(bot, Pacer(None))  # bot/runtime/app.py leaves the backoff at its default
+    waits = [sender._backoff(1) for _ in range(200)]
+    assert all(0.5 <= wait < 1.5 for wait in waits)
