@@ -107,7 +107,7 @@ def test_test_script_passes_its_arguments_to_pytest_only(tmp_path: Path) -> None
         "ruff check .",
         "ruff format --check .",
         "mypy bot",
-        "pytest -n 2 --dist loadfile -m not slow -k booking -x",
+        "pytest -n 3 --dist loadfile -m not slow -k booking -x",
     ]
 
 
