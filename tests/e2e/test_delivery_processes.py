@@ -141,6 +141,17 @@ async def ledger_counts(db: Database) -> dict[str, int]:
         return {status: n for status, n in rows}
 
 
+async def _sent_by(db: Database, replica: str) -> bool:
+    """Whether tips this replica claimed have been recorded as sent."""
+    async with db.session() as session:
+        n = await session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status == "sent", Delivery.claimed_by.startswith(replica))
+        )
+    return bool(n)
+
+
 async def settled(db: Database, count: int = COUNT) -> bool:
     counts = await ledger_counts(db)
     open_rows = sum(counts.get(s, 0) for s in ("claimed", "sending", "failed"))
@@ -204,7 +215,9 @@ async def test_two_replicas_on_postgres_share_the_work_one_killed(
         a = await start_bot(tmp_path, sandbox, db_target, "replica-a", DELIVERY_RATE="400")
         b = await start_bot(tmp_path, sandbox, db_target, "replica-b", DELIVERY_RATE="400")
         try:
-            await wait_for(lambda: _delivered_at_least(sandbox, 600), 60)
+            # Killed once it has sent part of the work (the two start a moment apart, and
+            # the second holds its sends until the first has seen it).
+            await wait_for(lambda: _sent_by(db, "replica-a"), 60)
             a.send_signal(signal.SIGKILL)
             await a.wait()
             await wait_for(lambda: settled(db), 90)
