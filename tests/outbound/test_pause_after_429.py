@@ -6,6 +6,7 @@ Nothing here sleeps: the pause is read back at once and the bucket is given its 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -60,5 +61,35 @@ async def test_a_429_empties_the_bucket_until_the_end_of_the_pause() -> None:
     assert pacer._budget is not None and pacer._budget.wait(0.0) == 0
     pacer.pause(2)
     end = pacer._pause_until
-    assert pacer._budget.wait(end) == pytest.approx(0.1)
+    assert pacer._budget.wait(end + 0.05) == pytest.approx(0.05)  # filling since the end
     assert pacer._budget.wait(end + 0.1) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "spent_at", "asked_at", "wait"),
+    [
+        (10, 1.05, [0.0], 0.0, 0.095),  # one message spends one token
+        (1.5, 3, [0.0], 0.0, 1.0),  # at most floor(rate) = 1 in any second
+        (2, 3, [0.0, 0.4], 0.5, 0.5),  # the oldest of the second decides
+        (10, 20, [0.0] * 10, 1.0, 0.0),  # a second later the ten no longer count
+        (10, 20, [0.0] * 10 + [1.5] * 10, 1.5, 1.0),  # ten in this second: the next waits
+        (10, 20, [0.0] * 10, 0.5, 0.5),
+    ],
+)
+def test_the_bucket_and_the_one_second_cap(
+    rate: float, burst: float, spent_at: list[float], asked_at: float, wait: float
+) -> None:
+    budget = _Budget(rate, burst)
+    for at in spent_at:
+        assert budget.wait(at) == 0
+        budget.spend(at)
+    assert budget.wait(asked_at) == pytest.approx(wait)
+
+
+async def test_a_chat_is_spaced_at_the_default_interval() -> None:
+    pacer = Pacer(None)  # one message a second per chat, as the bot runs
+    await pacer.acquire(5)
+    assert pacer.tracked_chats == 1
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pacer.acquire(5), 0.05)
+    pacer.close()
