@@ -1,1 +1,0 @@
-"""The clinic's side: admins and roles, stats, charts and broadcasts (no Telegram)."""

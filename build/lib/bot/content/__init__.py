@@ -1,1 +1,0 @@
-"""Content as data: tips, FAQ, clinics and message catalogs from tips/*.yaml."""

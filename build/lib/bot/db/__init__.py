@@ -1,1 +1,0 @@
-"""Persistence: models, the engine, migrations and repositories."""

@@ -1,1 +1,0 @@
-"""FAQ matching and urgent-symptom triage: pure logic, no Telegram."""

@@ -1,1 +1,0 @@
-"""Sending to Telegram: pacing, the sender, send outcomes and the delivery ledger."""

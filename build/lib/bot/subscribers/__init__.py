@@ -1,1 +1,0 @@
-"""Subscribers: the subscriber store, consent, and parsing times and time zones."""
