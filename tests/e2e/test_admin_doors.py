@@ -122,6 +122,7 @@ async def test_a_non_admin_gets_unknown_command_for_every_admin_command(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(240)  # walks every admin button: ~40 s alone, more on a busy machine
 async def test_a_non_admin_pressing_any_admin_button_gets_the_old_button_answer(
     harness: Harness,
 ) -> None:
