@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 BOT = ROOT / "bot"
@@ -66,6 +68,7 @@ def test_nothing_of_the_bot_but_the_sandbox_command_imports_the_sandbox() -> Non
     assert any(is_sandbox(n) for p in SANDBOX_LOADERS for n in imported(p))
 
 
+@pytest.mark.slow  # a subprocess importing the whole bot
 def test_running_the_bot_does_not_load_the_sandbox() -> None:
     # What `gutskin-bot run` imports: the command line and the application it builds.
     code = (
