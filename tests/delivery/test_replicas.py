@@ -2,7 +2,7 @@
 
 Two `Replicas` on one database, each with its own pacer and a clock the test moves: what
 each one paces at as the other joins, beats, leaves or dies. The two real processes sharing
-a send time are in tests/e2e/test_replicas_share_the_rate.py.
+a send time are in tests/e2e/processes/test_rate_shared.py.
 """
 
 from __future__ import annotations

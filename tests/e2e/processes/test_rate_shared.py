@@ -20,16 +20,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import SANDBOX_TOKEN
 from bot.db import migrate
 from bot.db.engine import Database
 from bot.db.models import Delivery, Replica
-from bot.sandbox import users as sandbox_users
 from bot.sandbox.limits import RateLimiter
 from bot.sandbox.server import Sandbox
 from tests.conftest import DbTarget
-from tests.e2e.test_delivery_processes import (
-    FIRST,
+from tests.e2e.processes.bots import (
+    crowd,
     ledger_counts,
     seed,
     settled,
@@ -59,15 +57,8 @@ class RecordingLimit(RateLimiter):
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    box = Sandbox(token=SANDBOX_TOKEN, rate_limit_per_second=TELEGRAM)
-    box.world.rate_limiter = RecordingLimit(TELEGRAM)
-    await box.start()
-    for uid in range(FIRST, FIRST + COUNT):
-        sandbox_users.add_user(box.world, uid, f"U{uid}", language_code="en")
-    try:
+    async with crowd(COUNT, limiter=RecordingLimit(TELEGRAM)) as box:
         yield box
-    finally:
-        await box.stop()
 
 
 def most_in_any_window(arrivals: list[float], seconds: float) -> int:

@@ -1,0 +1,117 @@
+"""A storm of Bot API faults, and answers that outlast the lease, against real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.limits import Fault
+from bot.sandbox.server import Sandbox
+from tests.conftest import DbTarget
+from tests.e2e.processes.bots import (
+    COUNT,
+    FIRST,
+    answered,
+    check_exactly_once,
+    crowd,
+    ledger_counts,
+    seed,
+    settled,
+    start_bot,
+    statuses_by_chat,
+    tips_per_chat,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.dialect]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with crowd() as box:
+        yield box
+
+
+async def test_a_storm_of_429s_5xx_slow_answers_and_blocks_duplicates_nothing_loses_nothing(
+    tmp_path: Path, sandbox: Sandbox, db_target: DbTarget
+) -> None:
+    """600 subscribers; Telegram allows 100/s against the bot's 200/s (429s), answers 30
+    sends with a 5xx (in doubt: never resent), 30 slowly (6 s, still delivered: under the
+    read timeout) and 10 subscribers have blocked the bot."""
+    count, doubtful, slow = 600, 30, 30
+    blocked = set(range(FIRST + 5, FIRST + count, 60))
+    db = db_target.open()
+    try:
+        await seed(db, dt.datetime.now(dt.UTC), count)
+        world = sandbox.world
+        world.rate_limiter.per_second = 100
+        for uid in blocked:
+            world.users[uid].blocked = True
+        for fault in (
+            Fault("sendMessage", 502, 15, 0.0),
+            Fault("sendMessage", 0, slow, 6.0),
+            Fault("sendMessage", 500, 10, 0.0),
+            Fault("sendMessage", 503, 5, 2.0),
+        ):
+            world.faults.arm(fault)
+        bot = await start_bot(tmp_path, sandbox, db_target, "storm")
+        try:
+            await wait_for(lambda: settled(db, count), 90)
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(bot.wait(), 15)
+        await wait_for(lambda: answered(sandbox), 15)
+        counts = await ledger_counts(db)
+        got = tips_per_chat(sandbox, count)
+        statuses = await statuses_by_chat(db)
+        twice = [uid for uid, n in got.items() if n > 1]
+        lost = [uid for uid, status in statuses.items() if status == "sent" and got[uid] != 1]
+        lacking = {uid for uid in statuses if got[uid] == 0}
+        print(
+            f"storm: {counts}; delivered {len(got)} of {count}; duplicates {len(twice)}; "
+            f"in doubt {counts.get('unknown', 0)}; lost {len(lost)}; "
+            f"429s {world.counters.rate_limited}"
+        )
+        assert twice == [] and lost == []
+        # Only rows in doubt (the 5xx answers) or of those who blocked the bot lack a tip.
+        assert {statuses[uid] for uid in lacking} <= {"unknown", "blocked"}
+        assert counts.get("unknown", 0) == doubtful
+        assert counts.get("sent", 0) + doubtful + counts.get("blocked", 0) == count
+        assert world.counters.rate_limited > 0 and world.faults.faults == []
+    finally:
+        await db.close()
+
+
+async def test_two_live_replicas_never_take_each_others_tips_even_when_answers_outlast_the_lease(
+    tmp_path: Path, sandbox: Sandbox, db_target: DbTarget
+) -> None:
+    """A 2 s lease and answers that take 3 s: each replica renews what it holds while its
+    requests are on the wire, so the other never records them in doubt or takes them."""
+    if db_target.schema is None:
+        pytest.skip("several replicas need PostgreSQL (SQLite is single-process)")
+    db = db_target.open()
+    # DELIVERY_RATE is the deployment's: 200/s for each of the two replicas.
+    short = {"DELIVERY_LEASE_SECONDS": "2", "DELIVERY_RATE": "400"}
+    try:
+        await seed(db, dt.datetime.now(dt.UTC))
+        sandbox.world.faults.arm(Fault("sendMessage", 0, 600, 3.0))
+        a = await start_bot(tmp_path, sandbox, db_target, "replica-a", **short)
+        b = await start_bot(tmp_path, sandbox, db_target, "replica-b", **short)
+        try:
+            await wait_for(lambda: settled(db), 90)
+        finally:
+            for bot in (a, b):
+                bot.send_signal(signal.SIGTERM)
+            for bot in (a, b):
+                await asyncio.wait_for(bot.wait(), 15)
+        counts = await ledger_counts(db)
+        print(f"two live replicas, 2 s lease, 3 s answers: {counts}")
+        assert counts == {"sent": COUNT}
+        check_exactly_once(sandbox, counts)
+    finally:
+        await db.close()
