@@ -23,6 +23,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db.base import Base, UTCDateTime
 
 
+def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    """CHECK (<column> IN (...)) with the enum's values in order: the enum is the one list."""
+    listed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
 class SubscriberStatus(StrEnum):
     """Where a person stands with the bot."""
 
@@ -38,9 +44,7 @@ class Subscriber(Base):
 
     __tablename__ = "subscribers"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('new', 'active', 'paused', 'unsubscribed', 'blocked')", name="status"
-        ),
+        one_of("status", SubscriberStatus),
         # Each tick resumes pauses that ended; only the few paused rows are in this index.
         Index(
             "ix_subscribers_paused_until",
@@ -127,11 +131,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "local_date"),
         Index("ix_deliveries_status_lease_until", "status", "lease_until"),
-        CheckConstraint(
-            "status IN ('claimed', 'sending', 'sent', 'failed', 'blocked', 'rejected', "
-            "'missed', 'skipped', 'unknown', 'expired')",
-            name="status",
-        ),
+        one_of("status", DeliveryStatus),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -303,9 +303,7 @@ class Broadcast(Base):
 
     __tablename__ = "broadcasts"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('scheduled', 'sending', 'done', 'cancelled', 'stopped')", name="status"
-        ),
+        one_of("status", BroadcastStatus),
         CheckConstraint(
             "audience IN ('all', 'language', 'topic', 'concern', 'source')", name="audience"
         ),
@@ -353,11 +351,7 @@ class BroadcastDelivery(Base):
     __table_args__ = (
         UniqueConstraint("broadcast_id", "subscriber_id"),
         Index("ix_broadcast_deliveries_broadcast_id_status", "broadcast_id", "status"),
-        CheckConstraint(
-            "status IN ('claimed', 'sending', 'sent', 'failed', 'blocked', 'rejected', "
-            "'skipped', 'unknown', 'cancelled')",
-            name="status",
-        ),
+        one_of("status", BroadcastDeliveryStatus),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -414,7 +408,7 @@ class InboxItem(Base):
 
     __tablename__ = "inbox_items"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'answered', 'closed')", name="status"),
+        one_of("status", InboxStatus),
         CheckConstraint("kind IN ('unanswered', 'urgent', 'crisis')", name="kind"),
         Index("ix_inbox_items_status_closed_at", "status", "closed_at"),
     )
