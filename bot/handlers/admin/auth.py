@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.admin import admins
 from bot.handlers.commands import COMMANDS
@@ -77,6 +78,27 @@ class AdminButtons(CallbackQueryHandler[Any, Any]):
         if not isinstance(update, Update) or not self._admins.filter(update):
             return None
         return super().check_update(update)
+
+
+class AdminCommand(CommandHandler[Any, Any]):
+    """/<name> in a private chat, for admins only (others get the ordinary unknown-command
+    answer from the fallback, and the attempt is logged by `_Refusals`)."""
+
+    def __init__(self, app: AnyApplication, name: str, callback: Any) -> None:
+        super().__init__(name, callback, filters=filters.ChatType.PRIVATE & admin_filter(app))
+
+
+def add_admin_doors(
+    app: AnyApplication,
+    buttons: Sequence[tuple[str, Any]],
+    command: tuple[str, Any] | None = None,
+) -> None:
+    """Register a module's admin command and buttons ((pattern, callback) pairs, in order),
+    each behind the admin filter."""
+    if command is not None:
+        app.add_handler(AdminCommand(app, *command))
+    for pattern, callback in buttons:
+        app.add_handler(AdminButtons(app, callback, pattern))
 
 
 class _Refusals(BaseHandler[Update, Any, None]):

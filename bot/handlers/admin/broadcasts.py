@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import (
     ApplicationHandlerStop,
-    CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -26,7 +25,7 @@ from bot.content.catalog import Html
 from bot.db.models import Broadcast, BroadcastStatus
 from bot.handlers.admin import broadcast_compose as compose
 from bot.handlers.admin import broadcast_send, common
-from bot.handlers.admin.auth import AdminButtons, admin_filter
+from bot.handlers.admin.auth import add_admin_doors, admin_filter
 from bot.handlers.admin.broadcast_compose import Rows, audience_name, button, when_text
 from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import services, text
@@ -230,8 +229,11 @@ def register(app: AnyApplication) -> None:
     """Register /broadcast, the adm:bc buttons and the composer's typed input (the job that
     starts due broadcasts, broadcast_runs.run_due, runs on the runtime's scheduler)."""
     private_admin = filters.ChatType.PRIVATE & admin_filter(app)
-    app.add_handler(CommandHandler("broadcast", show_menu, filters=private_admin))
-    app.add_handler(AdminButtons(app, route, f"^{compose.PREFIX}(:|$)"))
+    add_admin_doors(
+        app,
+        ((f"^{compose.PREFIX}(:|$)", route),),
+        command=("broadcast", show_menu),
+    )
     typed = (
         private_admin
         & filters.UpdateType.MESSAGE

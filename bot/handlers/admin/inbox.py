@@ -15,12 +15,12 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot.admin import inbox
 from bot.db.models import InboxItem
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
+from bot.handlers.admin.auth import PREFIX, add_admin_doors
 from bot.handlers.admin.common import MENU, button
 from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
@@ -256,6 +256,8 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(app: AnyApplication) -> None:
     """Register /inbox and the inbox buttons."""
-    private_admin = filters.ChatType.PRIVATE & admin_filter(app)
-    app.add_handler(CommandHandler("inbox", inbox_command, filters=private_admin))
-    app.add_handler(AdminButtons(app, route, f"^({LIST}(:|$)|{PREFIX}ib[xrcf]:)"))
+    add_admin_doors(
+        app,
+        ((f"^({LIST}(:|$)|{PREFIX}ib[xrcf]:)", route),),
+        command=("inbox", inbox_command),
+    )

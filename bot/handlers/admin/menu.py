@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -13,7 +13,7 @@ from bot.content.catalog import Html
 from bot.content.program import EditError
 from bot.content.store import CannotUndo, ChangeRefused, NothingToChange
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
+from bot.handlers.admin.auth import PREFIX, add_admin_doors, is_owner
 from bot.handlers.admin.common import CANCEL, CONFIRM, MENU, UNDO, button
 from bot.handlers.admin.stats import capacity_text
 from bot.handlers.groups import AnyApplication
@@ -160,9 +160,13 @@ async def _refused(
 
 def register(app: AnyApplication) -> None:
     """Register /admin and the shared Apply / Cancel / Undo buttons."""
-    private_admin = filters.ChatType.PRIVATE & admin_filter(app)
-    app.add_handler(CommandHandler("admin", show_menu, filters=private_admin))
-    app.add_handler(AdminButtons(app, show_menu, f"^{MENU}$"))
-    app.add_handler(AdminButtons(app, apply_change, f"^{CONFIRM}[0-9a-f]+$"))
-    app.add_handler(AdminButtons(app, cancel_change, f"^{CANCEL}$"))
-    app.add_handler(AdminButtons(app, undo_change, f"^{UNDO}"))
+    add_admin_doors(
+        app,
+        (
+            (f"^{MENU}$", show_menu),
+            (f"^{CONFIRM}[0-9a-f]+$", apply_change),
+            (f"^{CANCEL}$", cancel_change),
+            (f"^{UNDO}", undo_change),
+        ),
+        command=("admin", show_menu),
+    )

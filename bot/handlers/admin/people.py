@@ -8,13 +8,13 @@ from functools import partial
 from typing import Any
 
 from telegram import MessageOriginHiddenUser, MessageOriginUser, Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot.admin import admins
 from bot.content.catalog import Html
 from bot.content.store import NothingToChange
 from bot.handlers.admin import auth, common
-from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter, is_owner
+from bot.handlers.admin.auth import PREFIX, add_admin_doors, is_owner
 from bot.handlers.admin.common import Pending, button
 from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
@@ -168,8 +168,12 @@ def _actor(update: Update) -> int:
 
 def register(app: AnyApplication) -> None:
     """Register /admins and its buttons."""
-    private_admin = filters.ChatType.PRIVATE & admin_filter(app)
-    app.add_handler(CommandHandler("admins", show_admins, filters=private_admin))
-    app.add_handler(AdminButtons(app, show_admins, f"^{PEOPLE}$"))
-    app.add_handler(AdminButtons(app, ask_new_admin, f"^({ADD}|{ADD_REVIEWER})$"))
-    app.add_handler(AdminButtons(app, ask_remove, f"^{REMOVE}[0-9]+$"))
+    add_admin_doors(
+        app,
+        (
+            (f"^{PEOPLE}$", show_admins),
+            (f"^({ADD}|{ADD_REVIEWER})$", ask_new_admin),
+            (f"^{REMOVE}[0-9]+$", ask_remove),
+        ),
+        command=("admins", show_admins),
+    )

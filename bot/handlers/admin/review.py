@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot.admin import review
 from bot.content import store as content_store
@@ -23,7 +23,7 @@ from bot.content.catalog import Html
 from bot.content.models import LANGUAGES
 from bot.content.render import faq_answer
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
+from bot.handlers.admin.auth import PREFIX, add_admin_doors
 from bot.handlers.admin.common import button, plain
 from bot.handlers.admin.tips import send_card
 from bot.handlers.groups import AnyApplication
@@ -279,9 +279,13 @@ def _item_data(item: review.Item) -> str:
 
 def register(app: AnyApplication) -> None:
     """Register /review and the queue's buttons."""
-    private_admin = filters.ChatType.PRIVATE & admin_filter(app)
-    app.add_handler(CommandHandler("review", show_queue, filters=private_admin))
-    app.add_handler(AdminButtons(app, show_queue, f"^{QUEUE}[atf]:[0-9]+$"))
-    app.add_handler(AdminButtons(app, show_item, f"^{ITEM}[tf]:"))
-    app.add_handler(AdminButtons(app, approve, f"^{APPROVE}$"))
-    app.add_handler(AdminButtons(app, ask_comment, f"^{SEND_BACK}$"))
+    add_admin_doors(
+        app,
+        (
+            (f"^{QUEUE}[atf]:[0-9]+$", show_queue),
+            (f"^{ITEM}[tf]:", show_item),
+            (f"^{APPROVE}$", approve),
+            (f"^{SEND_BACK}$", ask_comment),
+        ),
+        command=("review", show_queue),
+    )

@@ -25,7 +25,7 @@ from bot.content.program import (
 from bot.content.store import State
 from bot.db.models import Delivery, DeliveryStatus
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons
+from bot.handlers.admin.auth import PREFIX, add_admin_doors
 from bot.handlers.admin.common import CANCEL, Pending, button, day_code, fmt_day, plain
 from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
@@ -394,11 +394,16 @@ async def preview_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(app: AnyApplication) -> None:
     """Register the schedule screens."""
-    app.add_handler(AdminButtons(app, show_week, f"^({SCHEDULE}|{WEEK}-?[0-9]+)$"))
-    app.add_handler(AdminButtons(app, show_list, f"^{LIST}[0-9]+$"))
-    app.add_handler(AdminButtons(app, show_weekdays, f"^{WEEKDAYS_MENU}$"))
-    app.add_handler(AdminButtons(app, choose_weekday_topic, f"^{WEEKDAY}[0-9]$"))
-    app.add_handler(AdminButtons(app, preview_weekday_topic, f"^{WEEKDAY_SET}"))
-    app.add_handler(AdminButtons(app, ask_send_time, f"^{SEND_TIME}$"))
-    app.add_handler(AdminButtons(app, pick_send_time, f"^{SEND_TIME_SET}[0-9]{{4}}$"))
-    app.add_handler(AdminButtons(app, preview_pause, f"^({PAUSE}|{RESUME})$"))
+    add_admin_doors(
+        app,
+        (
+            (f"^({SCHEDULE}|{WEEK}-?[0-9]+)$", show_week),
+            (f"^{LIST}[0-9]+$", show_list),
+            (f"^{WEEKDAYS_MENU}$", show_weekdays),
+            (f"^{WEEKDAY}[0-9]$", choose_weekday_topic),
+            (f"^{WEEKDAY_SET}", preview_weekday_topic),
+            (f"^{SEND_TIME}$", ask_send_time),
+            (f"^{SEND_TIME_SET}[0-9]{{4}}$", pick_send_time),
+            (f"^({PAUSE}|{RESUME})$", preview_pause),
+        ),
+    )

@@ -25,7 +25,7 @@ from bot.content.program import (
     swap,
 )
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons
+from bot.handlers.admin.auth import PREFIX, add_admin_doors
 from bot.handlers.admin.common import button, day_code, fmt_day, parse_day, plain
 from bot.handlers.admin.schedule import (
     DAY,
@@ -334,12 +334,17 @@ async def preview_skip_or_clear(update: Update, context: ContextTypes.DEFAULT_TY
 
 def register(app: AnyApplication) -> None:
     """Register the date screen and its edits."""
-    app.add_handler(AdminButtons(app, show_day, f"^{DAY}[0-9]{{8}}$"))
-    app.add_handler(AdminButtons(app, choose_pin_topic, f"^{PIN}[0-9]{{8}}$"))
-    app.add_handler(AdminButtons(app, choose_pin_tip, f"^{PIN_TOPIC}"))
-    app.add_handler(AdminButtons(app, preview_pin, f"^{PIN_TIP}"))
-    app.add_handler(AdminButtons(app, choose_topic, f"^{TOPIC}[0-9]{{8}}$"))
-    app.add_handler(AdminButtons(app, preview_topic, f"^{TOPIC_SET}"))
-    app.add_handler(AdminButtons(app, choose_other_day, f"^{PICK}"))
-    app.add_handler(AdminButtons(app, preview_move_or_swap, f"^{PICKED}"))
-    app.add_handler(AdminButtons(app, preview_skip_or_clear, f"^({SKIP}|{CLEAR})[0-9]{{8}}$"))
+    add_admin_doors(
+        app,
+        (
+            (f"^{DAY}[0-9]{{8}}$", show_day),
+            (f"^{PIN}[0-9]{{8}}$", choose_pin_topic),
+            (f"^{PIN_TOPIC}", choose_pin_tip),
+            (f"^{PIN_TIP}", preview_pin),
+            (f"^{TOPIC}[0-9]{{8}}$", choose_topic),
+            (f"^{TOPIC_SET}", preview_topic),
+            (f"^{PICK}", choose_other_day),
+            (f"^{PICKED}", preview_move_or_swap),
+            (f"^({SKIP}|{CLEAR})[0-9]{{8}}$", preview_skip_or_clear),
+        ),
+    )

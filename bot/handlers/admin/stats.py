@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InputFile, Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot.admin import stats
 from bot.admin.charts import Labels, overview_png
@@ -17,7 +17,7 @@ from bot.content.catalog import Html
 from bot.content.loader import Content
 from bot.delivery import capacity
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import AdminButtons, admin_filter
+from bot.handlers.admin.auth import add_admin_doors
 from bot.handlers.groups import AnyApplication
 from bot.handlers.services import services, text
 from bot.schedule.due import zone
@@ -348,6 +348,8 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: AnyApplication) -> None:
     """Register /stats and the adm:stats buttons."""
-    private_admin = filters.ChatType.PRIVATE & admin_filter(app)
-    app.add_handler(CommandHandler("stats", show_stats, filters=private_admin))
-    app.add_handler(AdminButtons(app, route, f"^{PREFIX}(:|$)"))
+    add_admin_doors(
+        app,
+        ((f"^{PREFIX}(:|$)", route),),
+        command=("stats", show_stats),
+    )

@@ -21,7 +21,7 @@ from bot.content.transfer import (
     parse_tip_snippet,
 )
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons
+from bot.handlers.admin.auth import PREFIX, add_admin_doors
 from bot.handlers.admin.common import CANCEL, Pending, button, plain
 from bot.handlers.admin.schedule import admin_state, topic_name
 from bot.handlers.admin.tips import ADD, TIPS, VIEW, reviewer, send_card
@@ -206,7 +206,12 @@ async def _preview_new(
 
 def register(app: AnyApplication) -> None:
     """Register the add-a-tip buttons (typed steps are read in the admin input group)."""
-    app.add_handler(AdminButtons(app, choose_way, f"^{ADD}$"))
-    app.add_handler(AdminButtons(app, choose_topic, f"^{GUIDED}$"))
-    app.add_handler(AdminButtons(app, start_steps, f"^{GUIDED_TOPIC}"))
-    app.add_handler(AdminButtons(app, ask_yaml, f"^{YAML}$"))
+    add_admin_doors(
+        app,
+        (
+            (f"^{ADD}$", choose_way),
+            (f"^{GUIDED}$", choose_topic),
+            (f"^{GUIDED_TOPIC}", start_steps),
+            (f"^{YAML}$", ask_yaml),
+        ),
+    )

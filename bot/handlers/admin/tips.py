@@ -18,7 +18,7 @@ from bot.content.store import TipState
 from bot.content.transfer import TIP_FIELDS, check_tip_field, with_review, with_text
 from bot.delivery.message import tip_keyboard, tip_text
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons
+from bot.handlers.admin.auth import PREFIX, add_admin_doors
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button, plain
 from bot.handlers.admin.schedule import admin_state, topic_name
 from bot.handlers.groups import AnyApplication
@@ -351,9 +351,14 @@ async def _preview_tip(
 
 def register(app: AnyApplication) -> None:
     """Register the tips screens."""
-    app.add_handler(AdminButtons(app, show_topics, f"^{TIPS}$"))
-    app.add_handler(AdminButtons(app, show_topic, f"^{TOPIC}"))
-    app.add_handler(AdminButtons(app, view_tip, f"^{VIEW}"))
-    app.add_handler(AdminButtons(app, choose_field, f"^{EDIT}"))
-    app.add_handler(AdminButtons(app, ask_text, f"^{FIELD}"))
-    app.add_handler(AdminButtons(app, preview_status, f"^({REVIEW}|{RETIRE}|{REINSTATE})"))
+    add_admin_doors(
+        app,
+        (
+            (f"^{TIPS}$", show_topics),
+            (f"^{TOPIC}", show_topic),
+            (f"^{VIEW}", view_tip),
+            (f"^{EDIT}", choose_field),
+            (f"^{FIELD}", ask_text),
+            (f"^({REVIEW}|{RETIRE}|{REINSTATE})", preview_status),
+        ),
+    )

@@ -23,7 +23,7 @@ from bot.content.transfer import (
     parse_file,
 )
 from bot.handlers.admin import common
-from bot.handlers.admin.auth import PREFIX, AdminButtons, admin_filter
+from bot.handlers.admin.auth import PREFIX, add_admin_doors, admin_filter
 from bot.handlers.admin.common import CANCEL, MENU, Pending, button
 from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.services import services, text
@@ -187,8 +187,13 @@ def _few(ids: tuple[str, ...], limit: int = 10) -> str:
 
 def register(app: AnyApplication) -> None:
     """Register export and import; uploads are read in the admin input group."""
-    app.add_handler(AdminButtons(app, show_transfer, f"^{TRANSFER}$"))
-    app.add_handler(AdminButtons(app, export_files, f"^{EXPORT}"))
-    app.add_handler(AdminButtons(app, ask_file, f"^{IMPORT}$"))
+    add_admin_doors(
+        app,
+        (
+            (f"^{TRANSFER}$", show_transfer),
+            (f"^{EXPORT}", export_files),
+            (f"^{IMPORT}$", ask_file),
+        ),
+    )
     uploads = filters.ChatType.PRIVATE & admin_filter(app) & filters.Document.ALL
     app.add_handler(MessageHandler(uploads, receive_file), group=Group.ADMIN_INPUT)

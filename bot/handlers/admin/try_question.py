@@ -6,11 +6,11 @@ import html
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot.content.catalog import Html
 from bot.faq import answer as questions
-from bot.handlers.admin.auth import admin_filter
+from bot.handlers.admin.auth import AdminCommand
 from bot.handlers.faq import live_content
 from bot.handlers.groups import AnyApplication
 from bot.handlers.services import reply_language, text
@@ -44,5 +44,4 @@ async def try_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 def register(app: AnyApplication) -> None:
     """Register /try behind the admin filter."""
-    private_admin = filters.ChatType.PRIVATE & admin_filter(app)
-    app.add_handler(CommandHandler("try", try_question, filters=private_admin))
+    app.add_handler(AdminCommand(app, "try", try_question))
