@@ -440,6 +440,50 @@ async def test_a_started_broadcast_cannot_be_cancelled_but_stop_ends_it(
     assert (await _broadcast(db, broadcast_id)).finished_at is not None
 
 
+async def test_a_stopped_broadcast_leaves_no_send_unsettled(
+    db: Database, clock: OffsetClock
+) -> None:
+    """A send whose result was never written (here it raised after its mark) is in doubt
+    when a stopped run ends: counted as not reached, not left "sending" and left out of the
+    admin's summary."""
+    now = clock.now()
+    await _many(db, now, range(1, 21))
+    broadcast_id = await _create(db, now)
+    gate = asyncio.Event()
+
+    class Broken(FakeSender):
+        async def send(
+            self, chat_id: int, method: str, params: Mapping[str, Any], **kw: Any
+        ) -> SendResult:
+            if chat_id == 3:
+                on_start = kw.get("on_start")
+                assert on_start is not None
+                await on_start()
+                raise RuntimeError("lost on the way back")
+            if len(self.sent) >= 4:
+                await gate.wait()
+            return await super().send(chat_id, method, params, **kw)
+
+    sender = Broken()
+    config = RunnerConfig(poll=0.02, progress_every=0.0, retry_pause=0.0, batch=5, in_flight=2)
+    run = asyncio.create_task(
+        broadcasts.run_broadcast(db, sender, clock, broadcast_id, config=config)
+    )
+    await _until(lambda: len(sender.sent) >= 4)
+    async with db.session() as session:
+        await broadcasts.stop(session, broadcast_id, actor=900001, now=clock.now())
+    await asyncio.sleep(0.1)
+    gate.set()
+    final = await asyncio.wait_for(run, 10)
+    assert final is not None and final.status == "stopped"
+    ledger = await _ledger(db, broadcast_id)
+    statuses = list(ledger.values())
+    assert "sending" not in statuses and "claimed" not in statuses
+    assert statuses.count("unknown") == 1
+    assert final.failed == 1 and final.sent == len(sender.sent)
+    assert final.sent + final.failed + final.skipped == 20
+
+
 async def test_no_duplicate_and_no_loss_after_a_crash(
     db: Database, db_target: DbTarget, clock: OffsetClock
 ) -> None:

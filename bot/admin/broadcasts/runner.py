@@ -282,15 +282,10 @@ class _Run:
 
     async def _take_over(self, session: Any, now: dt.datetime) -> None:
         """The last run died: its in-flight rows are in doubt and are never resent."""
-        doubt = await session.execute(
-            update(BroadcastDelivery)
-            .where(BroadcastDelivery.broadcast_id == self.id, BroadcastDelivery.status == S.SENDING)
-            .values(status=S.UNKNOWN, updated_at=now)
-        )
         log.warning(
             "broadcast %d: taken over from a run that stopped; %d sends in doubt not resent",
             self.id,
-            getattr(doubt, "rowcount", 0),
+            await self._in_doubt(session, now),
         )
 
     async def _monitor(self, finished: asyncio.Event) -> None:
@@ -428,6 +423,17 @@ class _Run:
 
     # -- the end -------------------------------------------------------------------------
 
+    async def _in_doubt(self, session: Any, now: dt.datetime) -> int:
+        """Rows left "sending" by a run whose sends have all ended (this one, or one that
+        died): their results were never written (a send raised, a write failed, the process
+        died): in doubt, never resent. Returns how many."""
+        doubt = await session.execute(
+            update(BroadcastDelivery)
+            .where(BroadcastDelivery.broadcast_id == self.id, BroadcastDelivery.status == S.SENDING)
+            .values(status=S.UNKNOWN, updated_at=now)
+        )
+        return int(getattr(doubt, "rowcount", 0) or 0)
+
     async def _finish(self) -> Progress | None:
         now = self.clock.now()
         async with self.db.session() as session, session.begin():
@@ -443,17 +449,10 @@ class _Run:
                     )
                     .values(status=S.CANCELLED, updated_at=now)
                 )
+                await self._in_doubt(session, now)
                 await self._end(session, status, now)
             elif not self.halting:
-                # A row whose send raised after its mark: in doubt, never resent.
-                await session.execute(
-                    update(BroadcastDelivery)
-                    .where(
-                        BroadcastDelivery.broadcast_id == self.id,
-                        BroadcastDelivery.status == S.SENDING,
-                    )
-                    .values(status=S.UNKNOWN, updated_at=now)
-                )
+                await self._in_doubt(session, now)
                 await self._end(session, BroadcastStatus.DONE, now)
             await session.execute(
                 delete(Lease).where(Lease.name == self.lease_name, Lease.holder == self.holder)
