@@ -159,8 +159,15 @@ def content() -> Content:
 # 3 workers, 2026-12-03). They start first, so the workers finish together: xdist's
 # --dist loadfile would otherwise order files by their number of tests and start a long file
 # of one test (test_robustness) last, leaving the other workers idle while it runs.
-# The order changes nothing but when a file starts.
+# The order changes nothing but when a file starts. The slow files (real processes,
+# benchmarks, every admin button: 40-90 s each) come first; the default run leaves them out.
 LONGEST_FIRST = (
+    "tests/e2e/processes/test_sigterm.py",
+    "tests/e2e/processes/test_kill.py",
+    "tests/test_bench_smoke.py",
+    "tests/e2e/processes/test_faults.py",
+    "tests/e2e/test_admin_doors.py",
+    "tests/e2e/processes/test_rate_shared.py",
     "tests/content/test_bounded.py",
     "tests/content/test_loader.py",
     "tests/test_layout.py",
