@@ -135,6 +135,10 @@ SITUATION_SHARE = 0.65
 """The least share of the top score given to the entry about a situation the message names
 ("pregnant", "my child"): above CONFIDENT_RATIO, so the user gets a menu holding both."""
 
+SITUATION_RIVAL = 0.45
+"""...and when the situation's entry is first, the share of its score the best other entry needs
+to be lifted beside it (a weaker one is a word shared by chance)."""
+
 UNTOPICAL_FLOOR = 1.0
 """Score a message with no topical concept needs for a (confident) answer; it never gets a menu."""
 
@@ -293,12 +297,12 @@ class FaqMatcher:
         # The entry most about each situation concept: the one listing most of its words.
         self._situation_entry: dict[str, int] = {}
         for name in self._concepts.situation:
-            listed: dict[int, float] = defaultdict(float)
+            listing: dict[int, float] = defaultdict(float)
             for member in self._concepts.members.get(name, ()):
                 for hit, (weight, _) in weights.get(member, {}).items():
-                    listed[hit] += weight
-            if listed:
-                self._situation_entry[name] = max(listed, key=lambda e: (listed[e], -e))
+                    listing[hit] += weight
+            if listing:
+                self._situation_entry[name] = max(listing, key=lambda e: (listing[e], -e))
         # Index keys that stand for a topical concept: a typo of one still shows the topic.
         self._topical_keys = frozenset(
             key for key in self._postings if self._concepts.of(key) in self._concepts.topical
@@ -484,14 +488,23 @@ class FaqMatcher:
 
     def _offer_situations(self, scores: dict[int, float], named: set[str]) -> None:
         """Lift the entry about a named situation to second place, unless it is already first
-        or second: a pregnant user asking about supplements should see the pregnancy answer."""
+        or second: a pregnant user asking about supplements should see the pregnancy answer.
+        When the situation's entry is first, the best other entry worth offering (past FLOOR)
+        is lifted beside it: "probiotics for my child's eczema" is also the probiotics question."""
         for name in sorted(named & self._concepts.situation):
             entry = self._situation_entry.get(name)
             if entry is None or not scores:
                 continue
             ranked = sorted(scores.values(), reverse=True)
             top = ranked[0]
-            if top < FLOOR or scores.get(entry, 0.0) >= top:
+            if top < FLOOR:
+                continue
+            if scores.get(entry, 0.0) >= top:
+                least = max(FLOOR, top * SITUATION_RIVAL)
+                rivals = [(v, -e) for e, v in scores.items() if e != entry and v >= least]
+                if rivals:
+                    value, negative = max(rivals)
+                    scores[-negative] = max(value, top * SITUATION_SHARE)
                 continue
             others = [v for e, v in scores.items() if e != entry]
             others.sort(reverse=True)

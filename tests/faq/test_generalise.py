@@ -152,6 +152,8 @@ def test_a_reaction_after_a_treatment_is_still_urgent(
             "probiotic-supplements",
             "pregnancy-breastfeeding",
         ),
+        # The situation's entry first, the subject asked about beside it.
+        ("probiotik untuk eczema anak berkesan ke", "probiotics-for-skin", "children-gut-skin"),
     ],
 )
 def test_a_named_situation_is_offered_beside_the_best_match(
