@@ -31,6 +31,10 @@ class Concept(BaseModel):
     """A broader concept this one is a kind of (fruit and vegetables are food): "is durian bad
     for acne" asks the acne-and-food question. Not for concepts an entry is about on its own
     ("dairy", "sugar"): "susu buat jerawat" is the dairy question, not also the food one."""
+    situation: bool = False
+    """A situation that changes any advice ("pregnant", "my child"): when a message names it,
+    the entry most about it is offered beside the best match ("breastfeeding, can i take fish
+    oil" gets the supplements answer and the pregnancy one), even when another entry wins."""
     service: bool = False
     """A topical concept naming a service ("book", "cancel", "delete", "address") rather than a
     subject of the bot's: other businesses' messages use the same words, so alone it does not
@@ -83,6 +87,7 @@ class Concepts:
         }
         self.topical = frozenset(n for n, c in data.concepts.items() if c.topical)
         self.service = frozenset(n for n, c in data.concepts.items() if c.service)
+        self.situation = frozenset(n for n, c in data.concepts.items() if c.situation)
         self.family = {n: c.family for n, c in data.concepts.items() if c.family is not None}
         for name, concept in data.concepts.items():
             for word in concept.words:

@@ -131,6 +131,14 @@ the entry whose keywords, question or answer talk about the same concepts."""
 TEXT_TF = {"keyword": 2, "question": 4, "answer": 1}
 """How many times a word counts in an entry's text, by where it appears."""
 
+SITUATION_SHARE = 0.65
+"""The least share of the top score given to the entry about a situation the message names
+("pregnant", "my child"): above CONFIDENT_RATIO, so the user gets a menu holding both."""
+
+SITUATION_RIVAL = 0.45
+"""...and when the situation's entry is first, the share of its score the best other entry needs
+to be lifted beside it (a weaker one is a word shared by chance)."""
+
 UNTOPICAL_FLOOR = 1.0
 """Score a message with no topical concept needs for a (confident) answer; it never gets a menu."""
 
@@ -286,6 +294,15 @@ class FaqMatcher:
             # Weighed by how many entries the concept reaches, not by its rarest word.
             idf = math.log(1 + n / max(len(reach), 1)) / top
             self._by_concept[name] = {entry: w * idf for entry, w in reach.items()}
+        # The entry most about each situation concept: the one listing most of its words.
+        self._situation_entry: dict[str, int] = {}
+        for name in self._concepts.situation:
+            listing: dict[int, float] = defaultdict(float)
+            for member in self._concepts.members.get(name, ()):
+                for hit, (weight, _) in weights.get(member, {}).items():
+                    listing[hit] += weight
+            if listing:
+                self._situation_entry[name] = max(listing, key=lambda e: (listing[e], -e))
         # Index keys that stand for a topical concept: a typo of one still shows the topic.
         self._topical_keys = frozenset(
             key for key in self._postings if self._concepts.of(key) in self._concepts.topical
@@ -446,6 +463,8 @@ class FaqMatcher:
             # unknown word ("psoriasis and gluten") it is still worth offering.
             if penalty > UNKNOWN_PENALTY + 1e-9:
                 named_entries.clear()
+        if topical:
+            self._offer_situations(scores, named_concepts)
         result = self._decide(
             scores, named_entries, CONFIDENT_RATIO if topical else UNTOPICAL_CONFIDENT_RATIO
         )
@@ -466,6 +485,33 @@ class FaqMatcher:
         ):
             return result
         return NO_MATCH
+
+    def _offer_situations(self, scores: dict[int, float], named: set[str]) -> None:
+        """Lift the entry about a named situation to second place, unless it is already first
+        or second: a pregnant user asking about supplements should see the pregnancy answer.
+        When the situation's entry is first, the best other entry worth offering (past FLOOR)
+        is lifted beside it: "probiotics for my child's eczema" is also the probiotics question."""
+        for name in sorted(named & self._concepts.situation):
+            entry = self._situation_entry.get(name)
+            if entry is None or not scores:
+                continue
+            ranked = sorted(scores.values(), reverse=True)
+            top = ranked[0]
+            if top < FLOOR:
+                continue
+            if scores.get(entry, 0.0) >= top:
+                least = max(FLOOR, top * SITUATION_RIVAL)
+                rivals = [(v, -e) for e, v in scores.items() if e != entry and v >= least]
+                if rivals:
+                    value, negative = max(rivals)
+                    scores[-negative] = max(value, top * SITUATION_SHARE)
+                continue
+            others = [v for e, v in scores.items() if e != entry]
+            others.sort(reverse=True)
+            second = others[1] if len(others) > 1 else 0.0
+            lifted = min(top, max(top * SITUATION_SHARE, second + 1e-3))
+            if scores.get(entry, 0.0) < lifted:
+                scores[entry] = lifted
 
     def _term(self, token: str) -> str:
         concept = self._concepts.of(token)

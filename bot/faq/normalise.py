@@ -103,7 +103,8 @@ OFFTOPIC = _wordset(
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
     ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
     episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
-    aquarium"""
+    aquarium cough coughing batuk flu selsema influenza covid headache migraine knee knees
+    lutut backache snoring berdengkur sorethroat toothache sinus"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
 a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not."""
@@ -131,7 +132,13 @@ SLANG = {
     "mkan": "makan",
     "tkde": "takde",
     "xde": "takde",
-    "xnak": "tak",
+    "xnak": "tak nak",
+    "dh": "dah",
+    "idup": "hidup",
+    "sgt": "sangat",
+    "sngt": "sangat",
+    "org": "orang",
+    "hdup": "hidup",
     "xboleh": "tak boleh",
     "xleh": "tak boleh",
     "takleh": "tak boleh",

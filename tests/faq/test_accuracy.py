@@ -22,7 +22,7 @@ from tests.faq.evaluation import evaluate
 
 HERE = ROOT / "tests" / "faq"
 TUNING = (HERE / "accuracy_cases.yaml", HERE / "tuning_cases.yaml")
-FRESH = tuple(HERE / f"tuning_fresh{n}.yaml" for n in ("", "2", "3", "4"))
+FRESH = tuple(HERE / f"tuning_fresh{n}.yaml" for n in ("", "2", "3", "4", "5"))
 PROBES = HERE / "tuning_probes.yaml"
 HELDOUT = HERE / "heldout_cases.yaml"
 

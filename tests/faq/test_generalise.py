@@ -137,3 +137,35 @@ def test_a_reaction_after_a_treatment_is_still_urgent(
 ) -> None:
     reply = _ask(shipped, "my face is swollen after the laser treatment")
     assert reply.outcome == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "best", "situation"),
+    [
+        (
+            "i'm breastfeeding, can i take fish oil for my skin",
+            "skin-supplements",
+            "pregnancy-breastfeeding",
+        ),
+        (
+            "saya mengandung, boleh ambil probiotik?",
+            "probiotic-supplements",
+            "pregnancy-breastfeeding",
+        ),
+        # The situation's entry first, the subject asked about beside it.
+        ("probiotik untuk eczema anak berkesan ke", "probiotics-for-skin", "children-gut-skin"),
+    ],
+)
+def test_a_named_situation_is_offered_beside_the_best_match(
+    shipped: tuple[Content, FaqMatcher], text: str, best: str, situation: str
+) -> None:
+    reply = _ask(shipped, text)
+    assert reply.outcome == "ambiguous", reply
+    assert _shown(reply)[:2] in ([best, situation], [situation, best])
+
+
+def test_a_message_without_the_situation_still_gets_one_answer(
+    shipped: tuple[Content, FaqMatcher],
+) -> None:
+    reply = _ask(shipped, "can i take fish oil for my skin")
+    assert "pregnancy-breastfeeding" not in _shown(reply)
