@@ -20,6 +20,14 @@ def sign_of(data: dict[str, Any]) -> UrgentSign:
     return UrgentSign.model_validate({"id": "x1", **data})
 
 
+@pytest.fixture
+def fresh_signs(urgent_signs: tuple[UrgentSign, ...]) -> tuple[UrgentSign, ...]:
+    """The shipped signs as new objects: triage caches its compiled signs by the objects'
+    identity, so a test using these compiles them itself (and mutation testing, which runs
+    for each changed function only the tests that ran it, sees this test run the compiling)."""
+    return tuple(sign.model_copy() for sign in urgent_signs)
+
+
 @pytest.mark.parametrize(
     ("text", "sign"),
     [
@@ -28,10 +36,10 @@ def sign_of(data: dict[str, Any]) -> UrgentSign:
         ("blurry visoin after peel", "eyes-vision"),
     ],
 )
-def test_two_swapped_letters_in_a_six_letter_word_are_read_as_the_word(
-    urgent_signs: tuple[UrgentSign, ...], text: str, sign: str
+def test_two_swapped_letters_in_a_six_letter_sign_word_are_read_as_the_word(
+    fresh_signs: tuple[UrgentSign, ...], text: str, sign: str
 ) -> None:
-    finding = detect_urgent(text, urgent_signs)
+    finding = detect_urgent(text, fresh_signs)
     assert finding is not None and finding.sign_id == sign, text
 
 
