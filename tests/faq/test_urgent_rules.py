@@ -1,0 +1,140 @@
+"""Urgent triage's reading rules, one at a time: typos, short words, the window, idioms, limits.
+
+tests/faq/test_urgent.py is the table of what patients write; these pin the rules behind it
+(each found missing by mutation testing, docs/MUTATION.md), mostly with the shipped signs and,
+where a rule is clearer alone, with a sign made up for the test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rapidfuzz import fuzz
+
+from bot.content.models import UrgentSign
+from bot.faq.urgent import FUZZY_CUTOFF, MAX_FUZZY_TOKENS, detect_urgent
+
+
+def sign_of(data: dict[str, Any]) -> UrgentSign:
+    return UrgentSign.model_validate({"id": "x1", **data})
+
+
+@pytest.fixture
+def fresh_signs(urgent_signs: tuple[UrgentSign, ...]) -> tuple[UrgentSign, ...]:
+    """The shipped signs as new objects: triage caches its compiled signs by the objects'
+    identity, so a test using these compiles them itself (and mutation testing, which runs
+    for each changed function only the tests that ran it, sees this test run the compiling)."""
+    return tuple(sign.model_copy() for sign in urgent_signs)
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("shortness of braeth", "breathing"),
+        ("my thraot is swelling", "swelling-face-throat"),
+        ("blurry visoin after peel", "eyes-vision"),
+    ],
+)
+def test_two_swapped_letters_in_a_six_letter_sign_word_are_read_as_the_word(
+    fresh_signs: tuple[UrgentSign, ...], text: str, sign: str
+) -> None:
+    finding = detect_urgent(text, fresh_signs)
+    assert finding is not None and finding.sign_id == sign, text
+
+
+def test_a_swap_in_a_six_letter_word_is_beyond_the_similarity_ratio() -> None:
+    # Why the swap rule must reach six letters: the ratio alone (the rule for longer typos)
+    # scores such a swap below its cutoff, so nothing else would catch "braeth".
+    assert fuzz.ratio("braeth", "breath") < FUZZY_CUTOFF
+    assert fuzz.ratio("visoin", "vision") < FUZZY_CUTOFF
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("my lipps are swollen", "swelling-face-throat"),
+        ("my baby has a hiigh fever", "child-fever-rash"),
+        ("the rassh is spreading fast", "rash-with-fever"),
+        ("severe paiin on my face", "severe-pain"),
+    ],
+)
+def test_a_five_letter_typo_with_a_letter_too_many_is_read_as_the_word(
+    urgent_signs: tuple[UrgentSign, ...], text: str, sign: str
+) -> None:
+    finding = detect_urgent(text, urgent_signs)
+    assert finding is not None and finding.sign_id == sign, text
+
+
+@pytest.mark.parametrize("text", ["i want to d-disappear", "i feel so w-worthless"])
+def test_a_stammered_first_letter_does_not_hide_the_words_after_it(
+    urgent_signs: tuple[UrgentSign, ...], text: str
+) -> None:
+    # One-letter words count for nothing, so "d-disappear" is still right after "want to".
+    finding = detect_urgent(text, urgent_signs)
+    assert finding is not None and finding.sign_id == "self-harm", text
+
+
+def test_a_one_letter_word_does_not_widen_a_tight_phrase() -> None:
+    tight = sign_of({"phrases": {"en": [{"words": "want vanish", "slack": 0}], "ms": ["x y"]}})
+    assert detect_urgent("i want to vanish", (tight,)) is not None
+    assert detect_urgent("i want to v-vanish", (tight,)) is not None
+
+
+def test_a_two_letter_word_is_a_word_between_a_phrases_words() -> None:
+    # "my ex", "my bf": who the wish is about stands between "want" and "die".
+    tight = sign_of({"phrases": {"en": [{"words": "want die", "slack": 0}], "ms": ["x y"]}})
+    assert detect_urgent("i want to die", (tight,)) is not None
+    assert detect_urgent("i want my ex to die", (tight,)) is None
+    assert detect_urgent("i want my bf to die", (tight,)) is None
+
+
+def test_a_phrase_one_word_wider_than_its_window_is_not_found() -> None:
+    tight = sign_of({"phrases": {"en": [{"words": "lips swollen", "slack": 0}], "ms": ["x y"]}})
+    assert detect_urgent("today lips swollen", (tight,)) is not None
+    assert detect_urgent("today lips red swollen", (tight,)) is None
+    # A closer pair that is negated does not let the wider one through.
+    assert detect_urgent("no swollen lips yesterday, today lips red swollen", (tight,)) is None
+
+
+def test_an_idiom_after_the_sign_leaves_the_sign_standing(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    for text in ("i want to die, my face is all dead skin", "nak mati rasa, kulit mati penuh"):
+        finding = detect_urgent(text, urgent_signs)
+        assert finding is not None and finding.sign_id == "self-harm", text
+    made_up = sign_of(
+        {"phrases": {"en": ["want dead"], "ms": ["nak mati"]}, "not_when": ["kulit mati"]}
+    )
+    assert detect_urgent("nak mati rasa, kulit mati penuh", (made_up,)) is not None
+    assert detect_urgent("nak buang kulit mati", (made_up,)) is None
+
+
+def test_a_combination_sign_keeps_its_kind() -> None:
+    # The kind picks the reply: "crisis" gives the helplines, "urgent" the clinic and 999.
+    crisis = sign_of(
+        {"kind": "crisis", "all_of": [["pills|pil"], ["saved|kumpul"]]},
+    )
+    finding = detect_urgent("i have saved up my pills", (crisis,))
+    assert finding is not None and finding.kind == "crisis"
+
+
+FILLER = "kimchi"  # not a sign's word, nor one slip or a close ratio from one
+
+
+def test_typos_are_guessed_at_for_the_first_unknown_words_of_a_long_message(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    almost = " ".join([FILLER] * (MAX_FUZZY_TOKENS - 1))
+    finding = detect_urgent(f"{almost} sesak nfas", urgent_signs)
+    assert finding is not None and finding.sign_id == "breathing"
+
+
+def test_typo_guessing_stops_after_a_bounded_number_of_unknown_words(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    # The bound keeps a long or hostile message cheap; exact words still count after it.
+    past = " ".join([FILLER] * MAX_FUZZY_TOKENS)
+    assert detect_urgent(f"{past} sesak nfas", urgent_signs) is None
+    exact = detect_urgent(f"{past} sesak nafas", urgent_signs)
+    assert exact is not None and exact.sign_id == "breathing"
