@@ -34,7 +34,7 @@ def media(world: World, user_id: int, kind: str) -> int:
         "voice": {**file, "duration": 3, "mime_type": "audio/ogg"},
         "photo": [{**file, "width": 800, "height": 600}],
     }
-    return _queue_message(world, user_id, {kind: payloads[kind]})
+    return queue_message(world, user_id, {kind: payloads[kind]})
 
 
 def forwarded(world: World, user_id: int, text: str) -> int:
@@ -44,7 +44,7 @@ def forwarded(world: World, user_id: int, text: str) -> int:
         "date": int(world.clock.now().timestamp()) - 60,
         "sender_user": {"id": 777, "is_bot": False, "first_name": "Friend"},
     }
-    return _queue_message(world, user_id, {"text": text, "forward_origin": origin})
+    return queue_message(world, user_id, {"text": text, "forward_origin": origin})
 
 
 def edit(world: World, user_id: int, message_id: int, text: str) -> None:
@@ -76,7 +76,8 @@ def press_data(world: World, user_id: int, message_id: int, data: str) -> str:
     return query_id
 
 
-def _queue_message(world: World, user_id: int, fields: dict[str, Any]) -> int:
+def queue_message(world: World, user_id: int, fields: dict[str, Any]) -> int:
+    """Store an empty message from the user and queue it with these Message fields."""
     message = world.add_message(user_id, from_bot=False)
     world.push_update("message", {**world.to_api_message(message), **fields})
     return message.message_id
