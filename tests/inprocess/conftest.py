@@ -143,7 +143,7 @@ class Chat:
 
     async def press(self, message: dict[str, Any], label: str) -> dict[str, Any]:
         """Press a button by its label and return the bot's next new message."""
-        newest = self.newest_id()
+        newest = await self.newest_id()
         users.press_button(
             self.bot.world, self.user_id, message["message_id"], data=None, text=label
         )
@@ -159,12 +159,12 @@ class Chat:
 
     async def press_edit(self, message: dict[str, Any], label: str) -> dict[str, Any]:
         """Press a button whose answer edits that same message; return the message edited."""
-        before = self.message(message["message_id"])
+        before = await self.message(message["message_id"])
         users.press_button(
             self.bot.world, self.user_id, message["message_id"], data=None, text=label
         )
         await self.bot.feed()
-        now = self.message(message["message_id"])
+        now = await self.message(message["message_id"])
         shown = (now["text"], now["reply_markup"])
         assert shown != (before["text"], before["reply_markup"]), (
             f"message {before['message_id']} was never edited"
@@ -206,7 +206,7 @@ class Chat:
 
     async def edit(self, message_id: int, text: str) -> dict[str, Any]:
         """Edit one of the user's own messages; return the bot's next new message."""
-        newest = self.newest_id()
+        newest = await self.newest_id()
         factory.edit(self.bot.world, self.user_id, message_id, text)
         await self.bot.feed()
         return self.reply_after(newest)
@@ -221,11 +221,11 @@ class Chat:
         """Every message of the chat, oldest first (see bot/sandbox/state.py)."""
         return self.bot.world.history(self.user_id)
 
-    def newest_id(self) -> int:
+    async def newest_id(self) -> int:
         """Return the id of the chat's newest message (0 when empty)."""
         return max((m["message_id"] for m in self.history()), default=0)
 
-    def message(self, message_id: int) -> dict[str, Any]:
+    async def message(self, message_id: int) -> dict[str, Any]:
         """Return one message of the chat as it is now (edits applied)."""
         return next(m for m in self.history() if m["message_id"] == message_id)
 
