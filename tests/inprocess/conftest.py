@@ -211,6 +211,11 @@ class Chat:
         await self.bot.feed()
         return self.reply_after(newest)
 
+    async def block(self, blocked: bool = True) -> None:
+        """Block (or unblock) the bot as the user and let the bot handle the change."""
+        users.set_blocked(self.bot.world, self.user_id, blocked)
+        await self.bot.feed()
+
     def answer_to(self, query_id: str) -> dict[str, Any]:
         """Return the bot's answer to a button press."""
         answer: dict[str, Any] | None = self.bot.world.callback_queries[query_id]["answer"]
