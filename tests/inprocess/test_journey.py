@@ -1,7 +1,7 @@
 """The subscriber journey as a person walks it: guided onboarding, /timezone, /topics, /settings.
 
 Every test drives the real bot (in process) and checks the replies, the buttons and the
-stored row. The English onboarding also runs end to end in tests/e2e/test_journey.py.
+stored row. The English onboarding runs end to end in tests/e2e/test_journey.py.
 """
 
 from __future__ import annotations
