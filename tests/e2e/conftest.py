@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import Sandbox
 from tests.conftest import TIPS_DIR, DbTarget
 from tests.fixed_clock import clock_at
+from tests.inprocess import factory
 
 ADMIN_ID = 900001
 # Every journey starts at the same instant, whatever the hour the suite runs: 04:00 on a
@@ -115,8 +115,6 @@ class Harness:
     db: Database
     clock: OffsetClock
 
-    _file_ids: itertools.count[int] = field(default_factory=itertools.count)
-
     async def user(self, user_id: int, name: str = "Aisyah", language: str = "en") -> Chat:
         """Create a sandbox user and return their chat."""
         await self.client.add_user(user_id, name, language_code=language)
@@ -144,71 +142,27 @@ class Harness:
             await asyncio.sleep(0.005)
 
     # The control API has no stickers, voice notes, forwards, edits or made-up button data, so
-    # these queue the Update Telegram would send straight into the sandbox's world; the bot
-    # still fetches it over HTTP with getUpdates, like every other update.
+    # these queue the Update Telegram would send straight into the sandbox's world
+    # (tests/inprocess/factory.py); the bot still fetches it over HTTP with getUpdates.
 
     def send_media(self, user_id: int, kind: str) -> int:
         """Send a sticker, voice note or photo as the user; return the message id."""
-        n = next(self._file_ids)
-        file = {"file_id": f"f{n}", "file_unique_id": f"u{n}"}
-        payloads: dict[str, Any] = {
-            "sticker": {
-                **file,
-                "width": 512,
-                "height": 512,
-                "is_animated": False,
-                "is_video": False,
-                "type": "regular",
-                "emoji": "😀",
-            },
-            "voice": {**file, "duration": 3, "mime_type": "audio/ogg"},
-            "photo": [{**file, "width": 800, "height": 600}],
-        }
-        return self._queue_message(user_id, {kind: payloads[kind]})
+        return factory.media(self.sandbox.world, user_id, kind)
 
     def send_forwarded(self, user_id: int, text: str) -> int:
         """Forward a text from someone else's chat to the bot as the user; return its id."""
-        origin = {
-            "type": "user",
-            "date": int(self.clock.now().timestamp()) - 60,
-            "sender_user": {"id": 777, "is_bot": False, "first_name": "Friend"},
-        }
-        return self._queue_message(user_id, {"text": text, "forward_origin": origin})
+        return factory.forwarded(self.sandbox.world, user_id, text)
 
     def edit_text(self, user_id: int, message_id: int, text: str) -> None:
         """Edit one of the user's own text messages, as Telegram reports it to the bot."""
-        world = self.sandbox.world
-        message = world.find_message(user_id, message_id)
-        assert message is not None and not message.from_bot
-        message.text = text
-        message.edit_date = self.clock.now()
-        world.push_update("edited_message", world.to_api_message(message))
+        factory.edit(self.sandbox.world, user_id, message_id, text)
 
     def press_data(self, user_id: int, message_id: int, data: str) -> str:
-        """Press a button with any callback data on a bot message; return the query id.
-
-        A real client only sends data from buttons it was shown; this stands in for an old
-        client, a stale message whose buttons are gone, or someone crafting requests.
-        """
-        world = self.sandbox.world
-        message = world.find_message(user_id, message_id)
-        assert message is not None and message.from_bot
-        query_id = world.new_callback_query_id()
-        query = {
-            "id": query_id,
-            "from": world.users[user_id].to_api(),
-            "message": world.to_api_message(message),
-            "chat_instance": str(user_id * 31 + 7),
-            "data": data,
-        }
-        world.push_update("callback_query", query)
-        return query_id
+        """Press a button with any callback data on a bot message; return the query id."""
+        return factory.press_data(self.sandbox.world, user_id, message_id, data)
 
     def _queue_message(self, user_id: int, fields: dict[str, Any]) -> int:
-        world = self.sandbox.world
-        message = world.add_message(user_id, from_bot=False)
-        world.push_update("message", {**world.to_api_message(message), **fields})
-        return message.message_id
+        return factory.queue_message(self.sandbox.world, user_id, fields)
 
 
 def buttons(message: dict[str, Any]) -> list[str]:

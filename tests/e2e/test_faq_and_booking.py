@@ -1,4 +1,5 @@
-"""Asking questions, urgent symptoms, and booking, as a person does it through the sandbox."""
+"""A question answered and a booking, end to end over HTTP through the sandbox, and the urgent
+reply without a database (the other conversations: tests/inprocess/test_faq_and_booking.py)."""
 
 from __future__ import annotations
 
@@ -45,85 +46,6 @@ async def test_question_with_typos_in_english_gets_the_answer(harness: Harness) 
     assert await _questions(harness) == [("answered", "dairy-and-acne", None)]
 
 
-async def test_malay_question_gets_the_malay_answer_and_related_tip(harness: Harness) -> None:
-    chat = await harness.user(202, "Siti", language="ms")
-    reply = await chat.say("probiotik untuk ekzema")
-    assert "probiotik" in reply["text"].lower()
-    assert "bukan nasihat perubatan" in reply["text"].lower()
-    tip_label = buttons(reply)[0]
-    tip = await chat.press(reply, tip_label)
-    assert tip["text"].startswith(tip_label.removeprefix("Tip: "))
-    assert "Cuba hari ini:" in tip["text"]
-    assert buttons(tip) == ["Buat temu janji"]
-
-
-async def test_malay_question_with_typos_and_texting_shorthand(harness: Harness) -> None:
-    chat = await harness.user(213, "Amir", language="ms")
-    reply = await chat.say("jerawatt sbb minum susu ke")
-    assert reply["text"].startswith("Adakah susu")
-    assert buttons(reply)[-2:] == ["Buat temu janji", "Tanya soalan lain"]
-
-
-async def test_ambiguous_question_offers_choices_and_a_choice_answers(harness: Harness) -> None:
-    chat = await harness.user(203)
-    choices = await chat.say("sleep and stress")
-    assert choices["text"] == "I'm not sure which question you mean. Did you mean one of these?"
-    labels = buttons(choices)
-    assert 2 <= len(labels) - 1 <= 3 and labels[-1] == "None of these"
-    assert any("sleep" in label.lower() for label in labels)
-    assert any("stress" in label.lower() for label in labels)
-    answer = await chat.press(choices, labels[0])
-    assert answer["text"].startswith(labels[0])
-    outcomes = await _questions(harness, count=2)
-    assert outcomes[0] == ("ambiguous", None, "sleep and stress")
-    assert outcomes[1][0] == "answered"
-
-
-async def test_unknown_question_falls_back_and_is_recorded_for_admins(harness: Harness) -> None:
-    chat = await harness.user(204)
-    reply = await chat.say("who won the football match yesterday")
-    assert reply["text"].startswith("Sorry, I don't have a reviewed answer to that yet.")
-    assert buttons(reply) == ["Browse questions", "Ask the clinic team", "Book a consultation"]
-    assert "NextMed Clinic Cheras: +60 3-0000 0001" in reply["text"]
-    assert await _questions(harness) == [
-        ("unanswered", None, "who won the football match yesterday")
-    ]
-    menu = await chat.press(reply, "Browse questions")
-    assert menu["text"].startswith("Questions I can answer")
-    assert "Food and diet" in buttons(menu)
-
-
-async def test_faq_menu_browses_by_topic(harness: Harness) -> None:
-    chat = await harness.user(205)
-    menu = await chat.say("/faq")
-    await harness.client.press_button(205, menu["message_id"], text="The clinic and booking")
-    listed = await harness.client.wait_for_bot_message(205, contains="Choose a question")
-    assert listed["message_id"] == menu["message_id"] and listed["edited"]
-    assert "Back" in buttons(listed)
-
-
-async def test_urgent_message_gets_the_safety_reply_not_an_answer(harness: Harness) -> None:
-    chat = await harness.user(206)
-    reply = await chat.say("my lips and face are swollen after the laser, is it dairy?")
-    assert reply["text"].startswith("This may need urgent care.")
-    assert "999" in reply["text"]
-    assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
-    (outcome,) = await _questions(harness)
-    assert outcome[0] == "urgent" and outcome[2] is None  # no health text kept
-
-
-async def test_urgent_in_malay(harness: Harness) -> None:
-    chat = await harness.user(207, language="ms")
-    reply = await chat.say("muka bengkak lepas laser")
-    assert reply["text"].startswith("Ini mungkin memerlukan rawatan segera.")
-
-
-async def test_negated_symptom_is_not_urgent(harness: Harness) -> None:
-    chat = await harness.user(208)
-    reply = await chat.say("eczema on my arms, no fever, does diet help with eczema?")
-    assert reply["text"].startswith("Can diet help eczema?"), reply["text"]
-
-
 async def test_urgent_reply_does_not_depend_on_the_database(harness: Harness) -> None:
     chat = await harness.user(212)
     async with harness.db.engine.begin() as conn:
@@ -148,20 +70,3 @@ async def test_book_leads_to_the_branch_card_and_records_the_intent(harness: Har
     assert parse_qs(booking.query) == {"branch": ["pj"], "utm_source": ["telegram-bot"]}
     assert urls["WhatsApp"] == "https://wa.me/60300000002"
     assert await _intents(harness) == [("pj", "command")]
-
-
-async def test_booking_from_an_answer_remembers_the_answer(harness: Harness) -> None:
-    chat = await harness.user(210)
-    answer = await chat.say("does dairy cause acne")
-    branches = await chat.press(answer, "Book a consultation")
-    await chat.press(branches, "NextMed Clinic Cheras")
-    assert await _intents(harness) == [("cheras", "faq:dairy-and-acne")]
-
-
-async def test_shared_location_picks_the_nearest_branch(harness: Harness) -> None:
-    await harness.user(211)
-    sent = await harness.client.share_location(211, 3.0738, 101.5183)  # Shah Alam
-    card = await harness.client.wait_for_bot_message(211, after_message_id=sent["message_id"])
-    assert card["text"].startswith("The nearest branch to you is about")
-    assert "NextMed Clinic Setia Alam" in card["text"]
-    assert await _intents(harness) == [("setia-alam", "location")]

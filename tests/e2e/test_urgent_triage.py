@@ -1,4 +1,5 @@
-"""Urgent triage as a person meets it through the sandbox: a crisis, an infection with fever."""
+"""A crisis message end to end over HTTP through the sandbox (the other urgent conversations:
+tests/inprocess/test_urgent_triage.py)."""
 
 from __future__ import annotations
 
@@ -60,40 +61,3 @@ async def test_a_suicidal_message_gets_the_crisis_reply_and_none_of_its_words_ar
     # The contact button still leads to the clinic's branches.
     branches = await chat.press(reply, "Contact the clinic")
     assert branches["text"].startswith("Book a consultation")
-
-
-async def test_a_suicidal_message_in_malay_gets_the_malay_crisis_reply(harness: Harness) -> None:
-    chat = await harness.user(252, language="ms")
-    reply = await chat.say("saya rasa nak bunuh diri sebab jerawat ni")
-    assert reply["text"].startswith("Terima kasih kerana memberitahu saya. Diri anda berharga")
-    assert "112 dari telefon bimbit" in reply["text"]
-    assert buttons(reply) == ["Hubungi klinik", "Tanya pasukan klinik"]
-    assert await _questions(harness) == [("crisis", "self-harm", None)]
-
-
-async def test_an_infection_with_fever_gets_the_urgent_reply(harness: Harness) -> None:
-    chat = await harness.user(253)
-    reply = await chat.say("boil super swollen and hot, high fever since last night")
-    assert reply["text"].startswith("This may need urgent care.")
-    assert "999" in reply["text"] and "112 from a mobile" in reply["text"]
-    assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
-    malay = await harness.user(254, language="ms")
-    reply = await malay.say("bisul bengkak bernanah, demam menggigil")
-    assert reply["text"].startswith("Ini mungkin memerlukan rawatan segera.")
-    assert await _questions(harness, 2) == [
-        ("urgent", "skin-infection-fever", None),
-        ("urgent", "skin-infection-fever", None),
-    ]
-
-
-async def test_a_message_edited_into_a_crisis_still_gets_the_crisis_reply(harness: Harness) -> None:
-    chat = await harness.user(255)
-    typed = await harness.client.send_text(255, "does dairy cause acne?")
-    await harness.client.wait_for_bot_message(255, after_message_id=typed["message_id"])
-    newest = await chat.newest_id()
-    harness.edit_text(255, typed["message_id"], "actually i just want to end my life")
-    reply = await harness.client.wait_for_bot_message(255, after_message_id=newest)
-    assert reply["text"].startswith("Thank you for telling me. You matter")
-    assert buttons(reply) == ["Contact the clinic"]
-    await harness.idle()
-    assert "end my life" not in await _everything_stored(harness)

@@ -1,31 +1,23 @@
-"""Small talk, off-topic questions, the other language and admins' /try, through the sandbox."""
+"""Small talk, off-topic questions, the other language and admins' /try (in process)."""
 
 from __future__ import annotations
 
-import asyncio
-
-from sqlalchemy import select
+import pytest
 
 from bot.db.models import Question
-from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
+from tests.inprocess.conftest import Harness, buttons
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def _questions(harness: Harness, count: int) -> list[tuple[str, str | None, str | None]]:
-    """Return the stored questions once `count` are there (they are stored after the reply)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5
-    while True:
-        async with harness.db.session() as session:
-            rows = (await session.scalars(select(Question).order_by(Question.id))).all()
-        if len(rows) >= count or loop.time() > deadline:
-            return [(q.outcome, q.entry_id, q.text) for q in rows]
-        await asyncio.sleep(0.02)
+async def _questions(harness: Harness) -> list[tuple[str, str | None, str | None]]:
+    return [(q.outcome, q.entry_id, q.text) for q in await harness.new(Question)]
 
 
 async def test_thanks_gets_a_friendly_reply_and_is_not_an_unanswered_question(
     harness: Harness,
 ) -> None:
-    chat = await harness.user(221)
+    chat = harness.user()
     thanks = await chat.say("thanks!")
     assert thanks["text"].startswith("You're welcome!")
     hello = await chat.say("terima kasih")  # in the user's language (English), not recorded
@@ -36,13 +28,13 @@ async def test_thanks_gets_a_friendly_reply_and_is_not_an_unanswered_question(
     assert petrol["text"].startswith("Maaf")
     assert buttons(petrol) == ["Lihat senarai soalan", "Tanya pasukan klinik", "Buat temu janji"]
     # Only the real question is stored for the admins; neither "thanks" nor "terima kasih".
-    assert await _questions(harness, 1) == [("unanswered", None, "harga minyak petrol")]
+    assert await _questions(harness) == [("unanswered", None, "harga minyak petrol")]
 
 
 async def test_malay_question_from_an_english_user_is_answered_in_malay_with_a_switch(
     harness: Harness,
 ) -> None:
-    chat = await harness.user(222)
+    chat = harness.user()
     welcome = await chat.say("/start")
     # Before "I agree" the answer comes in Malay, but no setting can be stored (#15).
     before = await chat.say("susu lembu buat jerawat naik ke")
@@ -58,7 +50,7 @@ async def test_malay_question_from_an_english_user_is_answered_in_malay_with_a_s
 
 
 async def test_admins_try_shows_the_decision_without_answering(harness: Harness) -> None:
-    admin = Chat(harness.client, ADMIN_ID)
+    admin = harness.admin()
     shown = await admin.say("/try does milk cause pimples")
     assert "kind: answer" in shown["text"]
     assert "dairy-and-acne" in shown["text"]
@@ -66,10 +58,10 @@ async def test_admins_try_shows_the_decision_without_answering(harness: Harness)
     assert "kind: urgent" in urgent["text"]
     usage = await admin.say("/try")
     assert usage["text"].startswith("Usage: /try")
-    assert await _questions(harness, 0) == []
+    assert await _questions(harness) == []
 
 
 async def test_try_is_not_for_subscribers(harness: Harness) -> None:
-    chat = await harness.user(223)
+    chat = harness.user()
     reply = await chat.say("/try does milk cause pimples")
     assert "kind:" not in reply["text"]

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Subscriber, SubscriberStatus
-from tests.e2e.conftest import Chat, Harness, buttons
+from tests.inprocess.conftest import Chat, Harness, buttons
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 UNREADABLE = {
     "en": "I can't read that kind of message yet. Please send text, or /help to see what I can do.",
@@ -31,96 +33,86 @@ EXPIRED = {
 }
 
 
-async def _row(harness: Harness, chat_id: int) -> Subscriber | None:
+async def _row(harness: Harness, chat: Chat) -> Subscriber | None:
     async with harness.db.session() as session:
-        return await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+        return await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat.user_id))
 
 
-async def _settings(harness: Harness, chat_id: int) -> tuple[object, ...]:
-    row = await _row(harness, chat_id)
+async def _settings(harness: Harness, chat: Chat) -> tuple[object, ...]:
+    row = await _row(harness, chat)
     assert row is not None
     return (row.status, row.send_time, row.timezone, row.topics, row.concern, row.language)
 
 
-async def _subscribed(harness: Harness, user_id: int, language: str) -> Chat:
-    chat = await harness.user(user_id, language=language)
+async def _subscribed(harness: Harness, language: str) -> Chat:
+    chat = harness.user(language=language)
     welcome = await chat.say("/start")
     await chat.press(welcome, buttons(welcome)[0])
     return chat
 
 
-async def _reply_to(harness: Harness, user_id: int, message_id: int) -> dict[str, object]:
-    return await harness.client.wait_for_bot_message(user_id, after_message_id=message_id)
+def _last_typed(chat: Chat) -> int:
+    return max(m["message_id"] for m in chat.history() if not m["from_bot"])
 
 
 @pytest.mark.parametrize("language", ["en", "ms"])
 async def test_stickers_voice_and_photos_get_a_short_answer_at_any_step(
     harness: Harness, language: str
 ) -> None:
-    user_id = 501 if language == "en" else 502
-    chat = await _subscribed(harness, user_id, language)
-    before = await _settings(harness, user_id)
+    chat = await _subscribed(harness, language)
+    before = await _settings(harness, chat)
     for step in (None, "/settings", "/topics", "/time", "/timezone"):
         if step:
             await chat.say(step)
         for kind in ("sticker", "voice", "photo"):
-            sent = harness.send_media(user_id, kind)
-            reply = await _reply_to(harness, user_id, sent)
+            reply = await chat.send_media(kind)
             assert reply["text"] == UNREADABLE[language], (step, kind)
-    assert await _settings(harness, user_id) == before
+    assert await _settings(harness, chat) == before
     # The timezone step (the last one above) still waits for its answer after the media.
     tokyo = await chat.say("Tokyo")
     assert "Tokyo, UTC+9" in tokyo["text"]
-    assert (await _settings(harness, user_id))[2] == "Asia/Tokyo"
+    assert (await _settings(harness, chat))[2] == "Asia/Tokyo"
 
 
 @pytest.mark.parametrize("language", ["en", "ms"])
 async def test_an_edited_message_is_not_acted_on(harness: Harness, language: str) -> None:
-    user_id = 503 if language == "en" else 504
-    chat = await _subscribed(harness, user_id, language)
+    chat = await _subscribed(harness, language)
     await chat.say("/time")
-    typed = await harness.client.send_text(user_id, "21:00")
-    await _reply_to(harness, user_id, typed["message_id"])
-    assert (await _settings(harness, user_id))[1] == dt.time(21, 0)
-    newest = await chat.newest_id()
-    harness.edit_text(user_id, typed["message_id"], "07:00")
-    note = await _reply_to(harness, user_id, newest)
+    await chat.say("21:00")
+    typed = _last_typed(chat)
+    assert (await _settings(harness, chat))[1] == dt.time(21, 0)
+    note = await chat.edit(typed, "07:00")
     assert note["text"] == EDITED[language]
     # Editing an old message into STOP or a command does nothing either.
     for edit in ("STOP", "/deletemydata", "/stop"):
-        newest = await chat.newest_id()
-        harness.edit_text(user_id, typed["message_id"], edit)
-        assert (await _reply_to(harness, user_id, newest))["text"] == EDITED[language]
-    status, send_time, *_ = await _settings(harness, user_id)
+        assert (await chat.edit(typed, edit))["text"] == EDITED[language]
+    status, send_time, *_ = await _settings(harness, chat)
     assert (status, send_time) == (SubscriberStatus.ACTIVE, dt.time(21, 0))
 
 
 async def test_forwarded_text_never_changes_settings(harness: Harness) -> None:
-    chat = await _subscribed(harness, 505, "en")
-    before = await _settings(harness, 505)
-    sent = harness.send_forwarded(505, "STOP")
-    reply = await _reply_to(harness, 505, sent)
+    chat = await _subscribed(harness, "en")
+    before = await _settings(harness, chat)
+    reply = await chat.forward("STOP")
     assert not reply["text"].startswith("You are unsubscribed")
     await chat.say("/time")
-    sent = harness.send_forwarded(505, "7pm")
-    reply = await _reply_to(harness, 505, sent)
+    reply = await chat.forward("7pm")
     assert not reply["text"].startswith("Done.")
     await chat.say("/timezone")
-    sent = harness.send_forwarded(505, "London")
-    await _reply_to(harness, 505, sent)
-    assert await _settings(harness, 505) == before
+    await chat.forward("London")
+    assert await _settings(harness, chat) == before
     # A forwarded question is still answered.
-    sent = harness.send_forwarded(505, "does dairy cause acne?")
-    assert (await _reply_to(harness, 505, sent))["text"].startswith("Does dairy cause acne?")
+    assert (await chat.forward("does dairy cause acne?"))["text"].startswith(
+        "Does dairy cause acne?"
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "ms"])
 async def test_huge_emoji_and_right_to_left_text_in_the_time_and_timezone_steps(
     harness: Harness, language: str
 ) -> None:
-    user_id = 506 if language == "en" else 507
-    chat = await _subscribed(harness, user_id, language)
-    before = await _settings(harness, user_id)
+    chat = await _subscribed(harness, language)
+    before = await _settings(harness, chat)
     unknown = {"en": "Sorry, I couldn't find that place", "ms": "Maaf, saya tidak jumpa tempat"}
     for odd in ("🙂🙂🙂", "القاهرة", "שלום", "‮evil‬", "👍🏽‍"):
         await chat.say("/timezone")
@@ -133,9 +125,9 @@ async def test_huge_emoji_and_right_to_left_text_in_the_time_and_timezone_steps(
         await chat.say("/time")
         reply = await chat.say(odd)
         assert reply["text"], odd  # answered (by the FAQ), and nothing stored
-    assert await _settings(harness, user_id) == before
+    assert await _settings(harness, chat) == before
     # Names and text in any script are escaped, never break the HTML.
-    await harness.client.add_user(user_id, "<b>Ali & Co</b>", language_code=language)
+    harness.rename(chat, "<b>Ali & Co</b>", language)
     again = await chat.say("/start")
     assert "<b>Ali & Co</b>" in again["text"]
 
@@ -144,28 +136,27 @@ async def test_huge_emoji_and_right_to_left_text_in_the_time_and_timezone_steps(
 async def test_old_buttons_after_deletemydata_are_refused_kindly(
     harness: Harness, language: str
 ) -> None:
-    user_id = 508 if language == "en" else 509
-    chat = await harness.user(user_id, language=language)
+    chat = harness.user(language=language)
     welcome = await chat.say("/start")
     step1 = await chat.press(welcome, buttons(welcome)[0])
     screen = await chat.say("/settings")
     topics = await chat.say("/topics")
     timezone = await chat.say("/timezone")
     confirm = await chat.say("/deletemydata")
-    await harness.client.press_button(user_id, confirm["message_id"], text=buttons(confirm)[0])
-    await harness.client.wait_for_bot_message(user_id, contains="/start")
-    assert await _row(harness, user_id) is None
+    await chat.tap(confirm, buttons(confirm)[0])
+    chat.reply_after(confirm["message_id"] - 1, contains="/start")
+    assert await _row(harness, chat) is None
     for message in (step1, screen, topics, timezone):
         for label in buttons(message):
             answer = await chat.press_alert(message, label)
             assert answer["text"] == EXPIRED[language], label
     # Typing a place after erasing does not recreate anything (the wait was forgotten).
     await chat.say("Tokyo")
-    assert await _row(harness, user_id) is None
+    assert await _row(harness, chat) is None
 
 
 async def test_old_settings_screen_shows_the_current_values(harness: Harness) -> None:
-    chat = await _subscribed(harness, 510, "en")
+    chat = await _subscribed(harness, "en")
     old = await chat.say("/settings")
     await chat.say("/time")
     await chat.say("20:00")
@@ -176,9 +167,9 @@ async def test_old_settings_screen_shows_the_current_values(harness: Harness) ->
 
 
 async def test_made_up_button_data_gets_the_stale_answer(harness: Harness) -> None:
-    chat = await _subscribed(harness, 511, "en")
+    chat = await _subscribed(harness, "en")
     screen = await chat.say("/settings")
-    before = await _settings(harness, 511)
+    before = await _settings(harness, chat)
     for data in (
         "tz:c:Mars/Olympus",
         "tz:o:../../etc/passwd",
@@ -194,16 +185,15 @@ async def test_made_up_button_data_gets_the_stale_answer(harness: Harness) -> No
         "",
         "💥" * 16,
     ):
-        query_id = harness.press_data(511, screen["message_id"], data)
-        answer = await chat.answer_to(query_id)
+        answer = await chat.press_data(screen, data)
         assert answer["text"] == EXPIRED["en"], data
-    assert await _settings(harness, 511) == before
+    assert await _settings(harness, chat) == before
 
 
 async def test_privacy_in_both_languages_and_mydata_lists_topics_and_concern(
     harness: Harness,
 ) -> None:
-    english = await harness.user(512)
+    english = harness.user()
     text = (await english.say("/privacy"))["text"]
     assert text.startswith(
         "Your privacy\n\nWho: the clinic (the data user) runs this bot and holds your data."
@@ -211,13 +201,13 @@ async def test_privacy_in_both_languages_and_mydata_lists_topics_and_concern(
     )
     for part in ("Why:", "How long:", "Personal Data Protection Act", "/mydata", "/deletemydata"):
         assert part in text
-    malay = await harness.user(513, language="ms")
+    malay = harness.user(language="ms")
     text = (await malay.say("/privacy"))["text"]
     assert text.startswith("Privasi anda\n\nSiapa: the clinic (pengguna data)")
     assert "Apa yang saya simpan:" in text
     assert "Akta Perlindungan Data Peribadi 2010" in text
 
-    chat = await _subscribed(harness, 514, "en")
+    chat = await _subscribed(harness, "en")
     topics = await chat.say("/topics")
     topics = await chat.press_edit(topics, "✅ Sleep")
     concern = await chat.press(topics, "🩺 Skin concern: None")
@@ -225,7 +215,7 @@ async def test_privacy_in_both_languages_and_mydata_lists_topics_and_concern(
     await chat.say("/timezone")
     await chat.say("UTC+8")
     document = await chat.say("/mydata")
-    stored = json.loads(await harness.client.file(514, document["message_id"]))
+    stored = json.loads(chat.file(document["message_id"]))
     assert (stored["topics"], stored["skin_concern"], stored["timezone"], stored["tips"]) == (
         ["fiber", "fermented", "stress"],
         "rosacea",
