@@ -171,7 +171,6 @@ LONGEST_FIRST = (
     "tests/content/test_bounded.py",
     "tests/content/test_loader.py",
     "tests/test_layout.py",
-    "tests/e2e/test_journey_input.py",
     "tests/cli/test_admin.py",
     "tests/faq/test_robustness.py",
     "tests/admin/test_stats.py",
