@@ -44,6 +44,8 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -327,6 +329,7 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         gc.collect()
         before = me.memory_info().rss
         reset = _reset_peak()
+        spy = _start_py_spy(args.py_spy) if args.py_spy else None
         if args.profile:
             import cProfile
 
@@ -338,6 +341,9 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         cpu1, stub1 = _cpu(me), _cpu(stub)
         if profile is not None:
             profile.disable()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait()
         peak = _status_kb("VmHWM")
         pacer.close()
     await db.close()
@@ -370,6 +376,20 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         stats.sort_stats("cumulative").print_stats(40)
         result["profile"] = out.getvalue()
     return result
+
+
+def _start_py_spy(out: str) -> subprocess.Popen[bytes]:
+    """Sample this process with py-spy (CPU only, every thread) until SIGINT; collapsed
+    stacks go to `out` (the format flamegraph.pl reads)."""
+    binary = os.environ.get("PY_SPY") or shutil.which("py-spy") or "py-spy"
+    command = [binary, "record", "--pid", str(os.getpid()), "--rate", "200", "--format", "raw"]
+    spy = subprocess.Popen(
+        [*command, "--nonblocking", "--output", out],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # let it attach before the tick starts
+    return spy
 
 
 async def aiohttp_loop(port: int, n: int, stub: psutil.Process) -> dict[str, float]:
@@ -423,6 +443,9 @@ def one_run(backend: str, rate: str, n: int, args: argparse.Namespace) -> dict[s
         command += ["--port", str(stub.port), "--stub-pid", str(stub.pid)]
         command += ["--subscribers", str(n), "--rate", rate]
         command += ["--profile"] if args.profile else []
+        if args.py_spy:
+            stacks = f"{args.py_spy}.{backend}.{rate}.{n}.{int(time.time())}.txt"
+            command += ["--py-spy", stacks]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
@@ -516,6 +539,11 @@ def main() -> None:
     parser.add_argument("--postgres", default=PG_DEFAULT, help="SQLAlchemy URL of the server")
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--py-spy",
+        metavar="PREFIX",
+        help="sample each tick with py-spy (PY_SPY names the binary); stacks to PREFIX.*.txt",
+    )
     parser.add_argument("--drop", action="store_true", help="remove the databases afterwards")
     parser.add_argument(
         "--replicas",
