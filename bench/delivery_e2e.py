@@ -5,6 +5,8 @@ Run:
     .venv/bin/python bench/delivery_e2e.py --backends sqlite --sizes 10000 --runs 1
     .venv/bin/python bench/delivery_e2e.py --sizes 10000 --rates none --runs 1 --profile
     .venv/bin/python bench/delivery_e2e.py --replicas --sizes 20000 --runs 3   # one vs two
+    PY_SPY=/path/to/py-spy .venv/bin/python bench/delivery_e2e.py --sizes 10000 --runs 1 \
+        --py-spy /tmp/stacks      # CPU samples of each tick, every thread, to /tmp/stacks.*.txt
 
 Each run is a fresh child process (pinned to core 0) that delivers one tick through the
 real `DeliveryEngine`, `Sender`, `Pacer` and `AiohttpRequest` (batches of 1,000, 256 in
@@ -33,7 +35,10 @@ that both layouts give it the same room; tips/s is all tips over the time from t
 start to the last end. Runs alternate one, two, one, two.
 
 ``--profile`` runs the tick under cProfile and prints the top functions (by own time and
-by cumulative time); the figures of a profiled run are not comparable.
+by cumulative time); the figures of a profiled run are not comparable. cProfile times the
+wall clock and sees neither SQLite's worker thread nor C code; ``--py-spy`` samples the
+CPU of every thread instead (py-spy attached to the child, not blocking it, 200 a second),
+writing collapsed stacks (the format flamegraph.pl reads), and costs the run little.
 """
 
 from __future__ import annotations
