@@ -5,6 +5,8 @@ Run:
     .venv/bin/python bench/delivery_e2e.py --backends sqlite --sizes 10000 --runs 1
     .venv/bin/python bench/delivery_e2e.py --sizes 10000 --rates none --runs 1 --profile
     .venv/bin/python bench/delivery_e2e.py --replicas --sizes 20000 --runs 3   # one vs two
+    PY_SPY=/path/to/py-spy .venv/bin/python bench/delivery_e2e.py --sizes 10000 --runs 1 \
+        --py-spy /tmp/stacks      # CPU samples of each tick, every thread, to /tmp/stacks.*.txt
 
 Each run is a fresh child process (pinned to core 0) that delivers one tick through the
 real `DeliveryEngine`, `Sender`, `Pacer` and `AiohttpRequest` (batches of 1,000, 256 in
@@ -33,7 +35,10 @@ that both layouts give it the same room; tips/s is all tips over the time from t
 start to the last end. Runs alternate one, two, one, two.
 
 ``--profile`` runs the tick under cProfile and prints the top functions (by own time and
-by cumulative time); the figures of a profiled run are not comparable.
+by cumulative time); the figures of a profiled run are not comparable. cProfile times the
+wall clock and sees neither SQLite's worker thread nor C code; ``--py-spy`` samples the
+CPU of every thread instead (py-spy attached to the child, not blocking it, 200 a second),
+writing collapsed stacks (the format flamegraph.pl reads), and costs the run little.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -327,6 +334,7 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         gc.collect()
         before = me.memory_info().rss
         reset = _reset_peak()
+        spy = _start_py_spy(args.py_spy) if args.py_spy else None
         if args.profile:
             import cProfile
 
@@ -338,6 +346,9 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         cpu1, stub1 = _cpu(me), _cpu(stub)
         if profile is not None:
             profile.disable()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait()
         peak = _status_kb("VmHWM")
         pacer.close()
     await db.close()
@@ -370,6 +381,20 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         stats.sort_stats("cumulative").print_stats(40)
         result["profile"] = out.getvalue()
     return result
+
+
+def _start_py_spy(out: str) -> subprocess.Popen[bytes]:
+    """Sample this process with py-spy (CPU only, every thread) until SIGINT; collapsed
+    stacks go to `out` (the format flamegraph.pl reads)."""
+    binary = os.environ.get("PY_SPY") or shutil.which("py-spy") or "py-spy"
+    command = [binary, "record", "--pid", str(os.getpid()), "--rate", "200", "--format", "raw"]
+    spy = subprocess.Popen(
+        [*command, "--nonblocking", "--output", out],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # let it attach before the tick starts
+    return spy
 
 
 async def aiohttp_loop(port: int, n: int, stub: psutil.Process) -> dict[str, float]:
@@ -423,6 +448,9 @@ def one_run(backend: str, rate: str, n: int, args: argparse.Namespace) -> dict[s
         command += ["--port", str(stub.port), "--stub-pid", str(stub.pid)]
         command += ["--subscribers", str(n), "--rate", rate]
         command += ["--profile"] if args.profile else []
+        if args.py_spy:
+            stacks = f"{args.py_spy}.{backend}.{rate}.{n}.{int(time.time())}.txt"
+            command += ["--py-spy", stacks]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
@@ -516,6 +544,11 @@ def main() -> None:
     parser.add_argument("--postgres", default=PG_DEFAULT, help="SQLAlchemy URL of the server")
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--py-spy",
+        metavar="PREFIX",
+        help="sample each tick with py-spy (PY_SPY names the binary); stacks to PREFIX.*.txt",
+    )
     parser.add_argument("--drop", action="store_true", help="remove the databases afterwards")
     parser.add_argument(
         "--replicas",

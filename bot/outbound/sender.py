@@ -240,9 +240,13 @@ class Sender:
         paid = self.paid_broadcast and bulk and is_message_method(method)
         if paid and not method.lower().startswith("edit"):
             values["allow_paid_broadcast"] = True
-        return RequestData(
-            [RequestParameter.from_input(name, value) for name, value in values.items()]
-        )
+        try:
+            return JsonRequestData(values)
+        except TypeError:
+            # Not plain JSON (a datetime, a PTB object, a file): PTB's own conversion.
+            return RequestData(
+                [RequestParameter.from_input(name, value) for name, value in values.items()]
+            )
 
     def _backoff(self, attempt: int) -> float:
         delay = min(MAX_BACKOFF, self.backoff_base * 2.0 ** (attempt - 1))
@@ -262,6 +266,43 @@ class Sender:
         else:
             self.counters.failed[answer.reason or "unknown"] += 1
         return SendResult(outcome, answer.message_id, answer.reason, attempts, rate_limited)
+
+
+# PTB marks RequestData final for its users; this keeps its whole interface, so any
+# BaseRequest (ours, PTB's httpx one) sends it as it would PTB's own.
+class JsonRequestData(RequestData):  # type: ignore[misc]
+    """PTB's request of plain JSON values, built in one pass: the same payload as
+    ``RequestData`` (each value JSON-encoded unless it is a string, then the whole as JSON),
+    without a ``RequestParameter`` and a file check per parameter (~40 µs a message).
+    Raises TypeError for a value that is not plain JSON (the caller falls back to PTB's)."""
+
+    __slots__ = ("_json", "_values")
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._values = {name: value for name, value in values.items() if value is not None}
+        self._json = {
+            name: value if isinstance(value, str) else _dumps(value)
+            for name, value in self._values.items()
+        }
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The values, as given (None dropped)."""
+        return self._values
+
+    @property
+    def json_parameters(self) -> dict[str, str]:
+        """Each value JSON-encoded (strings as they are)."""
+        return self._json
+
+    @property
+    def json_payload(self) -> bytes:
+        """The parameters as a UTF-8 JSON object of JSON-encoded values, as PTB sends them."""
+        return _dumps(self._json).encode()
+
+
+_dumps = json.JSONEncoder().encode  # json.dumps with default options, without its checks
 
 
 def _classify(status: int, body: bytes) -> _Answer:

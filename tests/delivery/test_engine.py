@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN
@@ -346,6 +346,34 @@ async def test_a_pause_with_an_end_resumes_by_itself(world: World) -> None:
     await engine.tick()
     assert len(await world.tips_received(112)) == 1
     assert (await world.row(112)).status == "active"
+
+
+async def test_a_row_due_but_no_longer_active_gets_nothing_and_its_due_instant_follows_it(
+    world: World,
+) -> None:
+    # Rows whose status changed without their due instant (an old writer, a hand edit): the
+    # tick sends nothing, writes no ledger row, and sets the instant from their status.
+    due = _next(world, dt.time(8, 0))
+    await world.subscriber(113, send_time=dt.time(8, 0))
+    await world.subscriber(114, send_time=dt.time(8, 0))
+    resume = due + dt.timedelta(days=2, hours=3)
+    async with world.db.session() as session, session.begin():
+        await session.execute(
+            update(Subscriber).where(Subscriber.chat_id == 113).values(status="unsubscribed")
+        )
+        await session.execute(
+            update(Subscriber)
+            .where(Subscriber.chat_id == 114)
+            .values(status="paused", paused_until=resume)
+        )
+    world.move_to(due + dt.timedelta(seconds=1))
+    report = await world.engine().tick()
+    assert (report.due, report.counts.total()) == (2, 0)
+    assert await world.tips_received(113) == await world.tips_received(114) == []
+    assert await world.ledger(113) == await world.ledger(114) == []
+    assert (await world.row(113)).next_due_at is None
+    # The first 08:00 after the pause ends.
+    assert (await world.row(114)).next_due_at == due + dt.timedelta(days=3)
 
 
 @pytest.mark.parametrize(

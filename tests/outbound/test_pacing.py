@@ -113,6 +113,37 @@ async def test_no_second_holds_more_than_the_rate_even_after_a_burst() -> None:
     pacer.close()
 
 
+@pytest.mark.parametrize(
+    ("rate", "n", "timers_between"),
+    [
+        (1000.0, 300, (1, 300 / 2)),  # ~3 tokens a timer
+        (100.0, 30, (30 - 2, 60)),  # half a token in 5 ms: a timer a message, as before
+    ],
+)
+async def test_at_paid_rates_one_timer_lets_several_messages_go(
+    monkeypatch: pytest.MonkeyPatch, rate: float, n: int, timers_between: tuple[float, float]
+) -> None:
+    timers = 0
+    sleep = asyncio.sleep
+
+    async def counted(delay: float) -> None:
+        nonlocal timers
+        timers += 1
+        await sleep(delay)
+
+    monkeypatch.setattr("bot.outbound.pacing.asyncio.sleep", counted)
+    pacer = Pacer(rate)
+    start = now()
+    times = await grant_times(pacer, list(range(n)))
+    # The rate holds either way.
+    assert max(times) - start >= (n - pacer.burst) / rate - EPS
+    for i, t in enumerate(times):
+        in_window = sum(1 for u in times[i:] if u - t <= 0.1)
+        assert in_window <= pacer.burst + rate * 0.1 + EPS
+    assert timers_between[0] <= timers <= timers_between[1]
+    pacer.close()
+
+
 async def test_bulk_messages_to_one_chat_are_spaced_and_in_order() -> None:
     pacer = Pacer(None, per_chat_interval=0.05)
     order: list[int] = []
