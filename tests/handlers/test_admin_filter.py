@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
 from telegram.error import Forbidden, TelegramError
 
 from bot.admin import admins
@@ -112,6 +112,62 @@ def test_admin_buttons_reach_their_callback_only_for_admins(update: Update, pass
     handler = AdminButtons(an_admins_app(), nothing, pattern=r"^adm:bc:")
     assert bool(handler.check_update(update)) is passes
     assert handler.check_update("not an update") is None
+
+
+async def other(update: object, context: object) -> None:
+    """Another handler's callback (never called here)."""
+
+
+def command_update(text: str, user_id: int, chat_type: str = "private") -> Update:
+    """A command as Telegram sends it: its entity marked, from a chat with the bot."""
+    name = text.split()[0]
+    message = Message(
+        message_id=1,
+        date=dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
+        chat=Chat(id=user_id if chat_type == "private" else -5, type=chat_type),
+        from_user=person(user_id),
+        text=text,
+        entities=(MessageEntity(MessageEntity.BOT_COMMAND, 0, len(name)),),
+    )
+    message.set_bot(cast(Any, SimpleNamespace(username="GutSkinBot")))
+    return Update(update_id=1, message=message)
+
+
+def test_a_modules_admin_doors_register_in_order_each_behind_the_filter() -> None:
+    added: list[Any] = []
+    app = an_admins_app()
+    app.add_handler = added.append
+    auth.add_admin_doors(
+        app, ((r"^adm:one$", nothing), (r"^adm:two:", other)), command=("review", nothing)
+    )
+    command, first, second = added
+    assert isinstance(command, auth.AdminCommand) and command.commands == frozenset({"review"})
+    assert command.callback is nothing
+    assert command.check_update(command_update("/review", ADMIN))
+    assert not command.check_update(command_update("/review", STRANGER))
+    assert not command.check_update(command_update("/reviews", ADMIN))
+    assert [(h.pattern.pattern, h.callback) for h in (first, second)] == [
+        (r"^adm:one$", nothing),
+        (r"^adm:two:", other),
+    ]
+    assert first.check_update(pressed("adm:one", ADMIN))
+    assert not first.check_update(pressed("adm:one", STRANGER))
+    assert second.check_update(pressed("adm:two:x", OWNER))
+
+
+def test_a_module_without_a_command_registers_only_its_buttons() -> None:
+    added: list[Any] = []
+    app = an_admins_app()
+    app.add_handler = added.append
+    auth.add_admin_doors(app, ((r"^adm:x$", nothing),))
+    [button] = added
+    assert isinstance(button, AdminButtons) and button.check_update(pressed("adm:x", ADMIN))
+
+
+def test_an_admin_command_is_for_private_chats_only() -> None:
+    stats = auth.AdminCommand(an_admins_app(), "stats", nothing)
+    assert stats.check_update(command_update("/stats", ADMIN))
+    assert not stats.check_update(command_update("/stats", ADMIN, chat_type="group"))
 
 
 @pytest.mark.parametrize(
