@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 INTERACTIVE, BULK = 0, 1
 BATCH_WAIT = 0.005  # seconds the pump may wait to hand out several tokens at once
-FREE_RATE = 30  # messages a second Telegram allows a bot without paid broadcasts
 CHAT_BURST = 3  # messages an interactive chat may get within CHAT_BURST * per_chat_interval
 # Bot API methods that put a message in a chat (or change one): these spend the budget.
 _MESSAGE_PREFIXES = ("send", "copymessage", "forwardmessage", "editmessage")
@@ -51,22 +50,15 @@ def is_message_method(method: str) -> bool:
 
 
 def default_burst(rate: float | None) -> float:
-    """Return the bucket size for ``rate``: 5 ms of slack above one token, 50 ms above
-    Telegram's free 30 messages a second.
+    """Return the bucket size for ``rate``: 5 ms of slack above one token.
 
-    The slack lets the pacer make up a timer that fired late without losing rate, and no
-    more: every bit of it is time by which two messages may leave closer together than
-    1/rate. At the free rates the margin between our rate and Telegram's (28/s against 30/s:
-    about 36 ms) must absorb that as well as the jitter on the way, so the slack is 5 ms
-    (asyncio wakes up to about a millisecond late). Above 30/s (paid broadcasts, up to
-    1,000/s) the one-second cap is what keeps Telegram's rule, and the loop is busy (at
-    1,000/s, 75-90% of a core), so its timers fire tens of milliseconds late: 5 ms of slack
-    (6 tokens) lost a quarter of the rate there (723 and 753 tips/s at 1,000/s on
-    PostgreSQL and SQLite, against 858 and 869 with 50 ms: bench/README.md).
+    The slack lets the pacer make up a timer that fired a little late (asyncio wakes up to
+    about a millisecond late) without losing rate, and no more: every bit of it is time by
+    which two messages may leave closer together than 1/rate, and the margin between our
+    rate and Telegram's must absorb that as well as the jitter on the way (at 28/s against
+    30/s, about 36 ms). At paid rates (1000/s) it is 6 tokens.
     """
-    if rate is None:
-        return 1.0
-    return 1.0 + (0.005 if rate <= FREE_RATE else 0.05) * rate
+    return 1.0 if rate is None else 1.0 + 0.005 * rate
 
 
 class Pacer:

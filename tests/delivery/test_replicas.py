@@ -143,17 +143,17 @@ def test_a_claim_is_a_quarter_lease_of_the_replicas_share() -> None:
 
 
 async def test_a_lower_rate_takes_effect_at_once() -> None:
-    """After set_rate(25), six grants span at least five 25ths of a second less the new
-    bucket's slack (an eighth of a token): at 400/s they would have taken 12.5 ms."""
+    """After set_rate(50), six grants span at least five fiftieths of a second less the new
+    bucket's slack (a quarter token): at 400/s they would have taken 12.5 ms."""
     pacer = Pacer(400.0)
     loop = asyncio.get_running_loop()
-    pacer.set_rate(25.0)
+    pacer.set_rate(50.0)
     times = []
     for chat in range(6):
         await pacer.acquire(chat)
         times.append(loop.time())
-    assert pacer.burst == 1.125
-    assert times[-1] - times[0] >= (5 - 0.125) / 25 - 0.002
+    assert pacer.burst == 1.25
+    assert times[-1] - times[0] >= (5 - 0.25) / 50 - 0.002
     pacer.close()
 
 
