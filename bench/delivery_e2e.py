@@ -443,7 +443,7 @@ def one_run(backend: str, rate: str, n: int, args: argparse.Namespace) -> dict[s
         url, schema = ensure_sqlite(n, args.history_days), ""
     else:
         url, schema = ensure_postgres(args.postgres, n, args.history_days)
-    with stub_process(cpu=1) as stub:
+    with stub_process(cpu=1, limit=args.stub_limit) as stub:
         command = [sys.executable, __file__, "--child", "--url", url, "--schema", schema]
         command += ["--port", str(stub.port), "--stub-pid", str(stub.pid)]
         command += ["--subscribers", str(n), "--rate", rate]
@@ -550,6 +550,12 @@ def main() -> None:
         help="sample each tick with py-spy (PY_SPY names the binary); stacks to PREFIX.*.txt",
     )
     parser.add_argument("--drop", action="store_true", help="remove the databases afterwards")
+    parser.add_argument(
+        "--stub-limit",
+        type=int,
+        default=None,
+        help="the stub answers 429 above this many messages in any second (Telegram's rule)",
+    )
     parser.add_argument(
         "--replicas",
         action="store_true",
