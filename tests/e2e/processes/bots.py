@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -204,3 +205,23 @@ async def left_by(db: Database, replica: str) -> int:
             )
         )
         return int(found or 0)
+
+
+async def stop(*bots: asyncio.subprocess.Process) -> None:
+    """SIGTERM each process still running, and wait (up to 15 s each) for them to exit."""
+    for bot in bots:
+        if bot.returncode is None:
+            bot.send_signal(signal.SIGTERM)
+    for bot in bots:
+        await asyncio.wait_for(bot.wait(), 15)
+
+
+async def restart_until_settled(
+    tmp_path: Path, sandbox: Sandbox, target: DbTarget, db: Database
+) -> None:
+    """Start the bot again (replica "solo") and stop it once every row is settled."""
+    bot = await start_bot(tmp_path, sandbox, target, "solo")
+    try:
+        await wait_for(lambda: settled(db), 60)
+    finally:
+        await stop(bot)

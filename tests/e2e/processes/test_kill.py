@@ -22,10 +22,12 @@ from tests.e2e.processes.bots import (
     delivered_at_least,
     ledger_counts,
     left_by,
+    restart_until_settled,
     seed,
     sent_by,
     settled,
     start_bot,
+    stop,
     tips_per_chat,
     wait_for,
 )
@@ -52,12 +54,7 @@ async def test_kill_9_mid_delivery_then_restart(
         at_kill = len(tips_per_chat(sandbox))
         assert at_kill < COUNT, "the delivery finished before the kill; nothing was tested"
 
-        second = await start_bot(tmp_path, sandbox, db_target, "solo")
-        try:
-            await wait_for(lambda: settled(db), 60)
-        finally:
-            second.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(second.wait(), 15)
+        await restart_until_settled(tmp_path, sandbox, db_target, db)
         check_exactly_once(sandbox, await ledger_counts(db))
     finally:
         await db.close()
@@ -82,9 +79,7 @@ async def test_two_replicas_on_postgres_share_the_work_one_killed(
             await a.wait()
             await wait_for(lambda: settled(db), 90)
         finally:
-            if b.returncode is None:
-                b.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(b.wait(), 15)
+            await stop(b)
         by_replica: Counter[str] = Counter()
         async with db.session() as session:
             claims = await session.execute(
@@ -124,9 +119,7 @@ async def test_failover_after_kill_9_on_postgres_within_60_s_with_the_default_le
             await wait_for(lambda: settled(db), 60)
             took = loop.time() - killed
         finally:
-            if b.returncode is None:
-                b.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(b.wait(), 15)
+            await stop(b)
         counts = await ledger_counts(db)
         print(f"failover: {at_kill} delivered at the kill; settled {took:.1f} s later; {counts}")
         check_exactly_once(sandbox, counts)

@@ -8,10 +8,8 @@ bot is configured at 28/s.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import datetime as dt
-import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -32,6 +30,7 @@ from tests.e2e.processes.bots import (
     seed,
     settled,
     start_bot,
+    stop,
     tips_per_chat,
     wait_for,
 )
@@ -108,11 +107,7 @@ async def test_two_replicas_share_the_work_and_stay_within_the_deployments_rate(
             await seed(db, dt.datetime.now(dt.UTC), COUNT)
             await wait_for(lambda: settled(db, COUNT), 90)
         finally:
-            for bot in (a, b):
-                if bot.returncode is None:
-                    bot.send_signal(signal.SIGTERM)
-            for bot in (a, b):
-                await asyncio.wait_for(bot.wait(), 15)
+            await stop(a, b)
         counts = await ledger_counts(db)
         by_replica = await sent_by_replica(db)
         arrivals = sandbox.world.rate_limiter.arrivals  # type: ignore[attr-defined]

@@ -20,8 +20,8 @@ from tests.e2e.processes.bots import (
     crowd,
     delivered_at_least,
     ledger_counts,
+    restart_until_settled,
     seed,
-    settled,
     start_bot,
     tips_per_chat,
     wait_for,
@@ -55,12 +55,7 @@ async def test_sigterm_mid_delivery_stops_within_10_s_and_loses_nothing(
         # A graceful stop leaves nothing in doubt: what was on its way finished.
         assert counts.get("sending", 0) == 0 and counts.get("unknown", 0) == 0
 
-        second = await start_bot(tmp_path, sandbox, db_target, "solo")
-        try:
-            await wait_for(lambda: settled(db), 60)
-        finally:
-            second.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(second.wait(), 15)
+        await restart_until_settled(tmp_path, sandbox, db_target, db)
         counts = await ledger_counts(db)
         assert counts == {"sent": COUNT}
         check_exactly_once(sandbox, counts)
@@ -97,12 +92,7 @@ async def test_sigterm_during_slow_answers_exits_within_10_s_and_duplicates_noth
         assert at_stop.get("sending", 0) == 0 and at_stop.get("unknown", 0) > 0
 
         sandbox.world.faults.clear()
-        second = await start_bot(tmp_path, sandbox, db_target, "solo")
-        try:
-            await wait_for(lambda: settled(db), 60)
-        finally:
-            second.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(second.wait(), 15)
+        await restart_until_settled(tmp_path, sandbox, db_target, db)
         await wait_for(lambda: answered(sandbox), 15)
         check_exactly_once(sandbox, await ledger_counts(db))
     finally:
