@@ -24,6 +24,12 @@ KINDS = ("unanswered", "urgent", "crisis")
 MAX_TEXT = 4000  # a Telegram message is 4,096 characters; leave room for the header
 
 
+def fit(text: str) -> str:
+    """The text as stored: without NUL (PostgreSQL's text cannot hold it; nobody means it),
+    trimmed, at most MAX_TEXT characters."""
+    return text.replace("\x00", "").strip()[:MAX_TEXT]
+
+
 class NotFound(Exception):
     """No such inbox item (erased by the patient, purged, or never there)."""
 
@@ -44,7 +50,7 @@ async def open_item(
         chat_id=chat_id,
         language=language,
         kind=kind,
-        question=question.strip()[:MAX_TEXT],
+        question=fit(question),
         status=InboxStatus.OPEN,
         created_at=now,
     )
@@ -86,7 +92,7 @@ async def record_reply(
 ) -> InboxItem:
     """Store the staff's reply (after it reached the patient)."""
     item = await get(session, item_id)
-    item.reply = reply.strip()[:MAX_TEXT]
+    item.reply = fit(reply)
     item.replied_by = staff_id
     item.replied_at = now
     if item.status == InboxStatus.OPEN:
