@@ -488,7 +488,7 @@ def _kind(statement: str) -> str:
     flat = " ".join(statement.split())
     for pattern, name in (
         ("SELECT subscribers.id", "plan: due subscribers"),
-        ("SELECT deliveries.subscriber_id, deliveries.tip_id, max", "history"),
+        ("SELECT deliveries.subscriber_id, deliveries.tip_id, deliveries.local_date", "history"),
         ("INSERT INTO deliveries", "insert ledger rows"),
         ("UPDATE subscribers SET next_due_at", "move next_due_at"),
         ("SELECT deliveries.id, deliveries.subscriber_id, deliveries.tip_id", "claimed rows"),
