@@ -189,8 +189,7 @@ def unmask(text: str) -> str:
             return match.group(0)
         return left + _MASKS[mask]
 
-    # Twice, so a word with two masks ("su1c1de") loses both.
-    return _MASKED.sub(one, _MASKED.sub(one, text))
+    return _MASKED.sub(one, text)
 
 
 _MS_PARTICLE_SUFFIXES = ("nya", "lah", "kah", "pun")
