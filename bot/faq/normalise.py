@@ -148,8 +148,49 @@ SLANG = {
     "r": "are",
     "pple": "people",
     "ppl": "people",
+    "xnk": "tak nak",
+    "tknk": "tak nak",
+    "taknk": "tak nak",
+    "bundir": "bunuh diri",
+    "bunuhdiri": "bunuh diri",
+    "sewerslide": "suicide",
+    "sewerslid": "suicide",
+    "sewerslides": "suicide",
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
+
+NEGATED_WITH_X = _wordset(
+    """nak nk mau mahu leh boleh blh de da ada tahan larat sanggup guna suka sedap sihat hidup
+    idup payah perlu jadi pernah kisah peduli sayang ingin dapat dpt bangun tido tidur tau tahu
+    faham cukup berguna mampu"""
+)
+"""Malay texting writes "tak" as a leading x: "xnak", "xlarat", "xde". Only these roots are
+split off ("xbox", "xray", "xmas" are left alone)."""
+
+_MASKS = {"*": "i", "1": "i", "!": "i", "0": "o", "@": "a", "$": "s"}
+_MASKED = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,12})([*1!0@$])(?=[^\W\d_])")
+_INTERJECTIONS = _wordset("hi hey ok oh ah eh wow yes no ya yay tq omg lol pls plz ty thx")
+"""Words after which a "!" is punctuation with a missing space ("hi!how"), not a mask."""
+
+_UNITS = _wordset("km kms")
+"""After a number these are a distance ("10 kms"), never texting shorthand ("kms")."""
+
+
+def unmask(text: str) -> str:
+    """Read letters hidden behind look-alike symbols: "k!ll", "s*icide", "su1cide", "unal@ve".
+
+    A symbol counts as a letter only between letters; "!" also not after a short interjection
+    ("hi!how" keeps its "!").
+    """
+
+    def one(match: re.Match[str]) -> str:
+        left, mask = match.group(1), match.group(2)
+        if mask == "!" and left in _INTERJECTIONS:
+            return match.group(0)
+        return left + _MASKS[mask]
+
+    return _MASKED.sub(one, text)
+
 
 _MS_PARTICLE_SUFFIXES = ("nya", "lah", "kah", "pun")
 _MS_QUESTION_PARTICLES = ("kah", "lah", "pun")
@@ -213,16 +254,25 @@ _CLOCK = re.compile(r"\d{1,2}(?:[.:]?\d{2})?(am|pm)")
 def words(text: str) -> list[str]:
     """Split a message into cleaned words, stopwords kept, at most MAX_TOKENS of them."""
     out: list[str] = []
-    for match in _WORD.finditer(clean(text)):
+    after_number = False
+    for match in _WORD.finditer(unmask(clean(text))):
         raw = match.group()
         if raw.isdigit():
+            after_number = True
             continue
+        if after_number and raw in _UNITS:
+            after_number = False
+            out.append("km")
+            continue
+        after_number = False
         clock = _CLOCK.fullmatch(raw)
         if clock:  # "8am" is a morning, "9pm" an evening: when, not a word of its own
             out.append("morning" if clock.group(1) == "am" else "evening")
             continue
         # "kawan2" is Malay reduplication: the same word, plural.
         word = collapse_repeats(raw.rstrip("2") or raw)
+        if word[:1] == "x" and word not in SLANG and word[1:] in NEGATED_WITH_X:
+            word = "tak " + SLANG.get(word[1:], word[1:])
         for piece in SLANG.get(word, word).split():
             out.append(piece)
         if len(out) >= MAX_TOKENS:

@@ -70,6 +70,32 @@ class _Sign:
     phrases: tuple[_Phrase, ...]
     groups: tuple[tuple[_Phrase, ...], ...]
     idioms: tuple[_Slots, ...]
+    idiom_starts: dict[str, tuple[int, ...]]
+    """For each key, the idioms whose first word it can be: only those are tried there."""
+
+
+def _idiom_starts(idioms: tuple[_Slots, ...]) -> dict[str, tuple[int, ...]]:
+    starts: dict[str, list[int]] = {}
+    for n, slots in enumerate(idioms):
+        for key in slots[0]:
+            starts.setdefault(key, []).append(n)
+    return {key: tuple(ns) for key, ns in starts.items()}
+
+
+def _make_sign(sign: UrgentSign) -> _Sign:
+    idioms = tuple(_compile_phrase(sign.expand(idiom)) for idiom in sign.not_when)
+    return _Sign(
+        sign.id,
+        sign.kind,
+        tuple(
+            _compile_item(sign, item)
+            for lang in sorted(sign.phrases)
+            for item in sign.phrases[lang]
+        ),
+        tuple(tuple(_compile_item(sign, p) for p in group) for group in sign.all_of),
+        idioms,
+        _idiom_starts(idioms),
+    )
 
 
 def _compile_item(sign: UrgentSign, item: PhraseItem) -> _Phrase:
@@ -86,20 +112,7 @@ class _Compiled:
 
     def __init__(self, signs: Sequence[UrgentSign]) -> None:
         self.signs = tuple(signs)  # held so the ids in the cache key stay unique
-        self.compiled = tuple(
-            _Sign(
-                sign.id,
-                sign.kind,
-                tuple(
-                    _compile_item(sign, item)
-                    for lang in sorted(sign.phrases)
-                    for item in sign.phrases[lang]
-                ),
-                tuple(tuple(_compile_item(sign, p) for p in group) for group in sign.all_of),
-                tuple(_compile_phrase(sign.expand(idiom)) for idiom in sign.not_when),
-            )
-            for sign in self.signs
-        )
+        self.compiled = tuple(_make_sign(sign) for sign in self.signs)
         every = [
             phrase.slots
             for sign in self.compiled
@@ -193,7 +206,7 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
         if sign.idioms:
             if not raw_keys:
                 raw_keys = [variants(w) for w in raw]
-            here = _without_idioms(positions, sign.idioms, raw_keys, context)
+            here = _without_idioms(positions, sign, raw_keys, context)
         for phrase in sign.phrases:
             if _phrase_found(phrase, here, context):
                 return UrgentFinding(sign.id, phrase.label, sign.kind)
@@ -217,20 +230,30 @@ def _phrase_found(phrase: _Phrase, positions: dict[str, list[int]], context: _Co
 
 def _without_idioms(
     positions: dict[str, list[int]],
-    idioms: tuple[_Slots, ...],
+    sign: _Sign,
     raw_keys: list[tuple[str, ...]],
     context: _Context,
 ) -> dict[str, list[int]]:
     """Drop the places of words that stand in an idiom ("dead skin"): they count for nothing.
 
     An idiom's words must stand next to each other as typed, in its order ("dying to try").
+    Only the idioms that can start with a word are tried where it stands.
     """
     blocked_raw: set[int] = set()
-    for slots in idioms:
-        width = len(slots)
-        for start in range(len(raw_keys) - width + 1):
-            if all(not slots[i].isdisjoint(raw_keys[start + i]) for i in range(width)):
-                blocked_raw.update(range(start, start + width))
+    total = len(raw_keys)
+    for start, keys in enumerate(raw_keys):
+        tried: set[int] = set()
+        for key in keys:
+            for n in sign.idiom_starts.get(key, ()):
+                if n in tried:
+                    continue
+                tried.add(n)
+                slots = sign.idioms[n]
+                width = len(slots)
+                if start + width <= total and all(
+                    not slots[i].isdisjoint(raw_keys[start + i]) for i in range(1, width)
+                ):
+                    blocked_raw.update(range(start, start + width))
     if not blocked_raw:
         return positions
     blocked = {pos for pos, i in enumerate(context.raw_index) if i in blocked_raw}

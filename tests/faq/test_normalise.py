@@ -116,3 +116,32 @@ def test_words_are_capped() -> None:
 )
 def test_nearest_window(positions: list[list[int]], expected: int | None) -> None:
     assert nearest_window(positions) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # letters hidden behind look-alike symbols, between letters only
+        ("i wanna k!ll myself", ["i", "wanna", "kill", "myself"]),
+        ("su1c1de", ["suicide"]),
+        ("k1ll", ["kill"]),
+        ("hi!how are you", ["hi", "how", "are", "you"]),
+        ("help! now", ["help", "now"]),
+        ("covid19 test", ["covid19", "test"]),
+        # Malay "x" for "tak" before a known root; English words in x- are left alone
+        ("sy xnk idup dah", ["sy", "tak", "nak", "hidup", "dah"]),
+        ("xtahan", ["tak", "tahan"]),
+        ("xlarat", ["tak", "larat"]),
+        ("xleh nafas", ["tak", "boleh", "nafas"]),
+        ("xbox xray xmas", ["xbox", "xray", "xmas"]),
+        # shorthand and algospeak
+        ("terfikir nak bundir", ["terfikir", "nak", "bunuh", "diri"]),
+        ("sewerslide", ["suicide"]),
+        # "kms" after a number is a distance
+        ("10 kms from pj", ["km", "from", "pj"]),
+        ("thinking 10 kms too far", ["thinking", "km", "too", "far"]),
+        ("thinking kms", ["thinking", "kms"]),
+    ],
+)
+def test_words_read_texting_forms(text: str, expected: list[str]) -> None:
+    assert words(text) == expected

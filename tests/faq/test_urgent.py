@@ -419,6 +419,28 @@ def test_tuning_cases_are_all_caught_and_false_alarms_stay_rare(
     assert alarms == []
 
 
+def test_blind_batch_7_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
+    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
+) -> None:
+    # Batch 7 was written blind (crisis 37/60 and 8/40 false alarms before the fixes); tuned on
+    # since, so this guards the fixes. Its FAQ labels are scored by `gutskin-bot faq ask`.
+    cases = yaml.safe_load((HERE / "tuning_fresh7.yaml").read_text())["cases"]
+    urgent = [c for c in cases if c.get("kind") in ("urgent", "crisis")]
+    missed = [
+        (c["q"], c["kind"], found.kind if found else None)
+        for c in urgent
+        if (found := detect_urgent(c["q"], urgent_signs)) is None or found.kind != c["kind"]
+    ]
+    quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
+    alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
+    pytestconfig.stash[SUMMARY].append(
+        f"urgent triage (blind batch 7, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
+        f"caught, {len(alarms)}/{len(quiet)} false alarms"
+    )
+    assert missed == []
+    assert alarms == []
+
+
 def test_everyday_faq_questions_raise_no_alarm(
     urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
 ) -> None:
