@@ -165,7 +165,6 @@ LONGEST_FIRST = (
     "tests/e2e/processes/test_sigterm.py",
     "tests/e2e/processes/test_kill.py",
     "tests/test_bench_smoke.py",
-    "tests/e2e/processes/test_faults.py",
     "tests/e2e/test_admin_doors.py",
     "tests/e2e/processes/test_rate_shared.py",
     "tests/content/test_bounded.py",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from tests.e2e.processes.bots import (
     COUNT,
     answered,
     check_exactly_once,
-    crowd,
     delivered_at_least,
     ledger_counts,
     restart_until_settled,
@@ -28,12 +26,6 @@ from tests.e2e.processes.bots import (
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.dialect]
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with crowd() as box:
-        yield box
 
 
 async def test_sigterm_mid_delivery_stops_within_10_s_and_loses_nothing(
