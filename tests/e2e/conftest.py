@@ -30,6 +30,17 @@ START = dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC)
 # sandbox's events, so a passing step never waits longer than the bot takes; the bound only
 # has to hold on a machine busy with other work (5 s did not, at a load of 12 on 2 cores).
 REPLY_TIMEOUT = 15.0
+# The send times onboarding offers, and the settings screen's buttons, in order.
+SLOTS = ["07:00", "08:00", "12:30", "20:00", "21:30"]
+SETTINGS_BUTTONS = [
+    "🌐 Language",
+    "⏰ Time",
+    "🌍 Timezone",
+    "📚 Topics",
+    "🩺 Skin concern",
+    "⏸ Pause",
+    "Done",
+]
 
 
 @dataclass

@@ -12,18 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.db.models import Subscriber, SubscriberStatus
-from tests.e2e.conftest import Harness, buttons
-
-SLOTS = ["07:00", "08:00", "12:30", "20:00", "21:30"]
-SETTINGS_BUTTONS = [
-    "🌐 Language",
-    "⏰ Time",
-    "🌍 Timezone",
-    "📚 Topics",
-    "🩺 Skin concern",
-    "⏸ Pause",
-    "Done",
-]
+from tests.e2e.conftest import SETTINGS_BUTTONS, SLOTS, Harness, buttons
 
 
 async def _row(harness: Harness, chat_id: int) -> Subscriber:

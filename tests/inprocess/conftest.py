@@ -34,7 +34,7 @@ from bot.clock import OffsetClock
 from bot.config import SANDBOX_TOKEN, load_settings
 from bot.content.loader import Content
 from bot.db.engine import Database
-from bot.db.models import BookingIntent, ConsentRecord, InboxItem, Question
+from bot.db.models import BookingIntent, ConsentRecord, InboxItem, Question, Subscriber
 from bot.runtime.app import AnyApplication, build_application, running
 from bot.sandbox import users
 from bot.sandbox.server import Sandbox
@@ -287,6 +287,20 @@ class Harness:
         user_id = next(self.bot.user_ids)
         users.add_user(self.bot.world, user_id, name, language_code=language)
         return Chat(self.bot, user_id)
+
+    async def subscribed(self, language: str = "en") -> Chat:
+        """A new user who pressed /start and agreed to subscribe."""
+        chat = self.user(language=language)
+        welcome = await chat.say("/start")
+        await chat.press(welcome, buttons(welcome)[0])
+        return chat
+
+    async def subscriber(self, chat: Chat) -> Subscriber:
+        """The stored row of a chat that subscribed."""
+        async with self.db.session() as session:
+            row = await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat.user_id))
+        assert row is not None
+        return row
 
     def rename(self, chat: Chat, name: str, language: str) -> None:
         """Change a user's profile (their name or client language)."""

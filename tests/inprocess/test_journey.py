@@ -13,34 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Subscriber, SubscriberStatus
-from tests.inprocess.conftest import Chat, Harness, buttons
+from tests.e2e.conftest import SETTINGS_BUTTONS, SLOTS
+from tests.inprocess.conftest import Harness, buttons
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-SLOTS = ["07:00", "08:00", "12:30", "20:00", "21:30"]
-SETTINGS_BUTTONS = [
-    "🌐 Language",
-    "⏰ Time",
-    "🌍 Timezone",
-    "📚 Topics",
-    "🩺 Skin concern",
-    "⏸ Pause",
-    "Done",
-]
-
-
-async def _row(harness: Harness, chat: Chat) -> Subscriber:
-    async with harness.db.session() as session:
-        row = await session.scalar(select(Subscriber).where(Subscriber.chat_id == chat.user_id))
-    assert row is not None
-    return row
-
-
-async def _subscribed(harness: Harness, language: str = "en") -> Chat:
-    chat = harness.user(language=language)
-    welcome = await chat.say("/start")
-    await chat.press(welcome, buttons(welcome)[0])
-    return chat
 
 
 def _due_locally_at(row: Subscriber, harness: Harness, zone: str, wall: dt.time) -> None:
@@ -93,7 +69,7 @@ async def test_onboarding_skipped_in_malay_keeps_the_defaults(harness: Harness) 
         "Topik: semua topik\nMasalah kulit: Tiada\nTip: aktif, tip seterusnya pada "
     ) in done["text"]
     assert buttons(done)[:2] == ["🌐 Bahasa", "⏰ Waktu"]
-    row = await _row(harness, chat)
+    row = await harness.subscriber(chat)
     assert (row.language, row.send_time, row.timezone, row.topics, row.concern) == (
         "ms",
         dt.time(8, 0),
@@ -122,14 +98,14 @@ async def test_switching_to_malay_mid_onboarding_and_a_location_sets_the_timezon
         "waktu tempatan anda.\n\nLangkah 4 daripada 5"
     )
     assert (await chat.message(step3["message_id"]))["reply_markup"] is None
-    row = await _row(harness, chat)
+    row = await harness.subscriber(chat)
     assert (row.language, row.timezone) == ("ms", "Asia/Kathmandu")
     _due_locally_at(row, harness, "Asia/Kathmandu", dt.time(20, 0))
     # Nothing waits for a timezone any more: a location finds the nearest branch, as before.
     branch = await chat.share(3.0738, 101.5183)  # Shah Alam
     assert branch["text"].startswith("Cawangan yang paling dekat dengan anda")
     assert "Klinik NextMed Setia Alam" in branch["text"]
-    assert (await _row(harness, chat)).timezone == "Asia/Kathmandu"
+    assert (await harness.subscriber(chat)).timezone == "Asia/Kathmandu"
 
 
 async def test_start_again_during_onboarding_duplicates_nothing(harness: Harness) -> None:
@@ -145,7 +121,7 @@ async def test_start_again_during_onboarding_duplicates_nothing(harness: Harness
     async with harness.db.session() as session:
         rows = select(func.count()).where(Subscriber.user_id == chat.user_id)
         assert await session.scalar(rows) == 1
-    assert (await _row(harness, chat)).source == "qr-cheras"
+    assert (await harness.subscriber(chat)).source == "qr-cheras"
     # The unanswered step still works, and the settings button opens the screen in place.
     step2 = await chat.press(step1, "Skip")
     assert step2["text"].startswith("Kept as it is: English.\n\nStep 2 of 5")
@@ -156,7 +132,7 @@ async def test_start_again_during_onboarding_duplicates_nothing(harness: Harness
 async def test_paused_subscriber_gets_welcome_back_and_resubscribing_restores(
     harness: Harness,
 ) -> None:
-    chat = await _subscribed(harness)
+    chat = await harness.subscribed()
     pause = await chat.say("/pause")
     await chat.press(pause, "Until I resume")
     back = await chat.say("/start")
@@ -171,7 +147,7 @@ async def test_paused_subscriber_gets_welcome_back_and_resubscribing_restores(
         "You're subscribed again. Your settings are as you left them.\n\nYour settings\n"
         "Language: English\nTime: 21:30"
     )
-    row = await _row(harness, chat)
+    row = await harness.subscriber(chat)
     assert (row.status, row.paused_until, row.send_time) == (
         SubscriberStatus.ACTIVE,
         None,
@@ -181,7 +157,7 @@ async def test_paused_subscriber_gets_welcome_back_and_resubscribing_restores(
 
 
 async def test_timezone_typed_as_offsets_and_cities(harness: Harness) -> None:
-    chat = await _subscribed(harness)
+    chat = await harness.subscribed()
     prompt = await chat.say("/timezone")
     assert prompt["text"] == (
         "Your timezone is Kuala Lumpur, UTC+8. Choose one below, type a city or a UTC offset "
@@ -209,20 +185,20 @@ async def test_timezone_typed_as_offsets_and_cities(harness: Harness) -> None:
         assert reply["text"] == (
             f"Done. Your timezone is now {shown}, so your tip arrives at 08:00 your time."
         ), typed
-        row = await _row(harness, chat)
+        row = await harness.subscriber(chat)
         assert row.timezone == zone
         _due_locally_at(row, harness, zone, dt.time(8, 0))
     # A button works too.
     prompt = await chat.say("/timezone")
     picked = await chat.press(prompt, "Dubai, UTC+4")
     assert picked["text"].startswith("Done. Your timezone is now Dubai, UTC+4")
-    assert (await _row(harness, chat)).timezone == "Asia/Dubai"
+    assert (await harness.subscriber(chat)).timezone == "Asia/Dubai"
 
 
 async def test_unknown_timezone_gets_suggestions_and_questions_still_get_answers(
     harness: Harness,
 ) -> None:
-    chat = await _subscribed(harness)
+    chat = await harness.subscribed()
     await chat.say("/timezone")
     suggested = await chat.say("Londn")
     assert suggested["text"] == (
@@ -231,22 +207,22 @@ async def test_unknown_timezone_gets_suggestions_and_questions_still_get_answers
     )
     (london,) = buttons(suggested)
     assert london.startswith("London, UTC")
-    assert (await _row(harness, chat)).timezone == "Asia/Kuala_Lumpur"
+    assert (await harness.subscriber(chat)).timezone == "Asia/Kuala_Lumpur"
     unknown = await chat.say("Xyzzy qwv")
     assert unknown["text"].startswith("Sorry, I couldn't find that place or offset.")
     assert unknown["text"].endswith("Nothing was changed.")
     picked = await chat.press(suggested, london)
     assert picked["text"].startswith("Done. Your timezone is now London, UTC")
-    assert (await _row(harness, chat)).timezone == "Europe/London"
+    assert (await harness.subscriber(chat)).timezone == "Europe/London"
     # Waiting for a place does not swallow questions.
     await chat.say("/timezone")
     answer = await chat.say("does dairy cause acne?")
     assert answer["text"].startswith("Does dairy cause acne?")
-    assert (await _row(harness, chat)).timezone == "Europe/London"
+    assert (await harness.subscriber(chat)).timezone == "Europe/London"
 
 
 async def test_timezone_in_malay(harness: Harness) -> None:
-    chat = await _subscribed(harness, language="ms")
+    chat = await harness.subscribed(language="ms")
     prompt = await chat.say("/timezone")
     assert prompt["text"].startswith("Zon waktu anda Kuala Lumpur, UTC+8. Pilih di bawah")
     suggested = await chat.say("Singapur")
@@ -260,11 +236,11 @@ async def test_timezone_in_malay(harness: Harness) -> None:
     await chat.say("/timezone")
     unknown = await chat.say("+15")
     assert unknown["text"].startswith("Maaf, saya tidak jumpa tempat atau ofset itu.")
-    assert (await _row(harness, chat)).timezone == "Asia/Singapore"
+    assert (await harness.subscriber(chat)).timezone == "Asia/Singapore"
 
 
 async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> None:
-    chat = await _subscribed(harness)
+    chat = await harness.subscribed()
     topics = await chat.say("/topics")
     assert topics["text"] == (
         "Which topics would you like tips about? Tap a topic to turn it on or off, then press Done."
@@ -281,14 +257,14 @@ async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> 
     shown = await chat.press_edit(shown, "✅ Fermented foods")
     shown = await chat.press_edit(shown, "✅ Sleep")
     assert buttons(shown)[:4] == ["⬜ Fiber", "⬜ Fermented foods", "⬜ Sleep", "✅ Stress"]
-    assert (await _row(harness, chat)).topics == "stress"
+    assert (await harness.subscriber(chat)).topics == "stress"
     refused = await chat.press_alert(shown, "✅ Stress")
     assert refused == {
         "text": "Please keep at least one topic on, so I have something to send you.",
         "show_alert": True,
         "url": None,
     }
-    assert (await _row(harness, chat)).topics == "stress"
+    assert (await harness.subscriber(chat)).topics == "stress"
     assert buttons(await chat.message(shown["message_id"]))[3] == "✅ Stress"
 
     concern = await chat.press(shown, "🩺 Skin concern: None")
@@ -300,7 +276,7 @@ async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> 
     assert asked["text"].startswith("A skin concern is health information: do you agree")
     chosen = await chat.press(asked, "I agree")
     assert chosen["text"] == "Done. Your tips will lean towards Eczema where they can."
-    assert (await _row(harness, chat)).concern == "eczema"
+    assert (await harness.subscriber(chat)).concern == "eczema"
 
     finished = await chat.press_edit(shown, "Done")
     assert finished["text"] == "Done. Your tips will be about: Stress."
@@ -310,38 +286,38 @@ async def test_topics_toggle_keep_one_and_choose_a_concern(harness: Harness) -> 
     again = await chat.say("/topics")
     for label in ("⬜ Fiber", "⬜ Fermented foods", "⬜ Sleep"):
         again = await chat.press_edit(again, label)
-    assert (await _row(harness, chat)).topics is None
+    assert (await harness.subscriber(chat)).topics is None
     assert buttons(again)[4] == "🩺 Skin concern: Eczema"
     concern = await chat.press(again, "🩺 Skin concern: Eczema")
     assert buttons(concern)[-1] == "Withdraw consent and erase it"
     cleared = await chat.press(concern, "None")  # the same: no concern, consent withdrawn
     assert cleared["text"] == "Done. Your consent is withdrawn and your skin concern is erased."
-    assert (await _row(harness, chat)).concern is None
+    assert (await harness.subscriber(chat)).concern is None
 
 
 async def test_a_stale_topics_keyboard_does_what_it_shows(harness: Harness) -> None:
-    chat = await _subscribed(harness, language="ms")
+    chat = await harness.subscribed(language="ms")
     old = await chat.say("/topics")
     assert buttons(old)[:4] == ["✅ Serat", "✅ Makanan terfermentasi", "✅ Tidur", "✅ Stres"]
     new = await chat.say("/topics")
     await chat.press_edit(new, "✅ Tidur")
-    assert (await _row(harness, chat)).topics == "fiber,fermented,stress"
+    assert (await harness.subscriber(chat)).topics == "fiber,fermented,stress"
     # The old message still shows Tidur on; pressing it means "turn Tidur off": already off,
     # so nothing changes, and the old keyboard now shows the truth.
     refreshed = await chat.press_edit(old, "✅ Tidur")
     assert buttons(refreshed)[2] == "⬜ Tidur"
-    assert (await _row(harness, chat)).topics == "fiber,fermented,stress"
+    assert (await harness.subscriber(chat)).topics == "fiber,fermented,stress"
     for label in ("✅ Serat", "✅ Makanan terfermentasi"):
         refreshed = await chat.press_edit(refreshed, label)
     refused = await chat.press_alert(refreshed, "✅ Stres")
     assert refused["text"] == (
         "Sila kekalkan sekurang-kurangnya satu topik, supaya ada tip untuk saya hantar kepada anda."
     )
-    assert (await _row(harness, chat)).topics == "stress"
+    assert (await harness.subscriber(chat)).topics == "stress"
 
 
 async def test_settings_screen_edits_everything_and_comes_back(harness: Harness) -> None:
-    chat = await _subscribed(harness)
+    chat = await harness.subscribed()
     screen = await chat.say("/settings")
     assert screen["text"].startswith(
         "Your settings\nLanguage: English\nTime: 08:00\nTimezone: Kuala Lumpur, UTC+8\n"
@@ -359,7 +335,7 @@ async def test_settings_screen_edits_everything_and_comes_back(harness: Harness)
         "Your settings\nLanguage: English\nTime: 21:30\n"
     )
     assert buttons(back) == SETTINGS_BUTTONS
-    _due_locally_at(await _row(harness, chat), harness, "Asia/Kuala_Lumpur", dt.time(21, 30))
+    _due_locally_at(await harness.subscriber(chat), harness, "Asia/Kuala_Lumpur", dt.time(21, 30))
 
     zones = await chat.press_edit(back, "🌍 Timezone")
     assert buttons(zones)[-1] == "Back"
@@ -370,12 +346,12 @@ async def test_settings_screen_edits_everything_and_comes_back(harness: Harness)
     )
     assert "Timezone: Tokyo, UTC+9" in typed["text"]
     assert (await chat.message(screen["message_id"]))["reply_markup"] is None
-    _due_locally_at(await _row(harness, chat), harness, "Asia/Tokyo", dt.time(21, 30))
+    _due_locally_at(await harness.subscriber(chat), harness, "Asia/Tokyo", dt.time(21, 30))
 
     pause = await chat.press_edit(typed, "⏸ Pause")
     assert buttons(pause) == ["1 day", "1 week", "Until I resume", "Back"]
     paused = await chat.press_edit(pause, "1 week")
-    row = await _row(harness, chat)
+    row = await harness.subscriber(chat)
     assert row.status == SubscriberStatus.PAUSED and row.paused_until is not None
     until = row.paused_until.astimezone(ZoneInfo("Asia/Tokyo"))
     assert paused["text"].startswith(f"Your tips are paused until {until:%d/%m/%Y}.")
@@ -388,7 +364,7 @@ async def test_settings_screen_edits_everything_and_comes_back(harness: Harness)
     assert resumed["text"].startswith(
         "Welcome back. Your tips arrive again every day at 21:30 (Tokyo, UTC+9)."
     )
-    assert (await _row(harness, chat)).status == SubscriberStatus.ACTIVE
+    assert (await harness.subscriber(chat)).status == SubscriberStatus.ACTIVE
 
     concern = await chat.press_edit(resumed, "🩺 Skin concern")
     assert buttons(concern) == ["Eczema", "Acne", "Psoriasis", "Rosacea", "None", "Back"]
@@ -421,7 +397,7 @@ async def test_settings_screen_edits_everything_and_comes_back(harness: Harness)
     assert "Topik: Serat, Makanan terfermentasi, Stres" in saved["text"]
     closed = await chat.press_edit(saved, "Selesai")
     assert closed["reply_markup"] is None and "Tetapan anda" in closed["text"]
-    row = await _row(harness, chat)
+    row = await harness.subscriber(chat)
     assert (row.language, row.send_time, row.timezone, row.topics, row.status) == (
         "ms",
         dt.time(21, 30),
