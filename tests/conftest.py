@@ -160,16 +160,17 @@ def content() -> Content:
 # --dist loadfile would otherwise order files by their number of tests and start a long file
 # of one test (test_robustness) last, leaving the other workers idle while it runs.
 # The order changes nothing but when a file starts. The slow files (real processes,
-# benchmarks, every admin button: 40-90 s each) come first; the default run leaves them out.
+# benchmarks: 20-90 s each) come first; the default run leaves them out. Each of the first
+# three workers starts one process file; the fourth goes to the first to finish.
 LONGEST_FIRST = (
     "tests/e2e/processes/test_sigterm.py",
     "tests/e2e/processes/test_kill.py",
-    "tests/test_bench_smoke.py",
-    "tests/e2e/test_admin_doors.py",
+    "tests/e2e/processes/test_failover.py",
     "tests/e2e/processes/test_rate_shared.py",
+    "tests/test_layout.py",
+    "tests/test_bench_smoke.py",
     "tests/content/test_bounded.py",
     "tests/content/test_loader.py",
-    "tests/test_layout.py",
     "tests/cli/test_admin.py",
     "tests/faq/test_robustness.py",
     "tests/admin/test_stats.py",

@@ -109,6 +109,18 @@ class BookingIntent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class SendRecord:
+    """The columns of a send ledger's row that the one group-commit writer
+    (`bot.outbound.ledger`) sets: daily tips (`Delivery`) and broadcasts (`BroadcastDelivery`)."""
+
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class DeliveryStatus(StrEnum):
     """Where one daily tip stands in the ledger."""
 
@@ -124,7 +136,7 @@ class DeliveryStatus(StrEnum):
     EXPIRED = "expired"  # retries ran out or the catch-up window closed
 
 
-class Delivery(Base):
+class Delivery(SendRecord, Base):
     """The ledger: at most one daily tip per subscriber per local date, written before sending."""
 
     __tablename__ = "deliveries"
@@ -139,16 +151,10 @@ class Delivery(Base):
     local_date: Mapped[dt.date] = mapped_column(Date)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     tip_id: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-    error: Mapped[str | None] = mapped_column(String(200))
     feedback: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class TickRun(Base):
@@ -344,7 +350,7 @@ class BroadcastDeliveryStatus(StrEnum):
     CANCELLED = "cancelled"  # the broadcast was stopped before their turn
 
 
-class BroadcastDelivery(Base):
+class BroadcastDelivery(SendRecord, Base):
     """A broadcast's ledger: one row per recipient, written before anything is sent."""
 
     __tablename__ = "broadcast_deliveries"
@@ -359,12 +365,6 @@ class BroadcastDelivery(Base):
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-    error: Mapped[str | None] = mapped_column(String(200))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 # -- consent records and the staff inbox (#15) ---------------------------------------------
