@@ -157,6 +157,13 @@ SLANG = {
     "sewerslide": "suicide",
     "sewerslid": "suicide",
     "sewerslides": "suicide",
+    "hrs": "hours",
+    "hr": "hour",
+    "mins": "minutes",
+    "wks": "weeks",
+    "wk": "week",
+    "nite": "night",
+    "tmrw": "tomorrow",
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
 
