@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from bot.content.models import WINDOW_SLACK, Kind, PhraseItem, PhraseSpec
+from bot.content.models import ANY_WORD, WINDOW_SLACK, Kind, PhraseItem, PhraseSpec
 from bot.content.models import UrgentFile as UrgentFile  # re-exported: it used to live here
 from bot.content.models import UrgentSign as UrgentSign
 from bot.faq.normalise import NEGATORS, STOPWORDS, nearest_window, variants, words
@@ -236,7 +236,8 @@ def _without_idioms(
 ) -> dict[str, list[int]]:
     """Drop the places of words that stand in an idiom ("dead skin"): they count for nothing.
 
-    An idiom's words must stand next to each other as typed, in its order ("dying to try").
+    An idiom's words must stand next to each other as typed, in its order ("dying to try"); a
+    "*" in it stands for any one word ("jump on the * bandwagon").
     Only the idioms that can start with a word are tried where it stands.
     """
     blocked_raw: set[int] = set()
@@ -251,7 +252,8 @@ def _without_idioms(
                 slots = sign.idioms[n]
                 width = len(slots)
                 if start + width <= total and all(
-                    not slots[i].isdisjoint(raw_keys[start + i]) for i in range(1, width)
+                    slots[i] is _ANY or not slots[i].isdisjoint(raw_keys[start + i])
+                    for i in range(1, width)
                 ):
                     blocked_raw.update(range(start, start + width))
     if not blocked_raw:
@@ -368,10 +370,17 @@ def _one_slip(typed: str, word: str) -> bool:
     return False
 
 
+_ANY = frozenset({ANY_WORD})
+"""The slot of an idiom's "*": any one word stands there."""
+
+
 @lru_cache(maxsize=1024)
 def _compile_phrase(phrase: str) -> _Slots:
     slots: list[frozenset[str]] = []
     for word in phrase.split():
+        if word == ANY_WORD:  # only idioms use it; a phrase with it never matches
+            slots.append(_ANY)
+            continue
         keys: set[str] = set()
         for alternative in word.split("|"):
             for token in words(alternative):

@@ -348,6 +348,21 @@ def test_an_idiom_blocks_its_own_words_only() -> None:
     assert detect_urgent("i want to be dead", (sign,)) is not None
 
 
+def test_a_star_in_an_idiom_stands_for_any_one_word() -> None:
+    sign = UrgentSign.model_validate(
+        {
+            "id": "x1",
+            "phrases": {"en": ["want jump"], "ms": ["nak terjun"]},
+            "not_when": ["jump on the * bandwagon"],
+        }
+    )
+    assert detect_urgent("gonna want to jump on the probiotic bandwagon", (sign,)) is None
+    assert detect_urgent("i want to jump on the tracks", (sign,)) is not None
+    assert detect_urgent("i want to jump on the big bad bandwagon", (sign,)) is not None
+    with pytest.raises(ValueError, match="stands only between words"):
+        UrgentSign.model_validate({**sign.model_dump(), "not_when": ["jump on *"]})
+
+
 def test_an_ordered_phrase_needs_its_words_in_order() -> None:
     sign = UrgentSign.model_validate(
         {
