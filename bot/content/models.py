@@ -310,6 +310,8 @@ class Program(Strict):
 
 
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+ANY_WORD = "*"
+"""In an idiom (`not_when`), any one word: "jump on the * bandwagon"."""
 """bot.faq.urgent looks for words: letters, maybe with digits (not digits alone)."""
 
 WINDOW_SLACK = 3
@@ -394,6 +396,8 @@ class UrgentSign(Strict):
         for idiom in self.not_when:
             if not _HAS_LETTER.search(self.expand(idiom)):
                 raise ValueError(f"not_when {idiom!r} has no words to look for")
+            if idiom.split()[0] == ANY_WORD or idiom.split()[-1] == ANY_WORD:
+                raise ValueError(f"not_when {idiom!r}: {ANY_WORD!r} stands only between words")
         return self
 
     def expand(self, phrase: str) -> str:

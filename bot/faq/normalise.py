@@ -6,6 +6,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 MAX_CHARS = 4096
 """Telegram's message limit; anything longer is cut before any work is done."""
@@ -156,6 +157,13 @@ SLANG = {
     "sewerslide": "suicide",
     "sewerslid": "suicide",
     "sewerslides": "suicide",
+    "hrs": "hours",
+    "hr": "hour",
+    "mins": "minutes",
+    "wks": "weeks",
+    "wk": "week",
+    "nite": "night",
+    "tmrw": "tomorrow",
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
 
@@ -363,7 +371,10 @@ def normalise(text: str) -> tuple[str, ...]:
     return tuple(min(variants(w), key=len) for w in content_words(words(text)))
 
 
-def nearest_window(positions: Sequence[Sequence[int]]) -> int | None:
+_Pos = TypeVar("_Pos", int, float)
+
+
+def nearest_window(positions: Sequence[Sequence[_Pos]]) -> _Pos | None:
     """Return the smallest span covering one position from each list, or None if any is empty."""
     if not positions or any(not p for p in positions):
         return None
@@ -372,7 +383,7 @@ def nearest_window(positions: Sequence[Sequence[int]]) -> int | None:
     need = len(positions)
     counts = [0] * need
     covered = 0
-    best: int | None = None
+    best: _Pos | None = None
     left = 0
     for pos, i in tagged:
         counts[i] += 1

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from bot.content.models import WINDOW_SLACK, Kind, PhraseItem, PhraseSpec
+from bot.content.models import ANY_WORD, WINDOW_SLACK, Kind, PhraseItem, PhraseSpec
 from bot.content.models import UrgentFile as UrgentFile  # re-exported: it used to live here
 from bot.content.models import UrgentSign as UrgentSign
 from bot.faq.normalise import NEGATORS, STOPWORDS, nearest_window, variants, words
@@ -183,7 +183,7 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     if not kept:
         return None
     tokens = [t for _, t in kept]
-    context = _Context(raw, tuple(i for i, _ in kept))
+    context = _Context(raw, tuple(i for i, _ in kept), _places(tokens))
     positions: dict[str, list[int]] = {}
     fuzzy_budget = MAX_FUZZY_TOKENS
     for pos, token in enumerate(tokens):
@@ -236,7 +236,8 @@ def _without_idioms(
 ) -> dict[str, list[int]]:
     """Drop the places of words that stand in an idiom ("dead skin"): they count for nothing.
 
-    An idiom's words must stand next to each other as typed, in its order ("dying to try").
+    An idiom's words must stand next to each other as typed, in its order ("dying to try"); a
+    "*" in it stands for any one word ("jump on the * bandwagon").
     Only the idioms that can start with a word are tried where it stands.
     """
     blocked_raw: set[int] = set()
@@ -251,7 +252,8 @@ def _without_idioms(
                 slots = sign.idioms[n]
                 width = len(slots)
                 if start + width <= total and all(
-                    not slots[i].isdisjoint(raw_keys[start + i]) for i in range(1, width)
+                    slots[i] is _ANY or not slots[i].isdisjoint(raw_keys[start + i])
+                    for i in range(1, width)
                 ):
                     blocked_raw.update(range(start, start + width))
     if not blocked_raw:
@@ -271,6 +273,32 @@ class _Context:
 
     raw: list[str]
     raw_index: tuple[int, ...]
+    place: tuple[float, ...]
+    """Where each kept token stands for a phrase's window: small words take no room."""
+
+
+def _places(tokens: Sequence[str]) -> tuple[float, ...]:
+    """Place each kept token: content words (and negators) one apart, small words between
+    (never on a whole number, which is how a window tells them apart).
+
+    A small word (a stopword kept because some phrase needs it: "of", "it", "all", "i") stands
+    half-way between its neighbours and never widens another phrase's window, so adding "enough
+    of @life" does not push "point" and "anything" in "the point of anything" apart; a phrase
+    that names the small word still finds it, in order.
+    """
+    out: list[float] = []
+    count = 0
+    run = 0
+    step = 0.4 / (len(tokens) + 1)  # successive small words stay in their typed order
+    for token in tokens:
+        if token in STOPWORDS and token not in NEGATORS:
+            out.append(count - 0.5 + run * step)
+            run += 1
+        else:
+            out.append(float(count))
+            count += 1
+            run = 0
+    return tuple(out)
 
 
 def _found(
@@ -280,10 +308,18 @@ def _found(
     slack: int = WINDOW_SLACK,
     ordered: bool = False,
 ) -> bool:
-    """Tell whether every slot occurs close together, at least once without a negator."""
-    slot_positions = [sorted({p for key in slot for p in positions.get(key, ())}) for slot in slots]
+    """Tell whether every slot occurs close together, at least once without a negator.
+
+    Distances are measured on `context.place`, where small words take no room; the words
+    chosen are token indices, so negation is still judged on what was typed.
+    """
+    place = context.place
+    slot_positions = [
+        sorted({p for key in slot for p in positions.get(key, ())}, key=place.__getitem__)
+        for slot in slots
+    ]
     limit = len(slots) + slack
-    span = nearest_window(slot_positions)
+    span = nearest_window([[place[p] for p in plist] for plist in slot_positions])
     if span is None or span > limit:
         return False
     # Try each occurrence of the first word as an anchor: any un-negated occurrence counts,
@@ -292,15 +328,20 @@ def _found(
         chosen = [anchor]
         for plist in slot_positions[1:]:
             if ordered:
-                later = [p for p in plist if p > chosen[-1]]
+                later = [p for p in plist if place[p] > place[chosen[-1]]]
                 if not later:
                     break
                 chosen.append(later[0])
             else:
-                chosen.append(min(plist, key=lambda p: abs(p - anchor)))
+                chosen.append(min(plist, key=lambda p: abs(place[p] - place[anchor])))
         if len(chosen) < len(slots):
             continue
-        if max(chosen) - min(chosen) < limit and not _negated(chosen, context):
+        # The window counts the content words chosen: a small word in the phrase ("enough of
+        # @life") takes no room, so it cannot let another content word in ("enough of the dairy,
+        # does living...").
+        where = [place[p] for p in chosen]
+        content = sum(place[p].is_integer() for p in chosen)
+        if max(where) - min(where) < max(1, content) + slack and not _negated(chosen, context):
             return True
     return False
 
@@ -329,10 +370,17 @@ def _one_slip(typed: str, word: str) -> bool:
     return False
 
 
+_ANY = frozenset({ANY_WORD})
+"""The slot of an idiom's "*": any one word stands there."""
+
+
 @lru_cache(maxsize=1024)
 def _compile_phrase(phrase: str) -> _Slots:
     slots: list[frozenset[str]] = []
     for word in phrase.split():
+        if word == ANY_WORD:  # only idioms use it; a phrase with it never matches
+            slots.append(_ANY)
+            continue
         keys: set[str] = set()
         for alternative in word.split("|"):
             for token in words(alternative):

@@ -348,6 +348,21 @@ def test_an_idiom_blocks_its_own_words_only() -> None:
     assert detect_urgent("i want to be dead", (sign,)) is not None
 
 
+def test_a_star_in_an_idiom_stands_for_any_one_word() -> None:
+    sign = UrgentSign.model_validate(
+        {
+            "id": "x1",
+            "phrases": {"en": ["want jump"], "ms": ["nak terjun"]},
+            "not_when": ["jump on the * bandwagon"],
+        }
+    )
+    assert detect_urgent("gonna want to jump on the probiotic bandwagon", (sign,)) is None
+    assert detect_urgent("i want to jump on the tracks", (sign,)) is not None
+    assert detect_urgent("i want to jump on the big bad bandwagon", (sign,)) is not None
+    with pytest.raises(ValueError, match="stands only between words"):
+        UrgentSign.model_validate({**sign.model_dump(), "not_when": ["jump on *"]})
+
+
 def test_an_ordered_phrase_needs_its_words_in_order() -> None:
     sign = UrgentSign.model_validate(
         {
@@ -363,6 +378,24 @@ def test_an_ordered_phrase_needs_its_words_in_order() -> None:
     # One word between is allowed (caution: "i want to fricking die"), so this one triggers.
     assert detect_urgent("i want my acne to die down", (sign,)) is not None
     assert detect_urgent("i want the acne spots to die down", (sign,)) is None  # too far apart
+
+
+def test_a_small_word_takes_no_room_in_a_window() -> None:
+    # A stopword a phrase needs ("of") is kept in every message; it must not push another
+    # phrase's words apart ("point of anything"), nor let one more content word in.
+    sign = UrgentSign.model_validate(
+        {
+            "id": "x1",
+            "slack": 0,
+            "ordered": True,
+            "phrases": {"en": ["point anything", "enough of living"], "ms": ["x y"]},
+        }
+    )
+    assert detect_urgent("what's the point of anything", (sign,)) is not None
+    assert detect_urgent("i've had enough of living", (sign,)) is not None
+    assert detect_urgent("enough of the dairy, does living without milk help", (sign,)) is None
+    assert detect_urgent("point me to anything", (sign,)) is not None
+    assert detect_urgent("point to my food anything", (sign,)) is None
 
 
 @pytest.mark.parametrize(
@@ -435,6 +468,28 @@ def test_blind_batch_7_crisis_and_urgent_are_caught_and_its_look_alikes_stay_qui
     alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
     pytestconfig.stash[SUMMARY].append(
         f"urgent triage (blind batch 7, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
+        f"caught, {len(alarms)}/{len(quiet)} false alarms"
+    )
+    assert missed == []
+    assert alarms == []
+
+
+def test_blind_batch_8_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
+    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
+) -> None:
+    # Batch 8 was written blind (crisis 17/32, urgent 15/16 and 5 false alarms before the
+    # fixes); tuned on since, so this guards the fixes. Its FAQ labels are in FRESH.
+    cases = yaml.safe_load((HERE / "tuning_fresh8.yaml").read_text())["cases"]
+    urgent = [c for c in cases if c.get("kind") in ("urgent", "crisis")]
+    missed = [
+        (c["q"], c["kind"], found.kind if found else None)
+        for c in urgent
+        if (found := detect_urgent(c["q"], urgent_signs)) is None or found.kind != c["kind"]
+    ]
+    quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
+    alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
+    pytestconfig.stash[SUMMARY].append(
+        f"urgent triage (blind batch 8, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
         f"caught, {len(alarms)}/{len(quiet)} false alarms"
     )
     assert missed == []
