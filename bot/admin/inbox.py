@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin import stats
+from bot.db.audit import audit
 from bot.db.models import ConsentRecord, InboxItem, InboxStatus
 from bot.subscribers import consent
 from bot.subscribers import store as subscribers
@@ -90,8 +91,12 @@ async def get(session: AsyncSession, item_id: int) -> InboxItem:
 async def record_reply(
     session: AsyncSession, item_id: int, reply: str, staff_id: int, now: dt.datetime
 ) -> InboxItem:
-    """Store the staff's reply (after it reached the patient)."""
+    """Store the staff's reply (after it reached the patient), and who sent it in the audit
+    log (its length only: the words stay with the item, erased with the patient's data)."""
     item = await get(session, item_id)
+    await audit(
+        session, staff_id, "inbox.reply", f"inbox:{item_id}", None, {"chars": len(reply)}, now
+    )
     item.reply = fit(reply)
     item.replied_by = staff_id
     item.replied_at = now
@@ -105,6 +110,7 @@ async def close(session: AsyncSession, item_id: int, staff_id: int, now: dt.date
     """Close an item; it is purged INBOX_RETENTION_DAYS later."""
     item = await get(session, item_id)
     if item.status != InboxStatus.CLOSED:
+        await audit(session, staff_id, "inbox.close", f"inbox:{item_id}", item.status, None, now)
         item.status = InboxStatus.CLOSED
         item.closed_by = staff_id
         item.closed_at = now

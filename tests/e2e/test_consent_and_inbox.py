@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.admin import inbox
 from bot.db.base import Base
-from bot.db.models import ConsentRecord, InboxItem, InboxStatus, Question, Subscriber
+from bot.db.models import AuditEntry, ConsentRecord, InboxItem, InboxStatus, Question, Subscriber
 from bot.services import services_in
 from tests.e2e.conftest import ADMIN_ID, Chat, Harness, buttons
 
@@ -198,6 +198,14 @@ async def test_an_unanswered_question_reaches_the_team_only_with_the_opt_in(
     closed = await admin.press_edit(shown, "✅ Close")
     assert closed["text"] == f"#{item.id} is closed. It is erased 90 days from now."
     assert (await _items(harness))[0].status == InboxStatus.CLOSED
+    # Who answered and who closed it is in the audit log; the patient's words are not.
+    async with harness.db.session() as session:
+        logged = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    assert [(e.actor_id, e.action, e.target, e.after) for e in logged[-2:]] == [
+        (ADMIN_ID, "inbox.reply", f"inbox:{item.id}", json.dumps({"chars": len(answer)})),
+        (ADMIN_ID, "inbox.close", f"inbox:{item.id}", None),
+    ]
+    assert not any(answer in (e.after or "") or question in (e.before or "") for e in logged)
 
     # The patient sees it in /mydata, and /deletemydata erases it and the consent.
     document = await chat.say("/mydata")
