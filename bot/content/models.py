@@ -310,9 +310,9 @@ class Program(Strict):
 
 
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+"""bot.faq.urgent looks for words: letters, maybe with digits (not digits alone)."""
 ANY_WORD = "*"
 """In an idiom (`not_when`), any one word: "jump on the * bandwagon"."""
-"""bot.faq.urgent looks for words: letters, maybe with digits (not digits alone)."""
 
 WINDOW_SLACK = 3
 """Other words allowed among a phrase's words: "face got really swollen after the laser"."""
