@@ -59,9 +59,15 @@ COMMON = _wordset(
     home rumah keluar masuk out up down naik turun dalam luar atas bawah left right kiri
     kanan morning pagi night malam petang evening late awal early lambat cepat fast slow
     hot panas cold sejuk play main watch tengok read baca write tulis send hantar kind
-    type jenis sort macam stuff lot"""
+    type jenis sort macam stuff lot
+    everything anyone anybody worth exactly exact because inside else anyway anyways
+    actual perfectly perfect somehow again ago took taken taking talk talking saying says
+    notice noticed confused confusing goes guys lol haha hehe lmao meh thats currently certain
+    whenever instead possible necessary mentioned supaya kan tadi langsung walaupun"""
 )
-"""Everyday words that are not stopwords but must not carry a match on their own."""
+"""Everyday words that are not stopwords but must not carry a match on their own. (Words
+of no subject at all, "again", "took", "haha", "confused", are here too: else a message
+using them counted them as words of another subject, UNKNOWN_PENALTY, blind batch 9.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang

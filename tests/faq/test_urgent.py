@@ -226,6 +226,14 @@ NOT_URGENT = [
     # everyday words one slip from a sign's word are not typos
     "boleh tak makan nanas kalau jerawat",
     "saya suka makan nasi, boleh ke nafas bau hilang",
+    # figures of speech found on blind batch 9: not seeing a doctor or a difference, laughing
+    # till one can't breathe, a pool, someone's skincare loved, a condition taking over a life
+    "i cant see the doctor until next week, what can i do for my rash",
+    "i can't see any difference after 2 months of probiotics",
+    "laughing so hard i can't breathe, anyway how do i change my tip time",
+    "want to jump in the pool after gym, is chlorine bad for eczema",
+    "tell my sister i love her skincare routine, what cleanser is that",
+    "eczema took over my life, any diet tips",
 ]
 
 
@@ -490,6 +498,28 @@ def test_blind_batch_8_crisis_and_urgent_are_caught_and_its_look_alikes_stay_qui
     alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
     pytestconfig.stash[SUMMARY].append(
         f"urgent triage (blind batch 8, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
+        f"caught, {len(alarms)}/{len(quiet)} false alarms"
+    )
+    assert missed == []
+    assert alarms == []
+
+
+def test_blind_batch_9_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
+    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
+) -> None:
+    # Batch 9 was written blind (urgent 32/35, crisis 15/20 and 5 false alarms before the
+    # fixes); tuned on since, so this guards the fixes. Its FAQ labels are in FRESH.
+    cases = yaml.safe_load((HERE / "tuning_fresh9.yaml").read_text())["cases"]
+    urgent = [c for c in cases if c.get("kind") in ("urgent", "crisis")]
+    missed = [
+        (c["q"], c["kind"], found.kind if found else None)
+        for c in urgent
+        if (found := detect_urgent(c["q"], urgent_signs)) is None or found.kind != c["kind"]
+    ]
+    quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
+    alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
+    pytestconfig.stash[SUMMARY].append(
+        f"urgent triage (blind batch 9, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
         f"caught, {len(alarms)}/{len(quiet)} false alarms"
     )
     assert missed == []
