@@ -460,12 +460,22 @@ def test_tuning_cases_are_all_caught_and_false_alarms_stay_rare(
     assert alarms == []
 
 
-def test_blind_batch_7_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
-    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
+BLIND_BATCHES = {
+    # batch: what triage did on it before the fixes (each was written blind, then tuned on)
+    7: "crisis 37/60, 8/40 false alarms",
+    8: "crisis 17/32, urgent 15/16, 5 false alarms",
+    9: "urgent 32/35, crisis 15/20, 5 false alarms",
+}
+
+
+@pytest.mark.parametrize("batch", sorted(BLIND_BATCHES))
+def test_a_blind_batchs_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
+    batch: int, urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
 ) -> None:
-    # Batch 7 was written blind (crisis 37/60 and 8/40 false alarms before the fixes); tuned on
-    # since, so this guards the fixes. Its FAQ labels are scored by `gutskin-bot faq ask`.
-    cases = yaml.safe_load((HERE / "tuning_fresh7.yaml").read_text())["cases"]
+    # Tuned on since they were first scored (BLIND_BATCHES), so this guards the fixes. Their
+    # FAQ labels are scored in test_accuracy.py (the batches in its FRESH) and by
+    # `gutskin-bot faq ask`.
+    cases = yaml.safe_load((HERE / f"tuning_fresh{batch}.yaml").read_text())["cases"]
     urgent = [c for c in cases if c.get("kind") in ("urgent", "crisis")]
     missed = [
         (c["q"], c["kind"], found.kind if found else None)
@@ -475,52 +485,9 @@ def test_blind_batch_7_crisis_and_urgent_are_caught_and_its_look_alikes_stay_qui
     quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
     alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
     pytestconfig.stash[SUMMARY].append(
-        f"urgent triage (blind batch 7, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
-        f"caught, {len(alarms)}/{len(quiet)} false alarms"
-    )
-    assert missed == []
-    assert alarms == []
-
-
-def test_blind_batch_8_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
-    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
-) -> None:
-    # Batch 8 was written blind (crisis 17/32, urgent 15/16 and 5 false alarms before the
-    # fixes); tuned on since, so this guards the fixes. Its FAQ labels are in FRESH.
-    cases = yaml.safe_load((HERE / "tuning_fresh8.yaml").read_text())["cases"]
-    urgent = [c for c in cases if c.get("kind") in ("urgent", "crisis")]
-    missed = [
-        (c["q"], c["kind"], found.kind if found else None)
-        for c in urgent
-        if (found := detect_urgent(c["q"], urgent_signs)) is None or found.kind != c["kind"]
-    ]
-    quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
-    alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
-    pytestconfig.stash[SUMMARY].append(
-        f"urgent triage (blind batch 8, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
-        f"caught, {len(alarms)}/{len(quiet)} false alarms"
-    )
-    assert missed == []
-    assert alarms == []
-
-
-def test_blind_batch_9_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
-    urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
-) -> None:
-    # Batch 9 was written blind (urgent 32/35, crisis 15/20 and 5 false alarms before the
-    # fixes); tuned on since, so this guards the fixes. Its FAQ labels are in FRESH.
-    cases = yaml.safe_load((HERE / "tuning_fresh9.yaml").read_text())["cases"]
-    urgent = [c for c in cases if c.get("kind") in ("urgent", "crisis")]
-    missed = [
-        (c["q"], c["kind"], found.kind if found else None)
-        for c in urgent
-        if (found := detect_urgent(c["q"], urgent_signs)) is None or found.kind != c["kind"]
-    ]
-    quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
-    alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
-    pytestconfig.stash[SUMMARY].append(
-        f"urgent triage (blind batch 9, tuned on): {len(urgent) - len(missed)}/{len(urgent)} "
-        f"caught, {len(alarms)}/{len(quiet)} false alarms"
+        f"urgent triage (blind batch {batch}, tuned on; before: {BLIND_BATCHES[batch]}): "
+        f"{len(urgent) - len(missed)}/{len(urgent)} caught, {len(alarms)}/{len(quiet)} "
+        "false alarms"
     )
     assert missed == []
     assert alarms == []
