@@ -21,6 +21,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -46,36 +47,27 @@ class ServeError(Exception):
     """A port could not be opened or Telegram refused the webhook; one line naming the setting."""
 
 
+@dataclass(eq=False, repr=False)  # a repr would print the settings
 class WebServer:
     """Serve health, metrics and (in webhook mode) the webhook; see the module docstring."""
 
-    def __init__(
-        self,
-        app: Any,
-        settings: Settings,
-        db: Database,
-        now: Callable[[], dt.datetime],
-        metrics: Metrics,
-        health: HealthMonitor,
-    ) -> None:
-        self.app = app
-        self.settings = settings
-        self.db = db
-        self.now = now
-        self.metrics = metrics
-        self.health = health
-        self.accepting = False
-        self.addresses: dict[str, tuple[str, int]] = {}
-        self._runners: list[web.AppRunner] = []
-        self._secret = (
-            settings.webhook_secret.get_secret_value().encode()
-            if settings.webhook_secret is not None
-            else b""
-        )
-        self._refused = 0
-        self._warned_at = 0.0
-        self._pruned_at = -_PRUNE_EVERY
-        self._prometheus = make_aiohttp_handler(metrics.registry)
+    app: Any
+    settings: Settings
+    db: Database
+    now: Callable[[], dt.datetime]
+    metrics: Metrics
+    health: HealthMonitor
+    accepting: bool = field(default=False, init=False)
+    addresses: dict[str, tuple[str, int]] = field(default_factory=dict, init=False)
+    _runners: list[web.AppRunner] = field(default_factory=list, init=False)
+    _refused: int = field(default=0, init=False)
+    _warned_at: float = field(default=0.0, init=False)
+    _pruned_at: float = field(default=-_PRUNE_EVERY, init=False)
+
+    def __post_init__(self) -> None:
+        secret = self.settings.webhook_secret
+        self._secret = secret.get_secret_value().encode() if secret is not None else b""
+        self._prometheus = make_aiohttp_handler(self.metrics.registry)
 
     @property
     def webhook_mode(self) -> bool:
