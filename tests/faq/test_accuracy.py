@@ -151,10 +151,10 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "small talk 94.7%: top-3 and urgent still below. After blind batches 5-6 (2026-12-03 "
         "13:54 UTC, feb5af5): top-1 91.3%, top-3 95.0%, urgent/crisis 98.0%, off-topic honest "
         "83.3%, small talk 94.7%; the same after blind batch 7 (14:54 UTC, 09ae314). After "
-        "blind batch 8 (2026-12-03 16:20 UTC, dcef801): top-1 91.7%, top-3 95.9%, urgent/crisis "
-        "98.0%, off-topic honest 83.3%, small talk 94.7%. After blind batch 9 (16:38 UTC, "
+        "blind batch 8 (2026-12-03 16:17 UTC, dcef801): top-1 91.7%, top-3 95.9%, urgent/crisis "
+        "98.0%, off-topic honest 83.3%, small talk 94.7%. After blind batch 9 (16:30 UTC, "
         "4e1e018): top-1 92.2%, top-3 96.8%, urgent/crisis 98.0%, off-topic honest 83.3%, "
-        "small talk 94.7%; the same after blind batch 10 (17:02 UTC). "
+        "small talk 94.7%; the same after blind batch 10 (16:41 UTC). "
         "Strict: when it passes, remove this mark."
     ),
 )
