@@ -320,7 +320,8 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
     content = load_content(ROOT / "tips")
     db = Database(args.url, schema=args.schema or None)
     rate = None if args.rate == "none" else float(args.rate)
-    pacer = Pacer(rate)
+    paid = rate is not None and rate > 30
+    pacer = Pacer(rate, until_answered=paid)  # as bot/runtime/app.py sets it up
     base_url = f"http://127.0.0.1:{args.port}/bot"
     profile = None
     async with telegram.Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
@@ -328,7 +329,7 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         engine = DeliveryEngine(
             db,
             content.catalogs,
-            Sender(bot, pacer, paid_broadcast=rate is not None and rate > 30),
+            Sender(bot, pacer, paid_broadcast=paid),
             clock,
             static_library(Library(content.tips, content.program)),
             EngineConfig(batch=1000, replica=args.replica),
