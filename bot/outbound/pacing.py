@@ -181,6 +181,11 @@ class Pacer:
         return sum(1 for queue in self._queues for future in queue if not future.done())
 
     @property
+    def on_the_wire(self) -> int:
+        """How many requests hold a place until their answer (only ``until_answered``)."""
+        return self._on_wire
+
+    @property
     def tracked_chats(self) -> int:
         """How many chats the per-chat table holds (bounded by rate x window)."""
         return len(self._recent)

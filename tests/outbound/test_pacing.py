@@ -319,6 +319,57 @@ async def test_the_per_chat_table_stays_small() -> None:
     assert pacer.tracked_chats == 1
 
 
+# -- on the wire ------------------------------------------------------------------------------
+
+
+async def test_until_answered_a_place_gives_way_a_second_after_the_answer() -> None:
+    """At a rate with no margin below the server's, a request holds its place until a second
+    after its answer: the server had counted it by then, however late it read it."""
+    pacer = Pacer(5.0, burst=5, until_answered=True)
+    left = []
+    for chat in range(5):
+        await pacer.acquire(chat)
+        left.append(await pacer.leaving())
+    assert pacer.on_the_wire == 5
+
+    async def sixth() -> float:
+        await pacer.acquire(5)
+        return await pacer.leaving()
+
+    waiting = asyncio.create_task(sixth())
+    await asyncio.sleep(1.1)  # a second since the five left, but none is answered yet
+    assert not waiting.done()
+    pacer.answered(left[0])
+    answered_at = now()
+    assert await waiting >= answered_at + 1.0 - EPS
+    for stamp in [*left[1:], answered_at]:
+        pacer.answered(stamp)
+    assert pacer.on_the_wire == 0
+    pacer.close()
+
+
+async def test_the_limiter_gives_every_place_back() -> None:
+    pacer = Pacer(500, until_answered=True)
+    limiter = PacedRateLimiter(pacer, max_retries=1)
+    flooded = False
+
+    async def once_flooded() -> bool:
+        nonlocal flooded
+        if not flooded:
+            flooded = True
+            raise RetryAfter(dt.timedelta(seconds=0.01))
+        return True
+
+    async def broken() -> bool:
+        raise ValueError("a bug in a handler")
+
+    assert await limiter_call(limiter, once_flooded, "sendMessage", 1)
+    with pytest.raises(ValueError):
+        await limiter_call(limiter, broken, "sendMessage", 2)
+    assert pacer.on_the_wire == 0
+    await limiter.shutdown()
+
+
 # -- the Application's rate limiter over the same pacer --------------------------------------
 
 Call = Callable[..., Coroutine[Any, Any, Any]]
