@@ -348,6 +348,7 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
             profile = cProfile.Profile()
             profile.enable()
         cpu0, stub0, t0, wall0 = _cpu(me), _cpu(stub), time.perf_counter(), time.time()
+        start = time.monotonic()  # the stub's clock
         report = await engine.tick()
         elapsed, wall1 = time.perf_counter() - t0, time.time()
         cpu1, stub1 = _cpu(me), _cpu(stub)
@@ -381,8 +382,11 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         "counts": {str(k): v for k, v in report.counts.items()},
         "rate_limited": report.rate_limited,
         "stub_429s": seen["rate_limited"],
-        "wire_per_second": (seen["messages"] - 1) / max(seen["last"] - seen["first"], 1e-9),
+        "wire_per_second": (seen["messages"] - 1) / max(seen["last"] - seen["first"], 1e-9)
+        if seen["first"] is not None
+        else 0.0,
         "peak_second": seen["peak_second"],
+        "first_message_s": seen["first"] - start if seen["first"] is not None else 0.0,
         **loop,
     }
     if profile is not None:
@@ -621,6 +625,7 @@ def main() -> None:
             print(
                 f"run {i + 1}, {key[0]}, rate {key[1]}, {key[2]:,}: {r['per_second']:.0f} tips/s, "
                 f"on the wire {r['wire_per_second']:.0f}/s, busiest second {r['peak_second']}, "
+                f"first message after {r['first_message_s']:.2f} s, "
                 f"{r['cpu_us']:.0f} µs CPU/tip (loop {r['loop_cpu_us']:.0f} µs, "
                 f"{r['loop_per_second']:.0f}/s), stub {r['stub_us']:.0f} µs, "
                 f"peak {r['peak_mb']:.1f} MB, 429s {r['rate_limited']}, "

@@ -131,6 +131,8 @@ class Pacer:
         self._on_wire = 0
         self._gone: collections.deque[float] = collections.deque()
         self._answer_waiters: list[asyncio.Future[None]] = []
+        # Requests wait for a place one at a time, in order: one timer, not one each.
+        self._wire_queue = asyncio.Lock()
 
     # -- the global pause ------------------------------------------------------------------
 
@@ -243,25 +245,35 @@ class Pacer:
         margin. This second look keeps Telegram's one-second rule at the moment that counts.
         """
         loop = asyncio.get_running_loop()
-        budget = self._budget
-        while budget is not None:
-            now = loop.time()
-            gone = self._gone
-            while gone and gone[0] <= now:
-                gone.popleft()
-            if self._on_wire + len(gone) < budget.cap:
-                break
-            if gone:
-                await asyncio.sleep(gone[0] - now)
-            else:  # every place is held by a request still unanswered: wait for an answer
-                waiter: asyncio.Future[None] = loop.create_future()
-                self._answer_waiters.append(waiter)
-                await waiter
-            budget = self._budget
-        now = loop.time()
+        if self._wire_queue.locked() or self._wire_wait(loop.time()) > 0:
+            async with self._wire_queue:
+                while (wait := self._wire_wait(loop.time())) > 0:
+                    if wait < math.inf:
+                        await asyncio.sleep(wait)
+                        continue
+                    # Every place is held by a request not yet answered: wait for an answer.
+                    waiter: asyncio.Future[None] = loop.create_future()
+                    self._answer_waiters.append(waiter)
+                    await waiter
+                return self._leave(loop.time())
+        return self._leave(loop.time())
+
+    def _wire_wait(self, now: float) -> float:
+        """Return the seconds until a place on the wire is free (0: now; inf: not before an
+        answer)."""
+        if self._budget is None:
+            return 0.0
+        gone = self._gone
+        while gone and gone[0] <= now:
+            gone.popleft()
+        if self._on_wire + len(gone) < self._budget.cap:
+            return 0.0
+        return gone[0] - now if gone else math.inf
+
+    def _leave(self, now: float) -> float:
         if self.until_answered:
             self._on_wire += 1
-        elif budget is not None:
+        elif self._budget is not None:
             self._gone.append(now + 1.0)
         return now
 
