@@ -145,7 +145,7 @@ class Pacer:
                 log.warning("rate limited (429): every send pauses for %.1f s", seconds)
             self._pause_until = until
         if self._budget is not None:
-            # Telegram just said we were too fast: start again from an empty bucket after it.
+            # Telegram just said we were too fast: start again after it, nothing to catch up.
             self._budget.empty_until(self._pause_until)
 
     def hold(self, seconds: float) -> None:
@@ -158,7 +158,7 @@ class Pacer:
         """Pace at ``rate`` from now on (this replica's share of the deployment's rate).
 
         What was sent in the last second still counts against the new per-second cap, so a
-        lower rate takes effect at once; a default bucket size follows the rate.
+        lower rate takes effect at once; a default burst follows the rate.
         """
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -234,10 +234,10 @@ class Pacer:
             if self._tails.get(chat_id) is mine:
                 del self._tails[chat_id]
 
-    async def leaving(self) -> float:
+    async def leaving(self) -> None:
         """Wait, right before a granted request goes on the wire, until fewer than
-        ``floor(rate)`` hold a place there (rule 3); return the instant it left, which the
-        caller hands to `answered` once the request is over, however it ended.
+        ``floor(rate)`` hold a place there (rule 3). The caller calls `answered` once the
+        request is over, however it ended.
 
         Between the grant and the wire a bulk send stores its "sending" mark (a ledger
         write): one message held up by a write in progress and the next one not are
@@ -255,8 +255,9 @@ class Pacer:
                     waiter: asyncio.Future[None] = loop.create_future()
                     self._answer_waiters.append(waiter)
                     await waiter
-                return self._leave(loop.time())
-        return self._leave(loop.time())
+                self._leave(loop.time())
+                return
+        self._leave(loop.time())
 
     def _wire_wait(self, now: float) -> float:
         """Return the seconds until a place on the wire is free (0: now; inf: not before an
@@ -270,15 +271,14 @@ class Pacer:
             return 0.0
         return gone[0] - now if gone else math.inf
 
-    def _leave(self, now: float) -> float:
+    def _leave(self, now: float) -> None:
         if self.until_answered:
             self._on_wire += 1
         elif self._budget is not None:
             self._gone.append(now + 1.0)
-        return now
 
-    def answered(self, left: float) -> None:
-        """Tell that the request that left at ``left`` is over (answered, failed or
+    def answered(self) -> None:
+        """Tell that a request that went through `leaving` is over (answered, failed or
         cancelled); with ``until_answered`` its place gives way a second from now."""
         if not self.until_answered:
             return
@@ -495,10 +495,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         key = chat_id if isinstance(chat_id, int | str) else None
         attempt = 0
         while True:
-            left = None
             if paced:
                 await self.pacer.acquire(key, bulk=False, retry=attempt > 0)
-                left = await self.pacer.leaving()
+                await self.pacer.leaving()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -506,8 +505,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 if attempt >= retries:
                     raise
             finally:
-                if left is not None:
-                    self.pacer.answered(left)
+                if paced:
+                    self.pacer.answered()
             attempt += 1
             if not paced:
                 await asyncio.sleep(self.pacer.paused_for())

@@ -193,7 +193,7 @@ class Sender:
             if on_start is not None:
                 await on_start()
                 on_start = None
-            left = await self.pacer.leaving()
+            await self.pacer.leaving()
             attempts += 1
             if me is not None:
                 self._on_wire.add(me)
@@ -215,7 +215,7 @@ class Sender:
                 answer = _classify(status, body)
             finally:
                 self._on_wire.discard(me)
-                self.pacer.answered(left)
+                self.pacer.answered()
             if answer.retry_after is not None:
                 attempts -= 1
                 rate_limited += 1
