@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
+from bot.outbound.budget import Budget
 from bot.outbound.pacing import (
     CHAT_BURST,
-    Budget,
     PacedRateLimiter,
     Pacer,
     default_burst,

@@ -11,7 +11,8 @@ import logging
 
 import pytest
 
-from bot.outbound.pacing import Budget, Pacer
+from bot.outbound.budget import Budget
+from bot.outbound.pacing import Pacer
 
 
 async def test_a_short_pause_is_as_short_as_telegram_said() -> None:
