@@ -16,8 +16,12 @@ at once. Rates: ``none`` (unpaced) and ``1000`` (``DELIVERY_RATE=1000`` with
 ``ALLOW_PAID_BROADCAST``: the pacer at 1,000/s and ``allow_paid_broadcast`` on every send).
 
 In the same child, right after the tick, the reference: a plain aiohttp loop posting the
-same JSON body to the same stub (256 in flight, ``min(N, 20,000)`` messages). Columns:
-tips/s (delivered tips over the tick's wall time), the bot's CPU per delivered tip (user +
+same JSON body to the same stub (256 in flight, ``min(N, 20,000)`` messages; with
+``--stub-limit``, to a second stub without the limit, so the reference is not paced by 429s).
+Columns: tips/s (delivered tips over the tick's wall time), "on the wire" (messages over the
+time from the stub's first to its last message: the sending rate without the first claim
+and the last record), the busiest one-second window the stub saw (Telegram's rule: at most
+the rate), the bot's CPU per delivered tip (user +
 system of the child during the tick: claim, ledger, send, record), the loop's CPU per
 message, their ratio, the stub's CPU per message, and peak RSS of the tick (VmHWM, reset
 once set-up is done; see bench/delivery_memory.py for why not ru_maxrss).
@@ -45,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -311,10 +316,12 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
     from bot.runtime.http import AiohttpRequest
 
     me, stub = psutil.Process(), psutil.Process(args.stub_pid)
+    loop_stub = psutil.Process(args.loop_stub_pid) if args.loop_stub_pid else stub
     content = load_content(ROOT / "tips")
     db = Database(args.url, schema=args.schema or None)
     rate = None if args.rate == "none" else float(args.rate)
-    pacer = Pacer(rate)
+    paid = rate is not None and rate > 30
+    pacer = Pacer(rate, until_answered=paid)  # as bot/runtime/app.py sets it up
     base_url = f"http://127.0.0.1:{args.port}/bot"
     profile = None
     async with telegram.Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
@@ -322,7 +329,7 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         engine = DeliveryEngine(
             db,
             content.catalogs,
-            Sender(bot, pacer, paid_broadcast=rate is not None and rate > 30),
+            Sender(bot, pacer, paid_broadcast=paid),
             clock,
             static_library(Library(content.tips, content.program)),
             EngineConfig(batch=1000, replica=args.replica),
@@ -341,6 +348,7 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
             profile = cProfile.Profile()
             profile.enable()
         cpu0, stub0, t0, wall0 = _cpu(me), _cpu(stub), time.perf_counter(), time.time()
+        start = time.monotonic()  # the stub's clock
         report = await engine.tick()
         elapsed, wall1 = time.perf_counter() - t0, time.time()
         cpu1, stub1 = _cpu(me), _cpu(stub)
@@ -353,8 +361,12 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         pacer.close()
     await db.close()
     sent = report.counts["sent"]
+    seen = await stub_stats(args.port)
+    loop_port = args.loop_port or args.port
     loop = (
-        await aiohttp_loop(args.port, min(args.subscribers, LOOP_MAX), stub) if not args.go else {}
+        await aiohttp_loop(loop_port, min(args.subscribers, LOOP_MAX), loop_stub)
+        if not args.go
+        else {}
     )
     result: dict[str, Any] = {
         "subscribers": args.subscribers,
@@ -369,6 +381,12 @@ async def deliver(args: argparse.Namespace) -> dict[str, Any]:
         "peak_mb": peak / 1024 if reset else float("nan"),
         "counts": {str(k): v for k, v in report.counts.items()},
         "rate_limited": report.rate_limited,
+        "stub_429s": seen["rate_limited"],
+        "wire_per_second": (seen["messages"] - 1) / max(seen["last"] - seen["first"], 1e-9)
+        if seen["first"] is not None
+        else 0.0,
+        "peak_second": seen["peak_second"],
+        "first_message_s": seen["first"] - start if seen["first"] is not None else 0.0,
         **loop,
     }
     if profile is not None:
@@ -395,6 +413,18 @@ def _start_py_spy(out: str) -> subprocess.Popen[bytes]:
     )
     time.sleep(1.0)  # let it attach before the tick starts
     return spy
+
+
+async def stub_stats(port: int) -> dict[str, Any]:
+    """What the stub saw: messages, 429s, first and last arrival, the busiest second."""
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"http://127.0.0.1:{port}/bot{TOKEN}/stats") as response,
+    ):
+        result: dict[str, Any] = (await response.json())["result"]
+    return result
 
 
 async def aiohttp_loop(port: int, n: int, stub: psutil.Process) -> dict[str, float]:
@@ -443,9 +473,13 @@ def one_run(backend: str, rate: str, n: int, args: argparse.Namespace) -> dict[s
         url, schema = ensure_sqlite(n, args.history_days), ""
     else:
         url, schema = ensure_postgres(args.postgres, n, args.history_days)
-    with stub_process(cpu=1, limit=args.stub_limit) as stub:
+    with contextlib.ExitStack() as stack:
+        stub = stack.enter_context(stub_process(cpu=1, limit=args.stub_limit))
         command = [sys.executable, __file__, "--child", "--url", url, "--schema", schema]
         command += ["--port", str(stub.port), "--stub-pid", str(stub.pid)]
+        if args.stub_limit is not None:
+            reference = stack.enter_context(stub_process(cpu=1))
+            command += ["--loop-port", str(reference.port), "--loop-stub-pid", str(reference.pid)]
         command += ["--subscribers", str(n), "--rate", rate]
         command += ["--profile"] if args.profile else []
         if args.py_spy:
@@ -569,6 +603,8 @@ def main() -> None:
     parser.add_argument("--schema", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stub-pid", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--loop-port", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--loop-stub-pid", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--subscribers", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rate", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -588,6 +624,8 @@ def main() -> None:
             results[key].append(r)
             print(
                 f"run {i + 1}, {key[0]}, rate {key[1]}, {key[2]:,}: {r['per_second']:.0f} tips/s, "
+                f"on the wire {r['wire_per_second']:.0f}/s, busiest second {r['peak_second']}, "
+                f"first message after {r['first_message_s']:.2f} s, "
                 f"{r['cpu_us']:.0f} µs CPU/tip (loop {r['loop_cpu_us']:.0f} µs, "
                 f"{r['loop_per_second']:.0f}/s), stub {r['stub_us']:.0f} µs, "
                 f"peak {r['peak_mb']:.1f} MB, 429s {r['rate_limited']}, "
@@ -598,19 +636,30 @@ def main() -> None:
                 print(r["profile"])
     print(f"\nMedians of {args.runs} runs\n")
     print(
-        "| database | rate | subscribers | tips/s | bot CPU µs/tip | loop CPU µs/msg | "
-        "bot / loop | loop msg/s | stub µs/msg | peak RSS MB |"
+        "| database | rate | subscribers | tips/s | on the wire /s | busiest second | 429s | "
+        "bot CPU µs/tip | loop CPU µs/msg | bot / loop | loop msg/s | stub µs/msg | peak RSS MB |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (backend, rate, n), runs in results.items():
         med = {
             k: statistics.median(r[k] for r in runs)
-            for k in ("per_second", "cpu_us", "loop_cpu_us", "loop_per_second", "stub_us")
+            for k in (
+                "per_second",
+                "wire_per_second",
+                "peak_second",
+                "cpu_us",
+                "loop_cpu_us",
+                "loop_per_second",
+                "stub_us",
+            )
         }
+        rate_limited = ", ".join(str(r["rate_limited"]) for r in runs)
         peak = statistics.median(r["peak_mb"] for r in runs)
         ratio = statistics.median(r["cpu_us"] / r["loop_cpu_us"] for r in runs)
         print(
-            f"| {backend} | {rate} | {n:,} | {med['per_second']:,.0f} | {med['cpu_us']:.0f} | "
+            f"| {backend} | {rate} | {n:,} | {med['per_second']:,.0f} | "
+            f"{med['wire_per_second']:,.0f} | {med['peak_second']:,.0f} | {rate_limited} | "
+            f"{med['cpu_us']:.0f} | "
             f"{med['loop_cpu_us']:.0f} | {ratio:.1f} | {med['loop_per_second']:,.0f} | "
             f"{med['stub_us']:.0f} | {peak:.1f} |"
         )

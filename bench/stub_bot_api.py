@@ -7,6 +7,8 @@ only a count per chat, so the process on the other side of loopback is what is m
 
 Optional 429s like Telegram's: ``--limit 30`` answers 429 (``retry_after`` in whole
 seconds) to a message that would be the 31st within one second (a sliding window).
+``stats`` also tells, limit or not, when the first and the last message came and the most
+messages any one-second window held, as the stub saw them (its own arrival times).
 
 As a script: ``python bench/stub_bot_api.py [--limit 30] [--cpu 1]`` serves on a free
 127.0.0.1 port, prints one JSON line ``{"port": ...}`` once it listens, and stops when its
@@ -47,18 +49,23 @@ class Stub:
         self.per_chat: collections.Counter[int] = collections.Counter()
         self.next_id = 0
         self.rate_limited = 0
+        self.first: float | None = None
+        self.last: float | None = None
+        self.peak_second = 0
 
     def admit(self) -> float | None:
         """Return None when a message may go now, else the seconds to wait (rounded up)."""
-        if self.limit is None:
-            return None
         now = time.monotonic()
         while self.window and now - self.window[0] >= 1.0:
             self.window.popleft()
-        if len(self.window) >= self.limit:
+        if self.limit is not None and len(self.window) >= self.limit:
             self.rate_limited += 1
             return max(1.0, math.ceil(1.0 - (now - self.window[0])))
         self.window.append(now)
+        self.peak_second = max(self.peak_second, len(self.window))
+        if self.first is None:
+            self.first = now
+        self.last = now
         return None
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -72,6 +79,9 @@ class Stub:
                     "messages": sum(self.per_chat.values()),
                     "chats": len(self.per_chat),
                     "rate_limited": self.rate_limited,
+                    "first": self.first,
+                    "last": self.last,
+                    "peak_second": self.peak_second,
                 }
             )
         if method != "sendMessage":

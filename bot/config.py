@@ -172,6 +172,12 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def paid_broadcasts(self) -> bool:
+        """Whether bulk sends go as Telegram's paid broadcasts: only when the rate needs it
+        (above Telegram's free 30/s), since Telegram charges for them."""
+        return self.allow_paid_broadcast and self.delivery_rate > 30
+
+    @property
     def review_required(self) -> bool:
         """Whether only reviewed tips and FAQ entries reach patients (CONTENT_REVIEW)."""
         return self.content_review == "required"

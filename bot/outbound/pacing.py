@@ -8,12 +8,22 @@ budget. Rules, in the order a message meets them:
    interactive reply may come sooner, but never more than three in any three seconds
    (Telegram tolerates short bursts in a chat; the sandbox flags more than that).
    Messages to one chat leave in the order they asked.
-2. Globally: a token bucket at ``rate`` messages a second holding at most ``burst``
-   tokens, and never more than ``floor(rate)`` messages in any one second (Telegram's
-   own rule): at 28/s against Telegram's 30 that leaves two messages a second of margin
-   for jitter on the way.
-   Interactive replies are served before bulk ones, retries before fresh bulk sends.
-3. A 429 pauses everything until its ``retry_after`` has passed. A pause only ever grows:
+2. Globally: one message every ``1 / rate`` seconds on a schedule of absolute instants
+   (GCRA), a message may go a little before its instant (``burst``: 5 ms of slack), and a
+   message granted late does not move the instants after it: what falls due while the loop
+   is busy goes as soon as it wakes, so lateness is made up (up to `CATCH_UP`), not lost.
+   Never more than ``floor(rate)`` messages are granted in any one second (Telegram's own
+   rule). Interactive replies are served before bulk ones, retries before fresh bulk sends.
+3. On the wire (`leaving`): never more than ``floor(rate)`` requests leave in any one
+   second. At 28/s against Telegram's 30, the two messages a second between them absorb
+   the jitter on the way (the server counts a request when it reads it, a little later
+   than it left, and not always equally later). At a rate with no such margin (paid
+   broadcasts: 1,000/s against Telegram's 1,000) the pacer is told ``until_answered``: a
+   request then holds its place from when it leaves until one second after its answer
+   (`answered`), since the server had counted it by the time it answered, so the request
+   that takes its place reaches the server at least a second later, whatever the jitter.
+   It costs the round trip: ``floor(rate)`` requests per ``1 s + round trip``.
+4. A 429 pauses everything until its ``retry_after`` has passed. A pause only ever grows:
    nothing that finishes meanwhile ends it early (PTB's AIORateLimiter in 22.8 lets any
    request that finishes lift the pause).
 
@@ -33,6 +43,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.outbound.budget import CATCH_UP, Budget
+
 log = logging.getLogger(__name__)
 
 INTERACTIVE, BULK = 0, 1
@@ -50,13 +62,12 @@ def is_message_method(method: str) -> bool:
 
 
 def default_burst(rate: float | None) -> float:
-    """Return the bucket size for ``rate``: 5 ms of slack above one token.
+    """Return the burst for ``rate``: 5 ms of slack above one message.
 
-    The slack lets the pacer make up a timer that fired a little late (asyncio wakes up to
-    about a millisecond late) without losing rate, and no more: every bit of it is time by
-    which two messages may leave closer together than 1/rate, and the margin between our
-    rate and Telegram's must absorb that as well as the jitter on the way (at 28/s against
-    30/s, about 36 ms). At paid rates (1000/s) it is 6 tokens.
+    A message may go up to 5 ms before its instant on the schedule, so a pump that wakes
+    for several messages at once need not wait for the last one's instant (and asyncio's
+    timers, which may fire a clock tick early, cost nothing). Lateness is made up by the
+    schedule itself (`CATCH_UP`), not by this slack. At paid rates (1000/s) it is 6.
     """
     return 1.0 if rate is None else 1.0 + 0.005 * rate
 
@@ -67,7 +78,11 @@ class Pacer:
     Args:
         rate: messages per second for the whole bot; None for no global limit.
         per_chat_interval: seconds between two messages to one chat.
-        burst: the bucket size (tokens); by default `default_burst(rate)`.
+        burst: how many messages may go at once on a fresh schedule (1 + the slack in
+            messages); by default `default_burst(rate)`.
+        catch_up: seconds of lateness the schedule makes up (`CATCH_UP`).
+        until_answered: count a request on the wire until a second after its answer, not
+            after it left (rule 3): for a rate at the server's own limit.
     """
 
     def __init__(
@@ -76,6 +91,8 @@ class Pacer:
         *,
         per_chat_interval: float = 1.0,
         burst: float | None = None,
+        catch_up: float = CATCH_UP,
+        until_answered: bool = False,
     ) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive (or None for no limit)")
@@ -87,8 +104,12 @@ class Pacer:
         self.burst = default_burst(rate) if burst is None else burst
         if self.burst < 1:
             raise ValueError("burst must be at least 1")
+        if catch_up < 0:
+            raise ValueError("catch_up must not be negative")
+        self.catch_up = catch_up
+        self.until_answered = until_answered
         self._window = CHAT_BURST * per_chat_interval
-        self._budget = None if rate is None else _Budget(rate, self.burst)
+        self._budget = None if rate is None else Budget(rate, self.burst, catch_up)
         self._pause_until = 0.0
         self._queues: tuple[collections.deque[asyncio.Future[None]], ...] = (
             collections.deque(),
@@ -102,8 +123,13 @@ class Pacer:
         )
         # The last message still waiting for each chat; the next one waits behind it.
         self._tails: dict[Hashable, asyncio.Future[None]] = {}
-        # When the last second's granted requests went on the wire (see `leaving`).
-        self._left: collections.deque[float] = collections.deque()
+        # The wire (see `leaving`): requests holding a place until an answer (only
+        # `until_answered`), and when the other places give way, oldest first.
+        self._on_wire = 0
+        self._gone: collections.deque[float] = collections.deque()
+        self._answer_waiters: list[asyncio.Future[None]] = []
+        # Requests wait for a place one at a time, in order: one timer, not one each.
+        self._wire_queue = asyncio.Lock()
 
     # -- the global pause ------------------------------------------------------------------
 
@@ -116,7 +142,7 @@ class Pacer:
                 log.warning("rate limited (429): every send pauses for %.1f s", seconds)
             self._pause_until = until
         if self._budget is not None:
-            # Telegram just said we were too fast: start again from an empty bucket after it.
+            # Telegram just said we were too fast: start again after it, nothing to catch up.
             self._budget.empty_until(self._pause_until)
 
     def hold(self, seconds: float) -> None:
@@ -129,7 +155,7 @@ class Pacer:
         """Pace at ``rate`` from now on (this replica's share of the deployment's rate).
 
         What was sent in the last second still counts against the new per-second cap, so a
-        lower rate takes effect at once; a default bucket size follows the rate.
+        lower rate takes effect at once; a default burst follows the rate.
         """
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -138,10 +164,11 @@ class Pacer:
         self.rate = rate
         if self._auto_burst:
             self.burst = default_burst(rate)
+        now = asyncio.get_running_loop().time()
         if self._budget is None:
-            self._budget = _Budget(rate, self.burst)
+            self._budget = Budget(rate, self.burst, self.catch_up)
         else:
-            self._budget.retune(rate, self.burst)
+            self._budget.retune(rate, self.burst, now)
 
     def paused_for(self) -> float:
         """Return how many seconds the current pause still lasts (0 when not paused)."""
@@ -151,6 +178,11 @@ class Pacer:
     def waiting(self) -> int:
         """How many messages wait for the global budget right now."""
         return sum(1 for queue in self._queues for future in queue if not future.done())
+
+    @property
+    def on_the_wire(self) -> int:
+        """How many requests hold a place until their answer (only ``until_answered``)."""
+        return self._on_wire
 
     @property
     def tracked_chats(self) -> int:
@@ -201,25 +233,59 @@ class Pacer:
 
     async def leaving(self) -> None:
         """Wait, right before a granted request goes on the wire, until fewer than
-        ``floor(rate)`` have left in the last second.
+        ``floor(rate)`` hold a place there (rule 3). The caller calls `answered` once the
+        request is over, however it ended.
 
         Between the grant and the wire a bulk send stores its "sending" mark (a ledger
         write): one message held up by a write in progress and the next one not are
         granted a tick apart but leave together, which at 28/s against 30 used up the
         margin. This second look keeps Telegram's one-second rule at the moment that counts.
         """
-        if self._budget is None:
-            return
         loop = asyncio.get_running_loop()
-        left = self._left
-        while True:
-            now = loop.time()
-            while left and left[0] <= now - 1.0:
-                left.popleft()
-            if len(left) < self._budget.cap:
-                left.append(now)
+        if self._wire_queue.locked() or self._wire_wait(loop.time()) > 0:
+            async with self._wire_queue:
+                while (wait := self._wire_wait(loop.time())) > 0:
+                    if wait < math.inf:
+                        await asyncio.sleep(wait)
+                        continue
+                    # Every place is held by a request not yet answered: wait for an answer.
+                    waiter: asyncio.Future[None] = loop.create_future()
+                    self._answer_waiters.append(waiter)
+                    await waiter
+                self._leave(loop.time())
                 return
-            await asyncio.sleep(left[0] + 1.0 - now)
+        self._leave(loop.time())
+
+    def _wire_wait(self, now: float) -> float:
+        """Return the seconds until a place on the wire is free (0: now; inf: not before an
+        answer)."""
+        if self._budget is None:
+            return 0.0
+        gone = self._gone
+        while gone and gone[0] <= now:
+            gone.popleft()
+        if self._on_wire + len(gone) < self._budget.cap:
+            return 0.0
+        return gone[0] - now if gone else math.inf
+
+    def _leave(self, now: float) -> None:
+        if self.until_answered:
+            self._on_wire += 1
+        elif self._budget is not None:
+            self._gone.append(now + 1.0)
+
+    def answered(self) -> None:
+        """Tell that a request that went through `leaving` is over (answered, failed or
+        cancelled); with ``until_answered`` its place gives way a second from now."""
+        if not self.until_answered:
+            return
+        self._on_wire -= 1
+        if self._budget is not None:
+            self._gone.append(asyncio.get_running_loop().time() + 1.0)
+        waiters, self._answer_waiters = self._answer_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def close(self) -> None:
         """Stop the background pump; messages still waiting get CancelledError (shutdown)."""
@@ -285,11 +351,12 @@ class Pacer:
     async def _run_pump(self) -> None:
         """Hand out tokens to the queued messages, best claim first, honouring any pause.
 
-        When it must wait for tokens and several messages are queued, it waits for a few
-        tokens and hands them out together: one timer for several messages instead of one
-        each. A few: what the rate brings in `BATCH_WAIT`, at most half the bucket, so half
-        its slack is left for a timer that fires late (3 at 1,000/s; 1, as before, at 28/s).
-        Every message is still granted by the same checks (bucket, one-second cap, pause).
+        When it must wait and several messages are queued, it waits until a few are due
+        and hands them out together: one timer for several messages instead of one each.
+        A few: what the rate brings in `BATCH_WAIT`, at most half the burst (3 at 1,000/s;
+        1, as before, at 28/s). When it wakes late, everything that fell due meanwhile goes
+        at once (the schedule's catch-up). Every message is still granted by the same
+        checks (schedule, one-second cap, pause).
         """
         loop = asyncio.get_running_loop()
         while True:
@@ -306,61 +373,10 @@ class Pacer:
                     queued = sum(len(q) for q in self._queues)
                     most = min(self.burst / 2, self._budget.rate * BATCH_WAIT)
                     batch = min(queued, max(1, int(most)))
-                    await asyncio.sleep(max(wait, self._budget.wait_for(batch)))
+                    await asyncio.sleep(max(wait, self._budget.wait_for(now, batch)))
                     continue
                 self._budget.spend(now)
             queue.popleft().set_result(None)
-
-
-class _Budget:
-    """The global rate: a token bucket, and never more than ``floor(rate)`` in one second.
-
-    The bucket spreads messages evenly and its small slack lets a late timer catch up
-    without losing rate; the one-second cap (the rule Telegram and the sandbox apply) keeps
-    any catching up, or a larger ``burst``, from ever adding a message to a second, which
-    leaves the margin between our rate and the server's for network and scheduling jitter.
-    """
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.cap = max(1, math.floor(rate))
-        self.tokens = burst
-        self.stamp: float | None = None
-        self.sent: collections.deque[float] = collections.deque()
-
-    def wait(self, now: float) -> float:
-        """Return the seconds until a message may go (0: now)."""
-        if self.stamp is None:
-            self.stamp = now
-        elif now > self.stamp:
-            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-        wait = 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-        sent = self.sent
-        while sent and sent[0] <= now - 1.0:
-            sent.popleft()
-        if len(sent) >= self.cap:
-            wait = max(wait, sent[0] + 1.0 - now)
-        return wait
-
-    def wait_for(self, tokens: int) -> float:
-        """Return the seconds until the bucket holds ``tokens`` (after `wait`, at its stamp)."""
-        return max(0.0, (tokens - self.tokens) / self.rate)
-
-    def retune(self, rate: float, burst: float) -> None:
-        """Change the rate; tokens and the last second's sends carry over."""
-        self.rate, self.burst = rate, burst
-        self.cap = max(1, math.floor(rate))
-        self.tokens = min(self.tokens, burst)
-
-    def spend(self, now: float) -> None:
-        """Count a message that goes now."""
-        self.tokens -= 1
-        self.sent.append(now)
-
-    def empty_until(self, instant: float) -> None:
-        """Start from an empty bucket at ``instant``."""
-        self.tokens, self.stamp = 0.0, instant
 
 
 def _drop_cancelled(queue: collections.deque[asyncio.Future[None]]) -> bool:
@@ -423,6 +439,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 self.pacer.pause(retry_after_seconds(error))
                 if attempt >= retries:
                     raise
+            finally:
+                if paced:
+                    self.pacer.answered()
             attempt += 1
             if not paced:
                 await asyncio.sleep(self.pacer.paused_for())

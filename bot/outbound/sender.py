@@ -215,6 +215,7 @@ class Sender:
                 answer = _classify(status, body)
             finally:
                 self._on_wire.discard(me)
+                self.pacer.answered()
             if answer.retry_after is not None:
                 attempts -= 1
                 rate_limited += 1

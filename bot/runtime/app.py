@@ -62,7 +62,12 @@ def build_application(
 ) -> AnyApplication:
     """Build the application; services open in post_init and close in post_shutdown."""
     base = base_url or settings.telegram_api_base_url
-    pacer = Pacer(settings.delivery_rate, per_chat_interval=settings.per_chat_interval)
+    pacer = Pacer(
+        settings.delivery_rate,
+        per_chat_interval=settings.per_chat_interval,
+        # Paid broadcasts pace at Telegram's own limit (1,000/s), with no margin below it.
+        until_answered=settings.paid_broadcasts,
+    )
     metrics = Metrics(replica=settings.replica_id, updates=settings.updates)
     requests = (
         AiohttpRequest(connection_pool_size=256, read_timeout=settings.send_read_timeout),
@@ -154,8 +159,7 @@ async def _start_delivery(app: AnyApplication, svc: Services) -> None:
         app.bot,
         svc.pacer,
         max_attempts=settings.send_max_attempts,
-        # Flag bulk sends as paid only when the rate needs it: Telegram charges for them.
-        paid_broadcast=settings.allow_paid_broadcast and settings.delivery_rate > 30,
+        paid_broadcast=settings.paid_broadcasts,
     )
     # The content in use: the files merged with admins' changes, read once per revision.
     engine = DeliveryEngine(

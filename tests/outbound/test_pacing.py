@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
+from bot.outbound.budget import Budget
 from bot.outbound.pacing import (
     CHAT_BURST,
     PacedRateLimiter,
@@ -91,18 +92,87 @@ async def test_an_idle_pacer_lets_a_reply_go_without_a_task_switch() -> None:
     assert pacer.waiting == 0
 
 
+def assert_on_schedule(pacer: Pacer, start: float, times: list[float]) -> None:
+    """The k-th grant is never before its instant on the schedule less the slack, and any
+    window of w seconds holds at most burst + rate * (w + catch_up) grants (what a schedule
+    that makes up lateness can do after a late wake-up; on an idle machine, burst + rate * w)."""
+    assert pacer.rate is not None
+    rate = pacer.rate
+    for k, t in enumerate(sorted(times)):
+        assert t >= start + (k + 1 - pacer.burst) / rate - EPS
+    for i, t in enumerate(times):
+        in_window = sum(1 for u in times[i:] if u - t <= 0.1)
+        assert in_window <= pacer.burst + rate * (0.1 + pacer.catch_up) + EPS
+
+
 async def test_the_global_rate_holds_in_every_window() -> None:
     rate = 200.0
     pacer = Pacer(rate)
     start = now()
     times = await grant_times(pacer, list(range(60)))
-    # A token bucket never grants more than burst + rate * w in any window of w seconds.
-    for i, t in enumerate(times):
-        in_window = sum(1 for u in times[i:] if u - t <= 0.1)
-        assert in_window <= pacer.burst + rate * 0.1 + EPS
+    assert_on_schedule(pacer, start, times)
     assert max(times) - start >= (60 - pacer.burst) / rate - EPS
     assert max(times) - start < 5  # it does finish
     pacer.close()
+
+
+# -- the schedule on its own, on made-up instants ---------------------------------------------
+
+
+def grants(budget: Budget, at: float, most: int = 10_000) -> int:
+    """Grant at instant ``at`` as many messages as the budget allows then; return how many."""
+    n = 0
+    while n < most and budget.wait(at) == 0:
+        budget.spend(at)
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize(
+    ("late", "expected"),
+    [
+        pytest.param(0.0, 1, id="on-time"),
+        pytest.param(0.030, 31, id="30ms-late-all-made-up"),
+        pytest.param(0.250, 251, id="as-late-as-catch-up"),
+        pytest.param(2.0, 251, id="a-long-stall-loses-what-is-beyond-catch-up"),
+    ],
+)
+def test_a_late_wake_up_grants_what_fell_due_meanwhile(late: float, expected: int) -> None:
+    # Instants are chosen so that no message is due exactly when the pump wakes (a catch-up
+    # of a whole number of intervals would put one there, at the mercy of rounding).
+    budget = Budget(1000.0, burst=1.0, catch_up=0.2505)
+    assert grants(budget, 0.0) == 1
+    # The next message is due at 1 ms; the pump wakes `late` after that.
+    assert grants(budget, 0.0012 + late) == expected
+
+
+def test_an_even_schedule_keeps_the_rate_and_is_never_ahead_of_it() -> None:
+    budget = Budget(1000.0, burst=6.0)
+    total = grants(budget, 0.0)
+    assert total == 6  # the slack: 5 ms of messages
+    at = 0.0
+    while at < 1.0:  # a pump meaning to wake every 3 ms, often up to 2 ms late
+        at += 0.003 + (0.002 if len(budget.sent) % 3 else 0.0)
+        total += grants(budget, at)
+        assert total <= 6 + at * 1000 + 1e-9
+    assert total >= 1000  # over a second, the rate: lateness was made up
+
+
+def test_a_second_never_holds_more_than_the_rate_even_catching_up() -> None:
+    budget = Budget(100.0, burst=1.0, catch_up=1.0)
+    assert grants(budget, 0.0) == 1
+    # A second saved up: 101 fell due, but a second holds at most 100...
+    assert grants(budget, 5.0005) == 100
+    assert grants(budget, 5.5) == 0
+    # ...and the next 100 wait until those have left the window.
+    assert grants(budget, 6.0) == 0
+    assert grants(budget, 6.001) == 100
+
+
+def test_an_idle_pacer_saves_up_no_more_than_catch_up() -> None:
+    budget = Budget(28.0, burst=default_burst(28.0), catch_up=0.25)
+    assert grants(budget, 0.0) == 1
+    assert grants(budget, 60.0) == 8  # 0.25 s of messages at 28/s (7) and the slack
 
 
 async def test_no_second_holds_more_than_the_rate_even_after_a_burst() -> None:
@@ -117,7 +187,9 @@ async def test_no_second_holds_more_than_the_rate_even_after_a_burst() -> None:
     ("rate", "n", "timers_between"),
     [
         (1000.0, 300, (1, 300 / 2)),  # ~3 tokens a timer
-        (100.0, 30, (30 - 2, 60)),  # half a token in 5 ms: a timer a message, as before
+        # Half a message in 5 ms: a timer a message, as before (fewer when one wakes late
+        # enough for two to have fallen due).
+        (100.0, 30, (30 / 2, 60)),
     ],
 )
 async def test_at_paid_rates_one_timer_lets_several_messages_go(
@@ -137,9 +209,7 @@ async def test_at_paid_rates_one_timer_lets_several_messages_go(
     times = await grant_times(pacer, list(range(n)))
     # The rate holds either way.
     assert max(times) - start >= (n - pacer.burst) / rate - EPS
-    for i, t in enumerate(times):
-        in_window = sum(1 for u in times[i:] if u - t <= 0.1)
-        assert in_window <= pacer.burst + rate * 0.1 + EPS
+    assert_on_schedule(pacer, start, times)
     assert timers_between[0] <= timers <= timers_between[1]
     pacer.close()
 
@@ -247,6 +317,57 @@ async def test_the_per_chat_table_stays_small() -> None:
     await asyncio.sleep(CHAT_BURST * 0.01 + 0.01)
     await pacer.acquire(-1)
     assert pacer.tracked_chats == 1
+
+
+# -- on the wire ------------------------------------------------------------------------------
+
+
+async def test_until_answered_a_place_gives_way_a_second_after_the_answer() -> None:
+    """At a rate with no margin below the server's, a request holds its place until a second
+    after its answer: the server had counted it by then, however late it read it."""
+    pacer = Pacer(5.0, burst=5, until_answered=True)
+    for chat in range(5):
+        await pacer.acquire(chat)
+        await pacer.leaving()
+    assert pacer.on_the_wire == 5
+
+    async def sixth() -> float:
+        await pacer.acquire(5)
+        await pacer.leaving()
+        return now()
+
+    waiting = asyncio.create_task(sixth())
+    await asyncio.sleep(1.1)  # a second since the five left, but none is answered yet
+    assert not waiting.done()
+    pacer.answered()
+    answered_at = now()
+    assert await waiting >= answered_at + 1.0 - EPS
+    for _ in range(5):
+        pacer.answered()
+    assert pacer.on_the_wire == 0
+    pacer.close()
+
+
+async def test_the_limiter_gives_every_place_back() -> None:
+    pacer = Pacer(500, until_answered=True)
+    limiter = PacedRateLimiter(pacer, max_retries=1)
+    flooded = False
+
+    async def once_flooded() -> bool:
+        nonlocal flooded
+        if not flooded:
+            flooded = True
+            raise RetryAfter(dt.timedelta(seconds=0.01))
+        return True
+
+    async def broken() -> bool:
+        raise ValueError("a bug in a handler")
+
+    assert await limiter_call(limiter, once_flooded, "sendMessage", 1)
+    with pytest.raises(ValueError):
+        await limiter_call(limiter, broken, "sendMessage", 2)
+    assert pacer.on_the_wire == 0
+    await limiter.shutdown()
 
 
 # -- the Application's rate limiter over the same pacer --------------------------------------

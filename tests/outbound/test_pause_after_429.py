@@ -1,7 +1,7 @@
 """After a 429: how long the pause lasts, what the operator is told, and how sending starts
-again (from an empty bucket, so the first message after the pause waits one interval).
+again (from an empty schedule, so the first message after the pause waits one interval).
 
-Nothing here sleeps: the pause is read back at once and the bucket is given its instants.
+Nothing here sleeps: the pause is read back at once and the schedule is given its instants.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import logging
 
 import pytest
 
-from bot.outbound.pacing import Pacer, _Budget
+from bot.outbound.budget import Budget
+from bot.outbound.pacing import Pacer
 
 
 async def test_a_short_pause_is_as_short_as_telegram_said() -> None:
@@ -46,11 +47,11 @@ async def test_without_a_global_rate_a_pause_still_holds() -> None:
         (10.0, 0.1),  # the pause ends: the bucket is empty, one interval to go
         (10.05, 0.05),  # the bucket filled half a token since the pause ended
         (10.1, 0.0),
-        (9.0, 0.1),  # asked before the pause ends: at least an interval (the pause holds it)
+        (9.0, 1.1),  # asked before the pause ends: until an interval after it
     ],
 )
 def test_after_a_pause_sending_starts_from_an_empty_bucket(at: float, wait: float) -> None:
-    budget = _Budget(rate=10, burst=1.05)
+    budget = Budget(rate=10, burst=1.05)
     assert budget.wait(0.0) == 0  # a full bucket before the 429
     budget.empty_until(10.0)
     assert budget.wait(at) == pytest.approx(wait)
@@ -79,7 +80,7 @@ async def test_a_429_empties_the_bucket_until_the_end_of_the_pause() -> None:
 def test_the_bucket_and_the_one_second_cap(
     rate: float, burst: float, spent_at: list[float], asked_at: float, wait: float
 ) -> None:
-    budget = _Budget(rate, burst)
+    budget = Budget(rate, burst)
     for at in spent_at:
         assert budget.wait(at) == 0
         budget.spend(at)

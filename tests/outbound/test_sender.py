@@ -58,10 +58,12 @@ async def bot(sandbox: Sandbox) -> AsyncIterator[telegram.Bot]:
 
 @pytest.fixture
 async def sender(bot: telegram.Bot) -> AsyncIterator[Sender]:
-    """A fast sender: 200 messages/s, 50 ms between messages to one chat, short backoff."""
-    pacer = Pacer(200, per_chat_interval=0.05)
+    """A fast sender: 200 messages/s, 50 ms between messages to one chat, short backoff;
+    every request gives its place on the wire back, however it ended."""
+    pacer = Pacer(200, per_chat_interval=0.05, until_answered=True)
     yield Sender(bot, pacer, max_attempts=3, backoff_base=0.01)
     pacer.close()
+    assert pacer.on_the_wire == 0
 
 
 async def bot_messages(client: SandboxClient, chat_id: int) -> list[str]:
