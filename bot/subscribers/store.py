@@ -238,11 +238,20 @@ class NotSubscribed(Exception):
 async def current(session: AsyncSession, chat_id: int, *, lock: bool = False) -> Subscriber:
     """Return the subscriber of a chat that agreed to be stored, else raise NotSubscribed.
 
-    `lock` holds the row until commit on PostgreSQL, for a read-modify-write that another
-    replica may do at the same moment (SQLite has one writer and no FOR UPDATE).
+    `lock` holds the row until commit, for a read-modify-write that another replica (or
+    another connection of this one) may do at the same moment: FOR UPDATE on PostgreSQL; on
+    SQLite, which has no FOR UPDATE and whose driver runs a SELECT outside any transaction,
+    a write first (changing nothing) takes the database's one write lock until commit.
     """
     statement = select(Subscriber).where(Subscriber.chat_id == chat_id)
     if lock:
+        if session.get_bind().dialect.name == "sqlite":
+            await session.execute(
+                update(Subscriber)
+                .where(Subscriber.chat_id == chat_id)
+                .values(id=Subscriber.id)
+                .execution_options(synchronize_session=False)
+            )
         statement = statement.with_for_update().execution_options(populate_existing=True)
     subscriber = await session.scalar(statement)
     if subscriber is None or subscriber.consented_at is None:

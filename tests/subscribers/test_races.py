@@ -98,10 +98,25 @@ async def test_concurrent_topic_taps_on_two_replicas_all_count(
             async with database.session() as session:
                 await subscribers.set_topic(session, 7, topic, False, NOW)
 
+        async def turn(database: Database, topic: str, on: bool) -> None:
+            async with database.session() as session:
+                await subscribers.set_topic(session, 7, topic, on, NOW)
+
         await asyncio.gather(turn_off(db, "fiber"), turn_off(other, "fermented"))
         await asyncio.gather(turn_off(other, "sleep"), turn_off(db, "fiber"))
         async with db.session() as session:
             sub = await subscribers.find(session, 7)
         assert sub is not None and subscribers.topics_of(sub) == ("stress",)
+        # Many taps at once, from both connections, several rounds: none is lost.
+        three = ("fiber", "fermented", "sleep")
+        for _ in range(5):
+            for on in (True, False):
+                await asyncio.gather(
+                    *(turn(db if i % 2 else other, topic, on) for i, topic in enumerate(three))
+                )
+                async with db.session() as session:
+                    sub = await subscribers.find(session, 7)
+                want = ("fiber", "fermented", "sleep", "stress") if on else ("stress",)
+                assert sub is not None and sorted(subscribers.topics_of(sub)) == sorted(want)
     finally:
         await other.close()
