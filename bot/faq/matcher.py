@@ -124,6 +124,11 @@ COMBO_BONUS = 1.0
 its question is made of ("Can diet help eczema?" is food + eczema): "ekzema anak saya, pantang
 makan apa" is the eczema-and-food question, not the one about children that shares a word."""
 
+FAMILY_SHARE = 0.5
+"""What a concept named only by way of a narrower one counts towards COMBO_BONUS ("worried,
+my eczema flares" names stress and, through eczema, the skin: the stress-and-skin question,
+but less surely than "stress and my skin")."""
+
 TEXT_WEIGHT = 0.08
 """Weight of the full-text (BM25) evidence beside the keyword score: everyday paraphrases find
 the entry whose keywords, question or answer talk about the same concepts."""
@@ -432,13 +437,17 @@ class FaqMatcher:
                 if scores.get(entry, 0.0) > 0.0:
                     scores[entry] += DEFINE_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
-        named_concepts |= {f for c in named_concepts if (f := self._concepts.family.get(c))}
+        # A broader concept is named by way of a narrower one ("eczema" names the skin): it
+        # counts FAMILY_SHARE of a concept named outright towards COMBO_BONUS.
+        families = {f for c in named_concepts if (f := self._concepts.family.get(c))}
+        families -= named_concepts
+        named_concepts |= families
         if topical and len(named_concepts) > 1:  # never lifts "halal food in tokyo"
-            shared: dict[int, int] = defaultdict(int)
+            shared: dict[int, float] = defaultdict(float)
             distinct: set[int] = set()  # entries sharing a concept that is not broad
             for name in named_concepts:
                 for entry in self._by_signature.get(name, ()):
-                    shared[entry] += 1
+                    shared[entry] += FAMILY_SHARE if name in families else 1.0
                     if name not in self._broad:
                         distinct.add(entry)
             for entry, k in shared.items():
