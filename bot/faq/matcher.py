@@ -145,7 +145,9 @@ SITUATION_RIVAL = 0.45
 to be lifted beside it (a weaker one is a word shared by chance)."""
 
 UNTOPICAL_FLOOR = 1.0
-"""Score a message with no topical concept needs for a (confident) answer; it never gets a menu."""
+"""Score a message with no topical concept needs for a (confident) answer; it never gets a menu.
+A message of function words and one concept's phrase only ("how much?", to a clinic: the price)
+needs FLOOR: it says nothing else that could be about another subject."""
 
 CONCEPT_DISCOUNT = 0.9
 """A word reaching an entry through its concept ("hamil" -> "pregnant") is a little weaker than
@@ -379,8 +381,8 @@ class FaqMatcher:
         scores: dict[int, float] = defaultdict(float)
         for entry in self._literal_hits(raw):
             scores[entry] += LITERAL_BONUS
-        if not tokens and not scores:
-            return NO_MATCH
+        if not tokens and not scores and not self._concepts.in_phrases(raw):
+            return NO_MATCH  # ("how much" is two stopwords, and the price concept)
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
         # Does the message name something only this bot's subjects use (typos included)?
@@ -489,7 +491,7 @@ class FaqMatcher:
             return result
         if (
             result.kind == "confident"
-            and result.candidates[0].score >= UNTOPICAL_FLOOR
+            and result.candidates[0].score >= (UNTOPICAL_FLOOR if tokens else FLOOR)
             and not elsewhere
         ):
             return result
