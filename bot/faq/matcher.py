@@ -96,6 +96,12 @@ DEFINE_BONUS = 0.2
 message asks what something means ("fibre means what", "probiotik tu apa", or the bare word
 "fiber?"): between "What is fiber" and "How much fiber", the definition."""
 
+DEFINE_OPENING_BONUS = 0.5
+"""Added besides to the best-scoring of those entries when a message about our subjects opens by
+asking what something is ("what is roughage and why my mum keep telling me to eat it", "what's
+X", "apa itu X"): the surest sign of a definition question, where "How much fiber should I eat"
+shares more words. Only the best one: "what is microbiome" is not also the prebiotics question."""
+
 DEFINE_WORDS = frozenset(
     ["means", "meaning", "maksud", "definition", "define", "erti", "maknanya", "important"]
     + ["penting", "matter", "matters", "kepentingan", "faedah", "kebaikan", "benefits"]
@@ -434,10 +440,13 @@ class FaqMatcher:
                     scores[entry] += weight * CONCEPT_DISCOUNT
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
-        if _asks_meaning(raw, tokens):
+        if meaning := _asks_meaning(raw, tokens):
             for entry in self._defines:
                 if scores.get(entry, 0.0) > 0.0:
                     scores[entry] += DEFINE_BONUS
+            defined = [(scores.get(e, 0.0), -e) for e in self._defines if scores.get(e, 0.0) > 0]
+            if meaning == "opening" and topical and defined:
+                scores[-max(defined)[1]] += DEFINE_OPENING_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
         # A broader concept is named by way of a narrower one ("eczema" names the skin): it
         # counts FAMILY_SHARE of a concept named outright towards COMBO_BONUS.
@@ -661,17 +670,22 @@ class FaqMatcher:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
 
 
-def _asks_meaning(raw: list[str], tokens: list[str]) -> bool:
-    """Tell whether a message asks what something is: "X means what", "apa itu X", "X?"."""
-    if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
-        return True
-    if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
-        return True
+def _asks_meaning(raw: list[str], tokens: list[str]) -> str | None:
+    """Tell whether a message asks what something is: "opening" when it opens by asking ("what
+    is X", "what's X", "apa itu X"), "cue" for "X means what", "X tu apa", or the bare word "X?"."""
     if raw[:1] in (["what"], ["whats"]) and raw[1:2] in (["exactly"], ["actually"], ["really"]):
         raw = raw[:1] + raw[2:]  # "what exactly are probiotics" asks what they are
     if len(raw) > 1 and raw[0] == "whats":  # "what's roughage": "what is" already
-        return True
-    return len(raw) > 1 and raw[0] == "what" and raw[1] in ("is", "are", "s")
+        return "opening"
+    if len(raw) > 1 and raw[0] == "what" and raw[1] in ("is", "are", "s"):
+        return "opening"
+    if len(raw) > 1 and raw[:2] == ["apa", "itu"]:
+        return "opening"
+    if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
+        return "cue"
+    if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
+        return "cue"
+    return None
 
 
 def _common(token: str) -> bool:
