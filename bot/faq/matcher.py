@@ -116,6 +116,8 @@ DEFINE_PAIRS = frozenset(
         ("are", "what"),
         ("apa", "benda"),
         ("benda", "apa"),
+        ("for", "what"),
+        ("untuk", "apa"),
     }
 )
 _DEFINES = re.compile(r"^\s*(what\s+(is|are)\b|apakah\s)", re.IGNORECASE)
