@@ -30,7 +30,9 @@ class Concept(BaseModel):
     family: str | None = None
     """A broader concept this one is a kind of (fruit and vegetables are food): "is durian bad
     for acne" asks the acne-and-food question. Not for concepts an entry is about on its own
-    ("dairy", "sugar"): "susu buat jerawat" is the dairy question, not also the food one."""
+    ("dairy", "sugar"): "susu buat jerawat" is the dairy question, not also the food one.
+    Skin conditions (acne, eczema) are kinds of skin: "anxious, my eczema flares" asks the
+    stress-and-skin question. A family named this way counts half (matcher.FAMILY_SHARE)."""
     situation: bool = False
     """A situation that changes any advice ("pregnant", "my child"): when a message names it,
     the entry most about it is offered beside the best match ("breastfeeding, can i take fish

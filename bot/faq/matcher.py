@@ -96,6 +96,12 @@ DEFINE_BONUS = 0.2
 message asks what something means ("fibre means what", "probiotik tu apa", or the bare word
 "fiber?"): between "What is fiber" and "How much fiber", the definition."""
 
+DEFINE_OPENING_BONUS = 0.5
+"""Added besides to the best-scoring of those entries when a message about our subjects opens by
+asking what something is ("what is roughage and why my mum keep telling me to eat it", "what's
+X", "apa itu X"): the surest sign of a definition question, where "How much fiber should I eat"
+shares more words. Only the best one: "what is microbiome" is not also the prebiotics question."""
+
 DEFINE_WORDS = frozenset(
     ["means", "meaning", "maksud", "definition", "define", "erti", "maknanya", "important"]
     + ["penting", "matter", "matters", "kepentingan", "faedah", "kebaikan", "benefits"]
@@ -110,6 +116,8 @@ DEFINE_PAIRS = frozenset(
         ("are", "what"),
         ("apa", "benda"),
         ("benda", "apa"),
+        ("for", "what"),
+        ("untuk", "apa"),
     }
 )
 _DEFINES = re.compile(r"^\s*(what\s+(is|are)\b|apakah\s)", re.IGNORECASE)
@@ -123,6 +131,11 @@ COMBO_BONUS = 1.0
 """Added, times the share covered, to an entry when a message names two or more of the concepts
 its question is made of ("Can diet help eczema?" is food + eczema): "ekzema anak saya, pantang
 makan apa" is the eczema-and-food question, not the one about children that shares a word."""
+
+FAMILY_SHARE = 0.5
+"""What a concept named only by way of a narrower one counts towards COMBO_BONUS ("worried,
+my eczema flares" names stress and, through eczema, the skin: the stress-and-skin question,
+but less surely than "stress and my skin")."""
 
 TEXT_WEIGHT = 0.08
 """Weight of the full-text (BM25) evidence beside the keyword score: everyday paraphrases find
@@ -140,7 +153,9 @@ SITUATION_RIVAL = 0.45
 to be lifted beside it (a weaker one is a word shared by chance)."""
 
 UNTOPICAL_FLOOR = 1.0
-"""Score a message with no topical concept needs for a (confident) answer; it never gets a menu."""
+"""Score a message with no topical concept needs for a (confident) answer; it never gets a menu.
+A message of function words and one concept's phrase only ("how much?", to a clinic: the price)
+needs FLOOR: it says nothing else that could be about another subject."""
 
 CONCEPT_DISCOUNT = 0.9
 """A word reaching an entry through its concept ("hamil" -> "pregnant") is a little weaker than
@@ -374,8 +389,8 @@ class FaqMatcher:
         scores: dict[int, float] = defaultdict(float)
         for entry in self._literal_hits(raw):
             scores[entry] += LITERAL_BONUS
-        if not tokens and not scores:
-            return NO_MATCH
+        if not tokens and not scores and not self._concepts.in_phrases(raw):
+            return NO_MATCH  # ("how much" is two stopwords, and the price concept)
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
         # Does the message name something only this bot's subjects use (typos included)?
@@ -427,18 +442,25 @@ class FaqMatcher:
                     scores[entry] += weight * CONCEPT_DISCOUNT
         for entry in self._phrase_hits(resolved):
             scores[entry] += PHRASE_BONUS
-        if _asks_meaning(raw, tokens):
+        if meaning := _asks_meaning(raw, tokens):
             for entry in self._defines:
                 if scores.get(entry, 0.0) > 0.0:
                     scores[entry] += DEFINE_BONUS
+            defined = [(scores.get(e, 0.0), -e) for e in self._defines if scores.get(e, 0.0) > 0]
+            if meaning == "opening" and topical and defined:
+                scores[-max(defined)[1]] += DEFINE_OPENING_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
-        named_concepts |= {f for c in named_concepts if (f := self._concepts.family.get(c))}
+        # A broader concept is named by way of a narrower one ("eczema" names the skin): it
+        # counts FAMILY_SHARE of a concept named outright towards COMBO_BONUS.
+        families = {f for c in named_concepts if (f := self._concepts.family.get(c))}
+        families -= named_concepts
+        named_concepts |= families
         if topical and len(named_concepts) > 1:  # never lifts "halal food in tokyo"
-            shared: dict[int, int] = defaultdict(int)
+            shared: dict[int, float] = defaultdict(float)
             distinct: set[int] = set()  # entries sharing a concept that is not broad
             for name in named_concepts:
                 for entry in self._by_signature.get(name, ()):
-                    shared[entry] += 1
+                    shared[entry] += FAMILY_SHARE if name in families else 1.0
                     if name not in self._broad:
                         distinct.add(entry)
             for entry, k in shared.items():
@@ -480,7 +502,7 @@ class FaqMatcher:
             return result
         if (
             result.kind == "confident"
-            and result.candidates[0].score >= UNTOPICAL_FLOOR
+            and result.candidates[0].score >= (UNTOPICAL_FLOOR if tokens else FLOOR)
             and not elsewhere
         ):
             return result
@@ -650,17 +672,22 @@ class FaqMatcher:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
 
 
-def _asks_meaning(raw: list[str], tokens: list[str]) -> bool:
-    """Tell whether a message asks what something is: "X means what", "apa itu X", "X?"."""
-    if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
-        return True
-    if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
-        return True
+def _asks_meaning(raw: list[str], tokens: list[str]) -> str | None:
+    """Tell whether a message asks what something is: "opening" when it opens by asking ("what
+    is X", "what's X", "apa itu X"), "cue" for "X means what", "X tu apa", or the bare word "X?"."""
     if raw[:1] in (["what"], ["whats"]) and raw[1:2] in (["exactly"], ["actually"], ["really"]):
         raw = raw[:1] + raw[2:]  # "what exactly are probiotics" asks what they are
     if len(raw) > 1 and raw[0] == "whats":  # "what's roughage": "what is" already
-        return True
-    return len(raw) > 1 and raw[0] == "what" and raw[1] in ("is", "are", "s")
+        return "opening"
+    if len(raw) > 1 and raw[0] == "what" and raw[1] in ("is", "are", "s"):
+        return "opening"
+    if len(raw) > 1 and raw[:2] == ["apa", "itu"]:
+        return "opening"
+    if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
+        return "cue"
+    if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
+        return "cue"
+    return None
 
 
 def _common(token: str) -> bool:

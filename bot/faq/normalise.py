@@ -33,7 +33,8 @@ STOPWORDS_EN = _wordset(
     when where of to in on at by for from with and or but if so as than then too also about any
     some all each every such only just really very quite much many more most lot lots get gets
     got have has had having please pls plz hi hello hey thanks thank ok okay doc dr know tell
-    want wanted like would whether anything something thing things one ya yes eh oh ah"""
+    want wanted like would whether anything something thing things one ya yes eh oh ah whats
+    wats wat"""
 )
 
 STOPWORDS_MS = _wordset(

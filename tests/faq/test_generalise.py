@@ -169,3 +169,49 @@ def test_a_message_without_the_situation_still_gets_one_answer(
 ) -> None:
     reply = _ask(shipped, "can i take fish oil for my skin")
     assert "pregnancy-breastfeeding" not in _shown(reply)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Rules from blind batch 11, each with a message of our own and its neighbour.
+        # A skin condition is a kind of skin: stress with a flare is the stress-and-skin
+        # question; the condition with food stays the condition's diet question.
+        ("exam stress and my psoriasis is worse", "stress-and-skin"),
+        ("eczema and food", "eczema-and-diet"),
+        # "X good for what" asks what X is; how much of it to eat is the other question.
+        ("fibre good for what", "what-is-fiber"),
+        ("how much roughage should i eat a day", "how-much-fiber"),
+        # "good bacteria" is what people call probiotics; what feeds them is the prebiotic.
+        ("do good bacteria help acne", "probiotics-for-skin"),
+        ("which food feeds the gut bacteria", "what-are-prebiotics"),
+        ("makanan apa beri makan bakteria usus", "what-are-prebiotics"),
+        # Everyday words and typos of the concepts.
+        ("ecsema and diet", "eczema-and-diet"),
+        ("reintroducing foods one at a time, good idea?", "elimination-diet"),
+    ],
+)
+def test_batch_11_rules_answer_first(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    reply = _ask(shipped, text)
+    assert reply.outcome in ("answered", "ambiguous"), reply
+    assert _shown(reply)[0] == expected, reply
+
+
+def test_a_bare_how_much_asks_the_price_and_nothing_else_does(
+    shipped: tuple[Content, FaqMatcher],
+) -> None:
+    # Two stopwords forming the price phrase: to a clinic's bot, the consultation's price.
+    assert _shown(_ask(shipped, "how much?")) == ["consultation-cost"]
+    assert _shown(_ask(shipped, "so how much ah")) == ["consultation-cost"]
+    assert _ask(shipped, "how much is an iphone").outcome == "unanswered"
+
+
+def test_opening_with_what_is_lifts_only_the_best_definition(
+    shipped: tuple[Content, FaqMatcher],
+) -> None:
+    reply = _ask(shipped, "what is microbiome")
+    assert (reply.outcome, _shown(reply)) == ("answered", ["gut-microbiome"])
+    # Not for a message about something else: the weather is not a skincare question.
+    assert _ask(shipped, "what is the weather in kl").outcome == "unanswered"
