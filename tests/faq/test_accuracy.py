@@ -155,7 +155,9 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "blind batch 8 (2026-12-03 16:17 UTC, dcef801): top-1 91.7%, top-3 95.9%, urgent/crisis "
         "98.0%, off-topic honest 83.3%, small talk 94.7%. After blind batch 9 (16:30 UTC, "
         "4e1e018): top-1 92.2%, top-3 96.8%, urgent/crisis 98.0%, off-topic honest 83.3%, "
-        "small talk 94.7%; the same after blind batch 10 (16:41 UTC). "
+        "small talk 94.7%; the same after blind batch 10 (16:41 UTC). After blind batch 11 "
+        "(16:57 UTC, FAQ matching): top-1 92.7%, top-3 97.2%, urgent/crisis 98.0%, off-topic "
+        "honest 83.3%, small talk 94.7%: every bar met but urgent/crisis (50/51). "
         "Strict: when it passes, remove this mark."
     ),
 )
