@@ -121,7 +121,9 @@ def test_probes(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatch
 # Lowered on 2026-12-03 13:54 UTC (feb5af5, blind batches 5-6 merged): top-1 199/218 and
 # top-3 207/218, two and one fewer than before it (201, 208); kept for the crisis and urgent
 # wording those batches showed caught (batch 5: 60/66 -> 66/66), a trade made knowingly.
-HELDOUT_FLOORS = {"top1": 0.91, "top3": 0.945, "urgent": 0.98, "offtopic": 0.83, "smalltalk": 0.94}
+# Raised on 2026-12-03 16:57 UTC (blind batches 8-11 merged): top-1 202/218, top-3 212/218,
+# at the 97% top-3 bar; the floors sit at the bars (top-1 a case below what it reached).
+HELDOUT_FLOORS = {"top1": 0.92, "top3": 0.97, "urgent": 0.98, "offtopic": 0.83, "smalltalk": 0.94}
 
 
 @pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
