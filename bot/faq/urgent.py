@@ -5,6 +5,7 @@ Erring towards caution: a false alarm costs a message, a miss costs more.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -134,6 +135,19 @@ class _Compiled:
                         by_letter.setdefault(word[0], set()).add(word)
         self.short_choices = {k: tuple(sorted(v)) for k, v in by_letter.items()}
         self.fuzzy_cache: dict[str, frozenset[str]] = {}
+        # Words a run-on token may be made of: the signs' words as written, and small words.
+        self.known = (
+            frozenset(
+                w
+                for sign in self.signs
+                for phrase in sign.written()
+                for w in words(phrase.replace("|", " "))
+                if not w.startswith("@")
+            )
+            | STOPWORDS
+            | NEGATORS
+            | frozenset(w for sign in self.signs for ws in sign.lexicons.values() for w in ws)
+        )
 
     def fuzzy(self, token: str) -> frozenset[str]:
         """Return the vocabulary keys a mistyped token probably stands for."""
@@ -174,7 +188,7 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     vocabulary = compiled.vocabulary
     # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
     # token remembers its place among all the words, so negation is judged on what was typed.
-    raw = words(text)
+    raw = _split_run_ons(words(text), compiled)
     kept = [
         (i, t)
         for i, t in enumerate(raw)
@@ -218,6 +232,55 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
                 label = " + ".join(m.label for m in matched if m is not None)
                 return UrgentFinding(sign.id, label, sign.kind)
     return None
+
+
+RUN_ON_MIN_LEN = 14
+"""Tokens this long that are no known word may be words typed without spaces."""
+
+RUN_ON_MAX_LEN = 80
+"""Longer tokens are not split (bounded work on hostile input)."""
+
+RUN_ON_WORD_LEN = (2, 16)
+"""The lengths of the words looked for inside a run-on token."""
+
+
+def _split_run_ons(raw: list[str], compiled: _Compiled) -> list[str]:
+    """Split tokens typed without spaces ("helpmyfaceswellingcannotbreathe") into the known
+    words they are made of, when known words cover the whole token; others stay as typed."""
+    if not any(len(t) >= RUN_ON_MIN_LEN for t in raw):
+        return raw
+    out: list[str] = []
+    for token in raw:
+        if RUN_ON_MIN_LEN <= len(token) <= RUN_ON_MAX_LEN and token not in compiled.vocabulary:
+            out.extend(_segment(token, compiled.known) or [token])
+        else:
+            out.append(token)
+    return out
+
+
+def _segment(token: str, known: frozenset[str]) -> list[str] | None:
+    """Known words that make up most of `token`, fewest letters left over and then fewest
+    words ("helpmyfaceswelling" -> "help", "my", "face", "swelling": "help" is left over and
+    kept as typed); None when more than a third of its letters are no known word."""
+    low, high = RUN_ON_WORD_LEN
+    # best[i]: letters left over, pieces, and the pieces (each with whether it is known) that
+    # make up token[:i]; letters left over join the unknown piece before them.
+    best: list[tuple[int, int, tuple[tuple[str, bool], ...]]] = [(0, 0, ())]
+    for end in range(1, len(token) + 1):
+        left, count, cut = best[end - 1]
+        letter = token[end - 1]
+        if cut and not cut[-1][1]:
+            options = [(left + 1, count, (*cut[:-1], (cut[-1][0] + letter, False)))]
+        else:
+            options = [(left + 1, count + 1, (*cut, (letter, False)))]
+        for start in range(max(0, end - high), end - low + 1):
+            piece = token[start:end]
+            if piece in known:
+                left, count, cut = best[start]
+                options.append((left, count + 1, (*cut, (piece, True))))
+        best.append(min(options, key=lambda o: (o[0], o[1])))
+    left, _, cut = best[len(token)]
+    return [piece for piece, _ in cut] if left * 3 <= len(token) else None
 
 
 def _phrase_found(phrase: _Phrase, positions: dict[str, list[int]], context: _Context) -> bool:
@@ -336,12 +399,14 @@ def _found(
                 chosen.append(min(plist, key=lambda p: abs(place[p] - place[anchor])))
         if len(chosen) < len(slots):
             continue
-        # The window counts the content words chosen: a small word in the phrase ("enough of
-        # @life") takes no room, so it cannot let another content word in ("enough of the dairy,
-        # does living...").
+        # The slack counts the content words standing inside the window that the phrase did not
+        # choose: a small word in the phrase ("enough of @life") takes no room, so it cannot let
+        # another content word in ("enough of the dairy, does living..."), and small words at
+        # both ends ("want [to] delete myself": "want" and "myself" are small) take none either.
         where = [place[p] for p in chosen]
-        content = sum(place[p].is_integer() for p in chosen)
-        if max(where) - min(where) < max(1, content) + slack and not _negated(chosen, context):
+        content = len({place[p] for p in chosen if place[p].is_integer()})
+        inside = math.floor(max(where)) - math.ceil(min(where)) + 1
+        if inside - content <= slack and not _negated(chosen, context):
             return True
     return False
 
