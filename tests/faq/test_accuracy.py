@@ -159,7 +159,8 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "4e1e018): top-1 92.2%, top-3 96.8%, urgent/crisis 98.0%, off-topic honest 83.3%, "
         "small talk 94.7%; the same after blind batch 10 (16:41 UTC). After blind batch 11 "
         "(16:57 UTC, FAQ matching): top-1 92.7%, top-3 97.2%, urgent/crisis 98.0%, off-topic "
-        "honest 83.3%, small talk 94.7%: every bar met but urgent/crisis (50/51). "
+        "honest 83.3%, small talk 94.7%: every bar met but urgent/crisis (50/51); the same "
+        "after blind batch 12 (triage only, 17:05 UTC) and the session's probes (17:15 UTC). "
         "Strict: when it passes, remove this mark."
     ),
 )
