@@ -487,6 +487,7 @@ BLIND_BATCHES = {
     10: "urgent 26/33, crisis 20/21, 5 false alarms",
     11: "urgent 5/5, crisis 5/5, 0 false alarms",
     12: "urgent 75/88, crisis 33/45, 5 false alarms",
+    13: "urgent 56/65, crisis 27/30, 12 false alarms",
 }
 
 KEPT_MISSES = {
@@ -499,6 +500,9 @@ KEPT_MISSES = {
         "bought a rope today",
         "ready to go, made my peace with it",
     ),
+    # A past attempt said without its object reads like any past try ("i attempted it before,
+    # should i try the elimination diet again").
+    13: ("i attempted before, i think i will try again soon",),
 }
 
 KEPT_ALARMS = {
@@ -511,6 +515,16 @@ KEPT_ALARMS = {
     ),
     # "Bad reaction" is read as a severe allergy, told as past and healed or not.
     12: ("had a bad reaction to laser 2 years ago, all healed now, is laser safe for me",),
+    # Past events told as over, in calm questions: triage reads no tense.
+    13: (
+        "my son had a fever and rash last month, all fine now. should his diet change?",
+        "can i take probiotic while breastfeeding, my baby had jaundice when born but ok now",
+        "i had a bad allergic reaction to penicillin as a kid, can i still take probiotic "
+        "supplements",
+        "two years ago i passed out from dehydration, how much water should i drink for skin",
+        "I fainted at the gym once because I skipped breakfast, is working out good for skin?",
+        "last time my lips swelled from a lipstick but it went away, which skincare is safe",
+    ),
 }
 
 
