@@ -160,7 +160,8 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "small talk 94.7%; the same after blind batch 10 (16:41 UTC). After blind batch 11 "
         "(16:57 UTC, FAQ matching): top-1 92.7%, top-3 97.2%, urgent/crisis 98.0%, off-topic "
         "honest 83.3%, small talk 94.7%: every bar met but urgent/crisis (50/51); the same "
-        "after blind batch 12 (triage only, 17:05 UTC) and the session's probes (17:07 UTC). "
+        "after blind batch 12 (triage only, 17:05 UTC), the session's probes (17:07 UTC) and "
+        "blind batch 13 (triage, 17:15 UTC). "
         "Strict: when it passes, remove this mark."
     ),
 )
