@@ -53,10 +53,9 @@ def main() -> None:
         once()
         times.append(time.perf_counter() - started)
     times.sort()
-    print(
-        f"plan_day x1,000: median {times[10] * 1000:.2f} ms, fastest {times[0] * 1000:.2f} ms;"
-        f" choices {digest}"
-    )
+    print("| workload | median ms | fastest ms | choices (digest) |")
+    print("| --- | --- | --- | --- |")
+    print(f"| plan_day x1,000 | {times[10] * 1000:.2f} | {times[0] * 1000:.2f} | {digest} |")
 
 
 if __name__ == "__main__":

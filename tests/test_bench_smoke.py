@@ -21,6 +21,7 @@ BENCH = ROOT / "bench"
 # Each script with the smallest arguments that still go through all of its steps.
 SMALLEST: dict[str, list[str]] = {
     "faq_match.py": [],
+    "plan_day.py": [],
     "tick_scale.py": ["--backends", "sqlite", "--subscribers", "2000", "--runs", "1", "--drop"],
     "delivery_memory.py": ["--sizes", "1000", "--runs", "1"],
     "delivery_e2e.py": ["--sizes", "1000", "--runs", "1", "--history-days", "2", "--drop"]
