@@ -101,8 +101,10 @@ async def test_a_broadcast_never_resends_a_send_in_doubt_and_loses_nothing_else(
     assert max(got.values()) == 1  # never two
     assert len(in_doubt) == 9  # every 5xx and every late answer; none was sent again
     assert all(got[chat] == 1 for chat, status in rows.items() if status == "sent")
-    assert {rows[chat] for chat, n in got.items() if n == 0} == {"unknown"}
-    # (Here the late ones met the sandbox's rate limit after their delay and never arrived;
-    # the sender tests show a late answer that did arrive, and arrived once.)
-    assert sum(got.values()) == len(CHATS) - len(in_doubt)
+    assert {rows[chat] for chat, n in got.items() if n == 0} <= {"unknown"}
+    # A late answer's message may still arrive (once) or meet the sandbox's rate limit after
+    # its delay and never arrive, as the timing falls: only the ones in doubt may be missing.
+    delivered = sum(got.values())
+    assert len(CHATS) - len(in_doubt) <= delivered <= len(CHATS)
+    assert sum(got[chat] for chat in in_doubt) == delivered - (len(CHATS) - len(in_doubt))
     assert world.counters.rate_limited > 0
