@@ -96,13 +96,6 @@ _MOVE = (
 )
 
 
-# A tick's first claim takes an eighth of a batch and each next one half as many again, up
-# to the batch (`_limit`). Doubling was too steep: a claim of 2n rows was not always ready
-# while n were sent (983-988 on the wire at 1,000/s against 992-996: bench/README.md).
-_FIRST_CLAIM = 1 / 8
-_GROWTH = 1.5
-
-
 def claim_size(rate: float, lease_seconds: float) -> int:
     """How many rows one claim takes: what `rate` (this replica's share of the deployment's
     rate) sends in a quarter of a lease, so the claim made ahead waits well inside its lease
@@ -198,8 +191,7 @@ class DeliveryEngine:
                 await self._recover_own(clock_start)
                 self._recovered = True
             await self._housekeeping(clock_start, report)
-            claims = 0
-            claim = asyncio.create_task(self._claim_next(report, self._limit(claims)))
+            claim = asyncio.create_task(self._claim_next(report))
             while True:
                 jobs = await claim
                 if not jobs or self._stopping:
@@ -210,8 +202,7 @@ class DeliveryEngine:
                 # longer take turns (at 1,000/s a claim of 1,000 was a third of every second).
                 # A batch is what this replica's pacer sends in a quarter of a lease
                 # (`claim_size`), so the next one waits well inside its lease.
-                claims += 1
-                claim = asyncio.create_task(self._claim_next(report, self._limit(claims)))
+                claim = asyncio.create_task(self._claim_next(report))
                 try:
                     await self._send(jobs, report)
                 except BaseException:
@@ -231,25 +222,17 @@ class DeliveryEngine:
                 )
             return report
 
-    async def _claim_next(self, report: TickReport, limit: int) -> list[_Job]:
+    async def _claim_next(self, report: TickReport) -> list[_Job]:
         """The next batch: due subscribers, then failed or abandoned rows due another try."""
         now = self._clock.now()
         async with self._db.session() as session:
             library = await self._library(session)
-        jobs = await self._claim_due(now, library, report, limit)
-        jobs += await self._reclaim(now, library, report, limit)
+        jobs = await self._claim_due(now, library, report)
+        jobs += await self._reclaim(now, library, report)
         return jobs
 
     def _batch(self) -> int:
         return self.config.batch if self.batch_size is None else self.batch_size()
-
-    def _limit(self, claims: int) -> int:
-        """How many rows the tick's claim number `claims` (from 0) takes: a small first claim,
-        so the first message leaves sooner, then growing up to the batch, each claim small
-        enough to be ready while the one before it is sent."""
-        batch = self._batch()
-        # (claims capped: the growth reaches any batch long before, and a float overflows)
-        return min(batch, max(1, int(batch * _FIRST_CLAIM * _GROWTH ** min(claims, 64))))
 
     async def _release_when_claimed(self, claim: asyncio.Task[list[_Job]]) -> None:
         """Hand back a batch claimed ahead when its tick ends early (an error, a cancel)."""
@@ -308,7 +291,7 @@ class DeliveryEngine:
     # -- claiming ------------------------------------------------------------------------
 
     async def _claim_due(
-        self, now: dt.datetime, library: Library, report: TickReport, limit: int | None = None
+        self, now: dt.datetime, library: Library, report: TickReport
     ) -> list[_Job]:
         token = f"{self._instance}:{uuid.uuid4().hex[:8]}"
         async with self._db.session() as session, session.begin():
@@ -318,7 +301,7 @@ class DeliveryEngine:
                 select(_SUBSCRIBERS)
                 .where(_SUBSCRIBERS.c.next_due_at <= now)
                 .order_by(_SUBSCRIBERS.c.next_due_at)
-                .limit(self._batch() if limit is None else limit)
+                .limit(self._batch())
             )
             if not self._db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
@@ -409,9 +392,7 @@ class DeliveryEngine:
             index_elements=["subscriber_id", "local_date"]
         )
 
-    async def _reclaim(
-        self, now: dt.datetime, library: Library, report: TickReport, limit: int
-    ) -> list[_Job]:
+    async def _reclaim(self, now: dt.datetime, library: Library, report: TickReport) -> list[_Job]:
         """Failed sends due another try, and planned sends whose claimer died."""
         token = f"{self._instance}:{uuid.uuid4().hex[:8]}"
         async with self._db.session() as session, session.begin():
@@ -423,7 +404,7 @@ class DeliveryEngine:
                     Delivery.lease_until <= now,
                 )
                 .order_by(Delivery.lease_until)
-                .limit(limit)
+                .limit(self._batch())
             )
             if not self._db.is_sqlite:
                 query = query.with_for_update(of=Delivery, skip_locked=True)
