@@ -15,27 +15,17 @@ from sqlalchemy import event, func, select
 from bot.db.engine import Database
 from bot.db.models import Broadcast, BroadcastDelivery, Delivery, Subscriber, SubscriberStatus
 from bot.subscribers import store as subscribers
+from tests.subscribers import starting
+from tests.subscribers.starting import DEFAULTS, NOW
 
 pytestmark = pytest.mark.dialect
 
-NOW = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC)  # 09:00 in Kuala Lumpur: today's 08:00 gone
 TOMORROW_0800_KL = dt.datetime(2026, 11, 22, 0, 0, tzinfo=dt.UTC)
-DEFAULTS = subscribers.Defaults("Asia/Kuala_Lumpur", dt.time(8, 0))
 CHAT = 5
 
 
 async def start(db: Database, chat_id: int = CHAT, now: dt.datetime = NOW) -> bool:
-    async with db.session() as session:
-        outcome = await subscribers.record_start(
-            session,
-            chat_id=chat_id,
-            user_id=chat_id,
-            language="en",
-            source=None,
-            defaults=DEFAULTS,
-            now=now,
-        )
-    return outcome.created
+    return await starting.start(db, chat_id, now=now)
 
 
 async def stored(db: Database, chat_id: int = CHAT) -> Subscriber:

@@ -7,7 +7,6 @@ PostgreSQL the statements really interleave.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
@@ -16,25 +15,9 @@ from bot.db.engine import Database
 from bot.db.models import Subscriber, SubscriberStatus
 from bot.subscribers import store as subscribers
 from tests.conftest import DbTarget
+from tests.subscribers.starting import NOW, start
 
 pytestmark = pytest.mark.dialect
-
-NOW = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC)
-DEFAULTS = subscribers.Defaults("Asia/Kuala_Lumpur", dt.time(8, 0))
-
-
-async def _start(db: Database, chat_id: int) -> bool:
-    async with db.session() as session:
-        outcome = await subscribers.record_start(
-            session,
-            chat_id=chat_id,
-            user_id=chat_id,
-            language="en",
-            source=None,
-            defaults=DEFAULTS,
-            now=NOW,
-        )
-    return outcome.created
 
 
 async def test_concurrent_starts_store_one_row_and_one_says_created(
@@ -43,7 +26,7 @@ async def test_concurrent_starts_store_one_row_and_one_says_created(
     other = db_target.open()
     try:
         for chat_id in range(10, 20):
-            created = await asyncio.gather(_start(db, chat_id), _start(other, chat_id))
+            created = await asyncio.gather(start(db, chat_id), start(other, chat_id))
             assert sorted(created) == [False, True]
         async with db.session() as session:
             assert await session.scalar(select(func.count()).select_from(Subscriber)) == 10
@@ -54,7 +37,7 @@ async def test_concurrent_starts_store_one_row_and_one_says_created(
 async def test_concurrent_subscribes_activate_once(db: Database, db_target: DbTarget) -> None:
     other = db_target.open()
     try:
-        await _start(db, 5)
+        await start(db, 5)
 
         async def press(database: Database) -> bool:
             async with database.session() as session:
@@ -74,7 +57,7 @@ async def test_concurrent_erasures_delete_once_without_error(
 ) -> None:
     other = db_target.open()
     try:
-        await _start(db, 6)
+        await start(db, 6)
 
         async def erase(database: Database) -> bool:
             async with database.session() as session:
@@ -90,7 +73,7 @@ async def test_concurrent_topic_taps_on_two_replicas_all_count(
 ) -> None:
     other = db_target.open()
     try:
-        await _start(db, 7)
+        await start(db, 7)
         async with db.session() as session:
             await subscribers.subscribe(session, 7, NOW)
 

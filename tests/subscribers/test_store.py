@@ -10,25 +10,13 @@ from sqlalchemy import func, select
 from bot.db.engine import Database
 from bot.db.models import Delivery, Subscriber, SubscriberStatus
 from bot.subscribers import store as subscribers
+from tests.subscribers.starting import NOW, start
 
 pytestmark = pytest.mark.dialect
 
-NOW = dt.datetime(2026, 11, 21, 1, 0, tzinfo=dt.UTC)
-DEFAULTS = subscribers.Defaults("Asia/Kuala_Lumpur", dt.time(8, 0))
-
 
 async def _start(db: Database, chat_id: int = 5, source: str | None = None) -> bool:
-    async with db.session() as session:
-        outcome = await subscribers.record_start(
-            session,
-            chat_id=chat_id,
-            user_id=chat_id,
-            language="ms",
-            source=source,
-            defaults=DEFAULTS,
-            now=NOW,
-        )
-    return outcome.created
+    return await start(db, chat_id, language="ms", source=source)
 
 
 async def test_start_twice_stores_one_row_with_defaults(db: Database) -> None:

@@ -24,11 +24,11 @@ from bot.db.engine import Database
 from bot.db.models import Question
 from bot.faq.answer import Reply, record
 from bot.subscribers import store as subscribers
+from tests.subscribers.starting import start
 
 pytestmark = pytest.mark.dialect
 
 NOW = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
-DEFAULTS = subscribers.Defaults("Asia/Kuala_Lumpur", dt.time(8, 0))
 # Any text: every plane, control characters and NUL among them (no lone surrogates:
 # Telegram sends UTF-8, which cannot carry them).
 TEXT = st.text(st.characters(codec="utf-8"), max_size=5000)
@@ -58,16 +58,8 @@ async def test_any_text_people_type_is_stored_as_promised(db: Database) -> None:
         assert again.question == question.replace("\x00", "").strip()[: inbox.MAX_TEXT]
         assert again.reply == reply.replace("\x00", "").strip()[: inbox.MAX_TEXT]
 
+        await start(db, chat, source=payload, now=NOW)
         async with db.session() as session:
-            await subscribers.record_start(
-                session,
-                chat_id=chat,
-                user_id=chat,
-                language="en",
-                source=payload,
-                defaults=DEFAULTS,
-                now=NOW,
-            )
             found = await subscribers.find(session, chat)
         assert found is not None
         assert found.source == subscribers.clean_source(payload)
