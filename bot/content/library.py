@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from bot.content.models import Program, Tip
@@ -19,10 +20,12 @@ class Library:
         """Return the tip with this id, if it is in use."""
         return self._by_id.get(tip_id)
 
-    @property
+    @functools.cached_property
     def _by_id(self) -> dict[str, Tip]:
-        cached: dict[str, Tip] | None = self.__dict__.get("_index")
-        if cached is None:
-            cached = {t.id: t for t in self.tips}
-            object.__setattr__(self, "_index", cached)
-        return cached
+        return {t.id: t for t in self.tips}
+
+    @functools.cached_property
+    def memo(self) -> dict[object, object]:
+        """Work derived from this library alone, kept with it (`bot.schedule.choose` keeps a
+        date's eligible tips here): a new library, after an admin's edit, starts afresh."""
+        return {}

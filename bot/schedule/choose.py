@@ -70,17 +70,13 @@ _MENUS_KEPT = 256
 
 
 def _menu(library: Library, day: dt.date, topics: frozenset[Topic]) -> _Menu:
-    # Kept on the (frozen) library itself, like its index of tips: a new library (an admin
-    # edit) starts afresh, and the one a tick plans with is never changed.
-    menus: dict[tuple[dt.date, frozenset[Topic]], _Menu] | None = library.__dict__.get("_menus")
-    if menus is None:
-        menus = {}
-        object.__setattr__(library, "_menus", menus)
-    found = menus.get((day, topics))
-    if found is None:
-        if len(menus) >= _MENUS_KEPT:
-            menus.clear()
-        found = menus[(day, topics)] = _work_out_menu(library, day, topics)
+    # Kept with the library (`Library.memo`): the one a tick plans with never changes.
+    key = ("choose.menu", day, topics)
+    found = library.memo.get(key)
+    if not isinstance(found, _Menu):
+        if len(library.memo) >= _MENUS_KEPT:
+            library.memo.clear()
+        found = library.memo[key] = _work_out_menu(library, day, topics)
     return found
 
 
