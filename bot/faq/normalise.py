@@ -274,8 +274,9 @@ def collapse_repeats(word: str) -> str:
 _CLOCK = re.compile(r"\d{1,2}(?:[.:]?\d{2})?(am|pm)")
 
 
-def words(text: str) -> list[str]:
-    """Split a message into cleaned words, stopwords kept, at most MAX_TOKENS of them."""
+def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
+    """Split a message into cleaned words, stopwords kept, at most `limit` of them (None: the
+    whole message, which is at most MAX_CHARS long)."""
     out: list[str] = []
     after_number = False
     for match in _WORD.finditer(unmask(clean(text))):
@@ -298,8 +299,8 @@ def words(text: str) -> list[str]:
             word = "tak " + SLANG.get(word[1:], word[1:])
         for piece in SLANG.get(word, word).split():
             out.append(piece)
-        if len(out) >= MAX_TOKENS:
-            return out[:MAX_TOKENS]
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
     return out
 
 

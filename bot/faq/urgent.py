@@ -9,13 +9,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 
 from rapidfuzz import fuzz, process
 
 from bot.content.models import ANY_WORD, WINDOW_SLACK, Kind, PhraseItem, PhraseSpec
 from bot.content.models import UrgentFile as UrgentFile  # re-exported: it used to live here
 from bot.content.models import UrgentSign as UrgentSign
-from bot.faq.normalise import NEGATORS, STOPWORDS, nearest_window, variants, words
+from bot.faq.normalise import MAX_TOKENS, NEGATORS, STOPWORDS, nearest_window, variants, words
 
 NEGATION_REACH = 1
 """A negator this many words before a phrase (or inside it) cancels it: "no fever"."""
@@ -39,8 +40,13 @@ SHORT_TARGET_MIN = 5
 FUZZY_MAX_LEN = 30
 """Longer tokens are not words; skip fuzzy work on them."""
 
-MAX_FUZZY_TOKENS = 40
-"""Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
+MAX_CHOICES = 512
+"""Choices of a phrase's words tried in one message, to bound time on repetitive input."""
+
+MAX_FUZZY_TOKENS = 80
+"""Distinct unknown words looked up fuzzily per MAX_TOKENS words of a message, to bound time
+on long or hostile input (triage reads the whole message: a crisis told after 300 words still
+counts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +194,7 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     vocabulary = compiled.vocabulary
     # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
     # token remembers its place among all the words, so negation is judged on what was typed.
-    raw = _split_run_ons(words(text), compiled)
+    raw = _split_run_ons(words(text, limit=None), compiled)
     kept = [
         (i, t)
         for i, t in enumerate(raw)
@@ -199,7 +205,9 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     tokens = [t for _, t in kept]
     context = _Context(raw, tuple(i for i, _ in kept), _places(tokens))
     positions: dict[str, list[int]] = {}
-    fuzzy_budget = MAX_FUZZY_TOKENS
+    # Each distinct unknown word is looked up once, within a budget that grows with the message.
+    looked: dict[str, frozenset[str]] = {}
+    fuzzy_budget = MAX_FUZZY_TOKENS * -(-len(tokens) // MAX_TOKENS)
     for pos, token in enumerate(tokens):
         keys = set(variants(token))
         if (
@@ -207,10 +215,11 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
             and SHORT_TYPO_LEN[0] <= len(token) <= FUZZY_MAX_LEN
             and token not in compiled.not_typos
             and token not in NEGATORS
-            and fuzzy_budget
         ):
-            fuzzy_budget -= 1
-            keys |= compiled.fuzzy(token)
+            guessed = looked.get(token)
+            if guessed is None and len(looked) < fuzzy_budget:
+                guessed = looked[token] = compiled.fuzzy(token)
+            keys |= guessed or frozenset()
         for key in keys:
             positions.setdefault(key, []).append(pos)
 
@@ -385,29 +394,40 @@ def _found(
     span = nearest_window([[place[p] for p in plist] for plist in slot_positions])
     if span is None or span > limit:
         return False
-    # Try each occurrence of the first word as an anchor: any un-negated occurrence counts,
-    # so "no fever yesterday, now fever and rash" still triggers.
+    # Try each occurrence of the first word as an anchor, and with it every choice of the
+    # other words within reach (nearest first), so "no fever yesterday, now fever and rash"
+    # still triggers, and a phrase word standing earlier in another sense ("saya tak pasti
+    # ... pain, cannot tahan") does not hide the phrase.
+    tried = 0
     for anchor in slot_positions[0]:
-        chosen = [anchor]
-        for plist in slot_positions[1:]:
-            if ordered:
-                later = [p for p in plist if place[p] > place[chosen[-1]]]
-                if not later:
-                    break
-                chosen.append(later[0])
-            else:
-                chosen.append(min(plist, key=lambda p: abs(place[p] - place[anchor])))
-        if len(chosen) < len(slots):
-            continue
-        # The slack counts the content words standing inside the window that the phrase did not
-        # choose: a small word in the phrase ("enough of @life") takes no room, so it cannot let
-        # another content word in ("enough of the dairy, does living..."), and small words at
-        # both ends ("want [to] delete myself": "want" and "myself" are small) take none either.
-        where = [place[p] for p in chosen]
-        content = len({place[p] for p in chosen if place[p].is_integer()})
-        inside = math.floor(max(where)) - math.ceil(min(where)) + 1
-        if inside - content <= slack and not _negated(chosen, context):
-            return True
+        near = [
+            sorted(
+                (p for p in plist if abs(place[p] - place[anchor]) <= limit),
+                key=lambda p: abs(place[p] - place[anchor]),
+            )
+            for plist in slot_positions[1:]
+        ]
+        for rest in product(*near):
+            tried += 1
+            if tried > MAX_CHOICES:
+                return False
+            chosen = [anchor, *rest]
+            if ordered and any(
+                place[a] >= place[b] for a, b in zip(chosen, chosen[1:], strict=False)
+            ):
+                continue
+            if len(set(chosen)) < len(chosen):
+                continue
+            # The slack counts the content words standing inside the window that the phrase
+            # did not choose: a small word in the phrase ("enough of @life") takes no room, so
+            # it cannot let another content word in ("enough of the dairy, does living..."),
+            # and small words at both ends ("want [to] delete myself": "want" and "myself" are
+            # small) take none either.
+            where = [place[p] for p in chosen]
+            content = len({place[p] for p in chosen if place[p].is_integer()})
+            inside = math.floor(max(where)) - math.ceil(min(where)) + 1
+            if inside - content <= slack and not _negated(chosen, context):
+                return True
     return False
 
 

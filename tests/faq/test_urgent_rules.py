@@ -13,6 +13,7 @@ import pytest
 from rapidfuzz import fuzz
 
 from bot.content.models import UrgentSign
+from bot.faq.normalise import MAX_TOKENS, words
 from bot.faq.urgent import FUZZY_CUTOFF, MAX_FUZZY_TOKENS, detect_urgent
 
 
@@ -122,10 +123,18 @@ def test_a_combination_sign_keeps_its_kind() -> None:
 FILLER = "kimchi"  # not a sign's word, nor one slip or a close ratio from one
 
 
+def unknown_words(count: int) -> str:
+    """`count` different made-up words, none a sign's word nor close to one."""
+    letters = "bcdfghjklm"
+    return " ".join(
+        f"qx{letters[n // 100]}{letters[n // 10 % 10]}{letters[n % 10]}z" for n in range(count)
+    )
+
+
 def test_typos_are_guessed_at_for_the_first_unknown_words_of_a_long_message(
     urgent_signs: tuple[UrgentSign, ...],
 ) -> None:
-    almost = " ".join([FILLER] * (MAX_FUZZY_TOKENS - 1))
+    almost = unknown_words(MAX_FUZZY_TOKENS - 1)
     finding = detect_urgent(f"{almost} sesak nfas", urgent_signs)
     assert finding is not None and finding.sign_id == "breathing"
 
@@ -134,7 +143,62 @@ def test_typo_guessing_stops_after_a_bounded_number_of_unknown_words(
     urgent_signs: tuple[UrgentSign, ...],
 ) -> None:
     # The bound keeps a long or hostile message cheap; exact words still count after it.
-    past = " ".join([FILLER] * MAX_FUZZY_TOKENS)
+    past = unknown_words(MAX_FUZZY_TOKENS)
     assert detect_urgent(f"{past} sesak nfas", urgent_signs) is None
     exact = detect_urgent(f"{past} sesak nafas", urgent_signs)
     assert exact is not None and exact.sign_id == "breathing"
+
+
+def test_an_unknown_word_said_again_and_again_is_looked_up_once(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    # "kimchi kimchi ..." costs one guess, so a typo after it is still read.
+    again = " ".join([FILLER] * (3 * MAX_FUZZY_TOKENS))
+    finding = detect_urgent(f"{again} sesak nfas", urgent_signs)
+    assert finding is not None and finding.sign_id == "breathing"
+
+
+def test_the_typo_budget_grows_with_a_long_message(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    # MAX_FUZZY_TOKENS guesses per MAX_TOKENS words: a long letter still has typos read at its end.
+    long_letter = unknown_words(MAX_FUZZY_TOKENS) + " " + " ".join([FILLER] * MAX_TOKENS)
+    finding = detect_urgent(f"{long_letter} sesak nfas", urgent_signs)
+    assert finding is not None and finding.sign_id == "breathing"
+
+
+LONG_CALM = (
+    "Hi doctor, I have been following your tips for a few weeks and I really like the fermented "
+    "food ones; my skin got better after I cut down on sugar and slept earlier. "
+) * 12  # about 400 words, far past what FAQ matching reads (MAX_TOKENS)
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        (LONG_CALM + "Honestly I just want to end my life.", "self-harm"),
+        (LONG_CALM + "Now my lips are swelling and I cant breathe", "swelling-face-throat"),
+        # A combination's halves far apart: the boil at the start, the fever at the end.
+        (
+            "There is a boil on my leg full of pus. " + LONG_CALM + "Tonight demam 39.",
+            "skin-infection-fever",
+        ),
+    ],
+)
+def test_triage_reads_a_long_message_to_its_end(
+    urgent_signs: tuple[UrgentSign, ...], text: str, sign: str
+) -> None:
+    assert len(words(text)) == MAX_TOKENS < len(words(text, limit=None))
+    finding = detect_urgent(text, urgent_signs)
+    assert finding is not None and finding.sign_id == sign
+    assert detect_urgent(LONG_CALM, urgent_signs) is None
+
+
+def test_a_phrase_word_standing_earlier_in_another_sense_does_not_hide_the_phrase(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    # "tak" (not) first stands in "saya tak pasti" (I'm not sure), nearer to "pain" than the
+    # "cannot" of the phrase: every choice within reach is tried, not only the nearest.
+    text = "saya tak pasti apa nak buat. very pain one the rash on my side, cannot tahan already"
+    finding = detect_urgent(text, urgent_signs)
+    assert finding is not None and finding.sign_id == "severe-pain"
