@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -76,6 +76,42 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         log.exception("could not record a question's outcome (%s)", reply.outcome)
 
 
+async def answer_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Read the caption of a photo, video or file for urgent signs; tell whether it had one
+    (and got its reply). Patients send a picture of a swelling with the words beside it, and
+    those words come before anything else; other captions are left to the caller."""
+    message = update.effective_message
+    if message is None or not message.caption:
+        return False
+    content, _ = await live_content(context)
+    reply = questions.triage_urgent(content, message.caption)
+    if reply is None:
+        return False
+    lang = await reply_language(update, context)
+    await _send_urgent(message, context, reply.outcome, lang)
+    svc = services(context)
+    try:
+        async with svc.db.session() as session:
+            await questions.record(session, reply, message.caption, lang, svc.clock.now())
+    except SQLAlchemyError:
+        log.exception("could not record a caption's outcome (%s)", reply.outcome)
+    return True
+
+
+async def _send_urgent(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, outcome: str, lang: str
+) -> None:
+    keyboard = [
+        [book_button(context, lang, "urgent", "button_contact_clinic")],
+        inbox.ask_team_row(context, lang, outcome),
+    ]
+    await message.reply_text(
+        text(context, lang, f"{outcome}_reply"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(keyboard),
+    )
+
+
 async def _send_reply(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -92,15 +128,7 @@ async def _send_reply(
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
     elif reply.outcome in ("urgent", "crisis"):
-        keyboard = [
-            [book_button(context, lang, "urgent", "button_contact_clinic")],
-            inbox.ask_team_row(context, lang, reply.outcome),
-        ]
-        await message.reply_text(
-            text(context, lang, f"{reply.outcome}_reply"),
-            parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup(keyboard),
-        )
+        await _send_urgent(message, context, reply.outcome, lang)
     elif reply.outcome == "answered":
         await _send_answer(update, context, reply.entries[0], lang, switch)
     elif reply.outcome == "ambiguous":

@@ -208,7 +208,8 @@ async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.edited_message
     if message is not None:
         lang = await reply_language(update, context)
-        finding = detect_urgent(message.text or "", services(context).content.urgent)
+        said = message.text or message.caption or ""
+        finding = detect_urgent(said, services(context).content.urgent)
         if finding is None:
             await message.reply_text(text(context, lang, "edited_message"))
         else:

@@ -192,9 +192,9 @@ class Chat:
         await self.bot.feed()
         return self.reply_after(sent["message_id"])
 
-    async def send_media(self, kind: str) -> dict[str, Any]:
-        """Send a sticker, voice note or photo; return the bot's next message."""
-        sent = factory.media(self.bot.world, self.user_id, kind)
+    async def send_media(self, kind: str, caption: str | None = None) -> dict[str, Any]:
+        """Send a sticker, voice note or photo (with a caption); return the bot's next message."""
+        sent = factory.media(self.bot.world, self.user_id, kind, caption)
         await self.bot.feed()
         return self.reply_after(sent)
 

@@ -17,8 +17,9 @@ from bot.sandbox.state import World
 _file_ids = itertools.count()
 
 
-def media(world: World, user_id: int, kind: str) -> int:
-    """Send a sticker, voice note or photo as the user; return the message id."""
+def media(world: World, user_id: int, kind: str, caption: str | None = None) -> int:
+    """Send a sticker, voice note or photo (with a caption, if given) as the user; return the
+    message id."""
     n = next(_file_ids)
     file = {"file_id": f"f{n}", "file_unique_id": f"u{n}"}
     payloads: dict[str, Any] = {
@@ -34,7 +35,8 @@ def media(world: World, user_id: int, kind: str) -> int:
         "voice": {**file, "duration": 3, "mime_type": "audio/ogg"},
         "photo": [{**file, "width": 800, "height": 600}],
     }
-    return queue_message(world, user_id, {kind: payloads[kind]})
+    extra = {"caption": caption} if caption is not None else {}
+    return queue_message(world, user_id, {kind: payloads[kind], **extra})
 
 
 def forwarded(world: World, user_id: int, text: str) -> int:

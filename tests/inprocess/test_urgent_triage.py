@@ -60,3 +60,26 @@ async def test_a_message_edited_into_a_crisis_still_gets_the_crisis_reply(harnes
     assert reply["text"].startswith("Thank you for telling me. You matter")
     assert buttons(reply) == ["Contact the clinic"]
     assert "end my life" not in await _everything_stored(harness)
+
+
+async def test_a_photo_captioned_with_an_emergency_gets_the_urgent_reply(harness: Harness) -> None:
+    # Patients send a picture of the swelling with the words beside it.
+    chat = harness.user()
+    reply = await chat.send_media("photo", caption="my lips swelling like this and cant breathe")
+    assert reply["text"].startswith("This may need urgent care.")
+    assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
+    malay = harness.user(language="ms")
+    reply = await malay.send_media("photo", caption="saya rasa nak bunuh diri tengok muka ni")
+    assert reply["text"].startswith("Terima kasih kerana memberitahu saya. Diri anda berharga")
+    assert await _questions(harness) == [
+        ("urgent", "swelling-face-throat", None),
+        ("crisis", "self-harm", None),
+    ]
+    assert "bunuh diri" not in await _everything_stored(harness)
+
+
+async def test_a_photo_with_an_everyday_caption_gets_the_usual_answer(harness: Harness) -> None:
+    chat = harness.user()
+    reply = await chat.send_media("photo", caption="is this acne or eczema?")
+    assert reply["text"].startswith("I can't read that kind of message yet.")
+    assert await _questions(harness) == []
