@@ -130,6 +130,12 @@ LINKING = frozenset(
     + ["my", "saya", "aku", "sy", "ni", "sangat", "jadi", "agak", "terlalu", "makin", "semakin"]
 )
 """Words that may stand between a skin and the food word describing it ("face is so oily")."""
+WEATHER = "weather"
+FORECAST_DAYS = frozenset(
+    ["today", "tomorrow", "tmr", "tmrw", "tonight", "weekend", "esok", "besok", "lusa"]
+)
+"""Days a weather forecast is asked for: with weather words and no skin word, a forecast
+(blind batch 16)."""
 FOOD_CONCEPTS = frozenset(["food", "dairy", "sugar", "refined", "oily", "fermented", "allergy"])
 """Concepts of things one eats (besides those whose family is food): a removal word just before
 one of them ("buang susu", "remove gluten") names the elimination diet (_removing_foods)."""
@@ -522,6 +528,9 @@ class FaqMatcher:
         # honest "I don't know", never a menu of guesses; if it names another subject outright
         # ("petrol station open 24 hours"), the honest answer.
         elsewhere = any(token in self._offtopic for token in tokens)
+        # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",
+        # "cuaca esok hujan tak"): a forecast, not how the weather treats the skin.
+        forecast = WEATHER in named_concepts and any(word in FORECAST_DAYS for word in raw)
         if topical:
             # Service words only ("cancel", "delete", "address") beside another subject named
             # outright ("my netflix subscription", "instagram account"): someone else's service.
@@ -532,6 +541,7 @@ class FaqMatcher:
             result.kind == "confident"
             and result.candidates[0].score >= (UNTOPICAL_FLOOR if tokens else FLOOR)
             and not elsewhere
+            and not forecast
         ):
             return result
         return NO_MATCH

@@ -67,6 +67,9 @@ def test_answered_first(shipped: tuple[Content, FaqMatcher], text: str, expected
         "ice cream shop open now",
         "where to eat satay near klcc",
         "translate this to japanese",
+        # A forecast: weather words and a day, nothing of the skin (blind batch 16).
+        "is the weather hot tmr, will it be humid",
+        "cuaca lusa jerebu ke",
     ],
 )
 def test_other_subjects_get_the_honest_answer(
@@ -236,6 +239,8 @@ def test_opening_with_what_is_lifts_only_the_best_definition(
         # "patut" (should) is an everyday word: food to avoid is not "when should I see a doctor"
         ("ekzema makin teruk, makanan apa patut elak", "eczema-and-diet"),
         ("bila patut jumpa doktor kulit", "when-to-see-doctor"),
+        # A day beside the weather and the skin is still the weather-and-skin question.
+        ("jerebu esok, kulit saya gatal", "weather-and-skin"),
     ],
 )
 def test_batch_16_rules_answer_first(
