@@ -120,6 +120,26 @@ DEFINE_PAIRS = frozenset(
         ("untuk", "apa"),
     }
 )
+REMOVAL = "delete"
+ELIMINATION = "elimination"
+FOOD = "food"
+OILY = "oily"
+SKIN = "skin"
+LINKING = frozenset(
+    ["is", "are", "so", "very", "really", "too", "quite", "damn", "super", "always", "getting"]
+    + ["my", "saya", "aku", "sy", "ni", "sangat", "jadi", "agak", "terlalu", "makin", "semakin"]
+)
+"""Words that may stand between a skin and the food word describing it ("face is so oily")."""
+WEATHER = "weather"
+FORECAST_DAYS = frozenset(
+    ["today", "tomorrow", "tmr", "tmrw", "tonight", "weekend", "esok", "besok", "lusa"]
+)
+"""Days a weather forecast is asked for: with weather words and no skin word, a forecast
+(blind batch 16)."""
+FOOD_CONCEPTS = frozenset(["food", "dairy", "sugar", "refined", "oily", "fermented", "allergy"])
+"""Concepts of things one eats (besides those whose family is food): a removal word just before
+one of them ("buang susu", "remove gluten") names the elimination diet (_removing_foods)."""
+
 _DEFINES = re.compile(r"^\s*(what\s+(is|are)\b|apakah\s)", re.IGNORECASE)
 """A question that asks what something is, in the entry's own words."""
 
@@ -397,7 +417,11 @@ class FaqMatcher:
         # A word inside a concept's phrase means the phrase ("ice cream" is dairy, not a skin
         # cream; "break out" is acne, not a break from tips).
         covered = self._concepts.phrase_words(raw)
-        concepts = [None if t in covered else self._concepts.of(t) for t in tokens]
+        named_here = [None if t in covered else self._concepts.of(t) for t in tokens]
+        concepts = _removing_foods(named_here, self._concepts)
+        removing = concepts != named_here
+        skin_types = _skin_types(concepts, raw)
+        concepts = [None if i in skin_types else c for i, c in enumerate(concepts)]
         terms = {
             "@" + c if c is not None else min(variants(t), key=len)
             for t, c in zip(tokens, concepts, strict=True)
@@ -414,7 +438,11 @@ class FaqMatcher:
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
         seen_concepts: set[str] = set()
-        for token, keys, concept in zip(tokens, resolved, concepts, strict=True):
+        for position, (token, keys, concept) in enumerate(
+            zip(tokens, resolved, concepts, strict=True)
+        ):
+            if position in skin_types:  # "muka berminyak" is the skin's type, no oily food:
+                concept = OILY  # its words still reach the weather and skincare answers
             if token in seen or (not keys and concept is None):
                 continue
             if token in NEUTRAL:
@@ -422,17 +450,21 @@ class FaqMatcher:
             seen.add(token)
             best: dict[int, float] = {}
             if concept is not None and concept not in seen_concepts:
-                seen_concepts.add(concept)  # "cuaca panas" is one concept, counted once
+                if position not in skin_types:  # oily skin leaves "fried food" its concept
+                    seen_concepts.add(concept)  # "cuaca panas" is one concept, counted once
                 for entry, weight in self._by_concept[concept].items():
                     best[entry] = weight * CONCEPT_DISCOUNT
             for key, sureness in keys.items():
-                if sureness == 1.0:
+                if sureness == 1.0 and position not in skin_types:
                     named_entries |= self._named.get(key, frozenset())
                 for entry, weight, langs in self._postings[key]:
                     boost = LANGUAGE_BOOST if language in langs else 1.0
                     value = weight * sureness * boost
                     if value > best.get(entry, 0.0):
                         best[entry] = value
+            if position in skin_types:
+                for entry in self._by_signature.get(OILY, ()):
+                    best.pop(entry, None)
             for entry, value in best.items():
                 scores[entry] += value
         for name in phrased:  # "how much" names the price concept
@@ -450,6 +482,8 @@ class FaqMatcher:
             if meaning == "opening" and topical and defined:
                 scores[-max(defined)[1]] += DEFINE_OPENING_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
+        if removing:  # cutting out a food names the food too, for COMBO_BONUS
+            named_concepts.add(FOOD)
         # A broader concept is named by way of a narrower one ("eczema" names the skin): it
         # counts FAMILY_SHARE of a concept named outright towards COMBO_BONUS.
         families = {f for c in named_concepts if (f := self._concepts.family.get(c))}
@@ -494,6 +528,9 @@ class FaqMatcher:
         # honest "I don't know", never a menu of guesses; if it names another subject outright
         # ("petrol station open 24 hours"), the honest answer.
         elsewhere = any(token in self._offtopic for token in tokens)
+        # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",
+        # "cuaca esok hujan tak"): a forecast, not how the weather treats the skin.
+        forecast = WEATHER in named_concepts and any(word in FORECAST_DAYS for word in raw)
         if topical:
             # Service words only ("cancel", "delete", "address") beside another subject named
             # outright ("my netflix subscription", "instagram account"): someone else's service.
@@ -504,6 +541,7 @@ class FaqMatcher:
             result.kind == "confident"
             and result.candidates[0].score >= (UNTOPICAL_FLOOR if tokens else FLOOR)
             and not elsewhere
+            and not forecast
         ):
             return result
         return NO_MATCH
@@ -670,6 +708,41 @@ class FaqMatcher:
 
     def _candidate(self, ranked: tuple[int, float]) -> Candidate:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
+
+
+def _removing_foods(concepts: list[str | None], known: Concepts) -> list[str | None]:
+    """Read a removal word ("buang", "remove") just before a food ("buang gluten dan susu",
+    "remove dairy") as cutting that food out, the elimination diet, not deleting one's data
+    (blind batch 16)."""
+    out = list(concepts)
+    for i, (concept, after) in enumerate(zip(concepts, concepts[1:], strict=False)):
+        if (
+            concept == REMOVAL
+            and after is not None
+            and (after in FOOD_CONCEPTS or known.family.get(after) == FOOD)
+        ):
+            out[i] = ELIMINATION
+    return out
+
+
+def _skin_types(concepts: list[str | None], raw: list[str]) -> frozenset[int]:
+    """Positions of a food word that describes the skin beside it ("oily skin", "muka
+    berminyak", "my face is so oily"): the skin's type, not what one eats (blind batch 16).
+    Only linking words may stand between them: in "my oily skin, does spicy food..." the
+    spicy food is food."""
+    at = [i for i, word in enumerate(raw) if content_words([word])]  # each token's place in raw
+    if len(at) != len(concepts):
+        return frozenset()
+    found: set[int] = set()
+    for i, concept in enumerate(concepts):
+        if concept != OILY:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(concepts) and concepts[j] == SKIN:
+                between = raw[min(at[i], at[j]) + 1 : max(at[i], at[j])]
+                if all(word in LINKING for word in between):
+                    found.add(i)
+    return frozenset(found)
 
 
 def _asks_meaning(raw: list[str], tokens: list[str]) -> str | None:

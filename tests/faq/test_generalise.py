@@ -67,6 +67,9 @@ def test_answered_first(shipped: tuple[Content, FaqMatcher], text: str, expected
         "ice cream shop open now",
         "where to eat satay near klcc",
         "translate this to japanese",
+        # A forecast: weather words and a day, nothing of the skin (blind batch 16).
+        "is the weather hot tmr, will it be humid",
+        "cuaca lusa jerebu ke",
     ],
 )
 def test_other_subjects_get_the_honest_answer(
@@ -215,3 +218,32 @@ def test_opening_with_what_is_lifts_only_the_best_definition(
     assert (reply.outcome, _shown(reply)) == ("answered", ["gut-microbiome"])
     # Not for a message about something else: the weather is not a skincare question.
     assert _ask(shipped, "what is the weather in kl").outcome == "unanswered"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Blind batch 16. A removal word just before a food is cutting it out, the elimination
+        # diet; before anything else it is still deleting one's data.
+        ("remove dairy and sugar for a month to test", "elimination-diet"),
+        ("remove my data", "delete-my-data"),
+        # An oily face or skin is a skin type (skincare), not oily food; oily food still is.
+        ("my face gets so oily, which products", "basic-skincare"),
+        ("makanan berminyak buat muka berjerawat ke", "oily-and-spicy-food"),
+        # The holes and craters acne leaves are scars.
+        ("craters left by acne on my cheeks, can they fade", "acne-scars-dark-marks"),
+        # "on <medicine>" for any medicine, not only isotretinoin.
+        ("on minocycline, can i take probiotics", "diet-on-skin-medicines"),
+        # Seafood is food: an allergy to a shellfish is the allergy question.
+        ("am i allergic to crab or is it just intolerance", "allergy-vs-intolerance"),
+        # "patut" (should) is an everyday word: food to avoid is not "when should I see a doctor"
+        ("ekzema makin teruk, makanan apa patut elak", "eczema-and-diet"),
+        ("bila patut jumpa doktor kulit", "when-to-see-doctor"),
+        # A day beside the weather and the skin is still the weather-and-skin question.
+        ("jerebu esok, kulit saya gatal", "weather-and-skin"),
+    ],
+)
+def test_batch_16_rules_answer_first(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]

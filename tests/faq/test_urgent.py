@@ -488,6 +488,7 @@ BLIND_BATCHES = {
     11: "urgent 5/5, crisis 5/5, 0 false alarms",
     12: "urgent 75/88, crisis 33/45, 5 false alarms",
     13: "urgent 56/65, crisis 27/30, 12 false alarms",
+    16: "urgent 14/14, crisis 7/7, 0 false alarms",
 }
 
 KEPT_MISSES = {
