@@ -48,19 +48,11 @@ def _smalltalk(content: Content, text: str) -> str | None:
     return cached[1].detect(text)
 
 
-def triage_urgent(content: Content, text: str) -> Reply | None:
-    """Return the urgent or crisis reply a message calls for, or None."""
-    finding = detect_urgent(text, content.urgent)
-    if finding is None:
-        return None
-    return Reply("crisis" if finding.kind == "crisis" else "urgent", sign_id=finding.sign_id)
-
-
 def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> Reply:
     """Decide: urgent signs (crisis first) win over everything, then small talk, then the FAQ."""
-    urgent = triage_urgent(content, text)
-    if urgent is not None:
-        return urgent
+    finding = detect_urgent(text, content.urgent)
+    if finding is not None:
+        return Reply("crisis" if finding.kind == "crisis" else "urgent", sign_id=finding.sign_id)
     kind = _smalltalk(content, text)
     if kind is not None:
         return Reply("smalltalk", smalltalk=kind)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.handlers import faq
 from bot.handlers.groups import AnyApplication
 from bot.handlers.services import reply_language, text
 
@@ -18,10 +17,8 @@ async def answer_unknown_command(update: Update, context: ContextTypes.DEFAULT_T
 
 
 async def answer_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer stickers, photos, voice notes and the like; a caption describing an emergency
-    gets the urgent (or crisis) reply instead."""
-    if await faq.answer_caption(update, context):
-        return
+    """Answer stickers, voice notes, and photos without a caption (a caption is read as a
+    question, in bot.handlers.faq)."""
     if update.effective_message is not None:
         lang = await reply_language(update, context)
         await update.effective_message.reply_text(text(context, lang, "unknown_input"))

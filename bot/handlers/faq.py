@@ -55,7 +55,10 @@ async def live_content(context: ContextTypes.DEFAULT_TYPE) -> tuple[Content, Faq
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer free text: urgent signs first, then the FAQ (answer, choices or honest fallback)."""
     message = update.effective_message
-    if message is None or not message.text:
+    # A photo or file comes with its words as a caption: patients send a picture of a swelling
+    # with "lips like this and cant breathe" beside it, and those words come first.
+    said = message and (message.text or message.caption)
+    if message is None or not said:
         return
     svc = services(context)
     try:
@@ -63,7 +66,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except SQLAlchemyError:
         sub, lang = None, language_of(update, context, None)  # the reply matters more
     content, matcher = await live_content(context)
-    reply = questions.triage(content, matcher, message.text, lang)
+    reply = questions.triage(content, matcher, said, lang)
+    if message.text is None and reply.outcome not in ("urgent", "crisis"):
+        await message.reply_text(text(context, reply.language or lang, "photo_words_only"))
     # A question typed in the other language is answered in it, with an offer to switch.
     # The switch stores a language: only for a chat that agreed to be stored (#15).
     await _send_reply(update, context, reply, reply.language or lang, stored=sub is not None)
@@ -71,31 +76,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     # least of all the urgent one.
     try:
         async with svc.db.session() as session:
-            await questions.record(session, reply, message.text, lang, svc.clock.now())
+            await questions.record(session, reply, said, lang, svc.clock.now())
     except SQLAlchemyError:
         log.exception("could not record a question's outcome (%s)", reply.outcome)
-
-
-async def answer_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Read the caption of a photo, video or file for urgent signs; tell whether it had one
-    (and got its reply). Patients send a picture of a swelling with the words beside it, and
-    those words come before anything else; other captions are left to the caller."""
-    message = update.effective_message
-    if message is None or not message.caption:
-        return False
-    content, _ = await live_content(context)
-    reply = questions.triage_urgent(content, message.caption)
-    if reply is None:
-        return False
-    lang = await reply_language(update, context)
-    await _send_urgent(message, context, reply.outcome, lang)
-    svc = services(context)
-    try:
-        async with svc.db.session() as session:
-            await questions.record(session, reply, message.caption, lang, svc.clock.now())
-    except SQLAlchemyError:
-        log.exception("could not record a caption's outcome (%s)", reply.outcome)
-    return True
 
 
 async def _send_urgent(
@@ -160,7 +143,7 @@ async def _send_reply(
             reply_markup=InlineKeyboardMarkup(rows),
         )
         # Only in memory, and only until they opt in (or it is pushed out by newer ones).
-        inbox.hold_question(context, sent.message_id, message.text or "", lang)
+        inbox.hold_question(context, sent.message_id, message.text or message.caption or "", lang)
 
 
 def _switch_rows(
@@ -273,5 +256,9 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(show_menu, pattern=f"^{MENU}$"))
     app.add_handler(CallbackQueryHandler(prompt_question, pattern=f"^{ASK}$"))
     app.add_handler(CallbackQueryHandler(show_tip, pattern=f"^{TIP}"))
-    private_text = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT
-    app.add_handler(MessageHandler(private_text & ~filters.COMMAND, answer_question))
+    said = (filters.TEXT & ~filters.COMMAND) | filters.CAPTION
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & said, answer_question
+        )
+    )

@@ -78,8 +78,15 @@ async def test_a_photo_captioned_with_an_emergency_gets_the_urgent_reply(harness
     assert "bunuh diri" not in await _everything_stored(harness)
 
 
-async def test_a_photo_with_an_everyday_caption_gets_the_usual_answer(harness: Harness) -> None:
+async def test_a_photo_with_a_question_beside_it_gets_the_answer_and_no_diagnosis(
+    harness: Harness,
+) -> None:
     chat = harness.user()
-    reply = await chat.send_media("photo", caption="is this acne or eczema?")
-    assert reply["text"].startswith("I can't read that kind of message yet.")
-    assert await _questions(harness) == []
+    note = await chat.send_media("photo", caption="does dairy cause acne? my chin like this")
+    assert note["text"].startswith("I can't look at photos, and a photo can't tell what a rash")
+    answer = chat.reply_after(note["message_id"])
+    assert "dairy" in answer["text"].casefold()
+    assert await _questions(harness) == [("answered", "dairy-and-acne", None)]
+    # A photo alone still gets the short answer.
+    alone = await chat.send_media("photo")
+    assert alone["text"].startswith("I can't read that kind of message yet.")
