@@ -195,7 +195,9 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     vocabulary = compiled.vocabulary
     # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
     # token remembers its place among all the words, so negation is judged on what was typed.
-    raw = _split_run_ons(_read_leet(words(_read_emoji(text)), compiled), compiled)
+    raw = _split_run_ons(
+        _join_letters(_read_leet(words(_read_emoji(text)), compiled), compiled), compiled
+    )
     kept = [
         (i, t)
         for i, t in enumerate(raw)
@@ -278,6 +280,26 @@ def _read_leet(raw: list[str], compiled: _Compiled) -> list[str]:
 
 LEET_L = str.maketrans("013457", "oleast")
 """The same with "1" for "l" ("k1ll", "a1one")."""
+
+
+def _join_letters(raw: list[str], compiled: _Compiled) -> list[str]:
+    """Join letters typed apart ("k.m.s", "k m s") when together they make a sign's word."""
+    if sum(len(t) == 1 for t in raw) < 2:
+        return raw
+    out: list[str] = []
+    n = 0
+    while n < len(raw):
+        end = n
+        while end < len(raw) and len(raw[end]) == 1 and raw[end].isalpha():
+            end += 1
+        joined = "".join(raw[n:end])
+        if end - n >= 2 and joined in compiled.vocabulary:
+            out.append(joined)
+            n = end
+        else:
+            out.append(raw[n])
+            n += 1
+    return out
 
 
 RUN_ON_MIN_LEN = 14

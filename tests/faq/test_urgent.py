@@ -162,6 +162,14 @@ URGENT = [
     ("pedih sangat sampai tak dapat tidur", "severe-pain"),
     ("the swelling on my arm keeps growing and feels warm", "hot-red-spreading"),
     ("I fainted from hunger this morning", "fainting-dizzy"),
+    # wordings checked after the blind batch 15 fixes (not blind)
+    ("i have nothing left to live for", "self-harm"),
+    ("i keep punching walls till my knuckles bleed", "self-harm"),
+    ("this is the last time you'll hear from me", "self-harm"),
+    ("what if i just didn't wake up", "self-harm"),
+    ("i deleted all my socials and gave my cat away", "self-harm"),
+    ("how would i do it without anyone noticing, i keep looking at the bridge", "self-harm"),
+    ("my friend attempted last month and says the urges are back", "self-harm"),
 ]
 
 NOT_URGENT = [
@@ -253,6 +261,18 @@ NOT_URGENT = [
     "I'm going to faint from hunger, when is lunch ok on the elimination diet",
     "my baby gets a heat rash in hot weather, which cream",
     "laser boleh buat kulit jadi putih ke",
+    # look-alikes of the blind batch 15 wordings: a dose asked about, a booking, a move, an
+    # account closed, a message that did not arrive, medicines bought on offer
+    "how many panadol can i take a day?",
+    "how many pills does it take to see results with zinc",
+    "I won't be here next week, what's the point of booking",
+    "my last message didn't go through, bye",
+    "I'm giving my sister my skincare fridge since I'm moving, where I'm going there's no space",
+    "has anyone attempted before? i'll ask again later",
+    "saya simpan ubat jerawat banyak sebab stok promosi",
+    "what if i don't wake up in time for my appointment",
+    "delete my account please, goodbye",
+    "how should i do it, rope skipping or running for skin?",
 ]
 
 
@@ -359,10 +379,15 @@ def test_leetspeak_and_self_harm_emoji_are_read(urgent_signs: tuple[UrgentSign, 
     # Blind batch 15: digits typed for letters when they make a word the signs know, and the
     # knife and drop-of-blood emoji as words of their own (a typed "knife" and "blood" are a
     # kitchen accident as often).
-    for typed in ("1 w4nt t0 d13", "i w4nna d1e", "\U0001f52a\U0001fa78 again tonight"):
+    # Letters typed apart are joined when they make a sign's word ("k.m.s").
+    for typed in ("1 w4nt t0 d13", "i w4nna d1e", "\U0001f52a\U0001fa78 again tonight", "k.m.s"):
         found = detect_urgent(typed, urgent_signs)
         assert found is not None and found.kind == "crisis", typed
-    for typed in ("vitamin b12 and d3 for acne", "omega3 or covid19 jab, any link to eczema"):
+    for typed in (
+        "vitamin b12 and d3 for acne",
+        "omega3 or covid19 jab, any link to eczema",
+        "is vitamin a or b good? i m s o tired",
+    ):
         assert detect_urgent(typed, urgent_signs) is None, typed
     kitchen = "cut my finger with a knife, some blood, which plaster"
     assert detect_urgent(kitchen, urgent_signs) is None
