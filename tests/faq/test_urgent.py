@@ -170,6 +170,8 @@ URGENT = [
     ("i deleted all my socials and gave my cat away", "self-harm"),
     ("how would i do it without anyone noticing, i keep looking at the bridge", "self-harm"),
     ("my friend attempted last month and says the urges are back", "self-harm"),
+    ("i feel like ending it", "self-harm"),
+    ("goodbye cruel world", "self-harm"),
 ]
 
 NOT_URGENT = [
@@ -273,6 +275,7 @@ NOT_URGENT = [
     "what if i don't wake up in time for my appointment",
     "delete my account please, goodbye",
     "how should i do it, rope skipping or running for skin?",
+    "i'm ending it with him, the stress is ruining my skin",
 ]
 
 
