@@ -333,6 +333,8 @@ class PhraseSpec(Strict):
 
 
 PhraseItem = Phrase | PhraseSpec
+PhraseGroup = Annotated[tuple[PhraseItem, ...], Field(min_length=1)]
+"""One group of a combination: any of its phrases counts for the group."""
 
 
 class UrgentSign(Strict):
@@ -345,7 +347,9 @@ class UrgentSign(Strict):
 
     `all_of` is a combination: groups of phrases, each group matched anywhere in the message
     (infected or pus, together with fever or chills). Its groups mix languages on purpose,
-    because so do the messages ("bisul with demam").
+    because so do the messages ("bisul with demam"). `combinations` holds more of them, each
+    matched on its own: a sign may need several "A together with B" (an ambiguous wording
+    that counts only beside a second signal).
 
     `lexicons` name word lists that phrases use as one word: "@want @die" is every word of
     "want" followed by every word of "die", so a new way of saying it ("teringin mampus")
@@ -359,7 +363,8 @@ class UrgentSign(Strict):
         Field(default_factory=dict)
     )
     phrases: dict[str, tuple[PhraseItem, ...]] = Field(default_factory=dict)
-    all_of: tuple[Annotated[tuple[PhraseItem, ...], Field(min_length=1)], ...] = ()
+    all_of: tuple[PhraseGroup, ...] = ()
+    combinations: tuple[tuple[PhraseGroup, ...], ...] = ()
     slack: Annotated[int, Field(ge=0, le=10)] = WINDOW_SLACK
     ordered: bool = False
     not_when: tuple[Phrase, ...] = ()
@@ -383,12 +388,25 @@ class UrgentSign(Strict):
             raise ValueError("all_of needs at least two groups (one is just phrases)")
         return value
 
+    @field_validator("combinations")
+    @classmethod
+    def _combinations(
+        cls, value: tuple[tuple[tuple[PhraseItem, ...], ...], ...]
+    ) -> tuple[tuple[tuple[PhraseItem, ...], ...], ...]:
+        if any(len(groups) < 2 for groups in value):
+            raise ValueError("a combination needs at least two groups (one is just phrases)")
+        return value
+
+    def every_combination(self) -> tuple[tuple[tuple[PhraseItem, ...], ...], ...]:
+        """`all_of` (when given) and then each of `combinations`."""
+        return ((self.all_of,) if self.all_of else ()) + self.combinations
+
     @model_validator(mode="after")
     def _something_to_find(self) -> UrgentSign:
-        if not self.phrases and not self.all_of:
+        if not self.phrases and not self.every_combination():
             raise ValueError("needs phrases (in every language) or all_of")
         every = [p for ps in self.phrases.values() for p in ps]
-        every += [p for group in self.all_of for p in group]
+        every += [p for groups in self.every_combination() for group in groups for p in group]
         for item in every:
             text = item.words if isinstance(item, PhraseSpec) else item
             if not _HAS_LETTER.search(self.expand(text)):
@@ -419,7 +437,7 @@ class UrgentSign(Strict):
     def written(self) -> list[str]:
         """Every phrase of the sign (idioms aside), lexicons expanded."""
         items = [p for ps in self.phrases.values() for p in ps]
-        items += [p for group in self.all_of for p in group]
+        items += [p for groups in self.every_combination() for group in groups for p in group]
         return [self.expand(p.words if isinstance(p, PhraseSpec) else p) for p in items]
 
 

@@ -75,7 +75,8 @@ class _Sign:
     id: str
     kind: Kind
     phrases: tuple[_Phrase, ...]
-    groups: tuple[tuple[_Phrase, ...], ...]
+    combinations: tuple[tuple[tuple[_Phrase, ...], ...], ...]
+    """Each "A together with B": one phrase of every group, anywhere in the message."""
     idioms: tuple[_Slots, ...]
     idiom_starts: dict[str, tuple[int, ...]]
     """For each key, the idioms whose first word it can be: only those are tried there."""
@@ -99,7 +100,10 @@ def _make_sign(sign: UrgentSign) -> _Sign:
             for lang in sorted(sign.phrases)
             for item in sign.phrases[lang]
         ),
-        tuple(tuple(_compile_item(sign, p) for p in group) for group in sign.all_of),
+        tuple(
+            tuple(tuple(_compile_item(sign, p) for p in group) for group in groups)
+            for groups in sign.every_combination()
+        ),
         idioms,
         _idiom_starts(idioms),
     )
@@ -123,7 +127,10 @@ class _Compiled:
         every = [
             phrase.slots
             for sign in self.compiled
-            for phrase in (*sign.phrases, *(p for g in sign.groups for p in g))
+            for phrase in (
+                *sign.phrases,
+                *(p for groups in sign.combinations for g in groups for p in g),
+            )
         ]
         self.vocabulary = frozenset(k for slots in every for s in slots for k in s)
         self.not_typos = frozenset(
@@ -194,7 +201,10 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     vocabulary = compiled.vocabulary
     # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
     # token remembers its place among all the words, so negation is judged on what was typed.
-    raw = _split_run_ons(words(text, limit=None), compiled)
+    raw = _split_run_ons(
+        _join_letters(_read_leet(words(_read_emoji(text), limit=None), compiled), compiled),
+        compiled,
+    )
     kept = [
         (i, t)
         for i, t in enumerate(raw)
@@ -233,14 +243,73 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
         for phrase in sign.phrases:
             if _phrase_found(phrase, here, context):
                 return UrgentFinding(sign.id, phrase.label, sign.kind)
-        if sign.groups:
-            matched = [
-                next((p for p in g if _phrase_found(p, here, context)), None) for g in sign.groups
-            ]
-            if all(m is not None for m in matched):
-                label = " + ".join(m.label for m in matched if m is not None)
+        for groups in sign.combinations:
+            matched: list[_Phrase] = []
+            for group in groups:
+                found = next((p for p in group if _phrase_found(p, here, context)), None)
+                if found is None:
+                    break
+                matched.append(found)
+            else:
+                label = " + ".join(m.label for m in matched)
                 return UrgentFinding(sign.id, label, sign.kind)
     return None
+
+
+EMOJI_WORDS = {"\U0001f52a": "emojiknife", "\U0001fa78": "emojiblood", "\U0001fa92": "emojirazor"}
+"""Emoji that stand for self-harm in texting ("🔪🩸 again tonight"), read as words of their own
+(not "knife" or "blood": a kitchen accident says those). Blind batch 15."""
+
+LEET = str.maketrans("013457", "oieast")
+"""Digits typed for letters ("1 w4nt t0 d13"). A token is read this way only when the word it
+makes is one the signs know, so "b12", "d3" or "covid19" stay as typed. Blind batch 15."""
+
+
+def _read_emoji(text: str) -> str:
+    for emoji, word in EMOJI_WORDS.items():
+        if emoji in text:
+            text = text.replace(emoji, f" {word} ")
+    return text
+
+
+def _read_leet(raw: list[str], compiled: _Compiled) -> list[str]:
+    """Read tokens mixing letters and digits as leetspeak when that makes a known word."""
+    out = raw
+    for n, token in enumerate(raw):
+        if token.isalpha() or not any(ch.isalpha() for ch in token):
+            continue
+        for table in (LEET, LEET_L):
+            read = token.translate(table)
+            if read.isalpha() and read in compiled.known:
+                if out is raw:
+                    out = list(raw)
+                out[n] = read
+                break
+    return out
+
+
+LEET_L = str.maketrans("013457", "oleast")
+"""The same with "1" for "l" ("k1ll", "a1one")."""
+
+
+def _join_letters(raw: list[str], compiled: _Compiled) -> list[str]:
+    """Join letters typed apart ("k.m.s", "k m s") when together they make a sign's word."""
+    if sum(len(t) == 1 for t in raw) < 2:
+        return raw
+    out: list[str] = []
+    n = 0
+    while n < len(raw):
+        end = n
+        while end < len(raw) and len(raw[end]) == 1 and raw[end].isalpha():
+            end += 1
+        joined = "".join(raw[n:end])
+        if end - n >= 2 and joined in compiled.vocabulary:
+            out.append(joined)
+            n = end
+        else:
+            out.append(raw[n])
+            n += 1
+    return out
 
 
 RUN_ON_MIN_LEN = 14

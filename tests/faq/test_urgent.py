@@ -162,6 +162,16 @@ URGENT = [
     ("pedih sangat sampai tak dapat tidur", "severe-pain"),
     ("the swelling on my arm keeps growing and feels warm", "hot-red-spreading"),
     ("I fainted from hunger this morning", "fainting-dizzy"),
+    # wordings checked after the blind batch 15 fixes (not blind)
+    ("i have nothing left to live for", "self-harm"),
+    ("i keep punching walls till my knuckles bleed", "self-harm"),
+    ("this is the last time you'll hear from me", "self-harm"),
+    ("what if i just didn't wake up", "self-harm"),
+    ("i deleted all my socials and gave my cat away", "self-harm"),
+    ("how would i do it without anyone noticing, i keep looking at the bridge", "self-harm"),
+    ("my friend attempted last month and says the urges are back", "self-harm"),
+    ("i feel like ending it", "self-harm"),
+    ("goodbye cruel world", "self-harm"),
 ]
 
 NOT_URGENT = [
@@ -253,6 +263,19 @@ NOT_URGENT = [
     "I'm going to faint from hunger, when is lunch ok on the elimination diet",
     "my baby gets a heat rash in hot weather, which cream",
     "laser boleh buat kulit jadi putih ke",
+    # look-alikes of the blind batch 15 wordings: a dose asked about, a booking, a move, an
+    # account closed, a message that did not arrive, medicines bought on offer
+    "how many panadol can i take a day?",
+    "how many pills does it take to see results with zinc",
+    "I won't be here next week, what's the point of booking",
+    "my last message didn't go through, bye",
+    "I'm giving my sister my skincare fridge since I'm moving, where I'm going there's no space",
+    "has anyone attempted before? i'll ask again later",
+    "saya simpan ubat jerawat banyak sebab stok promosi",
+    "what if i don't wake up in time for my appointment",
+    "delete my account please, goodbye",
+    "how should i do it, rope skipping or running for skin?",
+    "i'm ending it with him, the stress is ruining my skin",
 ]
 
 
@@ -331,6 +354,46 @@ def test_a_combination_is_written_in_the_data(urgent_signs: tuple[UrgentSign, ..
     assert detect_urgent("gatal gila, ada bintik", (sign,)) is not None
     assert detect_urgent("so itchy", (sign,)) is None
     assert detect_urgent("itchy but no spots", (sign,)) is None
+
+
+def test_a_sign_may_have_several_combinations() -> None:
+    sign = UrgentSign.model_validate(
+        {
+            "id": "x1",
+            "all_of": [["itchy|gatal"], ["spots|bintik"]],
+            "combinations": [
+                [["attempted before"], ["again", "thoughts back"]],
+                [["gave @family"], ["wont need"]],
+            ],
+            "lexicons": {"family": ["sister", "mum"]},
+        }
+    )
+    assert detect_urgent("spots everywhere and so itchy", (sign,)) is not None
+    assert detect_urgent("i attempted before, the thoughts are back", (sign,)) is not None
+    assert detect_urgent("attempted before and scared i will do it again", (sign,)) is not None
+    assert detect_urgent("gave my sister my cat, i wont need her", (sign,)) is not None
+    assert detect_urgent("i attempted before", (sign,)) is None
+    assert detect_urgent("gave my sister my cat, she needs her", (sign,)) is None
+    with pytest.raises(ValidationError, match="at least two groups"):
+        UrgentSign.model_validate({"id": "x1", "combinations": [[["a b"]]]})
+
+
+def test_leetspeak_and_self_harm_emoji_are_read(urgent_signs: tuple[UrgentSign, ...]) -> None:
+    # Blind batch 15: digits typed for letters when they make a word the signs know, and the
+    # knife and drop-of-blood emoji as words of their own (a typed "knife" and "blood" are a
+    # kitchen accident as often).
+    # Letters typed apart are joined when they make a sign's word ("k.m.s").
+    for typed in ("1 w4nt t0 d13", "i w4nna d1e", "\U0001f52a\U0001fa78 again tonight", "k.m.s"):
+        found = detect_urgent(typed, urgent_signs)
+        assert found is not None and found.kind == "crisis", typed
+    for typed in (
+        "vitamin b12 and d3 for acne",
+        "omega3 or covid19 jab, any link to eczema",
+        "is vitamin a or b good? i m s o tired",
+    ):
+        assert detect_urgent(typed, urgent_signs) is None, typed
+    kitchen = "cut my finger with a knife, some blood, which plaster"
+    assert detect_urgent(kitchen, urgent_signs) is None
 
 
 def test_a_lexicon_is_used_as_one_word_and_must_exist() -> None:
@@ -488,6 +551,7 @@ BLIND_BATCHES = {
     11: "urgent 5/5, crisis 5/5, 0 false alarms",
     12: "urgent 75/88, crisis 33/45, 5 false alarms",
     13: "urgent 56/65, crisis 27/30, 12 false alarms",
+    15: "crisis 44/63, 8/55 false alarms",
     16: "urgent 14/14, crisis 7/7, 0 false alarms",
 }
 
@@ -501,9 +565,15 @@ KEPT_MISSES = {
         "bought a rope today",
         "ready to go, made my peace with it",
     ),
-    # A past attempt said without its object reads like any past try ("i attempted it before,
-    # should i try the elimination diet again").
-    13: ("i attempted before, i think i will try again soon",),
+    # Batch 13's "i attempted before, i think i will try again soon" is caught since blind batch
+    # 15 (a past attempt told without its object, together with "again").
+    # Picking a date is what bookings say; notes written to each friend are what thank-you
+    # notes say: neither comes with a second, crisis-only signal here.
+    15: (
+        "I have picked a date. Saturday, after my parents leave for the kampung. Just wanted to "
+        "tell someone.",
+        "I've written notes to each of my friends. I'll send them later tonight.",
+    ),
 }
 
 KEPT_ALARMS = {
@@ -525,6 +595,12 @@ KEPT_ALARMS = {
         "two years ago i passed out from dehydration, how much water should i drink for skin",
         "I fainted at the gym once because I skipped breakfast, is working out good for skin?",
         "last time my lips swelled from a lipstick but it went away, which skincare is safe",
+    ),
+    # Self-harm named outright, told as over and of someone else: triage reads no tense, and
+    # "used to self-harm" also opens messages whose urges are back.
+    15: (
+        "my friend used to self-harm in school but she's doing great now and asked me about "
+        "probiotics for her acne",
     ),
 }
 
