@@ -6,6 +6,7 @@ Erring towards caution: a false alarm costs a message, a miss costs more.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -162,6 +163,10 @@ class _Compiled:
             | frozenset(w for sign in self.signs for ws in sign.lexicons.values() for w in ws)
         )
 
+        self.counted = frozenset(
+            k for sign in self.signs for w in sign.lexicons.get(COUNTED, ()) for k in variants(w)
+        )
+
     def fuzzy(self, token: str) -> frozenset[str]:
         """Return the vocabulary keys a mistyped token probably stands for."""
         found = self.fuzzy_cache.get(token)
@@ -202,7 +207,13 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
     # token remembers its place among all the words, so negation is judged on what was typed.
     raw = _split_run_ons(
-        _join_letters(_read_leet(words(_read_emoji(text), limit=None), compiled), compiled),
+        _join_letters(
+            _read_leet(
+                words(_read_counts(_read_fever(_read_emoji(text)), compiled), limit=None),
+                compiled,
+            ),
+            compiled,
+        ),
         compiled,
     )
     kept = [
@@ -256,9 +267,60 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     return None
 
 
-EMOJI_WORDS = {"\U0001f52a": "emojiknife", "\U0001fa78": "emojiblood", "\U0001fa92": "emojirazor"}
+EMOJI_WORDS = {
+    "\U0001f52a": "emojiknife",
+    "\U0001fa78": "emojiblood",
+    "\U0001fa92": "emojirazor",
+    "\U0001f912": "fever",
+    "\U0001f48a": "pills",
+}
 """Emoji that stand for self-harm in texting ("🔪🩸 again tonight"), read as words of their own
-(not "knife" or "blood": a kitchen accident says those). Blind batch 15."""
+(not "knife" or "blood": a kitchen accident says those; blind batch 15); the face with a
+thermometer is a fever and the capsule pills, as typed ("boil with pus 🤒")."""
+
+COUNTED = "meds"
+"""The lexicon whose words, after a count of ten or more, read as a count: "took 20 panadol",
+"telan 15 biji ubat" (numbers are otherwise not words). A phrase names the count `manycount`."""
+
+_COUNT = re.compile(r"(?<![\w.,])([1-9]\d{1,2})\s*(?:x\s*)?([^\W\d_]+)(?:\s+([^\W\d_]+))?")
+"""A count and the one or two words after it ("25 sleeping pills", "20 biji panadol")."""
+
+
+_FEVER_WORD = re.compile(
+    # "temp 38", "suhu 39.5", "demam sampai 40": a reading after a word for it...
+    r"\b(temp|temperature|suhu|fever|demam|panas)([^\d\n]{0,12}?)"
+    r"(?<![\d.])(?:3[89]|4[0-2])(?:[.,]\d{1,2})?(?![\d.])",
+    re.IGNORECASE,
+)
+_FEVER_UNIT = re.compile(
+    # ...or with its unit: "38.5c", "39 degrees", "40 darjah", "102f".
+    r"(?<![\w.,])(?:(?:3[89]|4[0-2])(?:[.,]\d{1,2})?\s*(?:°\s*c?|c|celsius|degrees?|deg|darjah)"
+    r"|10[1-6](?:[.,]\d)?\s*(?:°\s*f|f|fahrenheit))(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _read_fever(text: str) -> str:
+    """Write a body temperature of 38 °C (101 °F) or more, typed as a number, as the word
+    "fever" ("baby temp 38 and rash", "38.5c"), since numbers are otherwise not words."""
+    text = _FEVER_WORD.sub(lambda m: f"{m.group(1)}{m.group(2)} fever ", text)
+    return _FEVER_UNIT.sub(" fever ", text)
+
+
+def _read_counts(text: str, compiled: _Compiled) -> str:
+    """Write a count of ten or more before a counted word ("20 panadol", "25 sleeping pills")
+    as "manycount"."""
+    if not compiled.counted:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        after = [w for w in match.group(2, 3) if w]
+        if not any(set(variants(w.casefold())) & compiled.counted for w in after):
+            return match.group(0)
+        return "manycount " + " ".join(after)
+
+    return _COUNT.sub(one, text)
+
 
 LEET = str.maketrans("013457", "oieast")
 """Digits typed for letters ("1 w4nt t0 d13"). A token is read this way only when the word it

@@ -202,3 +202,64 @@ def test_a_phrase_word_standing_earlier_in_another_sense_does_not_hide_the_phras
     text = "saya tak pasti apa nak buat. very pain one the rash on my side, cannot tahan already"
     finding = detect_urgent(text, urgent_signs)
     assert finding is not None and finding.sign_id == "severe-pain"
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("took 20 panadol just now", "self-harm"),
+        ("dah telan 15 biji ubat tidur", "self-harm"),
+        ("swallowed 25 sleeping pills", "self-harm"),
+        ("i popped 12x pills an hour ago", "self-harm"),
+    ],
+)
+def test_a_count_of_ten_or_more_pills_swallowed_is_a_crisis(
+    urgent_signs: tuple[UrgentSign, ...], text: str, sign: str
+) -> None:
+    finding = detect_urgent(text, urgent_signs)
+    assert finding is not None and finding.sign_id == sign, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took 2 panadol for my headache",  # under ten
+        "i take 10 pills a day for my diabetes, can i take probiotic",  # "take": a routine
+        "took 14 days of antibiotics, now my gut is bad",  # days are not counted
+        "the box has 20 pills, how many a day",
+    ],
+)
+def test_other_counts_and_routines_stay_quiet(
+    urgent_signs: tuple[UrgentSign, ...], text: str
+) -> None:
+    assert detect_urgent(text, urgent_signs) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my baby 3 months temp 38 and rash",
+        "baby suhu 39.5 dan ruam",
+        "my son has a rash and 38.5c",
+        "toddler rash, 102F since morning",
+        "boil with pus 🤒🤒",
+    ],
+)
+def test_a_fever_typed_as_a_number_or_an_emoji_reads_as_fever(
+    urgent_signs: tuple[UrgentSign, ...], text: str
+) -> None:
+    assert detect_urgent(text, urgent_signs) is not None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my baby 3 months temp 37.2 and rash",  # below 38
+        "my son is 38 and has a rash on his arm",  # an age
+        "38 weeks pregnant with a rash on my belly",
+    ],
+)
+def test_numbers_that_are_no_fever_stay_numbers(
+    urgent_signs: tuple[UrgentSign, ...], text: str
+) -> None:
+    assert detect_urgent(text, urgent_signs) is None, text
