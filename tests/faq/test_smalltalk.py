@@ -31,6 +31,9 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("hi", "greeting"),
         ("Hiii!!", "greeting"),
         ("assalamualaikum doc", "greeting"),
+        ("hye", "greeting"),  # session 7 probes: texting forms
+        ("gm doc", "greeting"),
+        ("apa awak boleh buat", "who-are-you"),
         ("thanks!", "thanks"),
         ("ok thank you so much", "thanks"),
         ("terima kasih banyak2", "thanks"),
