@@ -489,6 +489,7 @@ BLIND_BATCHES = {
     12: "urgent 75/88, crisis 33/45, 5 false alarms",
     13: "urgent 56/65, crisis 27/30, 12 false alarms",
     16: "urgent 14/14, crisis 7/7, 0 false alarms",
+    17: "urgent 30/34, crisis 8/10, 5 false alarms",
 }
 
 KEPT_MISSES = {
@@ -525,6 +526,13 @@ KEPT_ALARMS = {
         "two years ago i passed out from dehydration, how much water should i drink for skin",
         "I fainted at the gym once because I skipped breakfast, is working out good for skin?",
         "last time my lips swelled from a lipstick but it went away, which skincare is safe",
+    ),
+    # Feeling faint is read as the sign whatever the hedge after it; "bunuh diri" (suicide)
+    # always alarms, even in a joke about food.
+    17: (
+        "penat gila kerja sampai rasa nak pengsan, tapi tak lah betul2. stress ni buat kulit "
+        "teruk ke?",
+        "bunuh diri ke makan nasi lemak hari2 ni? haha jerawat dah penuh muka",
     ),
 }
 
