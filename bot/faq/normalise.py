@@ -180,8 +180,73 @@ SLANG = {
     "wk": "week",
     "nite": "night",
     "tmrw": "tomorrow",
+    "byk": "banyak",
+    "bnyk": "banyak",
+    "brp": "berapa",
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
+
+DIALECT = {
+    # Kelantan and Terengganu: a final -a said -o, "I", "what", "why", "how", "want", "already".
+    "mato": "mata",
+    "muko": "muka",
+    "luko": "luka",
+    "ambo": "saya",
+    "kawe": "saya",
+    "gapo": "apa",
+    "apo": "apa",
+    "mende": "benda",
+    "bakpo": "kenapa",
+    "bakpe": "kenapa",
+    "nape": "kenapa",
+    "ngape": "kenapa",
+    "guano": "bagaimana",
+    "gane": "bagaimana",
+    "bape": "berapa",
+    "berape": "berapa",
+    "nok": "nak",
+    "doh": "dah",
+    "sokmo": "selalu",
+    "kecek": "cakap",
+    "molek": "elok",
+    "makang": "makan",
+    "minung": "minum",
+    "lening": "sekarang",
+    "mung": "awak",
+    "ari": "hari",
+    "jumpo": "jumpa",
+    "ore": "orang",
+    # Utara (Kedah, Penang, Perlis): a final -r said -q, "why", "now", "about", "tell", "none".
+    "tidoq": "tidur",
+    "tido": "tidur",
+    "lapaq": "lapar",
+    "sabaq": "sabar",
+    "awat": "kenapa",
+    "lani": "sekarang",
+    "pasai": "pasal",
+    "habaq": "beritahu",
+    "takdak": "takde",
+    "takdok": "takde",
+    "mampuih": "mampus",
+    "ja": "je",
+    # Negeri Sembilan, Sabah and Sarawak: "can", "not", "I", "you", "want", "know"; the Sabah
+    # particle "bah" is "lah".
+    "bulih": "boleh",
+    "ndak": "tak",
+    "kamek": "saya",
+    "kitak": "awak",
+    "ngaco": "kacau",
+    "mok": "mahu",
+    "tauk": "tahu",
+    "kati": "bagaimana",
+    "bah": "lah",
+}
+"""Regional Malay words (blind batch 17) read as the standard word they stand for, so a
+question or an emergency typed in Kelantan, Terengganu, Utara, Negeri, Sabah or Sarawak Malay
+meets the same keywords and signs. Only words that are no English or standard Malay word of
+their own (not "hang", "den", "sik", "demo", "make", "bengkok")."""
+
+SLANG.update({k: v for k, v in DIALECT.items() if k not in SLANG})
 
 NEGATED_WITH_X = _wordset(
     """nak nk mau mahu leh boleh blh de da ada tahan larat sanggup guna suka sedap sihat hidup
@@ -312,7 +377,8 @@ def content_words(tokens: Iterable[str]) -> list[str]:
         for t in tokens
         if len(t) > 1
         and t not in STOPWORDS
-        and not (t.endswith(_MS_QUESTION_PARTICLES) and t[:-3] in STOPWORDS)
+        # "bolehkah" is "boleh" asked; "alah" (allergic) is no "a" with "-lah" (blind batch 17).
+        and not (t.endswith(_MS_QUESTION_PARTICLES) and len(t) > 4 and t[:-3] in STOPWORDS)
         and not (t[-1] == t[-2] and t[:-1] in STOPWORDS)  # "sooo" -> "soo" is still "so"
     ]
 

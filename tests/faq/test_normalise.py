@@ -145,3 +145,26 @@ def test_nearest_window(positions: list[list[int]], expected: int | None) -> Non
 )
 def test_words_read_texting_forms(text: str, expected: list[str]) -> None:
     assert words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Regional Malay read as the standard word (blind batch 17).
+        ("mato ambo kuning", ["mata", "saya", "kuning"]),
+        ("kurang tidoq", ["kurang", "tidur"]),
+        ("pukul bape tutup ari sabtu", ["pukul", "berapa", "tutup", "hari", "sabtu"]),
+        ("baik aku mampuih ja", ["baik", "aku", "mampus", "je"]),
+        ("terima kasih bah", ["terima", "kasih", "lah"]),
+        # English and standard Malay words that sound regional are left alone.
+        ("hang in there", ["hang", "in", "there"]),
+    ],
+)
+def test_words_read_regional_malay(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
+
+
+def test_a_word_ending_like_a_particle_after_one_letter_is_kept() -> None:
+    # "alah" (allergic) is no "a" + "-lah"; "bolehkah" is still "boleh" asked (blind batch 17).
+    assert normalise("saya alah udang") == ("alah", "udang")
+    assert "boleh" not in normalise("bolehkah saya makan")

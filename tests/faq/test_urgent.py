@@ -553,6 +553,7 @@ BLIND_BATCHES = {
     13: "urgent 56/65, crisis 27/30, 12 false alarms",
     15: "crisis 44/63, 8/55 false alarms",
     16: "urgent 14/14, crisis 7/7, 0 false alarms",
+    17: "urgent 30/34, crisis 8/10, 5 false alarms",
 }
 
 KEPT_MISSES = {
@@ -601,6 +602,13 @@ KEPT_ALARMS = {
     15: (
         "my friend used to self-harm in school but she's doing great now and asked me about "
         "probiotics for her acne",
+    ),
+    # Feeling faint is read as the sign whatever the hedge after it; "bunuh diri" (suicide)
+    # always alarms, even in a joke about food.
+    17: (
+        "penat gila kerja sampai rasa nak pengsan, tapi tak lah betul2. stress ni buat kulit "
+        "teruk ke?",
+        "bunuh diri ke makan nasi lemak hari2 ni? haha jerawat dah penuh muka",
     ),
 }
 
