@@ -147,6 +147,7 @@ SLANG = {
     "dh": "dah",
     "idup": "hidup",
     "sgt": "sangat",
+    "dmm": "demam",
     "sngt": "sangat",
     "org": "orang",
     "hdup": "hidup",
