@@ -148,6 +148,7 @@ SLANG = {
     "idup": "hidup",
     "sgt": "sangat",
     "dmm": "demam",
+    "jd": "jadi",
     "sngt": "sangat",
     "org": "orang",
     "hdup": "hidup",

@@ -17,7 +17,7 @@ from bot.db.engine import Database
 from bot.db.models import Question
 from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
-from bot.faq.urgent import _one_slip, detect_urgent
+from bot.faq.urgent import _one_slip, _vowels_dropped, detect_urgent, read_readings
 from tests.faq.conftest import SUMMARY
 
 HERE = Path(__file__).parent
@@ -162,6 +162,14 @@ URGENT = [
     ("pedih sangat sampai tak dapat tidur", "severe-pain"),
     ("the swelling on my arm keeps growing and feels warm", "hot-red-spreading"),
     ("I fainted from hunger this morning", "fainting-dizzy"),
+    # wordings found missing on probes after blind batch 14 (texting, readings, apart)
+    ("my dad cannot stand up already, leg wound got pus and he very hot", "skin-infection-fever"),
+    ("skin gone all purple black around the wound and it stinks", "severe-pain"),
+    ("sakit sgt tk tahan, kaki jd hitam", "severe-pain"),
+    ("blood keep coming out from the filler injection site cannot stop", "bleeding"),
+    ("baby 2 mth temp 38.3, can i give panadol and sleep first", "child-fever-rash"),
+    ("spo2 90 and my lips feel numb", "breathing"),
+    ("my skin looks yellowish and my urine is dark like coke", "jaundice"),
 ]
 
 NOT_URGENT = [
@@ -253,6 +261,18 @@ NOT_URGENT = [
     "I'm going to faint from hunger, when is lunch ok on the elimination diet",
     "my baby gets a heat rash in hot weather, which cream",
     "laser boleh buat kulit jadi putih ke",
+    # look-alikes found on probes after blind batch 14: yellow pee or baby stool, a spread on
+    # toast, a reading of the weather, money or an age, standing up to someone, texting words
+    "air kencing kuning gelap, kena minum air lebih ke?",
+    "baby poop is turning yellow from green, normal? can i give probiotic",
+    "spreading hot butter on toast every morning, bad for acne?",
+    "it's 38 degrees outside and my baby has heat rash",
+    "the serum is rm 38.5, my kid has a rash",
+    "born at 38 weeks, my baby has a rash on cheeks, is it eczema",
+    "i cant stand up to my mum about my diet",
+    "blood still coming out when i pick my pimple, will it scar",
+    "muka bengkak setiap pagi lepas makan masin",
+    "btl ke makan ubat ni ok",
 ]
 
 
@@ -488,6 +508,7 @@ BLIND_BATCHES = {
     11: "urgent 5/5, crisis 5/5, 0 false alarms",
     12: "urgent 75/88, crisis 33/45, 5 false alarms",
     13: "urgent 56/65, crisis 27/30, 12 false alarms",
+    14: "urgent 64/76 (one of the misses read as a crisis), 7 false alarms",
 }
 
 KEPT_MISSES = {
@@ -525,6 +546,9 @@ KEPT_ALARMS = {
         "I fainted at the gym once because I skipped breakfast, is working out good for skin?",
         "last time my lips swelled from a lipstick but it went away, which skincare is safe",
     ),
+    # Blue lips are a danger sign; what makes them harmless here (a cold pool) stands too far
+    # from them for an idiom, and an idiom on "cold" would hide a real emergency told with it.
+    14: ("my lips turn blue when i swim in the cold pool haha, anyway is swimming ok for eczema",),
 }
 
 
@@ -602,3 +626,55 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
     found = detect_urgent("want to delete myself", urgent_signs)
     assert found is not None and found.kind == "crisis"
     assert detect_urgent("i want to delete my data myself", urgent_signs) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("temp 39.5C and chills", "temp fever and chills"),
+        ("demam tinggi 39, menggigil", "demam tinggi fever , menggigil"),
+        ("the thermometer says 39.4.", "the thermometer says fever ."),
+        ("my temperature is 102F", "my temperature is fever"),
+        ("baby 38.5, very sleepy", "baby fever , very sleepy"),
+        ("spo2 90 on the oximeter", "spo2 low oxygen on the oximeter"),
+        # Not a fever: 37.x, money, an age, weeks, kilograms, the weather, an oxygen level of 95.
+        ("temp 37.2 is that a fever", "temp 37.2 is that a fever"),
+        ("the serum is rm 38.5", "the serum is rm 38.5"),
+        ("she is 39 years old", "she is 39 years old"),
+        ("born at 38 weeks", "born at 38 weeks"),
+        ("38.5 kg", "38.5 kg"),
+        ("38 degrees outside today", "38 degrees outside today"),
+        ("oxygen 95%", "oxygen 95%"),
+    ],
+)
+def test_readings_typed_as_numbers_are_read(typed: str, read: str) -> None:
+    # Blind batch 14: words drop numbers, so a fever or a low oxygen level told as a number
+    # was not seen at all.
+    assert " ".join(read_readings(typed).split()) == read
+
+
+@pytest.mark.parametrize(
+    ("typed", "word", "dropped"),
+    [
+        ("dmm", "demam", True),
+        ("tggi", "tinggi", True),  # the "n" of "ng" goes too
+        ("bngkk", "bengkak", True),
+        ("brth", "breath", True),
+        ("mat", "mata", False),  # one vowel short: a word of its own
+        ("dmn", "demam", False),  # a consonant changed
+        ("emam", "demam", False),  # the first letter kept
+    ],
+)
+def test_vowels_dropped(typed: str, word: str, dropped: bool) -> None:
+    assert _vowels_dropped(typed, word) is dropped
+
+
+def test_sign_words_typed_without_vowels_are_read(urgent_signs: tuple[UrgentSign, ...]) -> None:
+    # Malay texting drops vowels (blind batch 14); texting words that only look like a sign's
+    # word without vowels ("btl" betul, not botol; "ptg" petang, not potong) are not_typos.
+    found = detect_urgent("anak dmm tggi, ada ruam merah kat badan", urgent_signs)
+    assert found is not None and found.kind == "urgent"
+    found = detect_urgent("bngkk muka lps mkn udang", urgent_signs)
+    assert found is not None and found.kind == "urgent"
+    assert detect_urgent("btl ke makan ubat ni ok", urgent_signs) is None
+    assert detect_urgent("ptg td tangan aku gatal", urgent_signs) is None
