@@ -253,7 +253,7 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
 # Readings typed as numbers (blind batch 14): "temp 39.5C", "demam 39", "spo2 90". Words drop
 # numbers, so a reading is replaced by the word it means before the message is split.
 _TEMP_WORDS = r"(?:temp|temperature|temprature|suhu|fever|fevers|demam|dmm|thermometer|termometer)"
-_C = r"(?:3[89]|4[0-2])(?:[.,]\d)?"
+_C = r"(?:3[89]|4[0-2])(?:(?:[.,]|\s+point\s+|\s+titik\s+)\d)?"
 """38.0 to 42.9 degrees Celsius: a fever (37.x is not)."""
 _F = r"(?:100[.,][4-9]|10[1-7](?:[.,]\d)?)"
 """100.4 to 107.9 degrees Fahrenheit."""

@@ -170,6 +170,17 @@ URGENT = [
     ("baby 2 mth temp 38.3, can i give panadol and sleep first", "child-fever-rash"),
     ("spo2 90 and my lips feel numb", "breathing"),
     ("my skin looks yellowish and my urine is dark like coke", "jaundice"),
+    (
+        "been having this rash thing for like 3 days, thought it was the new detergent, now "
+        "i checked temperature it says 39 point 5, can i just take panadol and sleep first",
+        "rash-with-fever",
+    ),
+    ("can't finish my sentences without gasping, hives everywhere", "breathing"),
+    ("mum face droopy one side and cannot talk properly", "fainting-dizzy"),
+    ("my nose bleeding very bad, whole towel soaked", "bleeding"),
+    ("lps buat botox, kelopak mata jatuh dan pandangan berganda", "eyes-vision"),
+    ("after hydrafacial my face burning and blistering", "reaction-after-treatment"),
+    ("leg very very pain cannot walk, swollen red hot, diabetic", "severe-pain"),
 ]
 
 NOT_URGENT = [
@@ -273,6 +284,8 @@ NOT_URGENT = [
     "blood still coming out when i pick my pimple, will it scar",
     "muka bengkak setiap pagi lepas makan masin",
     "btl ke makan ubat ni ok",
+    "i can't finish a sentence in english lol",
+    "pandangan saya tentang diet ni dua kali ganda",
 ]
 
 
