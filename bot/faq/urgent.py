@@ -506,9 +506,13 @@ def _vowels_dropped(typed: str, word: str) -> bool:
     consonant kept but the "n" of "ng" ("dmm" demam, "tggi" tinggi, "mggigil" menggigil).
 
     The first letter stays; a real word that happens to be a sign's word less one vowel
-    ("mat", "mata") is not taken, as two letters must be missing.
+    ("mat", "mata") is not taken, as two letters must be missing unless the token has no
+    vowel at all ("rsh" rash, "bby" baby).
     """
-    if len(word) - len(typed) < 2 or typed[0] != word[0]:
+    # One letter may be missing when the token has no vowel at all ("rsh" rash, "bby" baby,
+    # "wnt" wont): no word is written so.
+    needed = 1 if _VOWELS.isdisjoint(typed) else 2
+    if len(word) - len(typed) < needed or typed[0] != word[0]:
         return False
     j = 0
     for i, ch in enumerate(word):

@@ -181,6 +181,14 @@ URGENT = [
     ("lps buat botox, kelopak mata jatuh dan pandangan berganda", "eyes-vision"),
     ("after hydrafacial my face burning and blistering", "reaction-after-treatment"),
     ("leg very very pain cannot walk, swollen red hot, diabetic", "severe-pain"),
+    ("hlp my bby hs fevr n rsh al ovr", "rash-with-fever"),
+    ("bleding wnt stop frm my cut", "bleeding"),
+    (
+        "my son kena hand foot mouth, fever 39.8, not drinking already, lethargic",
+        "child-fever-rash",
+    ),
+    ("after the botox my eyelid drop and i see two of everything", "eyes-vision"),
+    ("mak sy tetiba x sedar diri", "fainting-dizzy"),
 ]
 
 NOT_URGENT = [
@@ -286,6 +294,9 @@ NOT_URGENT = [
     "btl ke makan ubat ni ok",
     "i can't finish a sentence in english lol",
     "pandangan saya tentang diet ni dua kali ganda",
+    "anak demam, bsk nak jumpa doktor, boleh makan yogurt?",
+    "anak demam, bagi makan bubur lembik ok?",
+    "i see two options for my skin, diet or cream",
 ]
 
 
@@ -673,7 +684,9 @@ def test_readings_typed_as_numbers_are_read(typed: str, read: str) -> None:
         ("tggi", "tinggi", True),  # the "n" of "ng" goes too
         ("bngkk", "bengkak", True),
         ("brth", "breath", True),
-        ("mat", "mata", False),  # one vowel short: a word of its own
+        ("rsh", "rash", True),  # no vowel at all: one letter may be missing
+        ("bby", "baby", True),
+        ("mat", "mata", False),  # one vowel short, with a vowel left: a word of its own
         ("dmn", "demam", False),  # a consonant changed
         ("emam", "demam", False),  # the first letter kept
     ],
