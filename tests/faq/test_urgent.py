@@ -189,6 +189,25 @@ URGENT = [
     ),
     ("after the botox my eyelid drop and i see two of everything", "eyes-vision"),
     ("mak sy tetiba x sedar diri", "fainting-dizzy"),
+    (
+        "also my skin is kind of dusky purple around the bite on my calf and the pain is way "
+        "worse than it looks",
+        "severe-pain",
+    ),
+    (
+        "the wound on my toe is black and i'm diabetic and i don't feel any pain there",
+        "severe-pain",
+    ),
+    (
+        "my baby's skin looks mottled and blue-ish and he's not waking up properly",
+        "child-fever-rash",
+    ),
+    (
+        "i think i'm having an allergic reaction, tongue tingling, throat scratchy, hives all over",
+        "swelling-face-throat",
+    ),
+    ("burn from hot oil on my arm, skin white and leathery, doesn't hurt", "peeling-sheets"),
+    ("she's vomiting blood", "bleeding"),
 ]
 
 NOT_URGENT = [
@@ -297,6 +316,10 @@ NOT_URGENT = [
     "anak demam, bsk nak jumpa doktor, boleh makan yogurt?",
     "anak demam, bagi makan bubur lembik ok?",
     "i see two options for my skin, diet or cream",
+    "my baby is not waking up at night anymore, sleeps through, yay",
+    "I'm diabetic, is black coffee ok for my skin",
+    "diabetic with dark black patches on my neck skin, diet?",
+    "my lips itchy from the new lipstick, and hives on my arm from the heat, what food",
 ]
 
 
