@@ -266,6 +266,15 @@ _NOT_AFTER = (
     r"bpm|percent))"
 )
 """Not a reading when a unit of something else follows: "38.5 kg", "39 years", "40 minutes"."""
+_SPOKEN = (
+    r"(?:thirty[\s-]?eight|thirty[\s-]?nine|forty(?:[\s-]?(?:one|two))?|"
+    r"tiga\s+puluh\s+(?:lapan|sembilan)|empat\s+puluh(?:\s+(?:satu|dua))?|"
+    r"(?:a|one)\s+hundred\s+(?:and\s+)?(?:one|two|three|four|five|six))"
+    r"(?:\s+(?:point|titik|perpuluhan)\s+[a-z]+)?"
+)
+"""A fever said in words, as voice typing writes it: "thirty nine point five", "a hundred and
+three", "tiga puluh sembilan"."""
+_SPOKEN_RE = re.compile(rf"\b{_SPOKEN}\b")
 _OXYGEN_WORDS = r"(?:spo2|sp02|spo|o2|oxygen|oksigen|sats?|saturation)"
 _READINGS = (
     # A Celsius or Fahrenheit reading with its unit: "39.5c", "40 degrees", "102f".
@@ -277,6 +286,12 @@ _READINGS = (
         re.compile(rf"(\b{_TEMP_WORDS}\W+(?:[^\W\d]+\W+){{0,3}}?)(?:{_C}|{_F}){_NOT_AFTER}"),
         r"\1 fever ",
     ),
+    # Said in words, after a word for temperature or before degrees.
+    (
+        re.compile(rf"(\b{_TEMP_WORDS}\W+(?:[^\W\d]+\W+){{0,3}}?){_SPOKEN}\b{_NOT_AFTER}"),
+        r"\1 fever ",
+    ),
+    (re.compile(rf"\b{_SPOKEN}\s+(?:degrees?|darjah)\b"), " fever "),
     # Oxygen saturation of 92% or less: "spo2 90", "oxygen 88%".
     (
         re.compile(
@@ -301,9 +316,9 @@ def read_readings(text: str) -> str:
     then dropped with the rest of the numbers), as do all numbers in a message about the
     weather, a room or a kitchen ("38 degrees outside").
     """
-    if not any(ch.isdigit() for ch in text):
-        return text
     out = text.casefold()
+    if not any(ch.isdigit() for ch in out) and not _SPOKEN_RE.search(out):
+        return text
     if _NOT_A_BODY.search(out):
         return out
     for pattern, replacement in _READINGS:

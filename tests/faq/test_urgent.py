@@ -208,6 +208,11 @@ URGENT = [
     ),
     ("burn from hot oil on my arm, skin white and leathery, doesn't hurt", "peeling-sheets"),
     ("she's vomiting blood", "bleeding"),
+    ("temperature is thirty nine point five and the rash is spreading", "rash-with-fever"),
+    (
+        "my kid has a fever and red eyes and peeling fingers and strawberry tongue",
+        "child-fever-rash",
+    ),
 ]
 
 NOT_URGENT = [
@@ -684,6 +689,12 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
         ("my temperature is 102F", "my temperature is fever"),
         ("baby 38.5, very sleepy", "baby fever , very sleepy"),
         ("spo2 90 on the oximeter", "spo2 low oxygen on the oximeter"),
+        # said in words, as voice typing writes it
+        ("temperature is thirty nine point five", "temperature is fever"),
+        ("a fever of a hundred and three", "a fever of fever"),
+        ("suhu tiga puluh sembilan", "suhu fever"),
+        ("fever for forty days", "fever for forty days"),
+        ("i am thirty nine years old", "i am thirty nine years old"),
         # Not a fever: 37.x, money, an age, weeks, kilograms, the weather, an oxygen level of 95.
         ("temp 37.2 is that a fever", "temp 37.2 is that a fever"),
         ("the serum is rm 38.5", "the serum is rm 38.5"),
