@@ -148,6 +148,8 @@ SLANG = {
     "dh": "dah",
     "idup": "hidup",
     "sgt": "sangat",
+    "dmm": "demam",
+    "jd": "jadi",
     "sngt": "sangat",
     "org": "orang",
     "hdup": "hidup",

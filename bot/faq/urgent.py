@@ -38,6 +38,10 @@ matters only beside the rest of a sign; everyday words one slip away from a sign
 SHORT_TARGET_MIN = 5
 """Sign words shorter than this are too like everyday words ("mata"/"masa", "mati"/"mari")."""
 
+VOWELLESS_LEN = (3, 10)
+"""Token lengths checked as a sign's word typed without its vowels, Malay texting style:
+"dmm"~"demam", "tggi"~"tinggi", "bngkk"~"bengkak", "brth"~"breath" (blind batch 14)."""
+
 FUZZY_MAX_LEN = 30
 """Longer tokens are not words; skip fuzzy work on them."""
 
@@ -148,6 +152,13 @@ class _Compiled:
                     if max(SHORT_TARGET_MIN, low - 1) <= len(word) <= high + 1:
                         by_letter.setdefault(word[0], set()).add(word)
         self.short_choices = {k: tuple(sorted(v)) for k, v in by_letter.items()}
+        bare: dict[str, set[str]] = {}
+        for sign in self.signs:
+            for phrase in sign.written():
+                for word in words(phrase.replace("|", " ")):
+                    if len(word) > VOWELLESS_LEN[0] and not word.startswith("@"):
+                        bare.setdefault(word[0], set()).add(word)
+        self.vowelless_choices = {k: tuple(sorted(v)) for k, v in bare.items()}
         self.fuzzy_cache: dict[str, frozenset[str]] = {}
         # Words a run-on token may be made of: the signs' words as written, and small words.
         self.known = (
@@ -181,6 +192,10 @@ class _Compiled:
                 for written in self.short_choices.get(token[0], ()):
                     if _one_slip(token, written):
                         keys.update(variants(written))
+            if VOWELLESS_LEN[0] <= len(token) <= VOWELLESS_LEN[1]:
+                for written in self.vowelless_choices.get(token[0], ()):
+                    if _vowels_dropped(token, written):
+                        keys.update(variants(written))
             found = frozenset(keys)
             if len(self.fuzzy_cache) < 4096:
                 self.fuzzy_cache[token] = found
@@ -209,7 +224,7 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
     raw = _split_run_ons(
         _join_letters(
             _read_leet(
-                words(_read_counts(_read_fever(_read_emoji(text)), compiled), limit=None),
+                words(_read_counts(read_readings(_read_emoji(text)), compiled), limit=None),
                 compiled,
             ),
             compiled,
@@ -233,7 +248,7 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
         keys = set(variants(token))
         if (
             not keys & vocabulary
-            and SHORT_TYPO_LEN[0] <= len(token) <= FUZZY_MAX_LEN
+            and VOWELLESS_LEN[0] <= len(token) <= FUZZY_MAX_LEN
             and token not in compiled.not_typos
             and token not in NEGATORS
         ):
@@ -284,27 +299,6 @@ COUNTED = "meds"
 
 _COUNT = re.compile(r"(?<![\w.,])([1-9]\d{1,2})\s*(?:x\s*)?([^\W\d_]+)(?:\s+([^\W\d_]+))?")
 """A count and the one or two words after it ("25 sleeping pills", "20 biji panadol")."""
-
-
-_FEVER_WORD = re.compile(
-    # "temp 38", "suhu 39.5", "demam sampai 40": a reading after a word for it...
-    r"\b(temp|temperature|suhu|fever|demam|panas)([^\d\n]{0,12}?)"
-    r"(?<![\d.])(?:3[89]|4[0-2])(?:[.,]\d{1,2})?(?![\d.])",
-    re.IGNORECASE,
-)
-_FEVER_UNIT = re.compile(
-    # ...or with its unit: "38.5c", "39 degrees", "40 darjah", "102f".
-    r"(?<![\w.,])(?:(?:3[89]|4[0-2])(?:[.,]\d{1,2})?\s*(?:°\s*c?|c|celsius|degrees?|deg|darjah)"
-    r"|10[1-6](?:[.,]\d)?\s*(?:°\s*f|f|fahrenheit))(?!\w)",
-    re.IGNORECASE,
-)
-
-
-def _read_fever(text: str) -> str:
-    """Write a body temperature of 38 °C (101 °F) or more, typed as a number, as the word
-    "fever" ("baby temp 38 and rash", "38.5c"), since numbers are otherwise not words."""
-    text = _FEVER_WORD.sub(lambda m: f"{m.group(1)}{m.group(2)} fever ", text)
-    return _FEVER_UNIT.sub(" fever ", text)
 
 
 def _read_counts(text: str, compiled: _Compiled) -> str:
@@ -371,6 +365,82 @@ def _join_letters(raw: list[str], compiled: _Compiled) -> list[str]:
         else:
             out.append(raw[n])
             n += 1
+    return out
+
+
+# Readings typed as numbers (blind batch 14): "temp 39.5C", "demam 39", "spo2 90". Words drop
+# numbers, so a reading is replaced by the word it means before the message is split.
+_TEMP_WORDS = r"(?:temp|temperature|temprature|suhu|fever|fevers|demam|dmm|thermometer|termometer)"
+_C = r"(?:3[89]|4[0-2])(?:(?:[.,]|\s+point\s+|\s+titik\s+)\d)?"
+"""38.0 to 42.9 degrees Celsius: a fever (37.x is not)."""
+_F = r"(?:100[.,][4-9]|10[1-7](?:[.,]\d)?)"
+"""100.4 to 107.9 degrees Fahrenheit."""
+_C_UNIT = r"\s*(?:°\s*c?|º\s*c?|c|celsius|celcius|deg|degrees?|darjah)"
+_F_UNIT = r"\s*(?:°\s*f?|º\s*f?|f|fahrenheit)"
+_NOT_MONEY = r"(?<![\w.,$])(?<!rm )(?<!\$ )"
+_NOT_AFTER = (
+    r"(?![\d.,]?\d)(?!\s*(?:%|kg|g\b|cm|mm|ml|km|kmh|sen|rm|years?|yrs?|yo\b|tahun|thn|"
+    r"weeks?|wks?|minggu|days?|hari|hours?|hrs?|jam|min|mins|minutes?|minit|months?|bulan|"
+    r"bpm|percent))"
+)
+"""Not a reading when a unit of something else follows: "38.5 kg", "39 years", "40 minutes"."""
+_SPOKEN = (
+    r"(?:thirty[\s-]?eight|thirty[\s-]?nine|forty(?:[\s-]?(?:one|two))?|"
+    r"tiga\s+puluh\s+(?:lapan|sembilan)|empat\s+puluh(?:\s+(?:satu|dua))?|"
+    r"(?:a|one)\s+hundred\s+(?:and\s+)?(?:one|two|three|four|five|six))"
+    r"(?:\s+(?:point|titik|perpuluhan)\s+[a-z]+)?"
+)
+"""A fever said in words, as voice typing writes it: "thirty nine point five", "a hundred and
+three", "tiga puluh sembilan"."""
+_SPOKEN_RE = re.compile(rf"\b{_SPOKEN}\b")
+_OXYGEN_WORDS = r"(?:spo2|sp02|spo|o2|oxygen|oksigen|sats?|saturation)"
+_READINGS = (
+    # A Celsius or Fahrenheit reading with its unit: "39.5c", "40 degrees", "102f".
+    (re.compile(rf"{_NOT_MONEY}(?:{_C}{_C_UNIT}|{_F}{_F_UNIT})(?!\w)"), " fever "),
+    # A bare reading with a decimal ("38.5") or after a word for temperature ("temp 40",
+    # "demam tinggi 39", "thermometer says 39.4").
+    (re.compile(rf"{_NOT_MONEY}(?:3[89]|4[0-2])[.,]\d{_NOT_AFTER}"), " fever "),
+    (
+        re.compile(rf"(\b{_TEMP_WORDS}\W+(?:[^\W\d]+\W+){{0,3}}?)(?:{_C}|{_F}){_NOT_AFTER}"),
+        r"\1 fever ",
+    ),
+    # Said in words, after a word for temperature or before degrees.
+    (
+        re.compile(rf"(\b{_TEMP_WORDS}\W+(?:[^\W\d]+\W+){{0,3}}?){_SPOKEN}\b{_NOT_AFTER}"),
+        r"\1 fever ",
+    ),
+    (re.compile(rf"\b{_SPOKEN}\s+(?:degrees?|darjah)\b"), " fever "),
+    # Oxygen saturation of 92% or less: "spo2 90", "oxygen 88%".
+    (
+        re.compile(
+            rf"(\b{_OXYGEN_WORDS}\W+(?:[^\W\d]+\W+){{0,2}}?)(?:[5-8]\d|9[0-2])(?![\d.,]?\d)"
+        ),
+        r"\1 low oxygen ",
+    ),
+)
+
+_NOT_A_BODY = re.compile(
+    r"\b(?:weather|cuaca|outside|diluar|heatwave|sunny|matahari|room|bilik|aircon|aircond|oven|"
+    r"bake|baking|ferment|fermenting|fermentation|kombucha|yogurt|yoghurt|fridge|peti|bath|"
+    r"shower)\b"
+)
+"""Words that make a temperature the air's, a room's or a kitchen's, not a body's."""
+
+
+def read_readings(text: str) -> str:
+    """Replace a fever's temperature or a low oxygen reading by the words it means.
+
+    "temp 39.5C" -> "temp fever", "spo2 90" -> "spo2 low oxygen"; other numbers stay (and are
+    then dropped with the rest of the numbers), as do all numbers in a message about the
+    weather, a room or a kitchen ("38 degrees outside").
+    """
+    out = text.casefold()
+    if not any(ch.isdigit() for ch in out) and not _SPOKEN_RE.search(out):
+        return text
+    if _NOT_A_BODY.search(out):
+        return out
+    for pattern, replacement in _READINGS:
+        out = pattern.sub(replacement, out)
     return out
 
 
@@ -570,6 +640,33 @@ def _negated(chosen: list[int], context: _Context) -> bool:
         if pos not in used and context.raw[pos] in NEGATORS:
             return True
     return False
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def _vowels_dropped(typed: str, word: str) -> bool:
+    """Tell whether `typed` is `word` with at least two of its vowels left out, every
+    consonant kept but the "n" of "ng" ("dmm" demam, "tggi" tinggi, "mggigil" menggigil).
+
+    The first letter stays; a real word that happens to be a sign's word less one vowel
+    ("mat", "mata") is not taken, as two letters must be missing unless the token has no
+    vowel at all ("rsh" rash, "bby" baby).
+    """
+    # One letter may be missing when the token has no vowel at all ("rsh" rash, "bby" baby,
+    # "wnt" wont): no word is written so.
+    needed = 1 if _VOWELS.isdisjoint(typed) else 2
+    if len(word) - len(typed) < needed or typed[0] != word[0]:
+        return False
+    j = 0
+    for i, ch in enumerate(word):
+        if j < len(typed) and typed[j] == ch:
+            j += 1
+        elif ch in _VOWELS or (ch == "n" and word[i + 1 : i + 2] == "g"):
+            continue
+        else:
+            return False
+    return j == len(typed)
 
 
 def _one_slip(typed: str, word: str) -> bool:

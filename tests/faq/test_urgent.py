@@ -17,7 +17,7 @@ from bot.db.engine import Database
 from bot.db.models import Question
 from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
-from bot.faq.urgent import _one_slip, detect_urgent
+from bot.faq.urgent import _one_slip, _vowels_dropped, detect_urgent, read_readings
 from tests.faq.conftest import SUMMARY
 
 HERE = Path(__file__).parent
@@ -172,6 +172,57 @@ URGENT = [
     ("my friend attempted last month and says the urges are back", "self-harm"),
     ("i feel like ending it", "self-harm"),
     ("goodbye cruel world", "self-harm"),
+    # wordings found missing on probes after blind batch 14 (texting, readings, apart)
+    ("my dad cannot stand up already, leg wound got pus and he very hot", "skin-infection-fever"),
+    ("skin gone all purple black around the wound and it stinks", "severe-pain"),
+    ("sakit sgt tk tahan, kaki jd hitam", "severe-pain"),
+    ("blood keep coming out from the filler injection site cannot stop", "bleeding"),
+    ("baby 2 mth temp 38.3, can i give panadol and sleep first", "child-fever-rash"),
+    ("spo2 90 and my lips feel numb", "breathing"),
+    ("my skin looks yellowish and my urine is dark like coke", "jaundice"),
+    (
+        "been having this rash thing for like 3 days, thought it was the new detergent, now "
+        "i checked temperature it says 39 point 5, can i just take panadol and sleep first",
+        "rash-with-fever",
+    ),
+    ("can't finish my sentences without gasping, hives everywhere", "breathing"),
+    ("mum face droopy one side and cannot talk properly", "fainting-dizzy"),
+    ("my nose bleeding very bad, whole towel soaked", "bleeding"),
+    ("lps buat botox, kelopak mata jatuh dan pandangan berganda", "eyes-vision"),
+    ("after hydrafacial my face burning and blistering", "reaction-after-treatment"),
+    ("leg very very pain cannot walk, swollen red hot, diabetic", "severe-pain"),
+    ("hlp my bby hs fevr n rsh al ovr", "rash-with-fever"),
+    ("bleding wnt stop frm my cut", "bleeding"),
+    (
+        "my son kena hand foot mouth, fever 39.8, not drinking already, lethargic",
+        "child-fever-rash",
+    ),
+    ("after the botox my eyelid drop and i see two of everything", "eyes-vision"),
+    ("mak sy tetiba x sedar diri", "fainting-dizzy"),
+    (
+        "also my skin is kind of dusky purple around the bite on my calf and the pain is way "
+        "worse than it looks",
+        "severe-pain",
+    ),
+    (
+        "the wound on my toe is black and i'm diabetic and i don't feel any pain there",
+        "severe-pain",
+    ),
+    (
+        "my baby's skin looks mottled and blue-ish and he's not waking up properly",
+        "child-fever-rash",
+    ),
+    (
+        "i think i'm having an allergic reaction, tongue tingling, throat scratchy, hives all over",
+        "swelling-face-throat",
+    ),
+    ("burn from hot oil on my arm, skin white and leathery, doesn't hurt", "peeling-sheets"),
+    ("she's vomiting blood", "bleeding"),
+    ("temperature is thirty nine point five and the rash is spreading", "rash-with-fever"),
+    (
+        "my kid has a fever and red eyes and peeling fingers and strawberry tongue",
+        "child-fever-rash",
+    ),
 ]
 
 NOT_URGENT = [
@@ -276,6 +327,27 @@ NOT_URGENT = [
     "delete my account please, goodbye",
     "how should i do it, rope skipping or running for skin?",
     "i'm ending it with him, the stress is ruining my skin",
+    # look-alikes found on probes after blind batch 14: yellow pee or baby stool, a spread on
+    # toast, a reading of the weather, money or an age, standing up to someone, texting words
+    "air kencing kuning gelap, kena minum air lebih ke?",
+    "baby poop is turning yellow from green, normal? can i give probiotic",
+    "spreading hot butter on toast every morning, bad for acne?",
+    "it's 38 degrees outside and my baby has heat rash",
+    "the serum is rm 38.5, my kid has a rash",
+    "born at 38 weeks, my baby has a rash on cheeks, is it eczema",
+    "i cant stand up to my mum about my diet",
+    "blood still coming out when i pick my pimple, will it scar",
+    "muka bengkak setiap pagi lepas makan masin",
+    "btl ke makan ubat ni ok",
+    "i can't finish a sentence in english lol",
+    "pandangan saya tentang diet ni dua kali ganda",
+    "anak demam, bsk nak jumpa doktor, boleh makan yogurt?",
+    "anak demam, bagi makan bubur lembik ok?",
+    "i see two options for my skin, diet or cream",
+    "my baby is not waking up at night anymore, sleeps through, yay",
+    "I'm diabetic, is black coffee ok for my skin",
+    "diabetic with dark black patches on my neck skin, diet?",
+    "my lips itchy from the new lipstick, and hives on my arm from the heat, what food",
 ]
 
 
@@ -551,6 +623,7 @@ BLIND_BATCHES = {
     11: "urgent 5/5, crisis 5/5, 0 false alarms",
     12: "urgent 75/88, crisis 33/45, 5 false alarms",
     13: "urgent 56/65, crisis 27/30, 12 false alarms",
+    14: "urgent 64/76 (one of the misses read as a crisis), 7 false alarms",
     15: "crisis 44/63, 8/55 false alarms",
     16: "urgent 14/14, crisis 7/7, 0 false alarms",
     17: "urgent 30/34, crisis 8/10, 5 false alarms",
@@ -597,6 +670,9 @@ KEPT_ALARMS = {
         "I fainted at the gym once because I skipped breakfast, is working out good for skin?",
         "last time my lips swelled from a lipstick but it went away, which skincare is safe",
     ),
+    # Blue lips are a danger sign; what makes them harmless here (a cold pool) stands too far
+    # from them for an idiom, and an idiom on "cold" would hide a real emergency told with it.
+    14: ("my lips turn blue when i swim in the cold pool haha, anyway is swimming ok for eczema",),
     # Self-harm named outright, told as over and of someone else: triage reads no tense, and
     # "used to self-harm" also opens messages whose urges are back.
     15: (
@@ -687,3 +763,63 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
     found = detect_urgent("want to delete myself", urgent_signs)
     assert found is not None and found.kind == "crisis"
     assert detect_urgent("i want to delete my data myself", urgent_signs) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("temp 39.5C and chills", "temp fever and chills"),
+        ("demam tinggi 39, menggigil", "demam tinggi fever , menggigil"),
+        ("the thermometer says 39.4.", "the thermometer says fever ."),
+        ("my temperature is 102F", "my temperature is fever"),
+        ("baby 38.5, very sleepy", "baby fever , very sleepy"),
+        ("spo2 90 on the oximeter", "spo2 low oxygen on the oximeter"),
+        # said in words, as voice typing writes it
+        ("temperature is thirty nine point five", "temperature is fever"),
+        ("a fever of a hundred and three", "a fever of fever"),
+        ("suhu tiga puluh sembilan", "suhu fever"),
+        ("fever for forty days", "fever for forty days"),
+        ("i am thirty nine years old", "i am thirty nine years old"),
+        # Not a fever: 37.x, money, an age, weeks, kilograms, the weather, an oxygen level of 95.
+        ("temp 37.2 is that a fever", "temp 37.2 is that a fever"),
+        ("the serum is rm 38.5", "the serum is rm 38.5"),
+        ("she is 39 years old", "she is 39 years old"),
+        ("born at 38 weeks", "born at 38 weeks"),
+        ("38.5 kg", "38.5 kg"),
+        ("38 degrees outside today", "38 degrees outside today"),
+        ("oxygen 95%", "oxygen 95%"),
+    ],
+)
+def test_readings_typed_as_numbers_are_read(typed: str, read: str) -> None:
+    # Blind batch 14: words drop numbers, so a fever or a low oxygen level told as a number
+    # was not seen at all.
+    assert " ".join(read_readings(typed).split()) == read
+
+
+@pytest.mark.parametrize(
+    ("typed", "word", "dropped"),
+    [
+        ("dmm", "demam", True),
+        ("tggi", "tinggi", True),  # the "n" of "ng" goes too
+        ("bngkk", "bengkak", True),
+        ("brth", "breath", True),
+        ("rsh", "rash", True),  # no vowel at all: one letter may be missing
+        ("bby", "baby", True),
+        ("mat", "mata", False),  # one vowel short, with a vowel left: a word of its own
+        ("dmn", "demam", False),  # a consonant changed
+        ("emam", "demam", False),  # the first letter kept
+    ],
+)
+def test_vowels_dropped(typed: str, word: str, dropped: bool) -> None:
+    assert _vowels_dropped(typed, word) is dropped
+
+
+def test_sign_words_typed_without_vowels_are_read(urgent_signs: tuple[UrgentSign, ...]) -> None:
+    # Malay texting drops vowels (blind batch 14); texting words that only look like a sign's
+    # word without vowels ("btl" betul, not botol; "ptg" petang, not potong) are not_typos.
+    found = detect_urgent("anak dmm tggi, ada ruam merah kat badan", urgent_signs)
+    assert found is not None and found.kind == "urgent"
+    found = detect_urgent("bngkk muka lps mkn udang", urgent_signs)
+    assert found is not None and found.kind == "urgent"
+    assert detect_urgent("btl ke makan ubat ni ok", urgent_signs) is None
+    assert detect_urgent("ptg td tangan aku gatal", urgent_signs) is None
