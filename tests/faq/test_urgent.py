@@ -223,6 +223,17 @@ URGENT = [
         "my kid has a fever and red eyes and peeling fingers and strawberry tongue",
         "child-fever-rash",
     ),
+    # Emergencies that are not about the skin (session 7 lead probes).
+    ("my son is having a seizure", "other-emergency"),
+    ("anak saya sawan sekarang", "other-emergency"),
+    ("HELP emergency", "other-emergency"),
+    ("tolong! kecemasan", "other-emergency"),
+    ("i got burned badly with hot oil on my face", "other-emergency"),
+    ("kena simbah asid", "other-emergency"),
+    ("my child swallowed my retinol cream", "other-emergency"),
+    ("anak tertelan ubat jerawat saya", "other-emergency"),
+    ("bitten by a dog, wound deep", "other-emergency"),
+    ("severe headache and stiff neck with rash", "other-emergency"),
 ]
 
 NOT_URGENT = [
@@ -348,6 +359,17 @@ NOT_URGENT = [
     "I'm diabetic, is black coffee ok for my skin",
     "diabetic with dark black patches on my neck skin, diet?",
     "my lips itchy from the new lipstick, and hives on my arm from the heat, what food",
+    # Their look-alikes (session 7 lead probes).
+    "can i take probiotics with my seizure medicine",
+    "ubat sawan boleh makan dengan probiotik?",
+    "i got sunburned badly at the beach, what aftercare",
+    "severe burning feeling after retinol, normal?",
+    "what is your emergency contact number",
+    "do you have emergency appointments",
+    "my dog bit me last year, the scar is dark, can it fade",
+    "i have a big burn scar from years ago, can the clinic treat it",
+    "can my kid swallow probiotic pills",
+    "i ate a lot of cream cake, will i get pimples",
 ]
 
 
