@@ -131,6 +131,12 @@ LINKING = frozenset(
 )
 """Words that may stand between a skin and the food word describing it ("face is so oily")."""
 WEATHER = "weather"
+BRANCH = "branch"
+TRAVEL = frozenset(
+    ["bus", "bas", "lrt", "mrt", "train", "komuter", "ktm", "car", "kereta", "motor", "grab"]
+    + ["motosikal", "parking", "taxi", "teksi", "traffic", "jem", "highway", "lebuhraya"]
+)
+"""Ways of getting somewhere: beside the branch concept, how to reach a clinic (blind batch 18)."""
 FORECAST_DAYS = frozenset(
     ["today", "tomorrow", "tmr", "tmrw", "tonight", "weekend", "esok", "besok", "lusa"]
 )
@@ -527,7 +533,12 @@ class FaqMatcher:
         # A message naming no skin, gut, clinic or bot concept gets a strong single answer or an
         # honest "I don't know", never a menu of guesses; if it names another subject outright
         # ("petrol station open 24 hours"), the honest answer.
-        elsewhere = any(token in self._offtopic for token in tokens)
+        # Getting to the clinic ("alamat klinik, nak datang naik bas") is about the branch: a
+        # way of travelling beside the branch concept is no other subject (blind batch 18).
+        elsewhere = any(
+            token in self._offtopic and not (BRANCH in named_concepts and token in TRAVEL)
+            for token in tokens
+        )
         # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",
         # "cuaca esok hujan tak"): a forecast, not how the weather treats the skin.
         forecast = WEATHER in named_concepts and any(word in FORECAST_DAYS for word in raw)

@@ -113,6 +113,8 @@ OFFTOPIC = _wordset(
     puisi pantun lirik lyrics pharmacy farmasi dentist dental pergigian gigi tooth teeth
     toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
+    penggal tulang ortopedik orthopaedic orthopedic fisioterapi physiotherapy physio optometrist
+    optometris ophthalmologist oftalmologi
     ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
     episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
     aquarium cough coughing batuk flu selsema influenza covid headache migraine knee knees
@@ -218,6 +220,11 @@ DIALECT = {
     "ari": "hari",
     "jumpo": "jumpa",
     "ore": "orang",
+    # blind batch 18: "open", "close", "after", and Negeri "when".
+    "buko": "buka",
+    "tutop": "tutup",
+    "lepah": "lepas",
+    "bilo": "bila",
     # Utara (Kedah, Penang, Perlis): a final -r said -q, "why", "now", "about", "tell", "none".
     "tidoq": "tidur",
     "tido": "tidur",
@@ -230,6 +237,7 @@ DIALECT = {
     "takdak": "takde",
     "takdok": "takde",
     "mampuih": "mampus",
+    "lepaih": "lepas",
     "ja": "je",
     # Negeri Sembilan, Sabah and Sarawak: "can", "not", "I", "you", "want", "know"; the Sabah
     # particle "bah" is "lah".

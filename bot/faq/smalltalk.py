@@ -39,6 +39,10 @@ EMOJI = "ack"
 """The small-talk kind of a message made only of emoji ("👍")."""
 
 
+NONE_FOUND = ""
+"""Every word read, none of them a small-talk phrase (all filler)."""
+
+
 class SmallTalkDetector:
     """Tell whether every word of a message is small talk, and which kind."""
 
@@ -68,21 +72,31 @@ class SmallTalkDetector:
             return EMOJI if _has_symbol(text) else None
         if len(tokens) > MAX_WORDS:
             return None
-        found: str | None = None
-        pos = 0
-        while pos < len(tokens):
-            for phrase, kind in self._by_first.get(tokens[pos], ()):
-                if tuple(tokens[pos : pos + len(phrase)]) == phrase:
-                    # The most telling kind wins: "ok thanks" is thanks, "hi who are you" is who.
-                    if found is None or _rank(kind) > _rank(found):
-                        found = kind
-                    pos += len(phrase)
-                    break
-            else:
-                if tokens[pos] not in self._filler:
-                    return None
-                pos += 1
-        return found
+        return self._cover(tuple(tokens), 0, {}) or None
+
+    def _cover(self, tokens: tuple[str, ...], pos: int, memo: dict[int, str | None]) -> str | None:
+        """The most telling kind over tokens[pos:] ("" if all of them are filler), or None if a
+        word there is no small talk. Every way to read the words is tried (blind batch 18): "ni
+        bot ke manusia" is filler "ni" + "bot ke manusia", not "ni bot ke" + "manusia" unread."""
+        if pos == len(tokens):
+            return NONE_FOUND
+        if pos in memo:
+            return memo[pos]
+        readings: list[str] = []
+        for phrase, kind in self._by_first.get(tokens[pos], ()):
+            if tokens[pos : pos + len(phrase)] == phrase:
+                rest = self._cover(tokens, pos + len(phrase), memo)
+                if rest is not None:
+                    readings += [kind, rest]
+        if tokens[pos] in self._filler:
+            rest = self._cover(tokens, pos + 1, memo)
+            if rest is not None:
+                readings.append(rest)
+        kinds = [k for k in readings if k != NONE_FOUND]
+        # The most telling kind wins: "ok thanks" is thanks, "hi who are you" is who.
+        best = max(kinds, key=_rank) if kinds else (NONE_FOUND if readings else None)
+        memo[pos] = best
+        return best
 
 
 def _key(word: str) -> str:

@@ -649,6 +649,7 @@ BLIND_BATCHES = {
     15: "crisis 44/63, 8/55 false alarms",
     16: "urgent 14/14, crisis 7/7, 0 false alarms",
     17: "urgent 30/34, crisis 8/10, 5 false alarms",
+    18: "urgent 34/36, crisis 10/10, 6 false alarms",
 }
 
 KEPT_MISSES = {
@@ -707,6 +708,16 @@ KEPT_ALARMS = {
         "penat gila kerja sampai rasa nak pengsan, tapi tak lah betul2. stress ni buat kulit "
         "teruk ke?",
         "bunuh diri ke makan nasi lemak hari2 ni? haha jerawat dah penuh muka",
+    ),
+    # "nak mati" alarms even as a figure of speech ("nak mati malu": a comma-blind idiom would
+    # also quiet "aku nak mati, malu dengan muka ni"); nearly fainting, hedged or joked about,
+    # is read as the sign (as batch 17's); Malay "sesak nafas" with a laugh stays an alarm
+    # ("tiba2 sesak nafas haha takut" is a nervous laugh).
+    18: (
+        "jerawat ni buat sy nak mati malu je la haha, ada cara nak hilangkan bekas dia?",
+        "pedas gila sambal tu sampai nak pengsan hahaha, sambal buat jerawat ke?",
+        "cuaca panas gila tunggu bas sampai mcm nak pitam, muka pun jadi berminyak",
+        "harga laser tu buat sy sesak nafas la hahaha, ada pakej murah tak",
     ),
 }
 
