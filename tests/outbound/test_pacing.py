@@ -175,6 +175,30 @@ def test_an_idle_pacer_saves_up_no_more_than_catch_up() -> None:
     assert grants(budget, 60.0) == 8  # 0.25 s of messages at 28/s (7) and the slack
 
 
+def test_a_message_sent_exactly_a_second_ago_has_left_the_window() -> None:
+    budget = Budget(1.0, burst=1.0)
+    assert grants(budget, 0.0) == 1
+    assert budget.wait(0.999) > 0
+    assert budget.wait(1.0) == 0  # one a second: the next goes one second after, not later
+
+
+def test_wait_for_counts_the_messages_after_the_next() -> None:
+    budget = Budget(10.0, burst=1.0)
+    assert grants(budget, 0.0) == 1
+    # The next is due at 0.1 s, the third from now two intervals after it.
+    assert budget.wait_for(0.0, 1) == pytest.approx(0.1)
+    assert budget.wait_for(0.0, 3) == pytest.approx(0.3)
+
+
+def test_a_new_rate_carries_over_how_far_ahead_the_schedule_is_in_messages() -> None:
+    budget = Budget(10.0, burst=1.0)
+    assert grants(budget, 0.0) == 1
+    # One message ahead at 10/s is 0.1 s; at 20/s the same one message is 0.05 s.
+    budget.retune(20.0, 1.0, now=0.0)
+    assert budget.wait(0.0) == pytest.approx(0.05)
+    assert budget.wait(0.05) == 0
+
+
 async def test_no_second_holds_more_than_the_rate_even_after_a_burst() -> None:
     pacer = Pacer(10, burst=5)  # a big bucket: five at once, then 10/s
     times = await grant_times(pacer, list(range(12)))
