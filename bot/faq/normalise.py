@@ -65,22 +65,15 @@ COMMON = _wordset(
     actual perfectly perfect somehow again ago took taken taking talk talking saying says
     notice noticed confused confusing goes guys lol haha hehe lmao meh thats currently certain
     whenever instead possible necessary mentioned supaya kan tadi langsung walaupun kurang
-    lebih patut
-    grandma grandmother grandpa grandfather granny nenek atuk opah mum mom mummy mommy mak
-    emak mama father dad daddy ayah abah bapa papa husband hubby wife suami isteri brother
-    abang aunty auntie aunt uncle pakcik makcik cousin sepupu colleague colleagues boss
-    neighbour neighbor jiran family keluarga parents parent dunno idk certain slowly"""
+    lebih patut dunno idk certain slowly"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
 using them counted them as words of another subject, UNKNOWN_PENALTY, blind batch 9. "kurang"
 and "lebih", less and more, likewise: else "kurang tidur" claimed "ekzema boleh kurang ke", blind
 batch 10. "patut", should, as "perlu": else "makanan yang patut elak" leaned on "bila patut jumpa
-[doktor]", blind batch 16. Family members, "my grandma", "suami saya", are who a message is
-about, no subject: else each cost UNKNOWN_PENALTY or was read as a typo of a keyword ("emak" as
-"lemak", "ayah" as "payah"), blind batch 19; "mother", "sister", "kakak", "adik" and "ibu" are
-keywords of their own and stay out. "dunno", "idk", "certain" and "slowly" likewise say no
-subject.)"""
+[doktor]", blind batch 16. "dunno", "idk", "certain" and "slowly" likewise say no subject,
+blind batch 19.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
