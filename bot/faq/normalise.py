@@ -65,14 +65,15 @@ COMMON = _wordset(
     actual perfectly perfect somehow again ago took taken taking talk talking saying says
     notice noticed confused confusing goes guys lol haha hehe lmao meh thats currently certain
     whenever instead possible necessary mentioned supaya kan tadi langsung walaupun kurang
-    lebih patut"""
+    lebih patut dunno idk certain slowly"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
 using them counted them as words of another subject, UNKNOWN_PENALTY, blind batch 9. "kurang"
 and "lebih", less and more, likewise: else "kurang tidur" claimed "ekzema boleh kurang ke", blind
 batch 10. "patut", should, as "perlu": else "makanan yang patut elak" leaned on "bila patut jumpa
-[doktor]", blind batch 16.)"""
+[doktor]", blind batch 16. "dunno", "idk", "certain" and "slowly" likewise say no subject,
+blind batch 19.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang

@@ -650,6 +650,7 @@ BLIND_BATCHES = {
     16: "urgent 14/14, crisis 7/7, 0 false alarms",
     17: "urgent 30/34, crisis 8/10, 5 false alarms",
     18: "urgent 34/36, crisis 10/10, 6 false alarms",
+    19: "urgent 22/28, crisis 8/9, 3 false alarms",
 }
 
 KEPT_MISSES = {
@@ -719,6 +720,9 @@ KEPT_ALARMS = {
         "cuaca panas gila tunggu bas sampai mcm nak pitam, muka pun jadi berminyak",
         "harga laser tu buat sy sesak nafas la hahaha, ada pakej murah tak",
     ),
+    # A faint told with a laugh still alarms: a laugh can be nervous ("tiba2 sesak nafas haha
+    # takut", blind batch 18), so laughter silences neither fainting nor breathlessness here.
+    19: ("gym until almost pass out haha, exercise really good for skin or not?",),
 }
 
 
