@@ -19,8 +19,11 @@ SHIPPED = Path(__file__).resolve().parents[2] / "tips" / FILENAME
 log = logging.getLogger(__name__)
 
 
-NOT_STEMS = COMMON | NEUTRAL | STOPWORDS | frozenset(
-    ["shes", "ries", "temp", "rambut", "expect", "merah", "tekan"]
+NOT_STEMS = (
+    COMMON
+    | NEUTRAL
+    | STOPWORDS
+    | frozenset(["shes", "ries", "temp", "rambut", "expect", "merah", "tekan"])
 )
 """Stems of a concept's words that are words of their own, so never the concept: everyday words
 ("orang" is no stem of "oranges", "lama" of "selamanya", "dekat" of "terdekat", "awak" of
