@@ -10,13 +10,27 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.config import ConfigError, Settings
 from bot.content.errors import read_yaml
-from bot.faq.normalise import variants, words
+from bot.faq.normalise import COMMON, NEUTRAL, STOPWORDS, variants, words
 
 FILENAME = "synonyms.yaml"
 SHIPPED = Path(__file__).resolve().parents[2] / "tips" / FILENAME
 """The repository's copy, used when the configured content folder has none."""
 
 log = logging.getLogger(__name__)
+
+
+NOT_STEMS = (
+    COMMON
+    | NEUTRAL
+    | STOPWORDS
+    | frozenset(["shes", "ries", "temp", "rambut", "expect", "merah", "tekan"])
+)
+"""Stems of a concept's words that are words of their own, so never the concept: everyday words
+("orang" is no stem of "oranges", "lama" of "selamanya", "dekat" of "terdekat", "awak" of
+"awake") and other words a stemmer reaches ("she's" is no stem of "dishes", "rambut", hair, of
+"rambutan", "temp" of "tempe", "expect" of "expecting", "merah", red, of "kemerahan", as "red"
+is no rosacea word, "tekan", press, of "tertekan"). Malay sweep: "org", "dekat" and "lama" are
+in many Malay messages and named plants, the branch and a cure in each."""
 
 
 class Concept(BaseModel):
@@ -97,7 +111,8 @@ class Concepts:
         for name, concept in data.concepts.items():
             for word in concept.words:
                 for key in variants(word)[1:]:
-                    self._of.setdefault(key, name)
+                    if key not in NOT_STEMS:
+                        self._of.setdefault(key, name)
 
     def of(self, word: str) -> str | None:
         """Return the concept of a word, or None."""

@@ -65,7 +65,10 @@ COMMON = _wordset(
     actual perfectly perfect somehow again ago took taken taking talk talking saying says
     notice noticed confused confusing goes guys lol haha hehe lmao meh thats currently certain
     whenever instead possible necessary mentioned supaya kan tadi langsung walaupun kurang
-    lebih patut dunno idk certain slowly"""
+    lebih patut dunno idk certain slowly
+    tua fikir borak sembang perasan keliru sebagai memang mungkin pernah dulu kerana hanya
+    cuma agaknya kot kut tiba kira huhu hihi wkwk hahaha erk hmm skrg tgh ptg nk gini dorang
+    dorg pastu pstu"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -73,7 +76,10 @@ using them counted them as words of another subject, UNKNOWN_PENALTY, blind batc
 and "lebih", less and more, likewise: else "kurang tidur" claimed "ekzema boleh kurang ke", blind
 batch 10. "patut", should, as "perlu": else "makanan yang patut elak" leaned on "bila patut jumpa
 [doktor]", blind batch 16. "dunno", "idk", "certain" and "slowly" likewise say no subject,
-blind batch 19.)"""
+blind batch 19. Malay sweep: the Malay words of the same kind ("tua" as "old", "fikir" as
+"think", "mungkin" as "possible", "dulu", "pernah", "kerana", "hanya", "cuma") and texting
+forms urgent triage reads as typed ("skrg", "tgh", "nk"), which the FAQ took for words of
+another subject.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
@@ -188,6 +194,54 @@ SLANG = {
     "byk": "banyak",
     "bnyk": "banyak",
     "brp": "berapa",
+    # Malay sweep: texting forms of function words, read as the word (urgent triage reads
+    # "skrg", "tgh", "nk" as typed: those stay, and COMMON keeps them from counting against us).
+    "ckp": "cakap",
+    "cmne": "camne",
+    "cmna": "camne",
+    "cmane": "camne",
+    "camana": "camne",
+    "mcmana": "camne",
+    "thn": "tahun",
+    "tp": "tapi",
+    "klu": "kalau",
+    "kalo": "kalau",
+    "kalu": "kalau",
+    "blm": "belum",
+    "sbnrnya": "sebenarnya",
+    "mlm": "malam",
+    "dtg": "datang",
+    "tmpt": "tempat",
+    "tgn": "tangan",
+    "lg": "lagi",
+    "lgi": "lagi",
+    "jwb": "jawab",
+    "krn": "kerana",
+    "bleh": "boleh",
+    "ble": "boleh",
+    "leh": "boleh",
+    "mmg": "memang",
+    "sume": "semua",
+    "smua": "semua",
+    "ape": "apa",
+    "mane": "mana",
+    "ade": "ada",
+    "kenape": "kenapa",
+    "ubt": "ubat",
+    "jrwt": "jerawat",
+    "mknn": "makanan",
+    "mkanan": "makanan",
+    "pki": "pakai",
+    "sbg": "sebagai",
+    "spt": "seperti",
+    "bnda": "benda",
+    "bende": "benda",
+    "dlu": "dulu",
+    "pny": "punya",
+    "camni": "macam ni",
+    "cmni": "macam ni",
+    "camtu": "macam tu",
+    "gitu": "macam tu",
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
 
@@ -221,6 +275,9 @@ DIALECT = {
     "ari": "hari",
     "jumpo": "jumpa",
     "ore": "orang",
+    "hok": "yang",
+    "buleh": "boleh",
+    "dio": "dia",
     # blind batch 18: "open", "close", "after", and Negeri "when".
     "buko": "buka",
     "tutop": "tutup",
@@ -292,7 +349,10 @@ def unmask(text: str) -> str:
     return _MASKED.sub(one, text)
 
 
-_MS_PARTICLE_SUFFIXES = ("nya", "lah", "kah", "pun")
+_MS_PARTICLE_SUFFIXES = ("nya", "lah", "kah", "pun", "nye", "ku", "mu")
+"""Particles and clitics a Malay word may carry: "-nya" (and its spoken "-nye"), "-lah", "-kah",
+"-pun", and the possessives "-ku", "-mu" ("kulitku", "jerawatmu", "jerawatnye"; Malay
+morphology sweep). MIN_STEM keeps "buku", "kuku", "ilmu" whole."""
 _MS_QUESTION_PARTICLES = ("kah", "lah", "pun")
 _MS_SUFFIXES = ("kan", "an")
 # Longest first, so "meng" wins over "me". Each prefix maps to the letters its nasal may have

@@ -70,6 +70,17 @@ def test_words_and_their_stems_find_their_concept() -> None:
     assert CONCEPTS.in_phrases(["so", "how", "much", "is", "it"]) == ["price"]
 
 
+def test_an_everyday_word_is_no_stem_of_a_concept_word() -> None:
+    """Malay sweep: "orang" is no stem of "oranges", "dekat" of "terdekat", "lama" of
+    "selamanya"; the listed words themselves still find their concept."""
+    shipped = Concepts(ConceptFile.model_validate(read_yaml(SHIPPED)))
+    for word in ("orang", "dekat", "lama", "shes", "rambut"):
+        assert shipped.of(word) is None, word
+    assert shipped.of("terdekat") == "branch"
+    assert shipped.of("oranges") == "plants"
+    assert shipped.of("kulitku") == "skin"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -63,6 +63,9 @@ def test_collapse_repeats(word: str, expected: str) -> None:
         ("tak boleh tidur lah", ("tidur",)),
         ("kawan2 saya", ("kawan",)),
         ("menyebabkan", ("sebab",)),
+        # Malay sweep: possessive clitics and texting forms
+        ("kulitku jerawatnye", ("kulit", "jerawat")),
+        ("jrwt ubt", ("jerawat", "ubat")),
         # mixed English and Malay
         ("acneee sbb susu ke", ("acne", "sebab", "susu")),
         ("probiotik untuk ekzema", ("probiotik", "ekzema")),
