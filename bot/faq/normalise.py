@@ -121,7 +121,7 @@ OFFTOPIC = _wordset(
     toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
     penggal tulang ortopedik orthopaedic orthopedic fisioterapi physiotherapy physio optometrist
-    optometris ophthalmologist oftalmologi
+    optometris ophthalmologist oftalmologi jantung cardiologist kardiologi ijn
     ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
     episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
     aquarium cough coughing batuk flu selsema influenza covid headache migraine knee knees
@@ -285,6 +285,7 @@ DIALECT = {
     "bilo": "bila",
     # Utara (Kedah, Penang, Perlis): a final -r said -q, "why", "now", "about", "tell", "none".
     "tidoq": "tidur",
+    "pedaih": "pedas",  # blind batch 20
     "tido": "tidur",
     "lapaq": "lapar",
     "sabaq": "sabar",
