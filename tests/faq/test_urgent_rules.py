@@ -118,6 +118,11 @@ def test_a_combination_sign_keeps_its_kind() -> None:
     )
     finding = detect_urgent("i have saved up my pills", (crisis,))
     assert finding is not None and finding.kind == "crisis"
+    # What matched is told (in logs and `faq ask`): each group's phrase, joined.
+    assert finding.phrase == "pills|pil + saved|kumpul"
+    alone = sign_of({"phrases": {"en": ["want dead"], "ms": ["nak mati"]}})
+    phrase = detect_urgent("want dead now", (alone,))
+    assert phrase is not None and phrase.phrase == "want dead"
 
 
 FILLER = "kimchi"  # not a sign's word, nor one slip or a close ratio from one
@@ -263,3 +268,27 @@ def test_numbers_that_are_no_fever_stay_numbers(
     urgent_signs: tuple[UrgentSign, ...], text: str
 ) -> None:
     assert detect_urgent(text, urgent_signs) is None, text
+
+
+def test_the_words_after_a_count_that_is_not_of_pills_stay_as_typed() -> None:
+    from bot.faq.urgent import _compile, _read_counts
+
+    counted = {"en": ["took manycount @meds"], "ms": ["telan manycount @meds"]}
+    signs = (sign_of({"lexicons": {"meds": ["pills"]}, "phrases": counted}),)
+    compiled = _compile(signs)
+    assert _read_counts("15 minutes after the prawns", compiled) == "15 minutes after the prawns"
+    assert _read_counts("took 20 pills", compiled) == "took manycount pills"
+    assert detect_urgent("took 20 pills", signs) is not None
+    assert detect_urgent("took 2 pills", signs) is None
+
+
+def test_choosing_a_phrases_words_is_bounded_on_hostile_input() -> None:
+    # Each "want" has several "dead" within reach, all negated: after MAX_CHOICES choices the
+    # phrase is given up on (bounded work), rather than found or tried for ever.
+    from bot.faq.urgent import MAX_CHOICES
+
+    sign = sign_of({"phrases": {"en": ["want dead"], "ms": ["nak mati"]}})
+    negated = "no want dead dead " * (MAX_CHOICES // 2)
+    assert detect_urgent(negated, (sign,)) is None
+    assert detect_urgent(negated + "i want dead", (sign,)) is None  # past the bound
+    assert detect_urgent("no want dead dead " * 3 + "i want dead", (sign,)) is not None
