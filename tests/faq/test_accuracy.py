@@ -125,7 +125,9 @@ def test_probes(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatch
 # wording those batches showed caught (batch 5: 60/66 -> 66/66), a trade made knowingly.
 # Raised on 2026-12-03 16:57 UTC (blind batches 8-11 merged): top-1 202/218, top-3 212/218,
 # at the 97% top-3 bar; the floors sit at the bars (top-1 a case below what it reached).
-HELDOUT_FLOORS = {"top1": 0.92, "top3": 0.97, "urgent": 0.98, "offtopic": 0.83, "smalltalk": 0.94}
+# Raised on 2026-12-04 (session 7, 12914cd: top-1 205/218, top-3 216/218, off-topic 31/36, small
+# talk 19/19): a case below each.
+HELDOUT_FLOORS = {"top1": 0.935, "top3": 0.985, "urgent": 0.98, "offtopic": 0.83, "smalltalk": 0.94}
 
 
 @pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
@@ -163,7 +165,14 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "(16:57 UTC, FAQ matching): top-1 92.7%, top-3 97.2%, urgent/crisis 98.0%, off-topic "
         "honest 83.3%, small talk 94.7%: every bar met but urgent/crisis (50/51); the same "
         "after blind batch 12 (triage only, 17:05 UTC), the session's probes (17:07 UTC) and "
-        "blind batch 13 (triage, 17:15 UTC). "
+        "blind batch 13 (triage, 17:15 UTC). Session 7 (2026-12-04, once after each merge, "
+        "never tuned on): triage reading whole messages, numbers and captions (11aace7) 92.7% / "
+        "97.2%, urgent/crisis 98.0%; blind batch 16 (0b6232a) 92.2% / 97.7%, off-topic 86.1%; "
+        "blind batches 15 and 17 and the lead's probes 92.2-92.7% / 97.7-98.2%; blind batches "
+        "14 and 18 and the sign for other emergencies (d105bf2, 09bc3ed) 92.7% / 98.2%; blind "
+        "batch 19 (48c458e) 93.1% / 98.6%, small talk 100%; the Malay sweep (894243d) 93.6% / "
+        "99.1%; blind batch 20 tuned on (12914cd) 94.0% / 99.1%, off-topic 86.1%, small talk "
+        "100%: urgent/crisis 98.0% (50/51) after every one. "
         "Strict: when it passes, remove this mark."
     ),
 )
