@@ -121,7 +121,8 @@ OFFTOPIC = _wordset(
     toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
     penggal tulang ortopedik orthopaedic orthopedic fisioterapi physiotherapy physio optometrist
-    optometris ophthalmologist oftalmologi jantung cardiologist kardiologi ijn
+    optometris ophthalmologist oftalmologi jantung cardiologist kardiologi ijn percent peratus
+    diploma degree
     ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
     episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
     aquarium cough coughing batuk flu selsema influenza covid headache migraine knee knees

@@ -652,6 +652,7 @@ BLIND_BATCHES = {
     18: "urgent 34/36, crisis 10/10, 6 false alarms",
     19: "urgent 22/28, crisis 8/9, 3 false alarms",
     20: "urgent and crisis 22/23 (a crisis missed), 1 false alarm",
+    21: "urgent and crisis 40/41 (a crisis missed), 1 false alarm",
 }
 
 KEPT_MISSES = {
