@@ -653,6 +653,7 @@ BLIND_BATCHES = {
     19: "urgent 22/28, crisis 8/9, 3 false alarms",
     20: "urgent and crisis 22/23 (a crisis missed), 1 false alarm",
     21: "urgent and crisis 40/41 (a crisis missed), 1 false alarm",
+    22: "urgent and crisis 38/40, 3 false alarms",
 }
 
 KEPT_MISSES = {
@@ -725,6 +726,11 @@ KEPT_ALARMS = {
     # A faint told with a laugh still alarms: a laugh can be nervous ("tiba2 sesak nafas haha
     # takut", blind batch 18), so laughter silences neither fainting nor breathlessness here.
     19: ("gym until almost pass out haha, exercise really good for skin or not?",),
+    # "nak mati" (want to die) always alarms, as the urgent file decides, even hedged after it.
+    22: (
+        "sy rasa nak mati je bila tengok jerawat ni tapi takdelah betul2, sy nak tahu makanan "
+        "apa punca",
+    ),
 }
 
 
