@@ -288,10 +288,12 @@ EMOJI_WORDS = {
     "\U0001fa92": "emojirazor",
     "\U0001f912": "fever",
     "\U0001f48a": "pills",
+    "\U0001f480": "lol",
 }
 """Emoji that stand for self-harm in texting ("🔪🩸 again tonight"), read as words of their own
 (not "knife" or "blood": a kitchen accident says those; blind batch 15); the face with a
-thermometer is a fever and the capsule pills, as typed ("boil with pus 🤒")."""
+thermometer is a fever and the capsule pills, as typed ("boil with pus 🤒"); the skull is a laugh
+("I'm dead 💀", blind batch 23), so the idioms for laughing "I'm dead" apply."""
 
 COUNTED = "meds"
 """The lexicon whose words, after a count of ten or more, read as a count: "took 20 panadol",

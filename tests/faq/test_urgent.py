@@ -654,6 +654,7 @@ BLIND_BATCHES = {
     20: "urgent and crisis 22/23 (a crisis missed), 1 false alarm",
     21: "urgent and crisis 40/41 (a crisis missed), 1 false alarm",
     22: "urgent and crisis 38/40, 3 false alarms",
+    23: "urgent and crisis 37/40, 5 false alarms",
 }
 
 KEPT_MISSES = {
@@ -730,6 +731,14 @@ KEPT_ALARMS = {
     22: (
         "sy rasa nak mati je bila tengok jerawat ni tapi takdelah betul2, sy nak tahu makanan "
         "apa punca",
+    ),
+    # A rash "all over" is read as widespread whatever its cause (heat here), and eyes swollen
+    # from crying, told with the time between them and the crying, still read as swelling.
+    23: (
+        "i work outdoor at a construction site all day, the heat and sweat give me rashes all "
+        "over my back. any tips?",
+        "bengkak mata pagi ni sbb menangis tengok drama korea sampai pukul 2 haha. kurang tidur "
+        "buat kulit teruk ke?",
     ),
 }
 
