@@ -655,6 +655,8 @@ BLIND_BATCHES = {
     21: "urgent and crisis 40/41 (a crisis missed), 1 false alarm",
     22: "urgent and crisis 38/40, 3 false alarms",
     23: "urgent and crisis 37/40, 5 false alarms",
+    24: "urgent and crisis 35/39, 2 false alarms",
+    25: "urgent and crisis 33/35, 2 false alarms",
 }
 
 KEPT_MISSES = {
