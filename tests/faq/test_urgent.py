@@ -657,6 +657,8 @@ BLIND_BATCHES = {
     23: "urgent and crisis 37/40, 5 false alarms",
     24: "urgent and crisis 35/39, 2 false alarms",
     25: "urgent and crisis 33/35, 2 false alarms",
+    26: "urgent and crisis 58/61, 4 false alarms",
+    27: "urgent and crisis 16/16, 2 false alarms",
 }
 
 KEPT_MISSES = {
@@ -742,6 +744,8 @@ KEPT_ALARMS = {
         "bengkak mata pagi ni sbb menangis tengok drama korea sampai pukul 2 haha. kurang tidur "
         "buat kulit teruk ke?",
     ),
+    # "nak mati" always alarms, even said of work stress.
+    26: ("stress gila nak mati dgn kerja, kulit pun naik jerawat",),
 }
 
 
