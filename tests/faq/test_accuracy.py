@@ -172,7 +172,7 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "14 and 18 and the sign for other emergencies (d105bf2, 09bc3ed) 92.7% / 98.2%; blind "
         "batch 19 (48c458e) 93.1% / 98.6%, small talk 100%; the Malay sweep (894243d) 93.6% / "
         "99.1%; blind batch 20 tuned on (12914cd) 94.0% / 99.1%, off-topic 86.1%, small talk "
-        "100%; blind batches 21 to 25 tuned on (8e8210f to 9be8820) 94.5% / 99.1%: "
+        "100%; blind batches 21 to 27 tuned on (8e8210f to 6282b19) 94.5% / 99.1%: "
         "urgent/crisis "
         "98.0% (50/51) "
         "after every one. "
