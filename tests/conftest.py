@@ -56,7 +56,7 @@ def _no_leaked_sqlite_connections() -> Iterator[None]:
     yield
     leaked = _sqlite_workers() - before
     for thread in leaked:
-        thread.join(timeout=2)  # a closed connection's thread ends a moment later
+        thread.join(timeout=5)  # a closed connection's thread ends a moment later (more under load)
     if still := [t for t in leaked if t.is_alive()]:
         pytest.fail(f"this test left {len(still)} SQLite connection(s) open: close them")
 
