@@ -215,22 +215,22 @@ def _compile(signs: Sequence[UrgentSign]) -> _Compiled:
     return found
 
 
+def _read_words(text: str, compiled: _Compiled) -> list[str]:
+    """The whole message as words, with what triage reads beyond plain words: emoji, readings
+    and counts typed as numbers (before the split drops numbers), then leetspeak, letters
+    typed apart and words run together."""
+    text = _read_counts(read_readings(_read_emoji(text)), compiled)
+    raw = words(text, limit=None)
+    return _split_run_ons(_join_letters(_read_leet(raw, compiled), compiled), compiled)
+
+
 def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | None:
     """Return the first urgent sign (in the data's order) the message describes, or None."""
     compiled = _compile(signs)
     vocabulary = compiled.vocabulary
+    raw = _read_words(text, compiled)
     # Stopwords go, except those a phrase needs ("tak boleh nafas") and negators; each kept
     # token remembers its place among all the words, so negation is judged on what was typed.
-    raw = _split_run_ons(
-        _join_letters(
-            _read_leet(
-                words(_read_counts(read_readings(_read_emoji(text)), compiled), limit=None),
-                compiled,
-            ),
-            compiled,
-        ),
-        compiled,
-    )
     kept = [
         (i, t)
         for i, t in enumerate(raw)
@@ -323,6 +323,10 @@ LEET = str.maketrans("013457", "oieast")
 makes is one the signs know, so "b12", "d3" or "covid19" stay as typed. Blind batch 15."""
 
 
+LEET_L = str.maketrans("013457", "oleast")
+"""The same with "1" for "l" ("k1ll", "a1one")."""
+
+
 def _read_emoji(text: str) -> str:
     for emoji, word in EMOJI_WORDS.items():
         if emoji in text:
@@ -344,10 +348,6 @@ def _read_leet(raw: list[str], compiled: _Compiled) -> list[str]:
                 out[n] = read
                 break
     return out
-
-
-LEET_L = str.maketrans("013457", "oleast")
-"""The same with "1" for "l" ("k1ll", "a1one")."""
 
 
 def _join_letters(raw: list[str], compiled: _Compiled) -> list[str]:
@@ -590,7 +590,7 @@ def _found(
     """
     place = context.place
     slot_positions = [
-        sorted({p for key in slot for p in positions.get(key, ())}, key=place.__getitem__)
+        sorted({p for key in slot for p in positions.get(key, ())})  # places rise with tokens
         for slot in slots
     ]
     limit = len(slots) + slack
