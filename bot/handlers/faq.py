@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -81,20 +81,6 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         log.exception("could not record a question's outcome (%s)", reply.outcome)
 
 
-async def _send_urgent(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, outcome: str, lang: str
-) -> None:
-    keyboard = [
-        [book_button(context, lang, "urgent", "button_contact_clinic")],
-        inbox.ask_team_row(context, lang, outcome),
-    ]
-    await message.reply_text(
-        text(context, lang, f"{outcome}_reply"),
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(keyboard),
-    )
-
-
 async def _send_reply(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -111,7 +97,15 @@ async def _send_reply(
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
     elif reply.outcome in ("urgent", "crisis"):
-        await _send_urgent(message, context, reply.outcome, lang)
+        keyboard = [
+            [book_button(context, lang, "urgent", "button_contact_clinic")],
+            inbox.ask_team_row(context, lang, reply.outcome),
+        ]
+        await message.reply_text(
+            text(context, lang, f"{reply.outcome}_reply"),
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(keyboard),
+        )
     elif reply.outcome == "answered":
         await _send_answer(update, context, reply.entries[0], lang, switch)
     elif reply.outcome == "ambiguous":
