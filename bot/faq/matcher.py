@@ -721,17 +721,18 @@ class FaqMatcher:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
 
 
+def _is_food(concept: str | None, known: Concepts) -> bool:
+    """Tell whether a concept is a thing one eats (FOOD_CONCEPTS, or of the food family)."""
+    return concept is not None and (concept in FOOD_CONCEPTS or known.family.get(concept) == FOOD)
+
+
 def _removing_foods(concepts: list[str | None], known: Concepts) -> list[str | None]:
     """Read a removal word ("buang", "remove") just before a food ("buang gluten dan susu",
     "remove dairy") as cutting that food out, the elimination diet, not deleting one's data
     (blind batch 16)."""
     out = list(concepts)
     for i, (concept, after) in enumerate(zip(concepts, concepts[1:], strict=False)):
-        if (
-            concept == REMOVAL
-            and after is not None
-            and (after in FOOD_CONCEPTS or known.family.get(after) == FOOD)
-        ):
+        if concept == REMOVAL and _is_food(after, known):
             out[i] = ELIMINATION
     return out
 
@@ -743,9 +744,8 @@ def _cutting_foods(concepts: list[str | None], known: Concepts) -> bool:
     for i, concept in enumerate(concepts):
         if concept != ELIMINATION:
             continue
-        for after in concepts[i + 1 : i + 3]:
-            if after is not None and (after in FOOD_CONCEPTS or known.family.get(after) == FOOD):
-                return True
+        if any(_is_food(after, known) for after in concepts[i + 1 : i + 3]):
+            return True
     return False
 
 
