@@ -672,9 +672,10 @@ class FaqMatcher:
             for key in keys:
                 positions[key].append(pos)
         hits: set[int] = set()
+        present = positions.keys()
         for key in list(positions):
             for phrase in self._phrases_by_key.get(key, ()):
-                if phrase.entry in hits:
+                if phrase.entry in hits or any(present.isdisjoint(s) for s in phrase.slots[1:]):
                     continue
                 slot_positions = [
                     sorted({p for k in slot for p in positions.get(k, ())}) for slot in phrase.slots

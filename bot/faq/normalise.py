@@ -416,6 +416,13 @@ _CLOCK = re.compile(r"\d{1,2}(?:[.:]?\d{2})?(am|pm)")
 def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
     """Split a message into cleaned words, stopwords kept, at most `limit` of them (None: the
     whole message, which is at most MAX_CHARS long)."""
+    return list(_words(text, limit))
+
+
+@functools.lru_cache(maxsize=64)
+def _words(text: str, limit: int | None) -> tuple[str, ...]:
+    """words(), remembered for the last few messages: one message is split by triage, small
+    talk, the language guess and the matcher in turn."""
     out: list[str] = []
     after_number = False
     for match in _WORD.finditer(unmask(clean(text))):
@@ -439,8 +446,8 @@ def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
         for piece in SLANG.get(word, word).split():
             out.append(piece)
         if limit is not None and len(out) >= limit:
-            return out[:limit]
-    return out
+            return tuple(out[:limit])
+    return tuple(out)
 
 
 def content_words(tokens: Iterable[str]) -> list[str]:

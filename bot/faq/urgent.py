@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -114,6 +115,10 @@ def _make_sign(sign: UrgentSign) -> _Sign:
     )
 
 
+def _combined(sign: _Sign) -> list[_Phrase]:
+    return [p for groups in sign.combinations for group in groups for p in group]
+
+
 def _compile_item(sign: UrgentSign, item: PhraseItem) -> _Phrase:
     text = item.words if isinstance(item, PhraseSpec) else item
     slack = item.slack if isinstance(item, PhraseSpec) and item.slack is not None else sign.slack
@@ -129,15 +134,22 @@ class _Compiled:
     def __init__(self, signs: Sequence[UrgentSign]) -> None:
         self.signs = tuple(signs)  # held so the ids in the cache key stay unique
         self.compiled = tuple(_make_sign(sign) for sign in self.signs)
-        every = [
-            phrase.slots
-            for sign in self.compiled
-            for phrase in (
-                *sign.phrases,
-                *(p for groups in sign.combinations for g in groups for p in g),
-            )
-        ]
-        self.vocabulary = frozenset(k for slots in every for s in slots for k in s)
+        every = [[*sign.phrases, *_combined(sign)] for sign in self.compiled]
+        self.vocabulary = frozenset(k for ps in every for p in ps for s in p.slots for k in s)
+        # Each phrase is filed under the keys of one of its words, the one fewest phrases
+        # share: a message that has none of them cannot hold the phrase, so it is not tried.
+        use = Counter(k for phrases in every for phrase in phrases for s in phrase.slots for k in s)
+        self.anchors: dict[str, list[int]] = {}
+        self.unanchored: set[int] = set()
+        for compiled in every:
+            for one in compiled:
+                if not one.slots:
+                    self.unanchored.add(id(one))
+                    continue
+                rarest = min(one.slots, key=lambda slot: sum(use[k] for k in slot))
+                for key in rarest:
+                    self.anchors.setdefault(key, []).append(id(one))
+        self.sign_phrases = tuple(frozenset(id(p) for p in compiled) for compiled in every)
         self.not_typos = frozenset(
             t for sign in self.signs for w in sign.not_typos for t in words(w)
         )
@@ -259,20 +271,27 @@ def detect_urgent(text: str, signs: Sequence[UrgentSign]) -> UrgentFinding | Non
         for key in keys:
             positions.setdefault(key, []).append(pos)
 
+    live = set(compiled.unanchored)
+    for key in positions:
+        live.update(compiled.anchors.get(key, ()))
     raw_keys: list[tuple[str, ...]] = []
-    for sign in compiled.compiled:
+    for sign, ids in zip(compiled.compiled, compiled.sign_phrases, strict=True):
+        if live.isdisjoint(ids):
+            continue
         here = positions
         if sign.idioms:
             if not raw_keys:
                 raw_keys = [variants(w) for w in raw]
             here = _without_idioms(positions, sign, raw_keys, context)
         for phrase in sign.phrases:
-            if _phrase_found(phrase, here, context):
+            if id(phrase) in live and _phrase_found(phrase, here, context):
                 return UrgentFinding(sign.id, phrase.label, sign.kind)
         for groups in sign.combinations:
             matched: list[_Phrase] = []
             for group in groups:
-                found = next((p for p in group if _phrase_found(p, here, context)), None)
+                found = next(
+                    (p for p in group if id(p) in live and _phrase_found(p, here, context)), None
+                )
                 if found is None:
                     break
                 matched.append(found)
