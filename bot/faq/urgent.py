@@ -415,6 +415,9 @@ _SPOKEN = (
 three", "tiga puluh sembilan"."""
 _SPOKEN_RE = re.compile(rf"\b{_SPOKEN}\b")
 _OXYGEN_WORDS = r"(?:spo2|sp02|spo|o2|oxygen|oksigen|sats?|saturation)"
+_PAIN_WORDS = r"(?:pain|pains|painful|hurts?|hurting|sakit|pedih|nyeri)"
+_OUT_OF = r"(?:/|over|out\s+of|daripada|dari)"
+
 _READINGS = (
     # A Celsius or Fahrenheit reading with its unit: "39.5c", "40 degrees", "102f".
     (re.compile(rf"{_NOT_MONEY}(?:{_C}{_C_UNIT}|{_F}{_F_UNIT})(?!\w)"), " fever "),
@@ -437,6 +440,16 @@ _READINGS = (
             rf"(\b{_OXYGEN_WORDS}\W+(?:[^\W\d]+\W+){{0,2}}?)(?:[5-8]\d|9[0-2])(?![\d.,]?\d)"
         ),
         r"\1 low oxygen ",
+    ),
+    # Pain scored 9 or 10 out of 10, beside a word for pain ("pain is 10/10", "sakit 9 over
+    # 10", "10/10 pain"): the worst pain (blind batch 28).
+    (
+        re.compile(rf"(\b{_PAIN_WORDS}\W+(?:[^\W\d]+\W+){{0,3}}?)(?:9|10)\s*{_OUT_OF}\s*10(?!\d)"),
+        r"\1 worstpain ",
+    ),
+    (
+        re.compile(rf"(?<![\d.,])(?:9|10)\s*{_OUT_OF}\s*10(?!\d)(?=\W+{_PAIN_WORDS}\b)"),
+        " worstpain ",
     ),
 )
 

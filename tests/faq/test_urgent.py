@@ -659,6 +659,10 @@ BLIND_BATCHES = {
     25: "urgent and crisis 33/35, 2 false alarms",
     26: "urgent and crisis 58/61, 4 false alarms",
     27: "urgent and crisis 16/16, 2 false alarms",
+    28: "urgent and crisis 61/72, 2 false alarms",
+    29: "urgent and crisis 10/10, 0 false alarms",
+    30: "urgent and crisis 24/25, 7 false alarms",
+    31: "urgent and crisis 41/65 (told without the sign's own words), 3 false alarms",
 }
 
 KEPT_MISSES = {
@@ -679,6 +683,12 @@ KEPT_MISSES = {
         "I have picked a date. Saturday, after my parents leave for the kampung. Just wanted to "
         "tell someone.",
         "I've written notes to each of my friends. I'll send them later tonight.",
+    ),
+    # "Won't be here next week" is how a holiday is announced (an idiom of the sign), and notes
+    # for the family are left for a trip too.
+    31: (
+        "dont think i'll be here next week la, already settle my things and wrote notes for my "
+        "family",
     ),
 }
 
@@ -746,6 +756,33 @@ KEPT_ALARMS = {
     ),
     # "nak mati" always alarms, even said of work stress.
     26: ("stress gila nak mati dgn kerja, kulit pun naik jerawat",),
+    # A swollen face is read as the sign whoever's face it is: an idiom on a pet would quiet "my
+    # cat scratched me and my face is swollen".
+    28: (
+        "My cat's face is swollen after a fight with the neighbour's cat, which vet is open on "
+        "Sunday?",
+    ),
+    # Triage reads no tense: fainting, a fever with a rash, heavy blood loss told as past and
+    # over still alarm; nearly fainting is read as the sign (as batches 17-19's), and so is not
+    # breathing properly with a laugh (a laugh can be nervous).
+    30: (
+        "Price of the laser I nearly fainted da \U0001f602 how much for consultation only?",
+        "last month i had a fever and a rash but it cleared up after a week the doctor said it "
+        "was viral anyway now i just want to know if probiotics help eczema",
+        "Ate my amma's chicken curry so spicy my eyes watering and cannot breathe properly lol, "
+        "spicy food cause pimples or not?",
+        "mama kamek pengsan dulu masa puasa taun lepas, kinek dah sihat. boleh kah nya cuba diet "
+        "eliminasi?",
+        "masa bersalin dulu saya hilang banyak darah tapi sekarang dah dua tahun sihat soalan "
+        "saya boleh ke saya ambil suplemen vitamin untuk kulit",
+        "sia hampir pengsan bah tunggu doktor lama sangat hari tu, boleh ka buat konsultasi "
+        "online saja lain kali?",
+    ),
+    # Yellow eyes are read as jaundice whatever follows ("harmless from the sun").
+    31: (
+        "the corners of my grandpa's eyes have had a brownish yellow patch for years, eye doctor "
+        "says harmless from the sun. can old people take probiotic capsules",
+    ),
 }
 
 
