@@ -663,6 +663,8 @@ BLIND_BATCHES = {
     29: "urgent and crisis 10/10, 0 false alarms",
     30: "urgent and crisis 24/25, 7 false alarms",
     31: "urgent and crisis 41/65 (told without the sign's own words), 3 false alarms",
+    32: "urgent and crisis 61/67, 6 false alarms",
+    33: "urgent and crisis 28/28, 2 false alarms",
 }
 
 KEPT_MISSES = {
@@ -777,6 +779,20 @@ KEPT_ALARMS = {
         "saya boleh ke saya ambil suplemen vitamin untuk kulit",
         "sia hampir pengsan bah tunggu doktor lama sangat hari tu, boleh ka buat konsultasi "
         "online saja lain kali?",
+    ),
+    # "nak mati" and "wanna die" always alarm, joked about or not; nearly fainting is read as
+    # the sign (as batches 17-19's and 30's), whatever the laugh after it.
+    32: (
+        "malu gila nak mati bila crush nampak jerawat sy. minum susu coklat hari2, susu ke punca?",
+        "i almost passed out when my bf said my skin looks bad lol jk. does probiotic actually "
+        "help acne",
+        "bro my skin is so bad i wanna die \U0001f480 jk. whats the best diet for acne",
+    ),
+    # A tight chest and choking are read as the sign whatever the laugh after them.
+    33: (
+        "chest feels tight every time i check my exam results haha. can stress cause my breakouts",
+        "i choked on my teh tarik laughing at todays tip lol. can i get them in the evening "
+        "instead",
     ),
     # Yellow eyes are read as jaundice whatever follows ("harmless from the sun").
     31: (
