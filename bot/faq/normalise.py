@@ -68,7 +68,8 @@ COMMON = _wordset(
     lebih patut dunno idk certain slowly
     tua fikir borak sembang perasan keliru sebagai memang mungkin pernah dulu kerana hanya
     cuma agaknya kot kut tiba kira huhu hihi wkwk hahaha erk hmm skrg tgh ptg nk gini dorang
-    dorg pastu pstu"""
+    dorg pastu pstu
+    bit usual everybody coincidence kebetulan sir aiyo aiyoh aiya alamak lepas"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -79,16 +80,23 @@ batch 10. "patut", should, as "perlu": else "makanan yang patut elak" leaned on 
 blind batch 19. Malay sweep: the Malay words of the same kind ("tua" as "old", "fikir" as
 "think", "mungkin" as "possible", "dulu", "pernah", "kerana", "hanya", "cuma") and texting
 forms urgent triage reads as typed ("skrg", "tgh", "nk"), which the FAQ took for words of
-another subject.)"""
+another subject. Blind batches 28-31: "bit", "usual", "everybody", interjections ("aiyo",
+"alamak"), and "coincidence", which a typo match read as "confidence".)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
     arm arms lengan leg legs kaki hand hands tangan body badan scalp kepala related relate
     always selalu sebenarnya actually lately recently kebelakangan since sejak usually biasa
     biasanya sometimes kadang kadangkala often kerap every setiap month months bulan week
-    weeks minggu sangat super damn teruk tau tahu know"""
+    weeks minggu sangat super damn teruk tau tahu know
+    heart elbow elbows siku ankle ankles foot feet finger fingers jari shoulder shoulders bahu
+    thigh thighs peha wrist wrists pergelangan
+    wife husband isteri suami grandpa grandma grandfather grandmother granny grandparents atuk
+    nenek opah mum mom dad daddy mummy mommy ayah abah bapak amma appa paati thatha"""
 )
-"""Words common in real questions that point at no entry: neither evidence nor unknown."""
+"""Words common in real questions that point at no entry: neither evidence nor unknown. (Blind
+batches 28-31: body parts and family members, "my grandpa's ankles", "my wife's hands", counted
+as words of another subject; "heart" was read as a typo of "heat".)"""
 
 OFFTOPIC = _wordset(
     """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
@@ -122,7 +130,7 @@ OFFTOPIC = _wordset(
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
     penggal tulang ortopedik orthopaedic orthopedic fisioterapi physiotherapy physio optometrist
     optometris ophthalmologist oftalmologi jantung cardiologist kardiologi ijn percent peratus
-    diploma degree
+    diploma degree birthday bday harijadi
     ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
     episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
     aquarium cough coughing batuk flu selsema influenza covid headache migraine knee knees
@@ -195,6 +203,10 @@ SLANG = {
     "byk": "banyak",
     "bnyk": "banyak",
     "brp": "berapa",
+    # blind batches 28-31: "my 1 yr old", "shd i see a doctor".
+    "yr": "year",
+    "yrs": "years",
+    "shd": "should",
     # Malay sweep: texting forms of function words, read as the word (urgent triage reads
     # "skrg", "tgh", "nk" as typed: those stay, and COMMON keeps them from counting against us).
     "ckp": "cakap",

@@ -32,6 +32,10 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("Hiii!!", "greeting"),
         ("assalamualaikum doc", "greeting"),
         ("hye", "greeting"),  # session 7 probes: texting forms
+        ("vanakkam", "greeting"),  # blind batches 28-31: Malaysia's other languages
+        ("thank you da", "thanks"),  # Tamil-English particle
+        ("is this automated?", "are-you-bot"),
+        ("wah you very clever leh", "love"),  # a compliment
         ("gm doc", "greeting"),
         ("apa awak boleh buat", "who-are-you"),
         ("thanks!", "thanks"),
