@@ -16,6 +16,7 @@ from bot.content.models import UrgentFile, UrgentSign
 from bot.db.engine import Database
 from bot.db.models import Question
 from bot.faq import answer as questions
+from bot.faq import urgent
 from bot.faq.matcher import FaqMatcher
 from bot.faq.urgent import _one_slip, _vowels_dropped, detect_urgent, read_readings
 from tests.faq.conftest import SUMMARY
@@ -901,6 +902,16 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
         ("38.5 kg", "38.5 kg"),
         ("38 degrees outside today", "38 degrees outside today"),
         ("oxygen 95%", "oxygen 95%"),
+        # Pain scored 9 or 10 out of 10 beside a word for pain (blind batch 28); other scores
+        # and scores of other things stay.
+        (
+            "pain is 10/10 and painkillers do nothing",
+            "pain is worstpain and painkillers do nothing",
+        ),
+        ("sakit dia 9 over 10", "sakit dia worstpain"),
+        ("10 out of 10 pain, cannot sleep", "worstpain pain, cannot sleep"),
+        ("pain about 6/10", "pain about 6/10"),
+        ("10/10 would recommend this clinic", "10/10 would recommend this clinic"),
     ],
 )
 def test_readings_typed_as_numbers_are_read(typed: str, read: str) -> None:
@@ -936,3 +947,21 @@ def test_sign_words_typed_without_vowels_are_read(urgent_signs: tuple[UrgentSign
     assert found is not None and found.kind == "urgent"
     assert detect_urgent("btl ke makan ubat ni ok", urgent_signs) is None
     assert detect_urgent("ptg td tangan aku gatal", urgent_signs) is None
+
+
+def test_the_phrase_index_only_skips_phrases_that_cannot_match(
+    urgent_signs: tuple[UrgentSign, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Triage tries only the phrases filed under a word the message has (for speed); with every
+    # phrase tried, every case message must get the same finding.
+    shipped = yaml.safe_load((HERE / "urgent_cases.yaml").read_text())
+    cases = [*shipped["urgent"], *shipped["not_urgent"]]
+    for name in ("tuning_fresh31.yaml", "tuning_fresh32.yaml"):
+        cases += yaml.safe_load((HERE / name).read_text())["cases"]
+    texts = [str(case["q"] if isinstance(case, dict) else case) for case in cases]
+    indexed = [detect_urgent(text, urgent_signs) for text in texts]
+    assert sum(f is not None for f in indexed) > 300  # the cases do exercise the signs
+    compiled = urgent._compile(urgent_signs)  # noqa: SLF001
+    every = set().union(*compiled.sign_phrases)
+    monkeypatch.setattr(compiled, "unanchored", every)
+    assert [detect_urgent(text, urgent_signs) for text in texts] == indexed
