@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -81,6 +81,21 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         log.exception("could not record a question's outcome (%s)", reply.outcome)
 
 
+async def send_urgent(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, kind: str
+) -> None:
+    """The urgent or crisis reply (`kind`), with the clinic's contact and the clinic team."""
+    keyboard = [
+        [book_button(context, lang, "urgent", "button_contact_clinic")],
+        inbox.ask_team_row(context, lang, kind),
+    ]
+    await message.reply_text(
+        text(context, lang, f"{kind}_reply"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(keyboard),
+    )
+
+
 async def _send_reply(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -97,15 +112,7 @@ async def _send_reply(
         key = f"smalltalk_{reply.smalltalk.replace('-', '_')}"
         await message.reply_text(text(context, lang, key), parse_mode=ParseMode.HTML)
     elif reply.outcome in ("urgent", "crisis"):
-        keyboard = [
-            [book_button(context, lang, "urgent", "button_contact_clinic")],
-            inbox.ask_team_row(context, lang, reply.outcome),
-        ]
-        await message.reply_text(
-            text(context, lang, f"{reply.outcome}_reply"),
-            parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup(keyboard),
-        )
+        await send_urgent(message, context, lang, reply.outcome)
     elif reply.outcome == "answered":
         await _send_answer(update, context, reply.entries[0], lang, switch)
     elif reply.outcome == "ambiguous":

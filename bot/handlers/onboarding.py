@@ -21,8 +21,8 @@ from bot.content import store as content_store
 from bot.db.models import SubscriberStatus
 from bot.faq.urgent import detect_urgent
 from bot.handlers import preferences, settings
-from bot.handlers.booking import book_button
 from bot.handlers.consent import consent_screen
+from bot.handlers.faq import send_urgent
 from bot.handlers.flows import ONBOARDING_STEPS, SHOW_SETTINGS, Changed, Flow, on_flow
 from bot.handlers.groups import AnyApplication, Group
 from bot.handlers.privacy import ERASED_AT
@@ -213,12 +213,7 @@ async def answer_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if finding is None:
             await message.reply_text(text(context, lang, "edited_message"))
         else:
-            contact = book_button(context, lang, "urgent", "button_contact_clinic")
-            await message.reply_text(
-                text(context, lang, f"{finding.kind}_reply"),
-                parse_mode=ParseMode.HTML,
-                reply_markup=InlineKeyboardMarkup([[contact]]),
-            )
+            await send_urgent(message, context, lang, finding.kind)
     raise ApplicationHandlerStop
 
 

@@ -58,7 +58,7 @@ async def test_a_message_edited_into_a_crisis_still_gets_the_crisis_reply(harnes
     typed = max(m["message_id"] for m in chat.history() if not m["from_bot"])
     reply = await chat.edit(typed, "actually i just want to end my life")
     assert reply["text"].startswith("Thank you for telling me. You matter")
-    assert buttons(reply) == ["Contact the clinic"]
+    assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
     assert "end my life" not in await _everything_stored(harness)
 
 
