@@ -548,6 +548,23 @@ def test_a_star_in_an_idiom_stands_for_any_one_word() -> None:
         UrgentSign.model_validate({**sign.model_dump(), "not_when": ["jump on *"]})
 
 
+def test_a_phrase_word_that_reads_as_two_words_is_refused() -> None:
+    # "xnak" is read "tak nak": as one place of a phrase it let "mau" alone stand for "xmau",
+    # so "aku mau hidup bahagia" (I want to live happily) was a crisis, and "epi-pen" let any
+    # "pen" be an EpiPen.
+    for phrase in ("xnak|tak hidup", "epipen|epi-pen"):
+        with pytest.raises(ValueError, match="is read as several words"):
+            UrgentSign.model_validate({"id": "x1", "phrases": {"en": [phrase], "ms": ["nak"]}})
+    with pytest.raises(ValueError, match="is read as several words"):
+        UrgentSign.model_validate(
+            {
+                "id": "x1",
+                "phrases": {"en": ["want die"], "ms": ["nak mati"]},
+                "not_when": ["xmau mati"],
+            }
+        )
+
+
 def test_an_ordered_phrase_needs_its_words_in_order() -> None:
     sign = UrgentSign.model_validate(
         {
