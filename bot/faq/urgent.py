@@ -357,6 +357,14 @@ def _read_leet(raw: list[str], compiled: _Compiled) -> list[str]:
     """Read tokens mixing letters and digits as leetspeak when that makes a known word."""
     out = raw
     for n, token in enumerate(raw):
+        if token.isalpha() and "v" in token and token not in compiled.known:
+            # "v" typed for "u" ("bvnvh d1r1", "vnalive"; blind batch 34), likewise.
+            read = token.replace("v", "u")
+            if read in compiled.known:
+                if out is raw:
+                    out = list(raw)
+                out[n] = read
+            continue
         if token.isalpha() or not any(ch.isalpha() for ch in token):
             continue
         for table in (LEET, LEET_L):

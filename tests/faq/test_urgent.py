@@ -189,7 +189,10 @@ URGENT = [
     ("can't finish my sentences without gasping, hives everywhere", "breathing"),
     ("mum face droopy one side and cannot talk properly", "fainting-dizzy"),
     ("my nose bleeding very bad, whole towel soaked", "bleeding"),
-    ("lps buat botox, kelopak mata jatuh dan pandangan berganda", "eyes-vision"),
+    # Double vision after a treatment is read as the treatment's reaction since blind batch 35
+    # (an eye gone blurry after a filler), which comes first in the data.
+    ("lps buat botox, kelopak mata jatuh dan pandangan berganda", "reaction-after-treatment"),
+    ("kelopak mata jatuh dan pandangan berganda", "eyes-vision"),
     ("after hydrafacial my face burning and blistering", "reaction-after-treatment"),
     ("leg very very pain cannot walk, swollen red hot, diabetic", "severe-pain"),
     ("hlp my bby hs fevr n rsh al ovr", "rash-with-fever"),
@@ -478,13 +481,16 @@ def test_leetspeak_and_self_harm_emoji_are_read(urgent_signs: tuple[UrgentSign, 
     # knife and drop-of-blood emoji as words of their own (a typed "knife" and "blood" are a
     # kitchen accident as often).
     # Letters typed apart are joined when they make a sign's word ("k.m.s").
-    for typed in ("1 w4nt t0 d13", "i w4nna d1e", "\U0001f52a\U0001fa78 again tonight", "k.m.s"):
+    # "v" typed for "u" likewise (blind batch 34: "bvnvh d1r1").
+    crisis = ("1 w4nt t0 d13", "i w4nna d1e", "\U0001f52a\U0001fa78 again tonight", "k.m.s")
+    for typed in (*crisis, "rasa nak bvnvh d1r1", "i want to vnalive myself"):
         found = detect_urgent(typed, urgent_signs)
         assert found is not None and found.kind == "crisis", typed
     for typed in (
         "vitamin b12 and d3 for acne",
         "omega3 or covid19 jab, any link to eczema",
         "is vitamin a or b good? i m s o tired",
+        "i love my vitamin c serum, so vivid",
     ):
         assert detect_urgent(typed, urgent_signs) is None, typed
     kitchen = "cut my finger with a knife, some blood, which plaster"
@@ -683,6 +689,9 @@ BLIND_BATCHES = {
     31: "urgent and crisis 41/65 (told without the sign's own words), 3 false alarms",
     32: "urgent and crisis 61/67, 6 false alarms",
     33: "urgent and crisis 28/28, 2 false alarms",
+    34: "urgent and crisis 33/58 (crisis said sideways), 10 false alarms",
+    35: "urgent and crisis 60/68, 7 false alarms",
+    36: "urgent and crisis 30/30, 4 false alarms",
 }
 
 KEPT_MISSES = {
@@ -704,6 +713,9 @@ KEPT_MISSES = {
         "tell someone.",
         "I've written notes to each of my friends. I'll send them later tonight.",
     ),
+    # Going "in his own way" before the loan sharks come is how a man says he will leave town
+    # as often; nothing else in the message is a crisis-only signal.
+    34: ("ayah sy kata dia nak pergi dgn cara dia sendiri sebelum ah long datang rumah",),
     # "Won't be here next week" is how a holiday is announced (an idiom of the sign), and notes
     # for the family are left for a trip too.
     31: (
@@ -812,6 +824,17 @@ KEPT_ALARMS = {
         "i choked on my teh tarik laughing at todays tip lol. can i get them in the evening "
         "instead",
     ),
+    # Dying or perishing said of oneself, "my life is over", and suicidal thoughts told as past
+    # all alarm: triage reads no tense, and a hyperbole cannot be told from the real thing.
+    34: (
+        "if i stop eating roti canai i will actually perish. is white flour bad for skin",
+        "kalau tak minum teh tarik sehari aku boleh mati kot hahaha. manis tu effect kulit ke",
+        "had suicidal thoughts as a teen, got help and im genuinely fine now. just want to know "
+        "if stress makes psoriasis flare",
+        "my life is over, huge zit before my wedding on saturday. can your clinic do anything fast",
+    ),
+    # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
+    36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
     # Yellow eyes are read as jaundice whatever follows ("harmless from the sun").
     31: (
         "the corners of my grandpa's eyes have had a brownish yellow patch for years, eye doctor "
