@@ -23,6 +23,7 @@ from bot.content.errors import ContentError
 from bot.content.loader import Content, load_content
 from bot.content.placeholders import clinic_placeholders
 from bot.db import migrate
+from bot.faq.urgent import unreadable_words
 from bot.runtime.logs import configure_logging
 
 EXIT_USAGE = 2
@@ -159,9 +160,17 @@ def _check_database_folder(settings: Settings) -> None:
     )
 
 
+def load_checked(settings: Settings) -> Content:
+    """Load the content, with the urgent signs' words checked as triage reads them."""
+    content = load_content(settings.tips_dir)
+    if problems := unreadable_words(content.urgent):
+        raise ContentError(problems)
+    return content
+
+
 def prepare(settings: Settings) -> Content:
     """Load the content and bring the database up to date, or fail with one line."""
-    content = load_content(settings.tips_dir)
+    content = load_checked(settings)
     asyncio.run(_upgrade(settings))
     return content
 
@@ -258,7 +267,7 @@ def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _content_check(settings: Settings, _args: argparse.Namespace) -> int:
-    content = load_content(settings.tips_dir)
+    content = load_checked(settings)
     for line in clinic_placeholders(content.clinics):
         print(f"warning: {settings.tips_dir / 'clinics.yaml'}: {line}", file=sys.stderr)
     print(

@@ -10,8 +10,6 @@ from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from bot.faq.normalise import words as read_words
-
 LANGUAGES: tuple[str, ...] = ("en", "ms")
 """Languages every piece of content must carry. Add "zh" here (and its texts) to grow."""
 
@@ -418,16 +416,6 @@ class UrgentSign(Strict):
                 raise ValueError(f"not_when {idiom!r} has no words to look for")
             if idiom.split()[0] == ANY_WORD or idiom.split()[-1] == ANY_WORD:
                 raise ValueError(f"not_when {idiom!r}: {ANY_WORD!r} stands only between words")
-        for text in [*self.written(), *(self.expand(idiom) for idiom in self.not_when)]:
-            for alternative in (a for word in text.split() for a in word.split("|")):
-                read = read_words(alternative) if alternative != ANY_WORD else [ANY_WORD]
-                if len(read) > 1:
-                    # One place of a phrase holds one word: "xnak" (read "tak nak") there
-                    # would let "nak" alone, or "tak" alone, stand for it.
-                    raise ValueError(
-                        f"{alternative!r} in {text[:60]!r}... is read as several words "
-                        f"({' '.join(read)}): give each its own place in a phrase"
-                    )
         return self
 
     def expand(self, phrase: str) -> str:

@@ -214,6 +214,23 @@ class _Compiled:
         return found
 
 
+def unreadable_words(signs: Sequence[UrgentSign]) -> list[str]:
+    """Problems with the signs' words as triage reads them: a word of a phrase or an idiom that
+    reads as several words ("xnak" is read "tak nak", "epi-pen" "epi pen") would let any one of
+    them stand alone for it ("mau" for "xmau"), so each must have its own place."""
+    problems: list[str] = []
+    for sign in signs:
+        for text in [*sign.written(), *(sign.expand(idiom) for idiom in sign.not_when)]:
+            for alternative in (a for word in text.split() for a in word.split("|")):
+                read = words(alternative) if alternative != ANY_WORD else [ANY_WORD]
+                if len(read) > 1:
+                    problems.append(
+                        f"urgent.yaml: sign {sign.id!r}: {alternative!r} is read as several "
+                        f"words ({' '.join(read)}): give each its own place in the phrase"
+                    )
+    return problems
+
+
 _compiled: dict[tuple[int, ...], _Compiled] = {}
 
 

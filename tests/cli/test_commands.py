@@ -92,6 +92,18 @@ def test_broken_yaml_is_one_line_naming_the_file(tmp_path: Path) -> None:
     assert line.startswith(f"gutskin-bot: content error: {tips / 'faq.yaml'}: line ")
 
 
+def test_an_urgent_word_read_as_two_words_is_a_content_error(tmp_path: Path) -> None:
+    # "epi-pen" is read "epi pen": as one word of a phrase any "pen" would stand for it.
+    tips = tmp_path / "tips"
+    shutil.copytree(TIPS_DIR, tips)
+    urgent = tips / "urgent.yaml"
+    urgent.write_text(urgent.read_text().replace("anafilaksis|epipen", "anafilaksis|epi-pen", 1))
+    result = gutskin(tmp_path, "content", "check", TIPS_DIR=str(tips))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "'epi-pen' is read as several words (epi pen)" in line
+
+
 def test_content_check_reports_counts(tmp_path: Path) -> None:
     result = gutskin(tmp_path, "content", "check")
     assert result.returncode == 0, result.stderr

@@ -18,7 +18,13 @@ from bot.db.models import Question
 from bot.faq import answer as questions
 from bot.faq import urgent
 from bot.faq.matcher import FaqMatcher
-from bot.faq.urgent import _one_slip, _vowels_dropped, detect_urgent, read_readings
+from bot.faq.urgent import (
+    _one_slip,
+    _vowels_dropped,
+    detect_urgent,
+    read_readings,
+    unreadable_words,
+)
 from tests.faq.conftest import SUMMARY
 
 HERE = Path(__file__).parent
@@ -554,21 +560,28 @@ def test_a_star_in_an_idiom_stands_for_any_one_word() -> None:
         UrgentSign.model_validate({**sign.model_dump(), "not_when": ["jump on *"]})
 
 
-def test_a_phrase_word_that_reads_as_two_words_is_refused() -> None:
+def test_a_phrase_word_that_reads_as_two_words_is_a_content_problem(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
     # "xnak" is read "tak nak": as one place of a phrase it let "mau" alone stand for "xmau",
     # so "aku mau hidup bahagia" (I want to live happily) was a crisis, and "epi-pen" let any
-    # "pen" be an EpiPen.
-    for phrase in ("xnak|tak hidup", "epipen|epi-pen"):
-        with pytest.raises(ValueError, match="is read as several words"):
-            UrgentSign.model_validate({"id": "x1", "phrases": {"en": [phrase], "ms": ["nak"]}})
-    with pytest.raises(ValueError, match="is read as several words"):
-        UrgentSign.model_validate(
-            {
-                "id": "x1",
-                "phrases": {"en": ["want die"], "ms": ["nak mati"]},
-                "not_when": ["xmau mati"],
-            }
-        )
+    # "pen" be an EpiPen. `gutskin-bot content check` and start-up refuse such content.
+    assert unreadable_words(urgent_signs) == []
+    bad = UrgentSign.model_validate(
+        {
+            "id": "x1",
+            "phrases": {"en": ["epipen|epi-pen"], "ms": ["xmau hidup"]},
+            "not_when": ["xnak mati"],
+        }
+    )
+    problems = unreadable_words((bad,))
+    assert [p.split(": ")[2].split(" is read")[0] for p in problems] == [
+        "'epi-pen'",
+        "'xmau'",
+        "'xnak'",
+    ]
+    assert "'xmau' is read as several words (tak mau)" in problems[1]
+    assert detect_urgent("aku mau hidup bahagia", urgent_signs) is None
 
 
 def test_an_ordered_phrase_needs_its_words_in_order() -> None:
