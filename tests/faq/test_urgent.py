@@ -705,6 +705,7 @@ BLIND_BATCHES = {
     34: "urgent and crisis 33/58 (crisis said sideways), 10 false alarms",
     35: "urgent and crisis 60/68, 7 false alarms",
     36: "urgent and crisis 30/30, 4 false alarms",
+    38: "urgent and crisis 14/15, 0 false alarms",
 }
 
 KEPT_MISSES = {
