@@ -705,6 +705,7 @@ BLIND_BATCHES = {
     34: "urgent and crisis 33/58 (crisis said sideways), 10 false alarms",
     35: "urgent and crisis 60/68, 7 false alarms",
     36: "urgent and crisis 30/30, 4 false alarms",
+    37: "urgent and crisis 43/55, 10 false alarms",
     38: "urgent and crisis 14/15, 0 false alarms",
 }
 
@@ -846,6 +847,13 @@ KEPT_ALARMS = {
         "had suicidal thoughts as a teen, got help and im genuinely fine now. just want to know "
         "if stress makes psoriasis flare",
         "my life is over, huge zit before my wedding on saturday. can your clinic do anything fast",
+    ),
+    # Newborn jaundice and a dengue rash told as over still alarm: triage reads no tense.
+    37: (
+        "my son had newborn jaundice 2 months ago, all cleared by the paed. now he has cradle "
+        "cap, are probiotic drops ok for babies?",
+        "kena denggi tahun lepas dgn ruam semua, skrg dah ok. tapi kulit jadi kering sgt, "
+        "vitamin apa yg sesuai?",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
