@@ -347,11 +347,32 @@ def _read_counts(text: str, compiled: _Compiled) -> str:
 
     def one(match: re.Match[str]) -> str:
         after = [w for w in match.group(2, 3) if w]
+        if after[0].casefold() in _DOSE_UNITS:  # "500 mg panadol" is a dose, not a count
+            return match.group(0)
         if not any(set(variants(w.casefold())) & compiled.counted for w in after):
             return match.group(0)
         return "manycount " + " ".join(after)
 
-    return _COUNT.sub(one, text)
+    text = _COUNT.sub(one, text)
+    # A count swallowed with the medicine named elsewhere ("how much panadol is too much, i
+    # already took 15"; lead probes, session 8).
+    if _TOOK_COUNT.search(text) and any(
+        set(variants(w)) & compiled.counted for w in words(text, limit=None)
+    ):
+        text = _TOOK_COUNT.sub(r"\1 manycount", text)
+    return text
+
+
+_DOSE_UNITS = frozenset(
+    {"mg", "mcg", "ug", "g", "gm", "gram", "grams", "ml", "iu", "unit", "units"}
+)
+
+_TOOK_COUNT = re.compile(
+    r"(?i)\b(took|taken|swallowed|telan|ditelan|menelan|popped)\s+(?:about\s+|around\s+|like\s+)?"
+    r"[1-9]\d{1,2}\b(?![.,]\d)(?!\s*(?:x\b|min|hour|hr|jam|minit|day|hari|week|minggu|month|"
+    r"bulan|year|tahun|ml|mg|g\b|kg|%|percent|sen\b|rm\b|time|kali|step|langkah|second|saat))"
+)
+"""A count of ten or more right after a word of swallowing, not a duration or a dose unit."""
 
 
 LEET = str.maketrans("013457", "oieast")

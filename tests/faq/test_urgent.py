@@ -1027,3 +1027,25 @@ def test_the_phrase_index_only_skips_phrases_that_cannot_match(
     every = set().union(*compiled.sign_phrases)
     monkeypatch.setattr(compiled, "unanchored", every)
     assert [detect_urgent(text, urgent_signs) for text in texts] == indexed
+
+
+@pytest.mark.parametrize(
+    ("message", "crisis"),
+    [
+        ("took 20 panadol just now", True),
+        ("telan 15 biji panadol tadi", True),
+        # The count after "took", the medicine named before it (lead probes, session 8).
+        ("how much panadol is too much, i already took 15", True),
+        ("saya makan panadol, dah telan 12 tadi", True),
+        # A time or a dose, not a count swallowed.
+        ("i take panadol 2 a day, took 15 minutes to work", False),
+        ("panadol took 10 mins to kick in", False),
+        ("took 500 mg panadol for my headache", False),
+        ("took 12 steps today lol, can i take panadol for cramps", False),
+    ],
+)
+def test_a_count_of_pills_swallowed_is_a_crisis(
+    urgent_signs: tuple[UrgentSign, ...], message: str, crisis: bool
+) -> None:
+    found = detect_urgent(message, urgent_signs)
+    assert (found is not None and found.kind == "crisis") is crisis, found
