@@ -23,13 +23,15 @@ NOT_STEMS = (
     COMMON
     | NEUTRAL
     | STOPWORDS
-    | frozenset(["shes", "ries", "temp", "rambut", "expect", "merah", "tekan"])
+    | frozenset(["shes", "ries", "temp", "rambut", "expect", "merah", "tekan", "ingat", "nurs"])
 )
 """Stems of a concept's words that are words of their own, so never the concept: everyday words
 ("orang" is no stem of "oranges", "lama" of "selamanya", "dekat" of "terdekat", "awak" of
 "awake") and other words a stemmer reaches ("she's" is no stem of "dishes", "rambut", hair, of
 "rambutan", "temp" of "tempe", "expect" of "expecting", "merah", red, of "kemerahan", as "red"
-is no rosacea word, "tekan", press, of "tertekan"). Malay sweep: "org", "dekat" and "lama" are
+is no rosacea word, "tekan", press, of "tertekan", "ingat", to remember or think, of
+"peringatan", a reminder, "nurs" of "nursing": the clinic's nurse nurses no baby; blind batches
+32-36). Malay sweep: "org", "dekat" and "lama" are
 in many Malay messages and named plants, the branch and a cure in each."""
 
 

@@ -105,6 +105,7 @@ shares more words. Only the best one: "what is microbiome" is not also the prebi
 DEFINE_WORDS = frozenset(
     ["means", "meaning", "maksud", "definition", "define", "erti", "maknanya", "important"]
     + ["penting", "matter", "matters", "kepentingan", "faedah", "kebaikan", "benefits"]
+    + ["explain", "explained", "explanation", "terangkan", "jelaskan", "huraikan"]
 )
 DEFINE_PAIRS = frozenset(
     {
@@ -510,9 +511,12 @@ class FaqMatcher:
             for term in terms:
                 for entry, value in self._text.get(term, ()):
                     scores[entry] += TEXT_WEIGHT * value
+        # A word inside a concept's phrase means the phrase ("sampai subuh" is staying up late,
+        # not the dawn prayer): no other subject.
+        offtopic = self._offtopic - covered
         penalty = sum(
             OFFTOPIC_PENALTY
-            if token in self._offtopic
+            if token in offtopic
             else UNKNOWN_PENALTY
             * (not keys and len(token) > 2 and not concept and not _common(token))
             for token, keys, concept in zip(tokens, resolved, concepts, strict=True)
@@ -536,7 +540,7 @@ class FaqMatcher:
         # Getting to the clinic ("alamat klinik, nak datang naik bas") is about the branch: a
         # way of travelling beside the branch concept is no other subject (blind batch 18).
         elsewhere = any(
-            token in self._offtopic and not (BRANCH in named_concepts and token in TRAVEL)
+            token in offtopic and not (BRANCH in named_concepts and token in TRAVEL)
             for token in tokens
         )
         # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",

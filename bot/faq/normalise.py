@@ -69,7 +69,9 @@ COMMON = _wordset(
     tua fikir borak sembang perasan keliru sebagai memang mungkin pernah dulu kerana hanya
     cuma agaknya kot kut tiba kira huhu hihi wkwk hahaha erk hmm skrg tgh ptg nk gini dorang
     dorg pastu pstu
-    bit usual everybody coincidence kebetulan sir aiyo aiyoh aiya alamak lepas"""
+    bit usual everybody coincidence kebetulan sir aiyo aiyoh aiya alamak lepas
+    sakit penyakit explain explained explaining explanation terangkan jelaskan huraikan
+    words terms layman"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -81,7 +83,11 @@ blind batch 19. Malay sweep: the Malay words of the same kind ("tua" as "old", "
 "think", "mungkin" as "possible", "dulu", "pernah", "kerana", "hanya", "cuma") and texting
 forms urgent triage reads as typed ("skrg", "tgh", "nk"), which the FAQ took for words of
 another subject. Blind batches 28-31: "bit", "usual", "everybody", interjections ("aiyo",
-"alamak"), and "coincidence", which a typo match read as "confidence".)"""
+"alamak"), and "coincidence", which a typo match read as "confidence". Blind batches 32-36:
+"sakit", ill or sore, is in every other Malay message ("tak sakit pun", "sakit perut"): as a
+keyword's only content word ("saya sakit apa") it drew "ada ketumbit, sakit sikit, kena jumpa
+doktor ke" to the medical-advice question; asking to explain ("explain probiotics in simple
+words") is a way of asking, no subject.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
@@ -92,11 +98,15 @@ NEUTRAL = _wordset(
     heart elbow elbows siku ankle ankles foot feet finger fingers jari shoulder shoulders bahu
     thigh thighs peha wrist wrists pergelangan
     wife husband isteri suami grandpa grandma grandfather grandmother granny grandparents atuk
-    nenek opah mum mom dad daddy mummy mommy ayah abah bapak amma appa paati thatha"""
+    nenek opah mum mom dad daddy mummy mommy ayah abah bapak amma appa paati thatha
+    jantung nurse nurses jururawat fever demam feverish"""
 )
 """Words common in real questions that point at no entry: neither evidence nor unknown. (Blind
 batches 28-31: body parts and family members, "my grandpa's ankles", "my wife's hands", counted
-as words of another subject; "heart" was read as a typo of "heat".)"""
+as words of another subject; "heart" was read as a typo of "heat". Blind batches 32-36: the
+same in Malay ("jantung nak gugur", my heart nearly dropped, at a bill), the clinic's nurse
+("exactly what the nurse said" was read as nursing a baby), and a fever said to be absent or
+gone ("no fever, feeding well").)"""
 
 OFFTOPIC = _wordset(
     """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
@@ -121,7 +131,7 @@ OFFTOPIC = _wordset(
     kdrama drama anime kpop blackpink bts netflix astro
     car kereta motosikal motorcycle mechanic bengkel tyre tayar minyak hitam service kereta
     house rumah sewa rent property hartanah condo apartment renovation aircond repair
-    electrician plumber paip tnb bil elektrik bil air water bill
+    electrician plumber paip tnb elektrik letrik electricity water bill
     berbuka imsak sahur iftar maybank cimb rhb kredit credit debit atm mykad jpn jpj roadtax
     saman polis police minecraft roblox pubg mlbb valorant tuition cikgu teacher peperiksaan
     groceries tesco mydin girlfriend boyfriend marry kahwin crush awek pakwe joke lawak poem
@@ -129,15 +139,21 @@ OFFTOPIC = _wordset(
     toothache braces pejabat password laluan hamster rabbit arnab parrot burung hair salon
     barber gunting rambut petshop vaccination vaksin translate translation terjemahan
     penggal tulang ortopedik orthopaedic orthopedic fisioterapi physiotherapy physio optometrist
-    optometris ophthalmologist oftalmologi jantung cardiologist kardiologi ijn percent peratus
+    optometris ophthalmologist oftalmologi cardiologist kardiologi ijn percent peratus
     diploma degree birthday bday harijadi
     ic sedap tasty delicious yummy ikea google gmail email emails icloud backup spam series
     episode jacket shirt seluar kasut shoes sneakers garden zoo potluck studios goldfish guppy
     aquarium cough coughing batuk flu selsema influenza covid headache migraine knee knees
-    lutut backache snoring berdengkur sorethroat toothache sinus"""
+    lutut backache snoring berdengkur sorethroat toothache sinus
+    tv televisyen television android keyboard pencen pension pesara imigresen immigration
+    pasport pokok tanam menanam polibeg baja berkebun gardening memancing pancing mancing
+    fishing grabfood rider"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
-a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not."""
+a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not.
+Blind batches 32-36: a television, a phone's keyboard, a pension, a passport at immigration, a
+garden, fishing, a food-delivery rider; "bil" left out (a clinic's bill is ours: "tengok bil
+klinik kawan, brp caj konsultasi"), the electricity bill is still another subject."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont

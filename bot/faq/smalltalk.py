@@ -52,7 +52,9 @@ class SmallTalkDetector:
         # Function words carry no question of their own ("how are you today", "hi, what's
         # this"): a message of small-talk phrases and such words is still small talk, while
         # one content word ("thanks, and dairy?") makes it a question.
-        self._filler = frozenset(w for f in data.filler for w in words(f)) | STOPWORDS | TIME
+        filler = frozenset(w for f in data.filler for w in words(f)) | STOPWORDS | TIME
+        # Read as the message's words are ("all" is keyed "al": "gnite all" was no small talk).
+        self._filler = filler | {_key(w) for w in filler}
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for kind in data.smalltalk:
             for phrase in kind.phrases:

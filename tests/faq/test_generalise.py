@@ -247,3 +247,38 @@ def test_batch_16_rules_answer_first(
     shipped: tuple[Content, FaqMatcher], text: str, expected: str
 ) -> None:
     assert _shown(_ask(shipped, text))[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Blind batches 32-36 (messages written for this test, not the batches'). The clinic's
+        # nurse nurses no baby; nursing a baby still is the pregnancy question.
+        ("the nurse said my face would be red after the peel, is that normal", "clinic-treatments"),
+        ("i am nursing my baby, can i take probiotics", "pregnancy-breastfeeding"),
+        # Makeup is skincare; hating one's skin is a feeling; a hectic job is stress.
+        ("does wearing makeup every day cause pimples", "basic-skincare"),
+        ("i hate how my face looks, need someone to talk to", "emotional-support"),
+        ("work has been so hectic lately and my skin keeps breaking out", "stress-and-skin"),
+        # A clinic's lunch break is its hours, not a break from the tips.
+        ("klinik tutup waktu rehat ke", "opening-hours"),
+        # "Jantung nak gugur" (a fright) at a price is no heart doctor.
+        ("jantung nak gugur tengok harga konsultasi, berapa sebenarnya", "consultation-cost"),
+    ],
+)
+def test_batch_32_to_36_rules_answer_first(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Another subject named outright (blind batches 32-36): a garden, a television.
+        "nak tanam pokok cili, baja apa bagus",
+        "how to change language on my tv",
+    ],
+)
+def test_batch_32_to_36_other_subjects(shipped: tuple[Content, FaqMatcher], text: str) -> None:
+    assert _ask(shipped, text).outcome == "unanswered"

@@ -37,6 +37,11 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("is this automated?", "are-you-bot"),
         ("wah you very clever leh", "love"),  # a compliment
         ("gm doc", "greeting"),
+        ("ok see you tomorrow doc", "bye"),  # blind batches 32-36
+        ("gnite all", "bye"),
+        ("is this a nurse or a bot", "are-you-bot"),
+        ("are you an ai", "are-you-bot"),
+        ("wow quick reply", "love"),
         ("apa awak boleh buat", "who-are-you"),
         ("thanks!", "thanks"),
         ("ok thank you so much", "thanks"),
