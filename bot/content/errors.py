@@ -25,9 +25,31 @@ MAX_DEPTH = 20
 """The deepest nesting read (the FAQ, the deepest file, nests 5 levels)."""
 
 
-class ContentLoader(yaml.SafeLoader):
+class _OneKeyOnce:
+    """Refuse a key written twice in one mapping: YAML keeps the last one silently, so a second
+    `not_when:` in a sign dropped the first list unseen (found in session 8)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = key_node.value
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"{key!r} is written twice in one place (first on line {seen[key] + 1}); "
+                    "keep one and merge what they hold",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)  # type: ignore[misc]
+
+
+class ContentLoader(_OneKeyOnce, yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans (only true/false, so `on:`, `no` and `yes` stay
-    text) that refuses anchors and aliases before they are expanded."""
+    text) that refuses anchors and aliases before they are expanded, and a key written twice."""
 
     _depth = 0
 
@@ -72,7 +94,7 @@ ContentLoader.add_implicit_resolver(
 
 if yaml.__with_libyaml__:
 
-    class _FastContentLoader(yaml.CSafeLoader):
+    class _FastContentLoader(_OneKeyOnce, yaml.CSafeLoader):
         """ContentLoader's rules on libyaml's parser: about 50 times faster on tips/faq.yaml
         (a second of start-up and of every content test, in pure Python)."""
 

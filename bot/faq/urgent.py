@@ -537,15 +537,35 @@ RUN_ON_WORD_LEN = (2, 16)
 def _split_run_ons(raw: list[str], compiled: _Compiled) -> list[str]:
     """Split tokens typed without spaces ("helpmyfaceswellingcannotbreathe") into the known
     words they are made of, when known words cover the whole token; others stay as typed."""
-    if not any(len(t) >= RUN_ON_MIN_LEN for t in raw):
+    if not any(len(t) >= RUN_ON_MIN_LEN or t.startswith(_JOINED_NEGATORS) for t in raw):
         return raw
     out: list[str] = []
     for token in raw:
         if RUN_ON_MIN_LEN <= len(token) <= RUN_ON_MAX_LEN and token not in compiled.vocabulary:
             out.extend(_segment(token, compiled.known) or [token])
+        elif token.startswith(_JOINED_NEGATORS) and token not in compiled.vocabulary:
+            out.extend(_negator_joined(token, compiled) or [token])
         else:
             out.append(token)
     return out
+
+
+_JOINED_NEGATORS = ("takboleh", "xboleh", "cannot", "cant", "cnt", "dont", "wont", "tak")
+_NEGATOR_WORDS = {"takboleh": ["tak", "boleh"], "xboleh": ["tak", "boleh"]}
+
+
+def _negator_joined(token: str, compiled: _Compiled) -> list[str] | None:
+    """A negator typed onto a sign's word ("cantbreathe", "takbolehnafas"; blind batch 41),
+    split when what follows is a word the signs know; shorter than a run-on's length."""
+    for negator in _JOINED_NEGATORS:
+        rest = token[len(negator) :]
+        if (
+            token.startswith(negator)
+            and len(rest) >= 3
+            and set(variants(rest)) & compiled.vocabulary
+        ):
+            return [*_NEGATOR_WORDS.get(negator, [negator]), rest]
+    return None
 
 
 def _segment(token: str, known: frozenset[str]) -> list[str] | None:

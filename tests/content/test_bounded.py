@@ -72,6 +72,27 @@ def test_an_alias_alone_is_refused_too(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith(f"{path}: line 3, column 8: invalid YAML: anchors")
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_key_written_twice_is_refused_naming_both_lines(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # YAML keeps the last of two equal keys silently: a second `not_when:` in an urgent sign
+    # once dropped the first list unseen.
+    if not fast:
+        monkeypatch.setattr(errors, "_fast_load", lambda text: (False, None))
+    text = "urgent:\n  - id: a\n    not_when: [x]\n    phrases: {en: [y]}\n    not_when: [z]\n"
+    with pytest.raises(ContentError) as caught:
+        parse_yaml(text, "urgent.yaml")
+    assert str(caught.value) == (
+        "urgent.yaml: line 5, column 5: invalid YAML: 'not_when' is written twice in one place "
+        "(first on line 3); keep one and merge what they hold"
+    )
+    assert parse_yaml("a: {not_when: [x]}\nb: {not_when: [z]}\n", "ok.yaml") == {
+        "a": {"not_when": ["x"]},
+        "b": {"not_when": ["z"]},
+    }
+
+
 def test_content_check_refuses_a_bomb_in_tips_with_one_line(
     tips_copy: Path,
     tmp_path: Path,

@@ -707,6 +707,7 @@ BLIND_BATCHES = {
     36: "urgent and crisis 30/30, 4 false alarms",
     37: "urgent and crisis 43/55, 10 false alarms",
     38: "urgent and crisis 14/15, 0 false alarms",
+    41: "urgent and crisis 57/65 (very short and hurried), 1 false alarm",
 }
 
 KEPT_MISSES = {
@@ -935,6 +936,11 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
     found = detect_urgent("HELPMYFACESWELLINGCANNOTBREATHE", urgent_signs)
     assert found is not None and found.kind == "urgent"
     assert detect_urgent("thankyousomuchforthetips", urgent_signs) is None
+    # A negator typed onto a sign's word, shorter than a run-on (blind batch 41).
+    for typed in ("cantbreathe pls help", "takbolehnafas"):
+        found = detect_urgent(typed, urgent_signs)
+        assert found is not None and found.sign_id == "breathing", typed
+    assert detect_urgent("cantwait for my appointment, dontforget the tips", urgent_signs) is None
     # "want" and "myself" are small words: standing at both ends they take no room.
     found = detect_urgent("want to delete myself", urgent_signs)
     assert found is not None and found.kind == "crisis"
