@@ -707,6 +707,8 @@ BLIND_BATCHES = {
     36: "urgent and crisis 30/30, 4 false alarms",
     37: "urgent and crisis 43/55, 10 false alarms",
     38: "urgent and crisis 14/15, 0 false alarms",
+    39: "urgent and crisis 54/60 (hedged and asked), 2 false alarms",
+    40: "urgent and crisis 43/55 (buried in ordinary questions), 5 false alarms",
     41: "urgent and crisis 57/65 (very short and hurried), 1 false alarm",
 }
 
@@ -732,12 +734,6 @@ KEPT_MISSES = {
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
     34: ("ayah sy kata dia nak pergi dgn cara dia sendiri sebelum ah long datang rumah",),
-    # "Won't be here next week" is how a holiday is announced (an idiom of the sign), and notes
-    # for the family are left for a trip too.
-    31: (
-        "dont think i'll be here next week la, already settle my things and wrote notes for my "
-        "family",
-    ),
 }
 
 KEPT_ALARMS = {
@@ -855,6 +851,19 @@ KEPT_ALARMS = {
         "cap, are probiotic drops ok for babies?",
         "kena denggi tahun lepas dgn ruam semua, skrg dah ok. tapi kulit jadi kering sgt, "
         "vitamin apa yg sesuai?",
+    ),
+    # Swelling asked about as "one day if" still alarms: triage reads no mood.
+    39: (
+        "kalau satu hari nanti muka sy tiba2 bengkak lepas makan, apa tanda yg perlu terus ke "
+        "hospital? tanya awal2 je",
+    ),
+    # A rash after a fever told as over (no tense), a tight chest with a laugh and a denial
+    # after it (a laugh can be nervous).
+    40: (
+        "My 18 month old had roseola last month, fever for 3 days then a rash after, all cleared "
+        "up and he's back to his cheeky self. Is your gut-skin advice ok for a toddler his age?",
+        "Tolong padam data saya. Rasa sesak dada bila fikir data saya tersimpan merata-rata "
+        "haha, bukan betul2 sesak pun.",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
@@ -1055,3 +1064,19 @@ def test_a_count_of_pills_swallowed_is_a_crisis(
 ) -> None:
     found = detect_urgent(message, urgent_signs)
     assert (found is not None and found.kind == "crisis") is crisis, found
+
+
+def test_no_phrase_repeats_a_word_of_the_place_before_it(
+    urgent_signs: tuple[UrgentSign, ...],
+) -> None:
+    # "dark|gelap|pekat urine|pee|kencing|air kencing" is three places, the last "kencing": "pee
+    # is dark" never matched (blind batch 39 found it); "digigit|gigit|kena gigit anjing" wanted
+    # "gigit" twice. A two-word alternative has no place in a phrase: write each word once.
+    repeated = [
+        (sign.id, text)
+        for sign in urgent_signs
+        for text in sign.written()
+        for before, after in zip(text.split(), text.split()[1:], strict=False)
+        if "|" not in after and after in before.split("|")
+    ]
+    assert repeated == []
