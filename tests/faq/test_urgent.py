@@ -710,6 +710,7 @@ BLIND_BATCHES = {
     39: "urgent and crisis 54/60 (hedged and asked), 2 false alarms",
     40: "urgent and crisis 43/55 (buried in ordinary questions), 5 false alarms",
     41: "urgent and crisis 57/65 (very short and hurried), 1 false alarm",
+    42: "urgent and crisis 34/35 (plain held-out style), 0 false alarms",
 }
 
 KEPT_MISSES = {
