@@ -711,6 +711,7 @@ BLIND_BATCHES = {
     40: "urgent and crisis 43/55 (buried in ordinary questions), 5 false alarms",
     41: "urgent and crisis 57/65 (very short and hurried), 1 false alarm",
     42: "urgent and crisis 34/35 (plain held-out style), 0 false alarms",
+    44: "urgent and crisis 65/65 (plain held-out style), 5 false alarms",
 }
 
 KEPT_MISSES = {
@@ -865,6 +866,15 @@ KEPT_ALARMS = {
         "up and he's back to his cheeky self. Is your gut-skin advice ok for a toddler his age?",
         "Tolong padam data saya. Rasa sesak dada bila fikir data saya tersimpan merata-rata "
         "haha, bukan betul2 sesak pun.",
+    ),
+    # Jaundice at birth told as past, dying of embarrassment, "nak mati je" and feeling faint
+    # in the heat: no tense, and hyperbole and the real thing read alike (caution first).
+    44: (
+        "my daughter had jaundice when she was born, now shes 1 and healthy. can she take "
+        "probiotics?",
+        "so embarrassed of my acne i could die lol, how long before diet changes show results",
+        "jerawat ni buat aku nak mati je, makanan apa patut elak",
+        "panas gila cuaca ni, rasa nak pitam, muka berminyak dan berpeluh je",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
