@@ -71,7 +71,8 @@ COMMON = _wordset(
     dorg pastu pstu
     bit usual everybody coincidence kebetulan sir aiyo aiyoh aiya alamak lepas
     sakit penyakit explain explained explaining explanation terangkan jelaskan huraikan
-    words terms layman"""
+    words terms layman
+    gonna wanna gotta twice thrice accidentally accidently"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -147,13 +148,22 @@ OFFTOPIC = _wordset(
     lutut backache snoring berdengkur sorethroat toothache sinus
     tv televisyen television android keyboard pencen pension pesara imigresen immigration
     pasport pokok tanam menanam polibeg baja berkebun gardening memancing pancing mancing
-    fishing grabfood rider"""
+    fishing grabfood rider
+    asrama berasrama tingkatan darjah tadika kindergarten semester
+    peguam lawyer lawyers legal guaman mahkamah court pusaka faraid wasiat conveyancing
+    divorce cerai perceraian
+    pc cpu gpu processor motherboard overclock overclocking benchmark bios ssd harddisk
+    mop mopping mengemop lantai floor floors detergent laundry dobi stain stains clorox
+    peluntur kastor caster icing frosting whisk oven preheat baking bake loyang adunan span"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
 a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not.
 Blind batches 32-36: a television, a phone's keyboard, a pension, a passport at immigration, a
 garden, fishing, a food-delivery rider; "bil" left out (a clinic's bill is ours: "tengok bil
-klinik kawan, brp caj konsultasi"), the electricity bill is still another subject."""
+klinik kawan, brp caj konsultasi"), the electricity bill is still another subject. Blind batch
+38: the clinic's words in another sense beside a word of that other subject: a boarding school's
+form 1 intake ("bila buka"), a lawyer's consultation fee, a PC's stress test, mopping with
+eco-enzyme, a stain, a sponge cake's caster sugar."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ TIME = frozenset(
         "petang",
         "tadi",
         "lately",
+        "nanti",
     ]
 )
 """When small talk is said: "how are you today", "good morning again", "thanks tadi"."""
@@ -41,6 +43,38 @@ EMOJI = "ack"
 
 NONE_FOUND = ""
 """Every word read, none of them a small-talk phrase (all filler)."""
+
+CLOSING = frozenset(["thanks", "bye", "how-are-you"])
+"""Kinds that frame a message as small talk even with a remark beside them: thanks or a goodbye
+said with news ("thank you, the rash is all gone btw"), a reason for leaving ("ok bye dulu, nak
+pegi klinik gigi"), or an aside before asking after the bot ("morning, slept badly lol, hows your
+day"). A greeting does not: "hi, my face is swollen" is the start of a question (blind batch 40)."""
+
+FRAMED_MAX_WORDS = 30
+"""A framed remark is a line or two; longer, it is a story with a question in it."""
+
+ASKING = frozenset(
+    ["what", "whats", "how", "hows", "why", "when", "where", "which", "who", "can", "could"]
+    + ["should", "would", "want", "wanna", "need", "help", "please", "pls", "plz", "tell"]
+    + ["advise", "advice", "recommend", "suggest", "ask", "wonder", "wondering", "apa", "bila"]
+    + ["mana", "kenapa", "mengapa", "camne", "berapa", "boleh", "bolehkah", "adakah", "perlu"]
+    + ["tolong", "tanya", "nasihat", "cadang", "mahu", "hendak", "patut", "kena"]
+)
+"""Words that ask or request: a remark holding one is a question, not small talk."""
+
+OPENING_ASKS = frozenset(["is", "are", "do", "does", "did", "am", "any", "will", "was"])
+"""Words that ask when they open a remark ("is it normal", "any tips")."""
+
+CLOSING_ASKS = frozenset(["ke", "kah", "tak", "x", "or", "not"])
+"""Words that ask when they end a Malay or Manglish remark ("dah ok ke", "can or not")."""
+
+MOTION = frozenset(
+    ["pergi", "pegi", "gi", "balik", "datang", "pindah", "sampai", "masuk", "naik", "turun"]
+    + ["terus", "jalan", "bawa", "hantar", "dari", "hingga", "sehingga"]
+)
+"""Words after which Malay "ke" is "to" ("pergi ke klinik"); elsewhere it asks ("dah ok ke")."""
+
+_CLAUSES = re.compile(r"[,.;:!\n]+")
 
 
 class SmallTalkDetector:
@@ -73,8 +107,34 @@ class SmallTalkDetector:
         if not tokens:
             return EMOJI if _has_symbol(text) else None
         if len(tokens) > MAX_WORDS:
+            return self._framed(text)
+        return self._cover(tuple(tokens), 0, {}) or self._framed(text)
+
+    def _framed(self, text: str) -> str | None:
+        """The closing kind of a message made of small-talk clauses and remarks that ask
+        nothing ("thank you so much, the rash from last week is all gone btw"), else None."""
+        if "?" in text:
             return None
-        return self._cover(tuple(tokens), 0, {}) or None
+        clauses = [[_key(w) for w in words(c)] for c in _CLAUSES.split(text)]
+        clauses = [c for c in clauses if c]
+        if len(clauses) < 2 or sum(len(c) for c in clauses) > FRAMED_MAX_WORDS:
+            return None
+        kinds: list[str] = []
+        for clause in clauses:
+            kind = self._cover(tuple(clause), 0, {})
+            if kind is not None:
+                kinds.append(kind)
+            elif (
+                any(w in ASKING for w in clause)
+                or any(
+                    w == "ke" and b not in MOTION for b, w in zip(clause, clause[1:], strict=False)
+                )
+                or clause[0] in OPENING_ASKS
+                or clause[-1] in CLOSING_ASKS
+            ):
+                return None
+        framing = [k for k in kinds if k in CLOSING]
+        return max(framing, key=_rank) if framing else None
 
     def _cover(self, tokens: tuple[str, ...], pos: int, memo: dict[int, str | None]) -> str | None:
         """The most telling kind over tokens[pos:] ("" if all of them are filler), or None if a
