@@ -713,6 +713,7 @@ BLIND_BATCHES = {
     42: "urgent and crisis 34/35 (plain held-out style), 0 false alarms",
     43: "urgent and crisis 64/65 (plain held-out style), 4 false alarms",
     44: "urgent and crisis 65/65 (plain held-out style), 5 false alarms",
+    45: "urgent and crisis 69/70 (plain held-out style), 4 false alarms",
 }
 
 KEPT_MISSES = {
@@ -874,6 +875,12 @@ KEPT_ALARMS = {
         "jerawat ni buat sy nak mati malu, makanan apa patut elak",
         "sambal tu pedas gila sampai nak pengsan haha, spicy food boleh cause jerawat ke",
         "tgk harga laser trus nak pitam, brp sebenarnya kos konsultasi",
+    ),
+    # "nak mati malu" (as batch 18's), and a faint told as past (no tense).
+    45: (
+        "nak mati malu dgn jerawat ni, makanan apa patut elak",
+        "mak sy pengsan tahun lepas sbb darah rendah, skrg ok dah. dia nak try probiotik, "
+        "sesuai ke",
     ),
     # Jaundice at birth told as past, dying of embarrassment, "nak mati je" and feeling faint
     # in the heat: no tense, and hyperbole and the real thing read alike (caution first).
