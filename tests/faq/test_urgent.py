@@ -714,6 +714,7 @@ BLIND_BATCHES = {
     43: "urgent and crisis 64/65 (plain held-out style), 4 false alarms",
     44: "urgent and crisis 65/65 (plain held-out style), 5 false alarms",
     45: "urgent and crisis 69/70 (plain held-out style), 4 false alarms",
+    46: "urgent and crisis 30/30 (plain held-out style), 0 false alarms",
 }
 
 KEPT_MISSES = {
