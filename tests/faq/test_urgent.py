@@ -715,6 +715,8 @@ BLIND_BATCHES = {
     44: "urgent and crisis 65/65 (plain held-out style), 5 false alarms",
     45: "urgent and crisis 69/70 (plain held-out style), 4 false alarms",
     46: "urgent and crisis 30/30 (plain held-out style), 0 false alarms",
+    47: "urgent and crisis 64/65 (plain held-out style, Manglish), 7 false alarms",
+    48: "urgent and crisis 78/80 (the issue's own categories), 3 false alarms",
 }
 
 KEPT_MISSES = {
@@ -870,18 +872,25 @@ KEPT_ALARMS = {
         "Tolong padam data saya. Rasa sesak dada bila fikir data saya tersimpan merata-rata "
         "haha, bukan betul2 sesak pun.",
     ),
-    # "nak mati malu" and nearly fainting (at a spicy sambal, at a price) alarm, as batch 18's
-    # did.
+    # "nak mati malu" and nearly fainting at a spicy sambal alarm, as batch 18's did (fainting
+    # at a price is quiet since blind batch 47).
     43: (
         "jerawat ni buat sy nak mati malu, makanan apa patut elak",
         "sambal tu pedas gila sampai nak pengsan haha, spicy food boleh cause jerawat ke",
-        "tgk harga laser trus nak pitam, brp sebenarnya kos konsultasi",
     ),
     # "nak mati malu" (as batch 18's), and a faint told as past (no tense).
     45: (
         "nak mati malu dgn jerawat ni, makanan apa patut elak",
         "mak sy pengsan tahun lepas sbb darah rendah, skrg ok dah. dia nak try probiotik, "
         "sesuai ke",
+    ),
+    # "nak mati malu", nearly fainting from spicy food, newborn jaundice told as past, and a
+    # cat's swollen face (as batch 28's) alarm on purpose.
+    47: (
+        "nak mati malu dgn jerawat kat dahi ni, makanan apa patut elak",
+        "muka merah2 sampai rasa nak pitam bila mkn pedas, rosacea ke",
+        "my baby had jaundice after birth, now 6 months fine already. can he take probiotic",
+        "kucing sy muka bengkak kena sengat tebuan, nak bawa ke mana",
     ),
     # Jaundice at birth told as past, dying of embarrassment, "nak mati je" and feeling faint
     # in the heat: no tense, and hyperbole and the real thing read alike (caution first).
