@@ -490,7 +490,7 @@ _READINGS = (
     # Pain scored 9 or 10 out of 10, beside a word for pain ("pain is 10/10", "sakit 9 over
     # 10", "10/10 pain"): the worst pain (blind batch 28).
     (
-        re.compile(rf"(\b{_PAIN_WORDS}\W+(?:[^\W\d]+\W+){{0,3}}?)(?:9|10)\s*{_OUT_OF}\s*10(?!\d)"),
+        re.compile(rf"(\b{_PAIN_WORDS}\W+(?:[^\W\d]+\W+){{0,6}}?)(?:9|10)\s*{_OUT_OF}\s*10(?!\d)"),
         r"\1 worstpain ",
     ),
     (
@@ -498,6 +498,14 @@ _READINGS = (
         " worstpain ",
     ),
 )
+
+_CHILD_AGE = re.compile(r"(?<![\d.,])(?:[1-9]|1[0-2])\s*(?:yo|y/o|y\.o\.?)(?!\w)")
+"""A child's age, 12 or under ("my 3yo")."""
+
+_BABY_AGE = re.compile(
+    r"(?<![\d.,])\d{1,2}[\s-]*(?:month|months|mth|mths|mo|week|weeks|wk|wks)[\s-]*old(?!\w)"
+)
+"""A baby's age in weeks or months ("my 2 month old", "a 6-week-old")."""
 
 _NOT_A_BODY = re.compile(
     r"\b(?:weather|cuaca|outside|diluar|heatwave|sunny|matahari|room|bilik|aircon|aircond|oven|"
@@ -517,6 +525,8 @@ def read_readings(text: str) -> str:
     out = text.casefold()
     if not any(ch.isdigit() for ch in out) and not _SPOKEN_RE.search(out):
         return text
+    # A young child told by age ("my 3yo drank", "my 2 month old"; blind batch 49).
+    out = _BABY_AGE.sub(" baby ", _CHILD_AGE.sub(" child ", out))
     if _NOT_A_BODY.search(out):
         return out
     for pattern, replacement in _READINGS:

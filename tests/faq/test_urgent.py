@@ -717,6 +717,8 @@ BLIND_BATCHES = {
     46: "urgent and crisis 30/30 (plain held-out style), 0 false alarms",
     47: "urgent and crisis 64/65 (plain held-out style, Manglish), 7 false alarms",
     48: "urgent and crisis 78/80 (the issue's own categories), 3 false alarms",
+    49: "urgent and crisis 59/65 (plain held-out style), 6 false alarms",
+    50: "urgent and crisis 62/65 (plain held-out style, Malay), 1 false alarm",
 }
 
 KEPT_MISSES = {
@@ -726,7 +728,6 @@ KEPT_MISSES = {
     # eczema": the tuning set's look-alikes), and "ready to go" is a clinic visit as often.
     12: (
         "wrote letters to my family already",
-        "bought a rope today",
         "ready to go, made my peace with it",
     ),
     # Batch 13's "i attempted before, i think i will try again soon" is caught since blind batch
@@ -892,6 +893,9 @@ KEPT_ALARMS = {
         "my baby had jaundice after birth, now 6 months fine already. can he take probiotic",
         "kucing sy muka bengkak kena sengat tebuan, nak bawa ke mana",
     ),
+    # Deleting one's data "and just disappear": a wish to vanish is read as the sign whatever
+    # it is said beside.
+    49: ("i want to delete everything about me from your system and just disappear",),
     # Jaundice at birth told as past, dying of embarrassment, "nak mati je" and feeling faint
     # in the heat: no tense, and hyperbole and the real thing read alike (caution first).
     44: (
