@@ -719,6 +719,7 @@ BLIND_BATCHES = {
     48: "urgent and crisis 78/80 (the issue's own categories), 3 false alarms",
     49: "urgent and crisis 59/65 (plain held-out style), 6 false alarms",
     50: "urgent and crisis 62/65 (plain held-out style, Malay), 1 false alarm",
+    52: "urgent and crisis 54/60 (about someone else), 5 false alarms",
 }
 
 KEPT_MISSES = {
@@ -896,6 +897,15 @@ KEPT_ALARMS = {
     # Deleting one's data "and just disappear": a wish to vanish is read as the sign whatever
     # it is said beside.
     49: ("i want to delete everything about me from your system and just disappear",),
+    # "Breathless" said again after the hedge, newborn jaundice and a faint told as past.
+    52: (
+        "my son gets breathless after futsal, normal breathless la, fine after a few minutes. "
+        "does exercise actually help his acne",
+        "our newborn was yellow for a week after birth, all cleared now at 3 months. when can "
+        "she start probiotics",
+        "mak mertua sy pengsan thn lps sbb gula rendah, skrg ok dh. nak jumpa doktor kulit, "
+        "boleh walk in je ke kena buat appointment",
+    ),
     # Jaundice at birth told as past, dying of embarrassment, "nak mati je" and feeling faint
     # in the heat: no tense, and hyperbole and the real thing read alike (caution first).
     44: (
