@@ -499,8 +499,10 @@ _READINGS = (
     ),
 )
 
-_CHILD_AGE = re.compile(r"(?<![\d.,])(?:[1-9]|1[0-2])\s*(?:yo|y/o|y\.o\.?)(?!\w)")
-"""A child's age, 12 or under ("my 3yo")."""
+_CHILD_AGE = re.compile(
+    r"(?<![\d.,])(?:[1-9]|1[0-2])[\s-]*(?:yo|y/o|y\.o\.?|(?:year|years|yr|yrs)[\s-]*old)(?!\w)"
+)
+"""A child's age, 12 or under ("my 3yo", "my 2 year old")."""
 
 _BABY_AGE = re.compile(
     r"(?<![\d.,])\d{1,2}[\s-]*(?:month|months|mth|mths|mo|week|weeks|wk|wks)[\s-]*old(?!\w)"

@@ -719,6 +719,7 @@ BLIND_BATCHES = {
     48: "urgent and crisis 78/80 (the issue's own categories), 3 false alarms",
     49: "urgent and crisis 59/65 (plain held-out style), 6 false alarms",
     50: "urgent and crisis 62/65 (plain held-out style, Malay), 1 false alarm",
+    51: "urgent and crisis 51/65 (own wordings per sign), 5 false alarms",
     52: "urgent and crisis 54/60 (about someone else), 5 false alarms",
 }
 
@@ -897,6 +898,10 @@ KEPT_ALARMS = {
     # Deleting one's data "and just disappear": a wish to vanish is read as the sign whatever
     # it is said beside.
     49: ("i want to delete everything about me from your system and just disappear",),
+    # "Dying inside" is read as the sign (a despairing idiom as often as a sad one).
+    51: (
+        "i feel like im dying inside whenever ppl comment on my acne, where can i get some support",
+    ),
     # "Breathless" said again after the hedge, newborn jaundice and a faint told as past.
     52: (
         "my son gets breathless after futsal, normal breathless la, fine after a few minutes. "
