@@ -176,6 +176,7 @@ STOPWORDS = (STOPWORDS_EN | STOPWORDS_MS) - {"no", "not"}
 
 SLANG = {
     "sbb": "sebab",
+    "dgn": "dengan",  # blind batch 54: "guris peha sendiri dgn pisau"
     "bcoz": "because",
     "coz": "because",
     "cuz": "because",
