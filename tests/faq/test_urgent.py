@@ -721,7 +721,9 @@ BLIND_BATCHES = {
     50: "urgent and crisis 62/65 (plain held-out style, Malay), 1 false alarm",
     51: "urgent and crisis 51/65 (own wordings per sign), 5 false alarms",
     52: "urgent and crisis 54/60 (about someone else), 5 false alarms",
+    53: "urgent and crisis 54/60 (older adults, long-term conditions), 7 false alarms",
     54: "urgent and crisis 37/55 (crisis-heavy, plain), 7 false alarms",
+    55: "urgent and crisis 50/60 (kampung Malay), 9 false alarms",
 }
 
 KEPT_MISSES = {
@@ -912,6 +914,23 @@ KEPT_ALARMS = {
         "masa sekolah dulu sy pernah rasa x nak hidup sbb kena ejek pasal jerawat, alhamdulillah "
         "skrg dh ok. parut lama tu boleh pudar ke",
         "rasa nak hantuk kepala kat dinding, ekzema sy x baik2. makanan apa patut elak",
+    ),
+    # Fainting and swelling told as past (no tense), "pernah rasa nak mati" (past).
+    53: (
+        "I fainted once at a blood test years ago. will the consultation involve any needles",
+        "my lips swelled up once as a kid after prawns, fine ever since. was that an allergy or "
+        "an intolerance?",
+        "masa muda dulu sy pernah rasa nak mati sbb jerawat teruk, skrg dh ok. parut lama tu "
+        "boleh pudar lagi x",
+    ),
+    # Breathless uphill "smpai semput", a faint told as past, nearly fainting (policy).
+    55: (
+        "sy jalan kaki naik bukit ke kebun getah tiap pagi smpai semput, rehat kejap ok balik. "
+        "bagus ke utk kulit?",
+        "my mum fainted once at a wedding last year from the heat, shes fine now. can she still "
+        "try the elimination diet?",
+        "td kena marah dgn cikgu sampai rasa nak pengsan haha, dh ok. nak tanya, kurang minum "
+        "air ke buat muka kusam?",
     ),
     # "Breathless" said again after the hedge, newborn jaundice and a faint told as past.
     52: (
