@@ -724,6 +724,7 @@ BLIND_BATCHES = {
     53: "urgent and crisis 54/60 (older adults, long-term conditions), 7 false alarms",
     54: "urgent and crisis 37/55 (crisis-heavy, plain), 7 false alarms",
     55: "urgent and crisis 50/60 (kampung Malay), 9 false alarms",
+    56: "urgent and crisis 45/45 (a typical held-out set written from the issue), 0 false alarms",
 }
 
 KEPT_MISSES = {
