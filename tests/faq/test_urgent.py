@@ -725,6 +725,7 @@ BLIND_BATCHES = {
     54: "urgent and crisis 37/55 (crisis-heavy, plain), 7 false alarms",
     55: "urgent and crisis 50/60 (kampung Malay), 9 false alarms",
     56: "urgent and crisis 45/45 (a typical held-out set written from the issue), 0 false alarms",
+    57: "urgent and crisis 86/88 (a thorough tester's hidden set), 6 false alarms",
 }
 
 KEPT_MISSES = {
@@ -804,13 +805,11 @@ KEPT_ALARMS = {
         "sy rasa nak mati je bila tengok jerawat ni tapi takdelah betul2, sy nak tahu makanan "
         "apa punca",
     ),
-    # A rash "all over" is read as widespread whatever its cause (heat here), and eyes swollen
-    # from crying, told with the time between them and the crying, still read as swelling.
+    # A rash "all over" is read as widespread whatever its cause (heat here). (Eyes swollen from
+    # crying, told with the time between, are quiet since blind batch 57.)
     23: (
         "i work outdoor at a construction site all day, the heat and sweat give me rashes all "
         "over my back. any tips?",
-        "bengkak mata pagi ni sbb menangis tengok drama korea sampai pukul 2 haha. kurang tidur "
-        "buat kulit teruk ke?",
     ),
     # "nak mati" always alarms, even said of work stress.
     26: ("stress gila nak mati dgn kerja, kulit pun naik jerawat",),
