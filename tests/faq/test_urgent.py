@@ -726,6 +726,8 @@ BLIND_BATCHES = {
     55: "urgent and crisis 50/60 (kampung Malay), 9 false alarms",
     56: "urgent and crisis 45/45 (a typical held-out set written from the issue), 0 false alarms",
     57: "urgent and crisis 86/88 (a thorough tester's hidden set), 6 false alarms",
+    58: "urgent and crisis 60/65 (a tester's hidden set, Malay first), 5 false alarms",
+    59: "urgent and crisis 62/66 (a tester's hidden set, English first), 3 false alarms",
 }
 
 KEPT_MISSES = {
@@ -931,6 +933,25 @@ KEPT_ALARMS = {
         "try the elimination diet?",
         "td kena marah dgn cikgu sampai rasa nak pengsan haha, dh ok. nak tanya, kurang minum "
         "air ke buat muka kusam?",
+    ),
+    # Nearly fainting at a price, faints, swellings and jaundice told as past or mistaken, and
+    # "nak mati" said of someone: read as the sign (policy, as earlier batches').
+    58: (
+        "harga consult tu buat sy nak pengsan je haha berapa sebenarnya",
+        "last year i fainted at a blood test lol so im nervous. what actually happens at the "
+        "consultation",
+        "panik tadi ingat muka bengkak rupanya kesan bantal je lol. esok boleh walk in tak",
+        "anak sulung dulu kena sakit kuning masa baru lahir, skrg dah 6 thn sihat. tips ni ok utk "
+        "dia?",
+        "kawan sy kata dia rasa nak mati bila jerawat naik seminggu sebelum nikah haha. makanan "
+        "apa patut elak",
+    ),
+    59: (
+        "Last year after eating peanuts my throat felt tight but it was sorted at the hospital "
+        "and I'm fine now. What's the difference between an allergy and an intolerance?",
+        "nearly fainted when my gf said spicy food cause pimples, is it true??",
+        "stress kerja nak mati rasanya, kulit pun makin teruk. stres memang boleh buat kulit "
+        "teruk ke",
     ),
     # "Breathless" said again after the hedge, newborn jaundice and a faint told as past.
     52: (
