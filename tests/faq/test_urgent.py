@@ -728,6 +728,8 @@ BLIND_BATCHES = {
     57: "urgent and crisis 86/88 (a thorough tester's hidden set), 6 false alarms",
     58: "urgent and crisis 60/65 (a tester's hidden set, Malay first), 5 false alarms",
     59: "urgent and crisis 62/66 (a tester's hidden set, English first), 3 false alarms",
+    60: "urgent and crisis 83/88 (a GP's hidden set), 5 false alarms",
+    61: "urgent and crisis 57/66 (a helpline counsellor's crisis set), 11 false alarms",
 }
 
 KEPT_MISSES = {
@@ -952,6 +954,33 @@ KEPT_ALARMS = {
         "nearly fainted when my gf said spicy food cause pimples, is it true??",
         "stress kerja nak mati rasanya, kulit pun makin teruk. stres memang boleh buat kulit "
         "teruk ke",
+    ),
+    # Hyperbole about dying, past events told as over (no tense), "i dont want to live like this
+    # anymore" however it ends: read as the sign (policy, as earlier batches').
+    60: (
+        "stress gila nak mati with SPM trial, pimples keep popping up. stress really make"
+        " skin worse?",
+        "had chest tightness last week after badminton, saw the GP, ECG normal, just "
+        "muscle strain. does exercise actually help gut and skin",
+        "fainted once years ago when they took my blood. what actually happens at the "
+        "consultation, any needles?",
+        "my face kena bad reaction from sheet mask last month, dah ok now. can i do "
+        "facial at ur clinic",
+    ),
+    61: (
+        "ugh i want to die every time my mum posts my baby photos lol. anyway does sugar "
+        "cause pimples",
+        "kawan sy pernah cuba bunuh diri dulu, skrg dia dah ok dan ada kaunselor. dia tgh"
+        " makan ubat jerawat, boleh ke dia ambil probiotik sekali?",
+        "dulu masa sekolah sy selalu cederakan diri, dah 5 tahun berhenti dan ok. klinik "
+        "ada rawatan utk parut lama kat lengan tak?",
+        "i dont want to live like this anymore, constantly itchy. time to see a "
+        "dermatologist i think. how do i book",
+        "tak nak hidup dgn jerawat ni lagi!! nak buat appointment, klinik kat Johor Bahru ada?",
+        "rasa mcm nak mati bila jerawat meletup depan crush 💀💀 minum susu ke punca?",
+        "dah tak sanggup... tak sanggup tunggu lama utk appointment. boleh walk in je?",
+        "aku rasa nak terjun lombong je tengok markah add math ni. ok la takpe, ada tip "
+        "makan utk otak tak? 😂",
     ),
     # "Breathless" said again after the hedge, newborn jaundice and a faint told as past.
     52: (
