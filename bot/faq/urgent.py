@@ -220,14 +220,16 @@ def unreadable_words(signs: Sequence[UrgentSign]) -> list[str]:
     them stand alone for it ("mau" for "xmau"), so each must have its own place."""
     problems: list[str] = []
     for sign in signs:
-        for text in [*sign.written(), *(sign.expand(idiom) for idiom in sign.not_when)]:
-            for alternative in (a for word in text.split() for a in word.split("|")):
-                read = words(alternative) if alternative != ANY_WORD else [ANY_WORD]
-                if len(read) > 1:
-                    problems.append(
-                        f"urgent.yaml: sign {sign.id!r}: {alternative!r} is read as several "
-                        f"words ({' '.join(read)}): give each its own place in the phrase"
-                    )
+        texts = [*sign.written(), *(sign.expand(idiom) for idiom in sign.not_when)]
+        # Each word once per sign: lexicons repeat the same words in many phrases.
+        alternatives = dict.fromkeys(a for t in texts for w in t.split() for a in w.split("|"))
+        for alternative in alternatives:
+            read = words(alternative) if alternative != ANY_WORD else [ANY_WORD]
+            if len(read) > 1:
+                problems.append(
+                    f"urgent.yaml: sign {sign.id!r}: {alternative!r} is read as several "
+                    f"words ({' '.join(read)}): give each its own place in the phrase"
+                )
     return problems
 
 
@@ -392,26 +394,23 @@ def _read_emoji(text: str) -> str:
 
 
 def _read_leet(raw: list[str], compiled: _Compiled) -> list[str]:
-    """Read tokens mixing letters and digits as leetspeak when that makes a known word."""
+    """Read tokens mixing letters and digits as leetspeak when that makes a known word, and
+    "v" typed for "u" likewise ("bvnvh d1r1", "vnalive"; blind batch 34)."""
     out = raw
     for n, token in enumerate(raw):
-        if token.isalpha() and "v" in token and token not in compiled.known:
-            # "v" typed for "u" ("bvnvh d1r1", "vnalive"; blind batch 34), likewise.
-            read = token.replace("v", "u")
-            if read in compiled.known:
-                if out is raw:
-                    out = list(raw)
-                out[n] = read
+        if token.isalpha():
+            tries = (
+                [token.replace("v", "u")] if "v" in token and token not in compiled.known else []
+            )
+        elif any(ch.isalpha() for ch in token):
+            tries = [token.translate(table) for table in (LEET, LEET_L)]
+        else:
             continue
-        if token.isalpha() or not any(ch.isalpha() for ch in token):
-            continue
-        for table in (LEET, LEET_L):
-            read = token.translate(table)
-            if read.isalpha() and read in compiled.known:
-                if out is raw:
-                    out = list(raw)
-                out[n] = read
-                break
+        read = next((t for t in tries if t.isalpha() and t in compiled.known), None)
+        if read is not None:
+            if out is raw:
+                out = list(raw)
+            out[n] = read
     return out
 
 
