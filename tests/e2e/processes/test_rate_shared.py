@@ -3,7 +3,13 @@
 DELIVERY_RATE is the deployment's (Telegram's limit is per bot token): two live replicas
 pace at half of it each (bot/runtime/replicas.py). The sandbox refuses more than 30
 messages in any second, as Telegram does, and records when each message arrived; the
-bot is configured at 28/s.
+deployment is configured at 20/s here, not at its default 28/s: the sandbox runs in the
+test process, and on a loaded CI machine (three test workers on two cores) a stall of that
+process reads a few messages late and counts them in one second with the next second's, so
+the 2 messages a second of margin that absorb the wire's jitter in production (see
+bot/outbound/pacing.py) are not enough for the sandbox's own stalls. At 20/s a stall must
+last a third of a second to draw a 429 from the sandbox; a deployment whose replicas did not
+split the rate (40/s) draws one every second.
 """
 
 from __future__ import annotations
@@ -37,8 +43,8 @@ from tests.e2e.processes.bots import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.dialect]
 
-COUNT = 420  # 15 s at 28/s
-RATE = 28
+COUNT = 300  # 15 s at 20/s
+RATE = 20
 TELEGRAM = 30
 
 
@@ -90,7 +96,7 @@ async def test_two_replicas_share_the_work_and_stay_within_the_deployments_rate(
     if db_target.schema is None:
         pytest.skip("several replicas need PostgreSQL (SQLite is single-process)")
     db = db_target.open()
-    # Leases of 8 s: claims of what 14/s sends in 2 s, so each replica comes back for more.
+    # Leases of 8 s: claims of what 10/s sends in 2 s, so each replica comes back for more.
     paced = {
         "DELIVERY_RATE": str(RATE),
         "ALLOW_PAID_BROADCAST": "",
@@ -127,14 +133,14 @@ async def test_two_replicas_share_the_work_and_stay_within_the_deployments_rate(
         # Both replicas did a fair part of the work (each paces at half the rate).
         assert min(by_replica["a"], by_replica["b"]) >= COUNT // 4
         assert by_replica["a"] + by_replica["b"] == COUNT
-        # Within the deployment's rate. Each replica sends at most 14 in any second of its
-        # own clock; the way to the sandbox (a few ms, tens on a busy machine) can move one
-        # message of each replica into a neighbouring second, hence +1 per replica on
-        # sliding windows. Over the whole run: each replica's first message waits for no
-        # token, so n messages span at least (n - 2) / 28 s.
+        # Within the deployment's rate: no 429 at all, and over the whole run n messages
+        # span at least (n - 2) / 20 s (each replica's first message waits for no token);
+        # 2% for the first or last arrival read late by a stall of the sandbox's process.
+        # The peaks in any 1 s and 5 s are printed above as measurements: the pacer's own
+        # bound on them (floor(rate) in any second of its clock) is tested with a clock
+        # the test controls (tests/outbound/), where no stall can move an arrival.
         assert sandbox.world.counters.rate_limited == 0
-        assert peak_1s <= RATE + 2
-        assert peak_5s <= 5 * RATE + 2
-        assert (len(arrivals) - 2) / span <= RATE
+        assert (len(arrivals) - 2) / span <= RATE * 1.02
+        assert peak_5s <= 5 * RATE + 10  # a rate not split between the two: 5 * 30
     finally:
         await db.close()
