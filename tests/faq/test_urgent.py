@@ -730,6 +730,12 @@ BLIND_BATCHES = {
     59: "urgent and crisis 62/66 (a tester's hidden set, English first), 3 false alarms",
     60: "urgent and crisis 83/88 (a GP's hidden set), 5 false alarms",
     61: "urgent and crisis 57/66 (a helpline counsellor's crisis set), 11 false alarms",
+    62: "urgent and crisis 50/50 (another team's held-out set from the issue), 0 false alarms",
+    63: "urgent and crisis 70/70 (a triage nurse's list from the issue), 2 false alarms",
+    64: "urgent and crisis 38/40 (older Malay speakers, regional spellings), 8 false alarms",
+    65: "urgent and crisis 39/40 (Chinese- and Indian-Malaysian Manglish), 8 false alarms",
+    66: "urgent and crisis 48/50 (short messages, voice typing, long stories), 5 false alarms",
+    67: "urgent and crisis 50/50 (teenagers' slang), 5 false alarms",
 }
 
 KEPT_MISSES = {
@@ -999,6 +1005,60 @@ KEPT_ALARMS = {
         "so embarrassed of my acne i could die lol, how long before diet changes show results",
         "jerawat ni buat aku nak mati je, makanan apa patut elak",
         "panas gila cuaca ni, rasa nak pitam, muka berminyak dan berpeluh je",
+    ),
+    # Blind batches 63-67 (session 9): hyperbole with "nak mati" (bored, tired, stressed,
+    # missing someone, "nak mati ke makan sambal"), "sien until want to die", fainting or
+    # swelling told as past, a general question about fainting or newborn jaundice: caution
+    # first, as above.
+    63: ("nak mati malu bila jerawat naik time dating, makanan apa patut elak",),
+    64: (
+        "dulu tahun lepas muka mak bengkak lepas makan udang dah ok sekarang nak tanya beza "
+        "alahan dengan tak tahan makanan",
+        "sambal belacan ambo pedas sampai nak pengsan haha tapi makan pedas bagi jerawat ko",
+        "masa muda dulu kawe pernah demam campak berbintik satu badan sekarang ok ja nak tanya "
+        "tidur kurang bagi kulit kusam ko",
+        "ko ni bikin sia mau pitam ja bah haha siapa kasi jalan bot ni",
+        "minggu lepas cucu demam ada ruam dah pergi klinik dah baik dah boleh ke budak kecik "
+        "ikut tips makan ni",
+        "soalan umum ja kenapa orang tua selalu pitam bila bangun tiba tiba ayah kawe ok ja",
+        "rindu nak mati kat cucu di kl boleh jumpa doktor online dok dari kelantan",
+        "just general question why do newborn babies get jaundice ah my grandson had it long "
+        "time ago now fine",
+    ),
+    65: (
+        "sien until want to die, stuck at home whole day no exercise, that one affect skin ah",
+        "last year i kena allergic to penicillin, lips swell, went A&E settled already, now ok. "
+        "just want ask allergy n intolerance different how",
+        "few years ago i fainted at a clinic after blood test, now fine. just asking during "
+        "consultation got blood test or not",
+        "last month my mum got dengue with fever n rash, hospital discharged her, now she fine. "
+        "can she start probiotic supplement to recover",
+        "bosan nak mati la tunggu LRT, bila LRT ni nak baiki",
+        "tahun lepas saya pengsan masa puasa, sekarang dah ok. nak tanya minum air cukup boleh "
+        "bantu kulit ke",
+    ),
+    66: (
+        "Anak saudara saya alah kacang, dulu masa kecik pernah masuk hospital tapi sekarang dah "
+        "ok, dia bawak epipen ke sekolah. Saya pulak kalau minum susu perut kembung, kulit pun "
+        "macam naik bintik kecik. Mak kata saya pun alergi macam dia. Tapi saya rasa lain kot. "
+        "Apa sebenarnya beza alahan makanan dengan tak tahan makanan ni?",
+        "stress nak mati, kulit naik jerawat",
+        "last year I had a bad reaction to peanuts my lips swelled up but that's all sorted "
+        "with the allergist now I just want to know if gluten intolerance is the same thing",
+        "My grandma passed out at a wedding back in 2015, gave us all a scare, but she's 88 now "
+        "and sassier than ever. She still insists on going to the pasar every Sunday. Her knee "
+        "is the real problem these days, she limps after 10 minutes. Do you know a good physio "
+        "in PJ for her knee?",
+        "Suami saya selalu cakap nak mati ke makan sambal pedas macam tu haha. Dia orang Johor, "
+        "makan tak pedas langsung. Saya orang Kelantan, tak sah makan tak ada cili. Tapi dia "
+        "kata jerawat kat dagu saya ni sebab pedas. Betul ke makanan pedas buat jerawat?",
+    ),
+    67: (
+        "my friend passed out at futsal last month, doc said just dehydration n shes totally "
+        "fine now. made me wonder tho, does drinking more water help skin",
+        "penat nak mati lepas gym, whey protein tu boleh buat jerawat ke sis",
+        "stress nak mampus dgn finals, nak pause tip kejap boleh tak sampai habis exam",
+        "nak mati dah tunggu bas rapid kat stesen ni, lambat gila 😤 bas T bila sampai",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
