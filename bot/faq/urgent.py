@@ -327,11 +327,15 @@ EMOJI_WORDS = {
     "\U0001f912": "fever",
     "\U0001f48a": "pills",
     "\U0001f480": "lol",
+    "\U0001f602": "lol",
+    "\U0001f923": "lol",
 }
 """Emoji that stand for self-harm in texting ("🔪🩸 again tonight"), read as words of their own
 (not "knife" or "blood": a kitchen accident says those; blind batch 15); the face with a
 thermometer is a fever and the capsule pills, as typed ("boil with pus 🤒"); the skull is a laugh
-("I'm dead 💀", blind batch 23), so the idioms for laughing "I'm dead" apply."""
+("I'm dead 💀", blind batch 23), so the idioms for laughing "I'm dead" apply; so are the faces with
+tears of joy and rolling on the floor (blind batches 71-72: "couldnt breathe 😂", "felt like i
+was dying 😂")."""
 
 COUNTED = "meds"
 """The lexicon whose words, after a count of ten or more, read as a count: "took 20 panadol",
@@ -505,8 +509,11 @@ _CHILD_AGE = re.compile(
 
 _BABY_AGE = re.compile(
     r"(?<![\d.,])\d{1,2}[\s-]*(?:month|months|mth|mths|mo|week|weeks|wk|wks)[\s-]*old(?!\w)"
+    # Malay puts the age after the child, without "old": "anak 3 minggu", "bayi sy 2 bulan"
+    # (blind batch 72); the child stays, the age becomes "baby".
+    r"|(?:(?<=\banak)|(?<=\bbayi)|(?<=\bbudak))(?:\s+(?:saya|sy|aku|kami|i))?\s+[1-9]\d?\s*(?:minggu|mgu|mggu|bulan|bln)(?!\w)"
 )
-"""A baby's age in weeks or months ("my 2 month old", "a 6-week-old")."""
+"""A baby's age in weeks or months ("my 2 month old", "a 6-week-old", "anak 3 minggu")."""
 
 _NOT_A_BODY = re.compile(
     r"\b(?:weather|cuaca|outside|diluar|heatwave|sunny|matahari|room|bilik|aircon|aircond|oven|"

@@ -736,6 +736,12 @@ BLIND_BATCHES = {
     65: "urgent and crisis 39/40 (Chinese- and Indian-Malaysian Manglish), 8 false alarms",
     66: "urgent and crisis 48/50 (short messages, voice typing, long stories), 5 false alarms",
     67: "urgent and crisis 50/50 (teenagers' slang), 5 false alarms",
+    68: "crisis 52/60 (a school counsellor's and a psychiatric nurse's set), 6 false alarms",
+    69: "urgent 43/45 (an emergency physician's infections with fever), 1 false alarm",
+    70: "urgent 38/45 (a pharmacist's and an aesthetic doctor's reactions), 0 false alarms",
+    71: "urgent 44/45 (an allergist's and an asthma nurse's swelling, breathing), 7 false alarms",
+    72: "urgent 39/50 (a GP's bleeding, pain, fainting, eyes, jaundice, other), 3 false alarms",
+    73: "urgent and crisis 39/40 (a receptionist's month of WhatsApp), 1 false alarm",
 }
 
 KEPT_MISSES = {
@@ -1060,6 +1066,29 @@ KEPT_ALARMS = {
         "stress nak mampus dgn finals, nak pause tip kejap boleh tak sampai habis exam",
         "nak mati dah tunggu bas rapid kat stesen ni, lambat gila 😤 bas T bila sampai",
     ),
+    # Blind batches 68-73: self-harm told as past, song titles and lyrics, hyperbole, an
+    # infection or a reaction told as past, breathless after the stairs.
+    68: (
+        "I used to self harm at 15, I'm 29 now and doing really well. can the clinic do "
+        "anything for the old white scars on my forearm?",
+        "song stuck in my head 'rather die than let you go' haha. anyway does vit c serum fade "
+        "dark marks",
+        "who sang 'Suicide Is Painless'? trivia night tonight",
+        "panas gila harini rasa nak pengsan hahah, peluh ni buat jerawat ke",
+        "lagu 'biar aku mati' tu sedap la haha. btw klinik PJ buka pukul berapa",
+        "nak mampus dah pipi aku merah2 tiap kali makan pedas 🥵 makanan ada kaitan dgn "
+        "rosacea ke?",
+    ),
+    69: ("had cellulitis on my leg 2 years ago, fully healed. any tips so it never comes back?",),
+    71: (
+        "my son had a bad peanut reaction as a toddler, hes 10 now and totally fine. is the "
+        "probiotic advice ok for kids?",
+        "naik tangga ke tingkat 4 pun dah semput haha, senaman boleh bantu kulit ke?",
+    ),
+    73: (
+        "tahun lepas bibir sy bengkak lepas mkn udang, dah ok dah skrg. apa beza alahan dgn tak "
+        "tahan makanan?",
+    ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
     # Yellow eyes are read as jaundice whatever follows ("harmless from the sun").
@@ -1184,6 +1213,13 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
         ("10 out of 10 pain, cannot sleep", "worstpain pain, cannot sleep"),
         ("pain about 6/10", "pain about 6/10"),
         ("10/10 would recommend this clinic", "10/10 would recommend this clinic"),
+        # A young child's age, English and Malay (blind batch 72: "anak 3 minggu masih kuning");
+        # an older child's age in years, and weeks of something else, stay.
+        ("my 2 month old has a rash", "my baby has a rash"),
+        ("anak 3 minggu masih kuning", "anak baby masih kuning"),
+        ("bayi sy 5 bulan demam", "bayi baby demam"),
+        ("anak 3 tahun demam", "anak 3 tahun demam"),
+        ("dah 3 minggu makan probiotik", "dah 3 minggu makan probiotik"),
     ],
 )
 def test_readings_typed_as_numbers_are_read(typed: str, read: str) -> None:
