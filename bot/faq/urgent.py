@@ -509,9 +509,15 @@ _CHILD_AGE = re.compile(
 
 _BABY_AGE = re.compile(
     r"(?<![\d.,])\d{1,2}[\s-]*(?:month|months|mth|mths|mo|week|weeks|wk|wks)[\s-]*old(?!\w)"
-    # Malay puts the age after the child, without "old": "anak 3 minggu", "bayi sy 2 bulan"
-    # (blind batch 72); the child stays, the age becomes "baby".
-    r"|(?:(?<=\banak)|(?<=\bbayi)|(?<=\bbudak))(?:\s+(?:saya|sy|aku|kami|i))?\s+[1-9]\d?\s*(?:minggu|mgu|mggu|bulan|bln)(?!\w)"
+    # Malay puts the age after the child, without "old": "anak 3 minggu", "bayi sy 2 bulan",
+    # "anak sy baru 2 bulan" (blind batches 72 and 75), and so may English ("my granddaughter
+    # 2 months has refused every bottle"); the child stays, the age becomes "baby". Not a
+    # time ago ("my son 2 months ago").
+    r"|(?:(?<=\banak)|(?<=\bbayi)|(?<=\bbudak)|(?<=\bbaby)|(?<=\bson)|(?<=\bdaughter)|(?<=\bgrandson)"
+    r"|(?<=\bgranddaughter)|(?<=\bnephew)|(?<=\bniece)|(?<=\bcucu))"
+    r"(?:\s+(?:saya|sy|aku|kami|i|my))?(?:\s+(?:baru|umur|usia|dah|yg|yang|is|just))?"
+    r"\s+[1-9]\d?\s*(?:minggu|mgu|mggu|bulan|bln|weeks|week|wks|months|month|mths)(?!\w)"
+    r"(?!\s+(?:ago|back|lepas|lalu|since|before|sebelum|later|nanti))"
 )
 """A baby's age in weeks or months ("my 2 month old", "a 6-week-old", "anak 3 minggu")."""
 

@@ -742,6 +742,12 @@ BLIND_BATCHES = {
     71: "urgent 44/45 (an allergist's and an asthma nurse's swelling, breathing), 7 false alarms",
     72: "urgent 39/50 (a GP's bleeding, pain, fainting, eyes, jaundice, other), 3 false alarms",
     73: "urgent and crisis 39/40 (a receptionist's month of WhatsApp), 1 false alarm",
+    74: "urgent 45/45 (a dermatologist's skin emergencies), 2 false alarms",
+    75: "urgent 34/45 (a paediatric nurse's babies and children), 3 false alarms",
+    76: "urgent and crisis 57/60 (a klinik kesihatan nurse's, Malay only), 6 false alarms",
+    77: "crisis 31/60 (a helpline volunteer's indirect messages), 4 false alarms",
+    78: "urgent 36/45 (older people's emergencies), 0 false alarms",
+    79: "urgent and crisis 49/50 (a held-out set as a contractor would write it), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -761,6 +767,12 @@ KEPT_MISSES = {
         "I have picked a date. Saturday, after my parents leave for the kampung. Just wanted to "
         "tell someone.",
         "I've written notes to each of my friends. I'll send them later tonight.",
+    ),
+    # Cancelling every appointment, "no need after this", thanks for the care: a patient whose
+    # skin has cleared says the same.
+    77: (
+        "tolong cancel semua appointment saya. tak perlu dah lepas ni. terima kasih doktor jaga "
+        "saya selama ni",
     ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
@@ -1092,6 +1104,30 @@ KEPT_ALARMS = {
     73: (
         "tahun lepas bibir sy bengkak lepas mkn udang, dah ok dah skrg. apa beza alahan dgn tak "
         "tahan makanan?",
+    ),
+    # Blind batches 74-79: what SJS is, asked (the named syndromes are the sign's whatever the
+    # tense); jaundice, a faint, an allergy or a rash with a fever told as past; hyperbole.
+    74: (
+        "what is SJS actually? read about it in the news and got curious",
+        "apa itu Stevens-Johnson syndrome? ada org share dalam FB",
+    ),
+    75: (
+        "newborn had mild jaundice on day 3, cleared in a few days and the paed signed her off. "
+        "now i'm breastfeeding, is kefir ok for me to drink?",
+        "ada ruam merah halus lepas demam kebah, doktor kata roseola, anak dah aktif balik. "
+        "ruam tu hilang bila tekan. boleh sapu apa2 ke?",
+    ),
+    76: (
+        "tahun lepas sy pernah kena alahan teruk sampai masuk wad, skrg dah ok. apa beza alahan "
+        "dgn x tahan makanan ni?",
+        "2 minggu lepas sy pengsan masa derma darah, dah ok dah. skrg nk tanya minum air banyak "
+        "betul ke bagus utk kulit",
+        "anak sy demam minggu lepas dah sembuh, ruam sikit2 masa tu pun dah hilang. tips usus "
+        "ni sesuai x utk budak",
+    ),
+    77: (
+        "penat nak mati buat OT hari2, jerawat pun naik melambak. stress kerja boleh buat "
+        "jerawat teruk ke",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
