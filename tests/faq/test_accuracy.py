@@ -180,8 +180,9 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "batches 28-31 and the FAQ helper's changes (12e958e, 9f42b42) 95.0% / 99.5%; blind "
         "batches 32-61 tuned on (189ae2e to a8b0696) 95.0% / 99.5%, off-topic 86.1%, small talk "
         "100%: urgent/crisis 98.0% (50/51) after every one. Session 9 (2026-12-04, once after "
-        "each merge, never tuned on): blind batches 62-67 tuned on (dc6beae) 95.0% / 99.5%, "
-        "off-topic 86.1%, small talk 100%, urgent/crisis 98.0% (50/51). "
+        "each merge, never tuned on): blind batches 62-79 and the lead's probes tuned on (to "
+        "fdf4ae0) 95.0% / 99.5%, off-topic 86.1%, small talk 100%, urgent/crisis 98.0% (50/51) "
+        "after every one. "
         "Strict: when it passes, remove this mark."
     ),
 )
