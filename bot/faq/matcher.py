@@ -35,6 +35,12 @@ UNKNOWN_PENALTY = 0.2
 """Subtracted per content word the FAQ has never heard of ("petrol", "laptop", "netflix"):
 a message mostly about something else is not about the entry one of its words happens to hit."""
 
+MAX_UNKNOWN_TOPICAL = 4
+"""Unknown words counted for UNKNOWN_PENALTY in a message naming one of our subjects: a long
+story ("Quarter end at work, my manager booked 4 meetings... is the eczema on my hands the
+stress?") has dozens, and its question drowned under them (blind batch 66; 3 cost an off-topic
+message there, 5 and 8 helped less on the older batches)."""
+
 KEYWORD_WEIGHT = 1.0
 """A word an editor listed as a keyword: the strongest evidence of intent."""
 
@@ -514,13 +520,16 @@ class FaqMatcher:
         # A word inside a concept's phrase means the phrase ("sampai subuh" is staying up late,
         # not the dawn prayer): no other subject.
         offtopic = self._offtopic - covered
-        penalty = sum(
-            OFFTOPIC_PENALTY
-            if token in offtopic
-            else UNKNOWN_PENALTY
-            * (not keys and len(token) > 2 and not concept and not _common(token))
+        unknown = sum(
+            not keys and len(token) > 2 and not concept and not _common(token)
             for token, keys, concept in zip(tokens, resolved, concepts, strict=True)
-            if token not in NEUTRAL
+            if token not in NEUTRAL and token not in offtopic
+        )
+        if topical:  # a story around a question of ours: its chatter is not the subject
+            unknown = min(unknown, MAX_UNKNOWN_TOPICAL)
+        penalty = (
+            OFFTOPIC_PENALTY * sum(token in offtopic for token in tokens if token not in NEUTRAL)
+            + UNKNOWN_PENALTY * unknown
         )
         if penalty:
             for entry in scores:

@@ -116,8 +116,8 @@ batches 28-31: body parts and family members, "my grandpa's ankles", "my wife's 
 as words of another subject; "heart" was read as a typo of "heat". Blind batches 32-36: the
 same in Malay ("jantung nak gugur", my heart nearly dropped, at a bill), the clinic's nurse
 ("exactly what the nurse said" was read as nursing a baby), and a fever said to be absent or
-gone ("no fever, feeding well"). Blind batches 63-67: the Malay family and neighbours ("mak
-saya", "jiran cek"), whom older patients ask for. Not "kakak", "sister", "ibu": an entry's keywords.)"""
+gone ("no fever, feeding well"). Blind batches 63-67: the Malay family ("mak saya"), whom older
+patients ask for; not "kakak", "sister", "ibu", which an entry lists.)"""
 
 OFFTOPIC = _wordset(
     """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
