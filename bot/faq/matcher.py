@@ -187,8 +187,8 @@ to be lifted beside it (a weaker one is a word shared by chance)."""
 
 UNTOPICAL_FLOOR = 1.0
 """Score a message with no topical concept needs for a (confident) answer; it never gets a menu.
-A message of function words and one concept's phrase only ("how much?", to a clinic: the price)
-needs FLOOR: it says nothing else that could be about another subject."""
+A message of function words and one concept's phrase or words only ("how much?", "harga?", to a
+clinic: the price) needs FLOOR: it says nothing else that could be about another subject."""
 
 CONCEPT_DISCOUNT = 0.9
 """A word reaching an entry through its concept ("hamil" -> "pregnant") is a little weaker than
@@ -555,6 +555,9 @@ class FaqMatcher:
         # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",
         # "cuaca esok hujan tak"): a forecast, not how the weather treats the skin.
         forecast = WEATHER in named_concepts and any(word in FORECAST_DAYS for word in raw)
+        # Function words and one concept's words only ("how much?", "harga?", "harga berapa"):
+        # nothing else in it could be about another subject (blind batch 66).
+        lone = not tokens or (None not in concepts and len(set(concepts)) == 1)
         if topical:
             # Service words only ("cancel", "delete", "address") beside another subject named
             # outright ("my netflix subscription", "instagram account"): someone else's service.
@@ -563,7 +566,7 @@ class FaqMatcher:
             return result
         if (
             result.kind == "confident"
-            and result.candidates[0].score >= (UNTOPICAL_FLOOR if tokens else FLOOR)
+            and result.candidates[0].score >= (FLOOR if lone else UNTOPICAL_FLOOR)
             and not elsewhere
             and not forecast
         ):
