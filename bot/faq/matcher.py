@@ -17,6 +17,7 @@ from bot.faq.normalise import (
     COMMON,
     NEUTRAL,
     OFFTOPIC,
+    STOPWORDS,
     STOPWORDS_EN,
     STOPWORDS_MS,
     content_words,
@@ -73,6 +74,12 @@ FUZZY_MAX_LEN = 24
 
 MAX_FUZZY_TOKENS = 24
 """Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
+
+JOIN_MIN_PART = 3
+"""Shortest half of a word voice typing split in two ("pro biotik") that is joined back."""
+
+JOIN_MIN_FUZZY = 8
+"""Shortest joined pair read as a typo of a known word ("temu jenji" ~ "temujanji")."""
 
 LANGUAGE_BOOST = 1.05
 """Tie-break in favour of keywords in the user's chosen language."""
@@ -417,7 +424,7 @@ class FaqMatcher:
 
     def match(self, text: str, *, language: str | None = None) -> MatchResult:
         """Return the entries this message most likely asks about."""
-        raw = words(text)
+        raw = self._join_split(words(text))
         tokens = content_words(raw)
         scores: dict[int, float] = defaultdict(float)
         for entry in self._literal_hits(raw):
@@ -572,6 +579,45 @@ class FaqMatcher:
         ):
             return result
         return NO_MATCH
+
+    def _known(self, word: str) -> bool:
+        return any(k in self._postings for k in variants(word)) or (
+            self._concepts.of(word) is not None
+        )
+
+    def _join_split(self, raw: list[str]) -> list[str]:
+        """Join two words voice typing split out of one of ours ("mikro biom", "temu jenji",
+        "pro biotik"): the pair becomes the word when joined it is one the FAQ knows (a typo
+        of one when long enough) and one half alone is not (blind batches 64 and 66)."""
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            if i + 1 < len(raw):
+                a, b = raw[i], raw[i + 1]
+                joined = self._joined(a, b)
+                if joined is not None:
+                    out.append(joined)
+                    i += 2
+                    continue
+            out.append(raw[i])
+            i += 1
+        return out
+
+    def _joined(self, a: str, b: str) -> str | None:
+        for half in (a, b):
+            everyday = half in STOPWORDS or half in NEUTRAL or half in OFFTOPIC or _common(half)
+            if len(half) < JOIN_MIN_PART or everyday:
+                return None
+        if self._known(a) and self._known(b):
+            return None
+        joined = a + b
+        if self._known(joined):
+            return joined
+        if len(joined) >= JOIN_MIN_FUZZY:  # a typo only of a word naming our subjects
+            for key, _ in self._fuzzy(joined):
+                if key in self._topical_keys:
+                    return key
+        return None
 
     def _offer_situations(self, scores: dict[int, float], named: set[str]) -> None:
         """Lift the entry about a named situation to second place, unless it is already first
@@ -795,8 +841,8 @@ def _asks_meaning(raw: list[str], tokens: list[str]) -> str | None:
         return "opening"
     if len(raw) > 1 and raw[0] == "what" and raw[1] in ("is", "are", "s"):
         return "opening"
-    if len(raw) > 1 and raw[:2] == ["apa", "itu"]:
-        return "opening"
+    if len(raw) > 1 and raw[:2] in (["apa", "itu"], ["apa", "tu"], ["apa", "benda"]):
+        return "opening"  # "gapo tu serat" (Kelantan "apa tu"), "apa benda probiotik ni"
     if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
         return "cue"
     if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
