@@ -429,6 +429,11 @@ _INTERJECTIONS = _wordset("hi hey ok oh ah eh wow yes no ya yay tq omg lol pls p
 _UNITS = _wordset("km kms")
 """After a number these are a distance ("10 kms"), never texting shorthand ("kms")."""
 
+_GLUED = re.compile(r"\d+(thn|tahun|yo|yr|yrs|year|years|bln|bulan|mth|mths|month|months|minggu)")
+"""An age or a time typed against its number ("budak 5thn", "my 3yo", "2bulan"): the unit is
+read as a word (blind batch 66), the number as any number is."""
+_GLUED_AS = {"yo": "years", "yr": "years", "yrs": "years", "mth": "months", "mths": "months"}
+
 
 def unmask(text: str) -> str:
     """Read letters hidden behind look-alike symbols: "k!ll", "s*icide", "su1cide", "unal@ve".
@@ -525,6 +530,9 @@ def _words(text: str, limit: int | None) -> tuple[str, ...]:
         if raw.isdigit():
             after_number = True
             continue
+        glued = _GLUED.fullmatch(raw)
+        if glued:
+            raw = _GLUED_AS.get(glued.group(1), glued.group(1))
         if after_number and raw in _UNITS:
             after_number = False
             out.append("km")
