@@ -160,6 +160,19 @@ FOOD_CONCEPTS = frozenset(["food", "dairy", "sugar", "refined", "oily", "ferment
 """Concepts of things one eats (besides those whose family is food): a removal word just before
 one of them ("buang susu", "remove gluten") names the elimination diet (_removing_foods)."""
 
+HOW_BONUS = 0.3
+"""Added to an entry whose question asks how something works or is done ("How can gut health
+affect my skin?", "How do I book...?") when a message about our subjects asks how and not what
+("how exactly does my tummy affect my face"): between "What is the gut-skin axis" and "How can
+gut health affect my skin", the how (session 9, seen in blind batches 66-67; it helped the older
+batches most). English only: Malay "macam mana" also asks "what about" (tried: a loss on the
+FRESH guard). 0.5 cost off-topic messages."""
+
+HOW_WORDS = frozenset(["how", "hows"])
+
+_HOWS = re.compile(r"^\s*how\s+(can|does|do|is)\b", re.IGNORECASE)
+"""A question that asks how something works or is done, in the entry's own words."""
+
 _DEFINES = re.compile(r"^\s*(what\s+(is|are)\b|apakah\s)", re.IGNORECASE)
 """A question that asks what something is, in the entry's own words."""
 
@@ -277,6 +290,11 @@ class FaqMatcher:
             i
             for i, entry in enumerate(entries)
             if any(_DEFINES.match(text.question) for text in entry.text.values())
+        )
+        self._hows = frozenset(
+            i
+            for i, entry in enumerate(entries)
+            if any(_HOWS.match(text.question) for text in entry.text.values())
         )
         # Concepts in many questions ("food", "skin"): two of them together tell little.
         counts: dict[str, int] = defaultdict(int)
@@ -501,6 +519,10 @@ class FaqMatcher:
             defined = [(scores.get(e, 0.0), -e) for e in self._defines if scores.get(e, 0.0) > 0]
             if meaning == "opening" and topical and defined:
                 scores[-max(defined)[1]] += DEFINE_OPENING_BONUS
+        if topical and not meaning and any(word in HOW_WORDS for word in raw):
+            for entry in self._hows:
+                if scores.get(entry, 0.0) > 0.0:
+                    scores[entry] += HOW_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
         if removing:  # cutting out a food names the food too, for COMBO_BONUS
             named_concepts.add(FOOD)
