@@ -83,6 +83,9 @@ MOTION = frozenset(
 """Words after which Malay "ke" is "to" ("pergi ke klinik"); elsewhere it asks ("dah ok ke")."""
 
 _CLAUSES = re.compile(r"[,.;:!\n]+")
+_EMOTICON = re.compile(r"[:;=]['-]?[)dDpP3*]|<3|\^[_.]?\^")
+"""Happy emoticons typed as punctuation (":)", ";-)", "<3", "^^"): a reaction, as an emoji is.
+Not a sad or crying face (":(", "T_T"): an "ok" to that would be unkind."""
 
 
 class SmallTalkDetector:
@@ -113,7 +116,7 @@ class SmallTalkDetector:
             return self._framed(text) if len(text) <= THANKS_MAX_CHARS else None
         tokens = [_key(w) for w in words(text)]
         if not tokens:
-            return EMOJI if _has_symbol(text) else None
+            return EMOJI if _has_symbol(text) or _EMOTICON.search(text) else None
         if len(tokens) > MAX_WORDS:
             return self._framed(text)
         return self._cover(tuple(tokens), 0, {}) or self._framed(text)

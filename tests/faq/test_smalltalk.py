@@ -84,6 +84,11 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("moga Allah balas jasa baik doktor", "thanks"),
         ("thank you, you are a legend", "love"),
         ("ok, tq ya nanti sy cuba", "thanks"),
+        (":-)", "ack"),
+        ("<3", "ack"),
+        (":(", None),
+        ("wkwkwk", "ack"),
+        ("ok doc will try", "ack"),
         (
             "Thanks so much for the daily tips. My mum has started eating more ulam and she says"
             " her skin feels less dry. Nothing to ask today, enjoy your weekend!",
