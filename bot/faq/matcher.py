@@ -17,6 +17,7 @@ from bot.faq.normalise import (
     COMMON,
     NEUTRAL,
     OFFTOPIC,
+    STOPWORDS,
     STOPWORDS_EN,
     STOPWORDS_MS,
     content_words,
@@ -34,6 +35,12 @@ OFFTOPIC_PENALTY = 0.6
 UNKNOWN_PENALTY = 0.2
 """Subtracted per content word the FAQ has never heard of ("petrol", "laptop", "netflix"):
 a message mostly about something else is not about the entry one of its words happens to hit."""
+
+MAX_UNKNOWN_TOPICAL = 4
+"""Unknown words counted for UNKNOWN_PENALTY in a message naming one of our subjects: a long
+story ("Quarter end at work, my manager booked 4 meetings... is the eczema on my hands the
+stress?") has dozens, and its question drowned under them (blind batch 66; 3 cost an off-topic
+message there, 5 and 8 helped less on the older batches)."""
 
 KEYWORD_WEIGHT = 1.0
 """A word an editor listed as a keyword: the strongest evidence of intent."""
@@ -67,6 +74,12 @@ FUZZY_MAX_LEN = 24
 
 MAX_FUZZY_TOKENS = 24
 """Unknown words looked up fuzzily per message, to bound time on long or hostile input."""
+
+JOIN_MIN_PART = 3
+"""Shortest half of a word voice typing split in two ("pro biotik") that is joined back."""
+
+JOIN_MIN_FUZZY = 8
+"""Shortest joined pair read as a typo of a known word ("temu jenji" ~ "temujanji")."""
 
 LANGUAGE_BOOST = 1.05
 """Tie-break in favour of keywords in the user's chosen language."""
@@ -147,6 +160,19 @@ FOOD_CONCEPTS = frozenset(["food", "dairy", "sugar", "refined", "oily", "ferment
 """Concepts of things one eats (besides those whose family is food): a removal word just before
 one of them ("buang susu", "remove gluten") names the elimination diet (_removing_foods)."""
 
+HOW_BONUS = 0.3
+"""Added to an entry whose question asks how something works or is done ("How can gut health
+affect my skin?", "How do I book...?") when a message about our subjects asks how and not what
+("how exactly does my tummy affect my face"): between "What is the gut-skin axis" and "How can
+gut health affect my skin", the how (session 9, seen in blind batches 66-67; it helped the older
+batches most). English only: Malay "macam mana" also asks "what about" (tried: a loss on the
+FRESH guard). 0.5 cost off-topic messages."""
+
+HOW_WORDS = frozenset(["how", "hows"])
+
+_HOWS = re.compile(r"^\s*how\s+(can|does|do|is)\b", re.IGNORECASE)
+"""A question that asks how something works or is done, in the entry's own words."""
+
 _DEFINES = re.compile(r"^\s*(what\s+(is|are)\b|apakah\s)", re.IGNORECASE)
 """A question that asks what something is, in the entry's own words."""
 
@@ -181,8 +207,8 @@ to be lifted beside it (a weaker one is a word shared by chance)."""
 
 UNTOPICAL_FLOOR = 1.0
 """Score a message with no topical concept needs for a (confident) answer; it never gets a menu.
-A message of function words and one concept's phrase only ("how much?", to a clinic: the price)
-needs FLOOR: it says nothing else that could be about another subject."""
+A message of function words and one concept's phrase or words only ("how much?", "harga?", to a
+clinic: the price) needs FLOOR: it says nothing else that could be about another subject."""
 
 CONCEPT_DISCOUNT = 0.9
 """A word reaching an entry through its concept ("hamil" -> "pregnant") is a little weaker than
@@ -264,6 +290,11 @@ class FaqMatcher:
             i
             for i, entry in enumerate(entries)
             if any(_DEFINES.match(text.question) for text in entry.text.values())
+        )
+        self._hows = frozenset(
+            i
+            for i, entry in enumerate(entries)
+            if any(_HOWS.match(text.question) for text in entry.text.values())
         )
         # Concepts in many questions ("food", "skin"): two of them together tell little.
         counts: dict[str, int] = defaultdict(int)
@@ -411,7 +442,7 @@ class FaqMatcher:
 
     def match(self, text: str, *, language: str | None = None) -> MatchResult:
         """Return the entries this message most likely asks about."""
-        raw = words(text)
+        raw = self._join_split(words(text))
         tokens = content_words(raw)
         scores: dict[int, float] = defaultdict(float)
         for entry in self._literal_hits(raw):
@@ -488,6 +519,10 @@ class FaqMatcher:
             defined = [(scores.get(e, 0.0), -e) for e in self._defines if scores.get(e, 0.0) > 0]
             if meaning == "opening" and topical and defined:
                 scores[-max(defined)[1]] += DEFINE_OPENING_BONUS
+        if topical and not meaning and any(word in HOW_WORDS for word in raw):
+            for entry in self._hows:
+                if scores.get(entry, 0.0) > 0.0:
+                    scores[entry] += HOW_BONUS
         named_concepts = {c for c in concepts if c is not None} | set(phrased)
         if removing:  # cutting out a food names the food too, for COMBO_BONUS
             named_concepts.add(FOOD)
@@ -514,13 +549,16 @@ class FaqMatcher:
         # A word inside a concept's phrase means the phrase ("sampai subuh" is staying up late,
         # not the dawn prayer): no other subject.
         offtopic = self._offtopic - covered
-        penalty = sum(
-            OFFTOPIC_PENALTY
-            if token in offtopic
-            else UNKNOWN_PENALTY
-            * (not keys and len(token) > 2 and not concept and not _common(token))
+        unknown = sum(
+            not keys and len(token) > 2 and not concept and not _common(token)
             for token, keys, concept in zip(tokens, resolved, concepts, strict=True)
-            if token not in NEUTRAL
+            if token not in NEUTRAL and token not in offtopic
+        )
+        if topical:  # a story around a question of ours: its chatter is not the subject
+            unknown = min(unknown, MAX_UNKNOWN_TOPICAL)
+        penalty = (
+            OFFTOPIC_PENALTY * sum(token in offtopic for token in tokens if token not in NEUTRAL)
+            + UNKNOWN_PENALTY * unknown
         )
         if penalty:
             for entry in scores:
@@ -546,6 +584,9 @@ class FaqMatcher:
         # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",
         # "cuaca esok hujan tak"): a forecast, not how the weather treats the skin.
         forecast = WEATHER in named_concepts and any(word in FORECAST_DAYS for word in raw)
+        # Function words and one concept's words only ("how much?", "harga?", "harga berapa"):
+        # nothing else in it could be about another subject (blind batch 66).
+        lone = not tokens or (None not in concepts and len(set(concepts)) == 1)
         if topical:
             # Service words only ("cancel", "delete", "address") beside another subject named
             # outright ("my netflix subscription", "instagram account"): someone else's service.
@@ -554,12 +595,51 @@ class FaqMatcher:
             return result
         if (
             result.kind == "confident"
-            and result.candidates[0].score >= (UNTOPICAL_FLOOR if tokens else FLOOR)
+            and result.candidates[0].score >= (FLOOR if lone else UNTOPICAL_FLOOR)
             and not elsewhere
             and not forecast
         ):
             return result
         return NO_MATCH
+
+    def _known(self, word: str) -> bool:
+        return any(k in self._postings for k in variants(word)) or (
+            self._concepts.of(word) is not None
+        )
+
+    def _join_split(self, raw: list[str]) -> list[str]:
+        """Join two words voice typing split out of one of ours ("mikro biom", "temu jenji",
+        "pro biotik"): the pair becomes the word when joined it is one the FAQ knows (a typo
+        of one when long enough) and one half alone is not (blind batches 64 and 66)."""
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            if i + 1 < len(raw):
+                a, b = raw[i], raw[i + 1]
+                joined = self._joined(a, b)
+                if joined is not None:
+                    out.append(joined)
+                    i += 2
+                    continue
+            out.append(raw[i])
+            i += 1
+        return out
+
+    def _joined(self, a: str, b: str) -> str | None:
+        for half in (a, b):
+            everyday = half in STOPWORDS or half in NEUTRAL or half in OFFTOPIC or _common(half)
+            if len(half) < JOIN_MIN_PART or everyday:
+                return None
+        if self._known(a) and self._known(b):
+            return None
+        joined = a + b
+        if self._known(joined):
+            return joined
+        if len(joined) >= JOIN_MIN_FUZZY:  # a typo only of a word naming our subjects
+            for key, _ in self._fuzzy(joined):
+                if key in self._topical_keys:
+                    return key
+        return None
 
     def _offer_situations(self, scores: dict[int, float], named: set[str]) -> None:
         """Lift the entry about a named situation to second place, unless it is already first
@@ -783,8 +863,8 @@ def _asks_meaning(raw: list[str], tokens: list[str]) -> str | None:
         return "opening"
     if len(raw) > 1 and raw[0] == "what" and raw[1] in ("is", "are", "s"):
         return "opening"
-    if len(raw) > 1 and raw[:2] == ["apa", "itu"]:
-        return "opening"
+    if len(raw) > 1 and raw[:2] in (["apa", "itu"], ["apa", "tu"], ["apa", "benda"]):
+        return "opening"  # "gapo tu serat" (Kelantan "apa tu"), "apa benda probiotik ni"
     if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
         return "cue"
     if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):

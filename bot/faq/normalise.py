@@ -72,7 +72,10 @@ COMMON = _wordset(
     bit usual everybody coincidence kebetulan sir aiyo aiyoh aiya alamak lepas
     sakit penyakit explain explained explaining explanation terangkan jelaskan huraikan
     words terms layman
-    gonna wanna gotta twice thrice accidentally accidently"""
+    gonna wanna gotta twice thrice accidentally accidently
+    dengar mendengar terdengar heard hear hearing sebut menyebut disebut mention mentions
+    faham paham understand understood cek count counts consider considered money duit already
+    lor leh mah hor wor liao loh lowkey highkey ngl rn tbh fr gila killing dying weh wei"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -88,7 +91,11 @@ another subject. Blind batches 28-31: "bit", "usual", "everybody", interjections
 "sakit", ill or sore, is in every other Malay message ("tak sakit pun", "sakit perut"): as a
 keyword's only content word ("saya sakit apa") it drew "ada ketumbit, sakit sikit, kena jumpa
 doktor ke" to the medical-advice question; asking to explain ("explain probiotics in simple
-words") is a way of asking, no subject.)"""
+words") is a way of asking, no subject.) Blind batches 63-67: hearing or being told something
+("dengar kat tv", "doktor sokmo sebut"), not understanding ("tak paham"), money spent, Manglish
+particles ("lor", "liao") and teen intensifiers ("lowkey", "ngl", "rn", "killing me", "dying to
+know", "malu gila"): each counted as a word of another subject. Not "mati" or "boss": their
+penalty kept "mati la nak exam esok" and a boss's "consultation report" off the FAQ.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
@@ -100,14 +107,17 @@ NEUTRAL = _wordset(
     thigh thighs peha wrist wrists pergelangan
     wife husband isteri suami grandpa grandma grandfather grandmother granny grandparents atuk
     nenek opah mum mom dad daddy mummy mommy ayah abah bapak amma appa paati thatha
-    jantung nurse nurses jururawat fever demam feverish"""
+    jantung nurse nurses jururawat fever demam feverish
+    mak emak bapa mama papa abang rakan sepupu cousin aunty auntie uncle makcik pakcik mertua
+    brother"""
 )
 """Words common in real questions that point at no entry: neither evidence nor unknown. (Blind
 batches 28-31: body parts and family members, "my grandpa's ankles", "my wife's hands", counted
 as words of another subject; "heart" was read as a typo of "heat". Blind batches 32-36: the
 same in Malay ("jantung nak gugur", my heart nearly dropped, at a bill), the clinic's nurse
 ("exactly what the nurse said" was read as nursing a baby), and a fever said to be absent or
-gone ("no fever, feeding well").)"""
+gone ("no fever, feeding well"). Blind batches 63-67: the Malay family ("mak saya"), whom older
+patients ask for; not "kakak", "sister", "ibu", which an entry lists.)"""
 
 OFFTOPIC = _wordset(
     """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
@@ -154,7 +164,9 @@ OFFTOPIC = _wordset(
     divorce cerai perceraian
     pc cpu gpu processor motherboard overclock overclocking benchmark bios ssd harddisk
     mop mopping mengemop lantai floor floors detergent laundry dobi stain stains clorox
-    peluntur kastor caster icing frosting whisk oven preheat baking bake loyang adunan span"""
+    peluntur kastor caster icing frosting whisk oven preheat baking bake loyang adunan span
+    diabetes kencing cholesterol kolesterol hypertension asthma asma inhaler gout
+    amlodipine insulin dialysis dialisis arthritis osteoporosis hepatitis jaundice"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
 a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not.
@@ -163,7 +175,9 @@ garden, fishing, a food-delivery rider; "bil" left out (a clinic's bill is ours:
 klinik kawan, brp caj konsultasi"), the electricity bill is still another subject. Blind batch
 38: the clinic's words in another sense beside a word of that other subject: a boarding school's
 form 1 intake ("bila buka"), a lawyer's consultation fee, a PC's stress test, mopping with
-eco-enzyme, a stain, a sponge cake's caster sugar."""
+eco-enzyme, a stain, a sponge cake's caster sugar. Blind batches 62-66: the body's other
+conditions ("diabetes can eat durian or not", "kencing manis", "high cholesterol", "inhaler
+asma", "gout"), which a food or medicine word drew to the diet and medicine answers."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont
@@ -323,6 +337,32 @@ DIALECT = {
     "tutop": "tutup",
     "lepah": "lepas",
     "bilo": "bila",
+    # blind batch 64: more of the final -a said -o ("tanyo", "banyok", "berapo lamo"), a final -t
+    # said -k ("kulik", "ubak") and r said gh ("peghut", "ghoyak").
+    "tanyo": "tanya",
+    "bendo": "benda",
+    "lamo": "lama",
+    "berapo": "berapa",
+    "brapo": "berapa",
+    "ado": "ada",
+    "banyok": "banyak",
+    "raso": "rasa",
+    "biaso": "biasa",
+    "suko": "suka",
+    "sajo": "saja",
+    "mano": "mana",
+    "sapo": "siapa",
+    "kito": "kita",
+    "budok": "budak",
+    "nampok": "nampak",
+    "kulik": "kulit",
+    "ubak": "ubat",
+    "sakik": "sakit",
+    "hargo": "harga",
+    "mulo": "mula",
+    "kelik": "balik",
+    "ghoyak": "cakap",
+    "peghut": "perut",
     # Utara (Kedah, Penang, Perlis): a final -r said -q, "why", "now", "about", "tell", "none".
     "tidoq": "tidur",
     "pedaih": "pedas",  # blind batch 20
@@ -338,6 +378,13 @@ DIALECT = {
     "mampuih": "mampus",
     "lepaih": "lepas",
     "ja": "je",
+    # blind batch 64: "why" (pasai apa), "they", "later", "itchy", "no need".
+    "pasaipa": "kenapa",
+    "pasaipe": "kenapa",
+    "depa": "mereka",
+    "satgi": "nanti",
+    "gatai": "gatal",
+    "toksah": "tak usah",
     # Negeri Sembilan, Sabah and Sarawak: "can", "not", "I", "you", "want", "know"; the Sabah
     # particle "bah" is "lah".
     "bulih": "boleh",
@@ -349,6 +396,15 @@ DIALECT = {
     "tauk": "tahu",
     "kati": "bagaimana",
     "bah": "lah",
+    # blind batch 64: Sabah "not" and "none", "go", "give"; Sarawak "really", "how", "now".
+    "inda": "tak",
+    "nda": "tak",
+    "tarak": "takde",
+    "pigi": "pergi",
+    "kasi": "bagi",
+    "nang": "memang",
+    "camney": "camne",
+    "kinek": "sekarang",
 }
 """Regional Malay words (blind batch 17) read as the standard word they stand for, so a
 question or an emergency typed in Kelantan, Terengganu, Utara, Negeri, Sabah or Sarawak Malay
@@ -372,6 +428,11 @@ _INTERJECTIONS = _wordset("hi hey ok oh ah eh wow yes no ya yay tq omg lol pls p
 
 _UNITS = _wordset("km kms")
 """After a number these are a distance ("10 kms"), never texting shorthand ("kms")."""
+
+_GLUED = re.compile(r"\d+(thn|tahun|yo|yr|yrs|year|years|bln|bulan|mth|mths|month|months|minggu)")
+"""An age or a time typed against its number ("budak 5thn", "my 3yo", "2bulan"): the unit is
+read as a word (blind batch 66), the number as any number is."""
+_GLUED_AS = {"yo": "years", "yr": "years", "yrs": "years", "mth": "months", "mths": "months"}
 
 
 def unmask(text: str) -> str:
@@ -469,6 +530,9 @@ def _words(text: str, limit: int | None) -> tuple[str, ...]:
         if raw.isdigit():
             after_number = True
             continue
+        glued = _GLUED.fullmatch(raw)
+        if glued:
+            raw = _GLUED_AS.get(glued.group(1), glued.group(1))
         if after_number and raw in _UNITS:
             after_number = False
             out.append("km")

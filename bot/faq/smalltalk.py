@@ -53,6 +53,14 @@ day"). A greeting does not: "hi, my face is swollen" is the start of a question 
 FRAMED_MAX_WORDS = 30
 """A framed remark is a line or two; longer, it is a story with a question in it."""
 
+THANKS_MAX_WORDS = 60
+"""...unless it is a thank-you note: people write a few lines to say thanks, with news and no
+question ("Just wanted to say thank you. I read the tips every morning with my coffee... That's
+all, no question, have a nice weekend!", blind batch 66). Still no clause may ask anything."""
+
+THANKS_MAX_CHARS = 400
+"""The longest thank-you note read clause by clause (MAX_CHARS holds for everything else)."""
+
 ASKING = frozenset(
     ["what", "whats", "how", "hows", "why", "when", "where", "which", "who", "can", "could"]
     + ["should", "would", "want", "wanna", "need", "help", "please", "pls", "plz", "tell"]
@@ -75,6 +83,9 @@ MOTION = frozenset(
 """Words after which Malay "ke" is "to" ("pergi ke klinik"); elsewhere it asks ("dah ok ke")."""
 
 _CLAUSES = re.compile(r"[,.;:!\n]+")
+_EMOTICON = re.compile(r"[:;=]['-]?[)dDpP3*]|<3|\^[_.]?\^")
+"""Happy emoticons typed as punctuation (":)", ";-)", "<3", "^^"): a reaction, as an emoji is.
+Not a sad or crying face (":(", "T_T"): an "ok" to that would be unkind."""
 
 
 class SmallTalkDetector:
@@ -102,10 +113,10 @@ class SmallTalkDetector:
     def detect(self, text: str) -> str | None:
         """Return the small-talk kind if the whole message is small talk, else None."""
         if len(text) > MAX_CHARS:
-            return None
+            return self._framed(text) if len(text) <= THANKS_MAX_CHARS else None
         tokens = [_key(w) for w in words(text)]
         if not tokens:
-            return EMOJI if _has_symbol(text) else None
+            return EMOJI if _has_symbol(text) or _EMOTICON.search(text) else None
         if len(tokens) > MAX_WORDS:
             return self._framed(text)
         return self._cover(tuple(tokens), 0, {}) or self._framed(text)
@@ -117,24 +128,36 @@ class SmallTalkDetector:
             return None
         clauses = [[_key(w) for w in words(c)] for c in _CLAUSES.split(text)]
         clauses = [c for c in clauses if c]
-        if len(clauses) < 2 or sum(len(c) for c in clauses) > FRAMED_MAX_WORDS:
+        size = sum(len(c) for c in clauses)
+        if len(clauses) < 2 or size > THANKS_MAX_WORDS:
             return None
         kinds: list[str] = []
         for clause in clauses:
             kind = self._cover(tuple(clause), 0, {})
+            if kind == NONE_FOUND and _asks(clause):
+                return None  # function words only, but asking ("..., what should i do")
             if kind is not None:
                 kinds.append(kind)
-            elif (
-                any(w in ASKING for w in clause)
-                or any(
-                    w == "ke" and b not in MOTION for b, w in zip(clause, clause[1:], strict=False)
-                )
-                or clause[0] in OPENING_ASKS
-                or clause[-1] in CLOSING_ASKS
-            ):
+            elif _asks(clause):
                 return None
+            elif opening := self._opening(tuple(clause)):
+                kinds.append(opening)
         framing = [k for k in kinds if k in CLOSING]
-        return max(framing, key=_rank) if framing else None
+        if not framing:
+            return None
+        long = size > FRAMED_MAX_WORDS or len(text) > MAX_CHARS
+        if long and "thanks" not in framing:
+            return None
+        return max(framing, key=_rank)
+
+    def _opening(self, clause: tuple[str, ...]) -> str | None:
+        """The closing kind a remark opens with ("tq ya, nanti sy bgtau husband": thanks, then
+        news), or None: thanks said in the same breath as the remark still frames it."""
+        for cut in range(len(clause) - 1, 0, -1):
+            kind = self._cover(clause[:cut], 0, {})
+            if kind in CLOSING:
+                return kind
+        return None
 
     def _cover(self, tokens: tuple[str, ...], pos: int, memo: dict[int, str | None]) -> str | None:
         """The most telling kind over tokens[pos:] ("" if all of them are filler), or None if a
@@ -159,6 +182,16 @@ class SmallTalkDetector:
         best = max(kinds, key=_rank) if kinds else (NONE_FOUND if readings else None)
         memo[pos] = best
         return best
+
+
+def _asks(clause: list[str]) -> bool:
+    """Tell whether a remark asks or requests something ("is it normal", "dah ok ke")."""
+    return (
+        any(w in ASKING for w in clause)
+        or any(w == "ke" and b not in MOTION for b, w in zip(clause, clause[1:], strict=False))
+        or clause[0] in OPENING_ASKS
+        or clause[-1] in CLOSING_ASKS
+    )
 
 
 def _key(word: str) -> str:

@@ -282,3 +282,43 @@ def test_batch_32_to_36_rules_answer_first(
 )
 def test_batch_32_to_36_other_subjects(shipped: tuple[Content, FaqMatcher], text: str) -> None:
     assert _ask(shipped, text).outcome == "unanswered"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Blind batches 63-67 (messages written for this test, not the batches'). Voice typing
+        # splits a word of ours in two; joined, it is the word (or a typo of one).
+        ("apa tu mikro biom, doktor sebut semalam", "gut-microbiome"),
+        ("macam mana nak buat temu jenji", "how-to-book"),
+        # Kelantan "apa tu" opens a definition question as "apa itu" does.
+        ("gapo tu serat, doktor kata kena makan banyok", "what-is-fiber"),
+        # A price word alone asks the price.
+        ("harga?", "consultation-cost"),
+        # A long story around a question of ours: its chatter does not drown the question.
+        (
+            "Month end at the office, my manager moved three meetings to Friday and my car is at"
+            " the workshop again. Every time deadlines pile up the eczema on my fingers flares,"
+            " is stress really making my skin worse?",
+            "stress-and-skin",
+        ),
+    ],
+)
+def test_batch_63_to_67_rules_answer_first(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Two everyday words are never joined into one of ours ("berapa ikea").
+        "pukul berapa ikea cheras tutup malam ni",
+        # The body's other conditions are another subject.
+        "diabetes boleh makan durian ke",
+        "high cholesterol, what medicine is best",
+    ],
+)
+def test_batch_63_to_67_other_subjects(shipped: tuple[Content, FaqMatcher], text: str) -> None:
+    assert _ask(shipped, text).outcome == "unanswered"

@@ -159,6 +159,10 @@ def test_words_read_texting_forms(text: str, expected: list[str]) -> None:
         ("pukul bape tutup ari sabtu", ["pukul", "berapa", "tutup", "hari", "sabtu"]),
         ("baik aku mampuih ja", ["baik", "aku", "mampus", "je"]),
         ("terima kasih bah", ["terima", "kasih", "lah"]),
+        # Blind batch 64: Kelantan -o and -k, Kedah "pasaipa", Sabah "inda".
+        ("berapo lamo kulik nok elok", ["berapa", "lama", "kulit", "nak", "elok"]),
+        ("pasaipa gatai", ["kenapa", "gatal"]),
+        ("inda boleh tidur", ["tak", "boleh", "tidur"]),
         # English and standard Malay words that sound regional are left alone.
         ("hang in there", ["hang", "in", "there"]),
     ],
@@ -171,3 +175,16 @@ def test_a_word_ending_like_a_particle_after_one_letter_is_kept() -> None:
     # "alah" (allergic) is no "a" + "-lah"; "bolehkah" is still "boleh" asked (blind batch 17).
     assert normalise("saya alah udang") == ("alah", "udang")
     assert "boleh" not in normalise("bolehkah saya makan")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An age or a time glued to its number (blind batch 66); other glued tokens stay whole.
+        ("budak 5thn", ["budak", "tahun"]),
+        ("my 3yo son", ["my", "years", "son"]),
+        ("38c fever", ["38c", "fever"]),
+    ],
+)
+def test_words_read_a_unit_glued_to_its_number(text: str, expected: list[str]) -> None:
+    assert words(text) == expected

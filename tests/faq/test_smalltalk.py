@@ -74,6 +74,36 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("thanks. is dairy bad for acne", None),
         ("thanks, dah ok ke kalau makan susu", None),
         ("ok tq, esok sy pergi ke klinik", "thanks"),
+        # blind batches 63-67: addressing the bot as one would anyone, festivals, "have you
+        # eaten", blessings as thanks, slang praise, thanks opening a remark, thank-you notes.
+        ("hello boss", "greeting"),
+        ("selamat hari raya semua", "greeting"),
+        ("happy new year doc!", "greeting"),
+        ("dah makan ke boss?", "how-are-you"),
+        ("thanks for the reminder bro", "thanks"),
+        ("moga Allah balas jasa baik doktor", "thanks"),
+        ("thank you, you are a legend", "love"),
+        ("ok, tq ya nanti sy cuba", "thanks"),
+        (":-)", "ack"),
+        ("<3", "ack"),
+        (":(", None),
+        ("wkwkwk", "ack"),
+        ("ok doc will try", "ack"),
+        (
+            "Thanks so much for the daily tips. My mum has started eating more ulam and she says"
+            " her skin feels less dry. Nothing to ask today, enjoy your weekend!",
+            "thanks",
+        ),
+        (
+            "Thanks for the tips. I started eating tempeh every day this month and my husband"
+            " joined me too. My acne is better but my back still itches a lot, what should I do",
+            None,
+        ),
+        (
+            "Good morning. Work has been crazy this week and I barely slept, my manager keeps"
+            " adding meetings. My eczema on both hands is flaring again, same as last month",
+            None,
+        ),
         ("hi, my acne is getting worse", None),
         ("hi, can i eat eggs", None),
         ("thanks, does dairy cause acne?", None),
