@@ -748,6 +748,12 @@ BLIND_BATCHES = {
     77: "crisis 31/60 (a helpline volunteer's indirect messages), 4 false alarms",
     78: "urgent 36/45 (older people's emergencies), 0 false alarms",
     79: "urgent and crisis 49/50 (a held-out set as a contractor would write it), 0 false alarms",
+    80: "crisis 36/60 (a university counsellor's indirect messages, Malay first), 5 false alarms",
+    81: "crisis 33/55 (warning signs told by others), 5 false alarms",
+    82: "urgent 32/45 (a GP's after-hours calls about children), 2 false alarms",
+    83: "urgent 34/45 (a geriatric nurse's older people), 0 false alarms",
+    84: "urgent and crisis 51/51 (a second contractor's held-out-like set), 0 false alarms",
+    85: "urgent and crisis 49/55 (a pharmacist's medicines), 2 false alarms",
 }
 
 KEPT_MISSES = {
@@ -773,6 +779,22 @@ KEPT_MISSES = {
     77: (
         "tolong cancel semua appointment saya. tak perlu dah lepas ni. terima kasih doktor jaga "
         "saya selama ni",
+    ),
+    # "Maybe soon I won't need to think about all this", and a mother-in-law who stops her
+    # diabetes pills as "no longer needed": a patient whose skin cleared or who changed her
+    # treatment says the same. A housemate who swallowed many sleeping pills "by mistake" is
+    # read as the crisis sign (caught, the reply still names 999).
+    80: (
+        "ada makanan tak yg elok utk eczema? btw sy dah tak kisah sgt pun, mungkin tak lama lagi "
+        "dah tak perlu fikir semua ni",
+    ),
+    81: (
+        "mak mertua duduk sorang, dia ckp tak payah la belikan ubat lagi, mak dah tak perlukan. "
+        "dia berhenti makan ubat kencing manis",
+    ),
+    85: (
+        "kawan serumah telan byk ubat tidur sbb tersilap ingat ubat gastrik, skrg mengantuk "
+        "teruk tak boleh bangun",
     ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
@@ -1128,6 +1150,24 @@ KEPT_ALARMS = {
     77: (
         "penat nak mati buat OT hari2, jerawat pun naik melambak. stress kerja boleh buat "
         "jerawat teruk ke",
+    ),
+    # Blind batches 80-85: things given away before a move or a declutter, a goodbye to a
+    # neighbour, self-harm scars told as past, a febrile fit or jaundice told as past.
+    81: (
+        "decluttering my bathroom, giving away a pile of old skincare i won't need anymore. "
+        "what's the bare minimum routine i should keep",
+        "neighbour moving to the UK gave me her plants and said goodbye, so sweet. anyone know "
+        "a good mover in PJ?",
+        "my sister has old self-harm scars from years ago, she's doing really well now after "
+        "therapy. can your lasers help fade them?",
+        "hahaha adik sy jerit mati la aku bila nampak jerawat besar kat hidung sebelum kenduri. "
+        "tanda hitam bekas jerawat boleh hilang ke?",
+    ),
+    82: (
+        "anak sulung pernah sawan demam masa 2 tahun, skrg dah 9 tahun sihat. nak tanya eczema "
+        "dia boleh ke diet bantu?",
+        "baby had jaundice at birth, cleared in a week. now 2 months, is it ok for me to take "
+        "probiotics while breastfeeding?",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
