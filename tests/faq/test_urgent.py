@@ -1300,6 +1300,10 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
         ("bayi sy 5 bulan demam", "bayi baby demam"),
         ("anak 3 tahun demam", "anak 3 tahun demam"),
         ("dah 3 minggu makan probiotik", "dah 3 minggu makan probiotik"),
+        # ... and in English without "old" after a child, not a time ago (blind batch 75).
+        ("my granddaughter 2 months has refused", "my granddaughter baby has refused"),
+        ("anak sy baru 2 bulan demam", "anak baby demam"),
+        ("my son 2 months ago had eczema", "my son 2 months ago had eczema"),
     ],
 )
 def test_readings_typed_as_numbers_are_read(typed: str, read: str) -> None:
