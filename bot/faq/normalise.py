@@ -75,7 +75,9 @@ COMMON = _wordset(
     gonna wanna gotta twice thrice accidentally accidently
     dengar mendengar terdengar heard hear hearing sebut menyebut disebut mention mentions
     faham paham understand understood cek count counts consider considered money duit already
-    lor leh mah hor wor liao loh lowkey highkey ngl rn tbh fr gila killing dying weh wei"""
+    lor leh mah hor wor liao loh lowkey highkey ngl rn tbh fr gila killing dying weh wei
+    honestly seriously literally basically totally definitely probably maybe easily easy
+    amazing awesome"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -95,7 +97,9 @@ words") is a way of asking, no subject.) Blind batches 63-67: hearing or being t
 ("dengar kat tv", "doktor sokmo sebut"), not understanding ("tak paham"), money spent, Manglish
 particles ("lor", "liao") and teen intensifiers ("lowkey", "ngl", "rn", "killing me", "dying to
 know", "malu gila"): each counted as a word of another subject. Not "mati" or "boss": their
-penalty kept "mati la nak exam esok" and a boss's "consultation report" off the FAQ.)"""
+penalty kept "mati la nak exam esok" and a boss's "consultation report" off the FAQ.) Blind
+batches 68-79: adverbs and praise of no subject ("honestly", "easily", "amazing"), each
+counted as a word of another subject.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
@@ -109,7 +113,8 @@ NEUTRAL = _wordset(
     nenek opah mum mom dad daddy mummy mommy ayah abah bapak amma appa paati thatha
     jantung nurse nurses jururawat fever demam feverish
     mak emak bapa mama papa abang rakan sepupu cousin aunty auntie uncle makcik pakcik mertua
-    brother"""
+    brother
+    malaysia malaysian"""
 )
 """Words common in real questions that point at no entry: neither evidence nor unknown. (Blind
 batches 28-31: body parts and family members, "my grandpa's ankles", "my wife's hands", counted
@@ -117,7 +122,9 @@ as words of another subject; "heart" was read as a typo of "heat". Blind batches
 same in Malay ("jantung nak gugur", my heart nearly dropped, at a bill), the clinic's nurse
 ("exactly what the nurse said" was read as nursing a baby), and a fever said to be absent or
 gone ("no fever, feeding well"). Blind batches 63-67: the Malay family ("mak saya"), whom older
-patients ask for; not "kakak", "sister", "ibu", which an entry lists.)"""
+patients ask for; not "kakak", "sister", "ibu", which an entry lists. Blind batches 77-79:
+Malaysia ("fermented stuff i can buy in malaysia"); not its towns: "nice cendol in melaka" is
+no diet question.)"""
 
 OFFTOPIC = _wordset(
     """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
