@@ -77,7 +77,7 @@ COMMON = _wordset(
     faham paham understand understood cek count counts consider considered money duit already
     lor leh mah hor wor liao loh lowkey highkey ngl rn tbh fr gila killing dying weh wei
     honestly seriously literally basically totally definitely probably maybe easily easy
-    amazing awesome"""
+    amazing awesome halalkan"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -486,10 +486,13 @@ _MS_PREFIXES: tuple[tuple[str, str], ...] = (
     ("pe", ""),
     ("se", ""),
 )
-# Roots that end in a particle-looking syllable; stripping them breaks the word.
+# Roots that end in a particle-looking syllable; stripping them breaks the word. And
+# "halalkan" (to forgive, "halalkan makan minum" said on leaving or at Raya), no halal food
+# (blind batch 77).
 _MS_KEEP = _wordset(
     "masalah sekolah salah langkah nikah lelah tanah rumah darah marah merah murah indah sudah "
-    "mudah sebelah kah wajah buah lidah nanah sebab kesan kulit makan minum tapai ikan"
+    "mudah sebelah kah wajah buah lidah nanah sebab kesan kulit makan minum tapai ikan "
+    "halalkan"
 )
 
 
