@@ -17,6 +17,7 @@ from bot.faq.normalise import (
     COMMON,
     NEUTRAL,
     OFFTOPIC,
+    OFFTOPIC_PHRASES,
     STOPWORDS,
     STOPWORDS_EN,
     STOPWORDS_MS,
@@ -556,8 +557,13 @@ class FaqMatcher:
         )
         if topical:  # a story around a question of ours: its chatter is not the subject
             unknown = min(unknown, MAX_UNKNOWN_TOPICAL)
+        # Two words naming another subject together ("kerja kosong", a job opening).
+        other_phrases = [
+            pair for pair in zip(raw, raw[1:], strict=False) if pair in OFFTOPIC_PHRASES
+        ]
         penalty = (
             OFFTOPIC_PENALTY * sum(token in offtopic for token in tokens if token not in NEUTRAL)
+            + OFFTOPIC_PENALTY * len(other_phrases)
             + UNKNOWN_PENALTY * unknown
         )
         if penalty:
@@ -580,7 +586,7 @@ class FaqMatcher:
         elsewhere = any(
             token in offtopic and not (BRANCH in named_concepts and token in TRAVEL)
             for token in tokens
-        )
+        ) or bool(other_phrases)
         # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",
         # "cuaca esok hujan tak"): a forecast, not how the weather treats the skin.
         forecast = WEATHER in named_concepts and any(word in FORECAST_DAYS for word in raw)

@@ -173,7 +173,9 @@ OFFTOPIC = _wordset(
     mop mopping mengemop lantai floor floors detergent laundry dobi stain stains clorox
     peluntur kastor caster icing frosting whisk oven preheat baking bake loyang adunan span
     diabetes kencing cholesterol kolesterol hypertension asthma asma inhaler gout
-    amlodipine insulin dialysis dialisis arthritis osteoporosis hepatitis jaundice"""
+    amlodipine insulin dialysis dialisis arthritis osteoporosis hepatitis jaundice
+    shingles kayap roseola chickenpox cacar measles campak dengue denggi ulcer ulcers ulser
+    sunat berkhatan khatan circumcision username usernames"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
 a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not.
@@ -184,7 +186,26 @@ klinik kawan, brp caj konsultasi"), the electricity bill is still another subjec
 form 1 intake ("bila buka"), a lawyer's consultation fee, a PC's stress test, mopping with
 eco-enzyme, a stain, a sponge cake's caster sugar. Blind batches 62-66: the body's other
 conditions ("diabetes can eat durian or not", "kencing manis", "high cholesterol", "inhaler
-asma", "gout"), which a food or medicine word drew to the diet and medicine answers."""
+asma", "gout"), which a food or medicine word drew to the diet and medicine answers. Blind
+batches 73-79: other illnesses (shingles, roseola, chickenpox, dengue, a mouth ulcer), another
+clinic's service (circumcision, "sunat") and a Telegram username."""
+
+OFFTOPIC_PHRASES = frozenset(
+    {
+        ("kerja", "kosong"),
+        ("jawatan", "kosong"),
+        ("part", "time"),
+        ("medical", "checkup"),
+        ("medical", "check"),
+        ("blood", "test"),
+        ("ujian", "darah"),
+        ("x", "ray"),
+    }
+)
+"""Two words that together name another subject though each alone may be ours ("kosong" is in
+"air kosong", a "checkup" of the skin): a job opening, a job's medical check, a blood test or an
+x-ray (blind batches 73 and 79: "ada kerja kosong kat klinik ni?", "medical checkup utk kerja
+baru, ada pakej?"). Read by the matcher only."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont
