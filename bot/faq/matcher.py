@@ -871,6 +871,8 @@ def _asks_meaning(raw: list[str], tokens: list[str]) -> str | None:
         return "opening"
     if len(raw) > 1 and raw[:2] in (["apa", "itu"], ["apa", "tu"], ["apa", "benda"]):
         return "opening"  # "gapo tu serat" (Kelantan "apa tu"), "apa benda probiotik ni"
+    if len(raw) > 2 and raw[1:3] in (["ni", "apa"], ["tu", "apa"], ["itu", "apa"]):
+        return "opening"  # "fiber ni apa benda sebenarnya", "serat tu apa" (blind batch 79)
     if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
         return "cue"
     if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):
