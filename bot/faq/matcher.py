@@ -443,7 +443,7 @@ class FaqMatcher:
 
     def match(self, text: str, *, language: str | None = None) -> MatchResult:
         """Return the entries this message most likely asks about."""
-        raw = self._join_split(words(text))
+        raw = _unclaimed(self._join_split(words(text)))
         tokens = content_words(raw)
         scores: dict[int, float] = defaultdict(float)
         for entry in self._literal_hits(raw):
@@ -810,6 +810,25 @@ class FaqMatcher:
 
     def _candidate(self, ranked: tuple[int, float]) -> Candidate:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
+
+
+_DISCLAIMED = re.compile(
+    r"\b(?:not|nothing|bukan|takde|tiada|xde)"
+    r"(?: (?:to|do|with|about|related|relating|regarding|pasal|tentang|berkaitan|kena|mengena"
+    r"|mengenai|dengan|my|the|any|hal|soal|a|really|even|really))* (skin|kulit)\b"
+)
+"""A message saying it is not about the skin ("nothing to do with skin, just needed to say it",
+"not skin stuff", "bukan pasal kulit", "takde kena mengena dgn kulit pun"): its skin word names
+no subject of ours (blind batch 77)."""
+
+
+def _unclaimed(raw: list[str]) -> list[str]:
+    """The words, without a skin word the message disclaims ("not skin stuff")."""
+    text = " ".join(raw)
+    if "skin" not in raw and "kulit" not in raw:
+        return raw
+    cut = {text[: m.start(1)].count(" ") for m in _DISCLAIMED.finditer(text)}
+    return [word for i, word in enumerate(raw) if i not in cut] if cut else raw
 
 
 def _is_food(concept: str | None, known: Concepts) -> bool:

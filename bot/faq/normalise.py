@@ -77,7 +77,7 @@ COMMON = _wordset(
     faham paham understand understood cek count counts consider considered money duit already
     lor leh mah hor wor liao loh lowkey highkey ngl rn tbh fr gila killing dying weh wei
     honestly seriously literally basically totally definitely probably maybe easily easy
-    amazing awesome halalkan"""
+    amazing awesome halalkan bukan"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -99,7 +99,7 @@ particles ("lor", "liao") and teen intensifiers ("lowkey", "ngl", "rn", "killing
 know", "malu gila"): each counted as a word of another subject. Not "mati" or "boss": their
 penalty kept "mati la nak exam esok" and a boss's "consultation report" off the FAQ.) Blind
 batches 68-79: adverbs and praise of no subject ("honestly", "easily", "amazing"), each
-counted as a word of another subject.)"""
+counted as a word of another subject; "bukan", not, read as a typo of "buka", open.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
