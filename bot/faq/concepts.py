@@ -129,22 +129,25 @@ class Concepts:
         the phrase's concept, not their own."""
         if not self._phrases:
             return frozenset()
-        return frozenset(
-            word
-            for pair in zip(raw, raw[1:], strict=False)
-            if pair in self._phrases
-            for word in pair
-        )
+        return frozenset(word for pair in _pairs(raw) if pair in self._phrases for word in pair)
 
     def in_phrases(self, raw: list[str]) -> list[str]:
         """Return the concepts named by two-word phrases ("how much", "datang bulan")."""
         if not self._phrases:
             return []
-        return [
-            name
-            for pair in zip(raw, raw[1:], strict=False)
-            if (name := self._phrases.get(pair)) is not None
-        ]
+        return [name for pair in _pairs(raw) if (name := self._phrases.get(pair)) is not None]
+
+
+OBJECTS = frozenset(["me", "you", "him", "her", "us", "them", "it"])
+"""A pronoun a phrasal verb takes in its middle ("will dairy break me out", "write it down",
+"add them back"): the phrase still stands around it (blind batch 68)."""
+
+
+def _pairs(raw: list[str]) -> list[tuple[str, str]]:
+    """Adjacent words, and the two words around an object pronoun."""
+    pairs = list(zip(raw, raw[1:], strict=False))
+    pairs += [(a, c) for a, b, c in zip(raw, raw[1:], raw[2:], strict=False) if b in OBJECTS]
+    return pairs
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from bot.faq.normalise import (
     COMMON,
     NEUTRAL,
     OFFTOPIC,
+    OFFTOPIC_PHRASES,
     STOPWORDS,
     STOPWORDS_EN,
     STOPWORDS_MS,
@@ -442,7 +443,7 @@ class FaqMatcher:
 
     def match(self, text: str, *, language: str | None = None) -> MatchResult:
         """Return the entries this message most likely asks about."""
-        raw = self._join_split(words(text))
+        raw = _unclaimed(self._join_split(words(text)))
         tokens = content_words(raw)
         scores: dict[int, float] = defaultdict(float)
         for entry in self._literal_hits(raw):
@@ -556,8 +557,13 @@ class FaqMatcher:
         )
         if topical:  # a story around a question of ours: its chatter is not the subject
             unknown = min(unknown, MAX_UNKNOWN_TOPICAL)
+        # Two words naming another subject together ("kerja kosong", a job opening).
+        other_phrases = [
+            pair for pair in zip(raw, raw[1:], strict=False) if pair in OFFTOPIC_PHRASES
+        ]
         penalty = (
             OFFTOPIC_PENALTY * sum(token in offtopic for token in tokens if token not in NEUTRAL)
+            + OFFTOPIC_PENALTY * len(other_phrases)
             + UNKNOWN_PENALTY * unknown
         )
         if penalty:
@@ -580,7 +586,7 @@ class FaqMatcher:
         elsewhere = any(
             token in offtopic and not (BRANCH in named_concepts and token in TRAVEL)
             for token in tokens
-        )
+        ) or bool(other_phrases)
         # Weather words and a day, nothing of the skin ("weather tomorrow in KL, rain or not",
         # "cuaca esok hujan tak"): a forecast, not how the weather treats the skin.
         forecast = WEATHER in named_concepts and any(word in FORECAST_DAYS for word in raw)
@@ -806,6 +812,25 @@ class FaqMatcher:
         return Candidate(self._ids[ranked[0]], round(ranked[1], 3))
 
 
+_DISCLAIMED = re.compile(
+    r"\b(?:not|nothing|bukan|takde|tiada|xde)"
+    r"(?: (?:to|do|with|about|related|relating|regarding|pasal|tentang|berkaitan|kena|mengena"
+    r"|mengenai|dengan|my|the|any|hal|soal|a|really|even|really))* (skin|kulit)\b"
+)
+"""A message saying it is not about the skin ("nothing to do with skin, just needed to say it",
+"not skin stuff", "bukan pasal kulit", "takde kena mengena dgn kulit pun"): its skin word names
+no subject of ours (blind batch 77)."""
+
+
+def _unclaimed(raw: list[str]) -> list[str]:
+    """The words, without a skin word the message disclaims ("not skin stuff")."""
+    text = " ".join(raw)
+    if "skin" not in raw and "kulit" not in raw:
+        return raw
+    cut = {text[: m.start(1)].count(" ") for m in _DISCLAIMED.finditer(text)}
+    return [word for i, word in enumerate(raw) if i not in cut] if cut else raw
+
+
 def _is_food(concept: str | None, known: Concepts) -> bool:
     """Tell whether a concept is a thing one eats (FOOD_CONCEPTS, or of the food family)."""
     return concept is not None and (concept in FOOD_CONCEPTS or known.family.get(concept) == FOOD)
@@ -865,6 +890,8 @@ def _asks_meaning(raw: list[str], tokens: list[str]) -> str | None:
         return "opening"
     if len(raw) > 1 and raw[:2] in (["apa", "itu"], ["apa", "tu"], ["apa", "benda"]):
         return "opening"  # "gapo tu serat" (Kelantan "apa tu"), "apa benda probiotik ni"
+    if len(raw) > 2 and raw[1:3] in (["ni", "apa"], ["tu", "apa"], ["itu", "apa"]):
+        return "opening"  # "fiber ni apa benda sebenarnya", "serat tu apa" (blind batch 79)
     if len(tokens) == 1 or any(word in DEFINE_WORDS for word in raw):
         return "cue"
     if any(pair in DEFINE_PAIRS for pair in zip(raw, raw[1:], strict=False)):

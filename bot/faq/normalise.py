@@ -75,7 +75,9 @@ COMMON = _wordset(
     gonna wanna gotta twice thrice accidentally accidently
     dengar mendengar terdengar heard hear hearing sebut menyebut disebut mention mentions
     faham paham understand understood cek count counts consider considered money duit already
-    lor leh mah hor wor liao loh lowkey highkey ngl rn tbh fr gila killing dying weh wei"""
+    lor leh mah hor wor liao loh lowkey highkey ngl rn tbh fr gila killing dying weh wei
+    honestly seriously literally basically totally definitely probably maybe easily easy
+    amazing awesome halalkan bukan"""
 )
 """Everyday words that are not stopwords but must not carry a match on their own. (Words
 of no subject at all, "again", "took", "haha", "confused", are here too: else a message
@@ -95,7 +97,9 @@ words") is a way of asking, no subject.) Blind batches 63-67: hearing or being t
 ("dengar kat tv", "doktor sokmo sebut"), not understanding ("tak paham"), money spent, Manglish
 particles ("lor", "liao") and teen intensifiers ("lowkey", "ngl", "rn", "killing me", "dying to
 know", "malu gila"): each counted as a word of another subject. Not "mati" or "boss": their
-penalty kept "mati la nak exam esok" and a boss's "consultation report" off the FAQ.)"""
+penalty kept "mati la nak exam esok" and a boss's "consultation report" off the FAQ.) Blind
+batches 68-79: adverbs and praise of no subject ("honestly", "easily", "amazing"), each
+counted as a word of another subject; "bukan", not, read as a typo of "buka", open.)"""
 
 NEUTRAL = _wordset(
     """face muka forehead dahi cheek cheeks pipi chin dagu nose hidung neck leher back belakang
@@ -109,7 +113,8 @@ NEUTRAL = _wordset(
     nenek opah mum mom dad daddy mummy mommy ayah abah bapak amma appa paati thatha
     jantung nurse nurses jururawat fever demam feverish
     mak emak bapa mama papa abang rakan sepupu cousin aunty auntie uncle makcik pakcik mertua
-    brother"""
+    brother
+    malaysia malaysian"""
 )
 """Words common in real questions that point at no entry: neither evidence nor unknown. (Blind
 batches 28-31: body parts and family members, "my grandpa's ankles", "my wife's hands", counted
@@ -117,7 +122,9 @@ as words of another subject; "heart" was read as a typo of "heat". Blind batches
 same in Malay ("jantung nak gugur", my heart nearly dropped, at a bill), the clinic's nurse
 ("exactly what the nurse said" was read as nursing a baby), and a fever said to be absent or
 gone ("no fever, feeding well"). Blind batches 63-67: the Malay family ("mak saya"), whom older
-patients ask for; not "kakak", "sister", "ibu", which an entry lists.)"""
+patients ask for; not "kakak", "sister", "ibu", which an entry lists. Blind batches 77-79:
+Malaysia ("fermented stuff i can buy in malaysia"); not its towns: "nice cendol in melaka" is
+no diet question.)"""
 
 OFFTOPIC = _wordset(
     """restaurant restoran kedai shop mall cafe kopitiam hotel forecast ramalan
@@ -166,7 +173,9 @@ OFFTOPIC = _wordset(
     mop mopping mengemop lantai floor floors detergent laundry dobi stain stains clorox
     peluntur kastor caster icing frosting whisk oven preheat baking bake loyang adunan span
     diabetes kencing cholesterol kolesterol hypertension asthma asma inhaler gout
-    amlodipine insulin dialysis dialisis arthritis osteoporosis hepatitis jaundice"""
+    amlodipine insulin dialysis dialisis arthritis osteoporosis hepatitis jaundice
+    shingles kayap roseola chickenpox cacar measles campak dengue denggi ulcer ulcers ulser
+    sunat berkhatan khatan circumcision username usernames"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
 a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not.
@@ -177,7 +186,26 @@ klinik kawan, brp caj konsultasi"), the electricity bill is still another subjec
 form 1 intake ("bila buka"), a lawyer's consultation fee, a PC's stress test, mopping with
 eco-enzyme, a stain, a sponge cake's caster sugar. Blind batches 62-66: the body's other
 conditions ("diabetes can eat durian or not", "kencing manis", "high cholesterol", "inhaler
-asma", "gout"), which a food or medicine word drew to the diet and medicine answers."""
+asma", "gout"), which a food or medicine word drew to the diet and medicine answers. Blind
+batches 73-79: other illnesses (shingles, roseola, chickenpox, dengue, a mouth ulcer), another
+clinic's service (circumcision, "sunat") and a Telegram username."""
+
+OFFTOPIC_PHRASES = frozenset(
+    {
+        ("kerja", "kosong"),
+        ("jawatan", "kosong"),
+        ("part", "time"),
+        ("medical", "checkup"),
+        ("medical", "check"),
+        ("blood", "test"),
+        ("ujian", "darah"),
+        ("x", "ray"),
+    }
+)
+"""Two words that together name another subject though each alone may be ours ("kosong" is in
+"air kosong", a "checkup" of the skin): a job opening, a job's medical check, a blood test or an
+x-ray (blind batches 73 and 79: "ada kerja kosong kat klinik ni?", "medical checkup utk kerja
+baru, ada pakej?"). Read by the matcher only."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont
@@ -479,10 +507,13 @@ _MS_PREFIXES: tuple[tuple[str, str], ...] = (
     ("pe", ""),
     ("se", ""),
 )
-# Roots that end in a particle-looking syllable; stripping them breaks the word.
+# Roots that end in a particle-looking syllable; stripping them breaks the word. And
+# "halalkan" (to forgive, "halalkan makan minum" said on leaving or at Raya), no halal food
+# (blind batch 77).
 _MS_KEEP = _wordset(
     "masalah sekolah salah langkah nikah lelah tanah rumah darah marah merah murah indah sudah "
-    "mudah sebelah kah wajah buah lidah nanah sebab kesan kulit makan minum tapai ikan"
+    "mudah sebelah kah wajah buah lidah nanah sebab kesan kulit makan minum tapai ikan "
+    "halalkan"
 )
 
 

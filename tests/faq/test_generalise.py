@@ -322,3 +322,43 @@ def test_batch_63_to_67_rules_answer_first(
 )
 def test_batch_63_to_67_other_subjects(shipped: tuple[Content, FaqMatcher], text: str) -> None:
     assert _ask(shipped, text).outcome == "unanswered"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A phrasal verb around an object pronoun is still its phrase.
+        ("does cheese break me out", "dairy-and-acne"),
+        # Malaysia names no other subject; adverbs say nothing.
+        ("what fermented foods can i buy in malaysia", "fermented-foods"),
+        # Leaving the tips names stop-tips, not daily-tips.
+        ("nak unsubscribe tip", "stop-tips"),
+        # "X tu apa" asks what X is.
+        ("mikrobiom tu apa", "gut-microbiome"),
+        # A dark mark a healed wound leaves is the dark-marks question.
+        ("tinggal tanda gelap lepas luka, boleh pudar?", "acne-scars-dark-marks"),
+        # "tak" before the skin asks; it disclaims nothing.
+        ("kalau buat laser ada risiko tak kulit terbakar", "clinic-treatments"),
+    ],
+)
+def test_batch_68_to_79_rules_answer_first(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A message that says it is not about the skin.
+        "nothing to do with skin, how do i cheer up a friend",
+        "not a skin question, which bank has the best loan",
+        # Two words naming another subject together, and other illnesses.
+        "ada jawatan kosong untuk nurse kat klinik?",
+        "nak buat medical checkup untuk kerja, berapa",
+        "how long does chickenpox last",
+        "how to change my username on telegram",
+    ],
+)
+def test_batch_68_to_79_other_subjects(shipped: tuple[Content, FaqMatcher], text: str) -> None:
+    assert _ask(shipped, text).outcome == "unanswered"
