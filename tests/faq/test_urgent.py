@@ -760,6 +760,10 @@ BLIND_BATCHES = {
     89: "urgent 33/45 (a home-care agency's elderly clients), 2 false alarms",
     90: "urgent and crisis 62/65 (emergencies told calmly), 5 false alarms",
     91: "urgent and crisis 50/50 (a third contractor's held-out-like set), 0 false alarms",
+    92: "crisis 39/55 (a psychiatrist's last messages before an attempt), 3 false alarms",
+    93: "crisis 36/55 (young adults' coded messages), 5 false alarms",
+    94: "urgent and crisis 48/50 (a fourth contractor's held-out-like set), 1 false alarm",
+    95: "urgent 50/50 (an emergency physician's, as Malaysians phrase them), 4 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1225,6 +1229,32 @@ KEPT_ALARMS = {
         "malu nak mati dengan jerawat penuh muka ni haha. makanan apa kena elak?",
         "tahun lepas kena reaksi teruk lepas chemical peel kat tempat lain, sekarang dah lama "
         "sembuh. klinik ada rawatan yang lebih lembut tak?",
+    ),
+    # Blind batches 92-95: a goodbye on one's last day at work, a burden on a grocery budget,
+    # "kms" over a game, "see u never" to dairy, a fever with a rash or a faint told as past,
+    # first-aid questions about anaphylaxis or breathlessness, rosacea "makin merah" after hot
+    # coffee.
+    92: (
+        "last day at work today, said goodbye to everyone and gave my plants to a colleague 😊 "
+        "anyway which phone plan is cheapest in msia",
+        "my mum jokes im a burden on her grocery budget with all the yogurt and kimchi i eat "
+        "haha. any cheaper local fermented foods",
+    ),
+    93: (
+        "kms this game lag is insane 😂 anyway is the bubble tea sugar the reason for my pimples",
+        "see u never, dairy 👋 quitting milk to see if my face clears. does dairy actually cause "
+        "acne",
+        "my game character unalived himself again lol. unrelated but do u do laser for "
+        "hyperpigmentation",
+        "kms la main ML tadi kalah 5 kali 😭 ok serius, tempe tu kira makanan fermentasi ke",
+    ),
+    94: ("rosacea saya makin merah lepas minum kopi panas, ada kaitan dgn makanan ke",),
+    95: (
+        "my kid had fever and rash last month, fully recovered now. is the gut advice ok for "
+        "children?",
+        "just curious, what should a person do if someone near them gets anaphylaxis",
+        "mata bengak pagi2 sbb tidur lewat, tidur ada kaitan dgn kulit ke",
+        "cara nk tolong org yg sesak nafas tu mcm mana ya, saja nk tau utk first aid",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
