@@ -764,6 +764,10 @@ BLIND_BATCHES = {
     93: "crisis 36/55 (young adults' coded messages), 5 false alarms",
     94: "urgent and crisis 48/50 (a fourth contractor's held-out-like set), 1 false alarm",
     95: "urgent 50/50 (an emergency physician's, as Malaysians phrase them), 4 false alarms",
+    96: "urgent and crisis 49/50 (a fifth contractor's held-out-like set), 1 false alarm",
+    97: "crisis 50/55 (a Befrienders volunteer's plain words), 7 false alarms",
+    98: "urgent 49/50 (a dermatology nurse's, after treatments and medicines), 5 false alarms",
+    99: "urgent and crisis 25/25 (a week's realistic inbox), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1255,6 +1259,30 @@ KEPT_ALARMS = {
         "just curious, what should a person do if someone near them gets anaphylaxis",
         "mata bengak pagi2 sbb tidur lewat, tidur ada kaitan dgn kulit ke",
         "cara nk tolong org yg sesak nafas tu mcm mana ya, saja nk tau utk first aid",
+    ),
+    # Blind batches 96-99: suicidal thoughts or cutting told as long past, warning signs asked
+    # about for a talk, tired of life as a mother of three, allergies, a faint or a rash with
+    # a fever told as past.
+    97: (
+        "back in uni i went through a really dark time and had suicidal thoughts, got help and "
+        "im doing great for years now. just curious does stress still show on skin?",
+        "dulu masa sekolah saya pernah toreh tangan, dah 10 tahun lepas dan sekarang ok. parut "
+        "lama tu boleh ke hilang dgn laser klinik?",
+        "what are the warning signs someone might be suicidal? doing a workplace wellness talk",
+        "penat gila hidup jadi mak 3 anak, tidur tak cukup langsung. kurang tidur bagi kesan "
+        "pada kulit ke?",
+    ),
+    98: (
+        "had a bad allergy to amoxicillin back in 2015, long gone now. is it worth taking a "
+        "probiotic supplement?",
+        "years ago my face swelled up from prawns, all fine since I avoid them. was that "
+        "allergy or just intolerance?",
+        "my boy had HFMD with rash and fever last month, fully recovered. are probiotics and "
+        "the tips ok for kids?",
+        "i pengsan one when see needle haha, last time masa blood test. laser kat klinik ada "
+        "pakai jarum tak?",
+        "bibir bengkak sikit lepas filler, hari ketiga dah surut. nak buat temujanji follow up "
+        "macam mana",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
