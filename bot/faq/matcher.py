@@ -695,6 +695,8 @@ class FaqMatcher:
             others.sort(reverse=True)
             second = others[1] if len(others) > 1 else 0.0
             lifted = min(top, max(top * SITUATION_SHARE, second + 1e-3))
+            if name in self._concepts.leads:
+                lifted = top + 1e-3
             if scores.get(entry, 0.0) < lifted:
                 scores[entry] = lifted
 

@@ -392,3 +392,19 @@ def test_batch_80_to_91_rules_answer(
     shipped: tuple[Content, FaqMatcher], text: str, expected: str
 ) -> None:
     assert expected in _shown(_ask(shipped, text))[:3]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A pregnancy named leads: its answer covers what else is asked about it.
+        ("expecting my first baby, is kombucha ok to drink", "pregnancy-breastfeeding"),
+        ("tengah menyusu, boleh minum yakult hari2?", "pregnancy-breastfeeding"),
+        # ...and without one, the question's own entry.
+        ("can i take probiotic supplements every day", "probiotic-supplements"),
+    ],
+)
+def test_batch_80_to_91_pregnancy_leads(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]
