@@ -408,3 +408,17 @@ def test_batch_80_to_91_pregnancy_leads(
     shipped: tuple[Content, FaqMatcher], text: str, expected: str
 ) -> None:
     assert _shown(_ask(shipped, text))[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # More of a question's concepts named is the more specific question.
+        ("is there any research proving the gut and skin link", "gut-skin-evidence"),
+        ("on isotretinoin now, is taking collagen supplements ok", "diet-on-skin-medicines"),
+    ],
+)
+def test_batch_80_to_91_more_concepts_shared(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]
