@@ -186,6 +186,13 @@ COMBO_BONUS = 1.0
 its question is made of ("Can diet help eczema?" is food + eczema): "ekzema anak saya, pantang
 makan apa" is the eczema-and-food question, not the one about children that shares a word."""
 
+COMBO_MORE = 0.3
+"""Added besides per concept past two that a message shares with an entry's question: "has the
+gut skin connection been proven by research" names gut, skin and evidence, all three of "Is the
+link between gut and skin proven?" and only two of "What is the gut-skin axis?", which
+COMBO_BONUS alone (a share of the question) scored the same (blind batches 84 and 91; 0.15 and
+0.5 did no better on the older batches)."""
+
 FAMILY_SHARE = 0.5
 """What a concept named only by way of a narrower one counts towards COMBO_BONUS ("worried,
 my eczema flares" names stress and, through eczema, the skin: the stress-and-skin question,
@@ -452,10 +459,21 @@ class FaqMatcher:
             return NO_MATCH  # ("how much" is two stopwords, and the price concept)
         # For each position, the index keys it stands for and how sure we are (1.0 = exact).
         resolved = self._resolve(tokens)
+        # Two words naming another subject together ("kerja kosong", a job opening; "blood
+        # pressure"): neither is then a word of ours ("pressure" is no stress, blind batch 85).
+        other_phrases = [
+            pair for pair in zip(raw, raw[1:], strict=False) if pair in OFFTOPIC_PHRASES
+        ]
+        elsewhere_words = frozenset(word for pair in other_phrases for word in pair)
+        if elsewhere_words:
+            resolved = [
+                {} if t in elsewhere_words else keys
+                for t, keys in zip(tokens, resolved, strict=True)
+            ]
         # Does the message name something only this bot's subjects use (typos included)?
         # A word inside a concept's phrase means the phrase ("ice cream" is dairy, not a skin
         # cream; "break out" is acne, not a break from tips).
-        covered = self._concepts.phrase_words(raw)
+        covered = self._concepts.phrase_words(raw) | elsewhere_words
         named_here = [None if t in covered else self._concepts.of(t) for t in tokens]
         concepts = _removing_foods(named_here, self._concepts)
         removing = concepts != named_here or _cutting_foods(concepts, self._concepts)
@@ -473,6 +491,23 @@ class FaqMatcher:
         )
         subject = any(t[1:] in self._subjects for t in terms if t[0] == "@") or any(
             key in self._subject_keys for keys in own for key in keys
+        )
+        # Only a situation of ours named ("ubat", "pregnant"), nothing else of ours (no skin,
+        # gut, clinic or booking): beside another illness ("ubat darah tinggi", "cough medicine
+        # while pregnant") the medicine is that illness's (blind batches 62-64, 85, 89).
+        situational = (
+            subject
+            and not any(
+                t[1:] in self._concepts.topical and t[1:] not in self._concepts.situation
+                for t in terms
+                if t[0] == "@"
+            )
+            and not any(
+                self._concepts.of(key) not in self._concepts.situation
+                for keys in own
+                for key in keys
+                if key in self._topical_keys
+            )
         )
         named_entries: set[int] = set()  # entries one of whose keywords was typed exactly
         seen: set[str] = set()
@@ -543,6 +578,7 @@ class FaqMatcher:
             for entry, k in shared.items():
                 if k > 1 and entry in distinct:
                     scores[entry] += COMBO_BONUS * k / self._signature_size[entry]
+                    scores[entry] += COMBO_MORE * max(0.0, k - 2)
         if topical:  # full text only helps a message that is about our subjects at all
             for term in terms:
                 for entry, value in self._text.get(term, ()):
@@ -553,14 +589,10 @@ class FaqMatcher:
         unknown = sum(
             not keys and len(token) > 2 and not concept and not _common(token)
             for token, keys, concept in zip(tokens, resolved, concepts, strict=True)
-            if token not in NEUTRAL and token not in offtopic
+            if token not in NEUTRAL and token not in offtopic and token not in elsewhere_words
         )
         if topical:  # a story around a question of ours: its chatter is not the subject
             unknown = min(unknown, MAX_UNKNOWN_TOPICAL)
-        # Two words naming another subject together ("kerja kosong", a job opening).
-        other_phrases = [
-            pair for pair in zip(raw, raw[1:], strict=False) if pair in OFFTOPIC_PHRASES
-        ]
         penalty = (
             OFFTOPIC_PENALTY * sum(token in offtopic for token in tokens if token not in NEUTRAL)
             + OFFTOPIC_PENALTY * len(other_phrases)
@@ -596,7 +628,7 @@ class FaqMatcher:
         if topical:
             # Service words only ("cancel", "delete", "address") beside another subject named
             # outright ("my netflix subscription", "instagram account"): someone else's service.
-            if elsewhere and not subject:
+            if elsewhere and (not subject or situational):
                 return NO_MATCH
             return result
         if (
@@ -671,6 +703,8 @@ class FaqMatcher:
             others.sort(reverse=True)
             second = others[1] if len(others) > 1 else 0.0
             lifted = min(top, max(top * SITUATION_SHARE, second + 1e-3))
+            if name in self._concepts.leads:
+                lifted = top + 1e-3
             if scores.get(entry, 0.0) < lifted:
                 scores[entry] = lifted
 

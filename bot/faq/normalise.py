@@ -175,7 +175,10 @@ OFFTOPIC = _wordset(
     diabetes kencing cholesterol kolesterol hypertension asthma asma inhaler gout
     amlodipine insulin dialysis dialisis arthritis osteoporosis hepatitis jaundice
     shingles kayap roseola chickenpox cacar measles campak dengue denggi ulcer ulcers ulser
-    sunat berkhatan khatan circumcision username usernames"""
+    sunat berkhatan khatan circumcision username usernames
+    sneeze sneezes sneezing bersin resdung sinusitis rhinitis nosebleed nosebleeds kahak phlegm
+    dementia nyanyuk alzheimer alzheimers parkinson parkinsons vaccine vaccines vaccinated jab
+    jabs imunisasi immunisation immunization slimming pelangsing"""
 )
 """Words that show a message is about something the clinic's bot cannot help with. Not foods:
 a food ("durian", "kfc", "cake") is what a diet question is about; where to eat it is not.
@@ -188,7 +191,9 @@ eco-enzyme, a stain, a sponge cake's caster sugar. Blind batches 62-66: the body
 conditions ("diabetes can eat durian or not", "kencing manis", "high cholesterol", "inhaler
 asma", "gout"), which a food or medicine word drew to the diet and medicine answers. Blind
 batches 73-79: other illnesses (shingles, roseola, chickenpox, dengue, a mouth ulcer), another
-clinic's service (circumcision, "sunat") and a Telegram username."""
+clinic's service (circumcision, "sunat") and a Telegram username. Blind batches 82-89 (clinicians'
+calm questions): a sneezing child's hay fever or "resdung", phlegm, dementia, a baby's jabs,
+slimming pills (not a wheelchair: a patient in one still books with us)."""
 
 OFFTOPIC_PHRASES = frozenset(
     {
@@ -200,12 +205,21 @@ OFFTOPIC_PHRASES = frozenset(
         ("blood", "test"),
         ("ujian", "darah"),
         ("x", "ray"),
+        ("blood", "pressure"),
+        ("tekanan", "darah"),
+        ("darah", "tinggi"),
+        ("hay", "fever"),
+        ("hidung", "berdarah"),
+        ("berdarah", "hidung"),
+        ("nose", "bleed"),
+        ("bleeding", "nose"),
     }
 )
 """Two words that together name another subject though each alone may be ours ("kosong" is in
 "air kosong", a "checkup" of the skin): a job opening, a job's medical check, a blood test or an
 x-ray (blind batches 73 and 79: "ada kerja kosong kat klinik ni?", "medical checkup utk kerja
-baru, ada pakej?"). Read by the matcher only."""
+baru, ada pakej?"); blind batches 85 and 88: blood pressure, hay fever, a nosebleed. Read by
+the matcher only."""
 
 NEGATORS = _wordset(
     """no not never without none nor neither dont doesnt didnt isnt arent wasnt werent wont

@@ -33,9 +33,13 @@ TIME = frozenset(
         "tadi",
         "lately",
         "nanti",
+        "esok",
+        "besok",
+        "tomorrow",
     ]
 )
-"""When small talk is said: "how are you today", "good morning again", "thanks tadi"."""
+"""When small talk is said: "how are you today", "good morning again", "thanks tadi", "ok bye
+jumpa lagi esok" (blind batch 80)."""
 
 EMOJI = "ack"
 """The small-talk kind of a message made only of emoji ("👍")."""

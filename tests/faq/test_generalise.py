@@ -362,3 +362,63 @@ def test_batch_68_to_79_rules_answer_first(
 )
 def test_batch_68_to_79_other_subjects(shipped: tuple[Content, FaqMatcher], text: str) -> None:
     assert _ask(shipped, text).outcome == "unanswered"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Other illnesses, said in one word or two ("pressure" is no stress there).
+        "my son keeps sneezing every morning, any tips",
+        "hidung berdarah pagi tadi, normal ke",
+        "my blood pressure reading was high today",
+        # A medicine of ours beside another illness only: that illness's medicine.
+        "ubat darah tinggi boleh makan lepas makan ke",
+        "can i take cough medicine while pregnant",
+    ],
+)
+def test_batch_80_to_91_other_subjects(shipped: tuple[Content, FaqMatcher], text: str) -> None:
+    assert _ask(shipped, text).outcome == "unanswered"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The medicine stays ours beside a skin word or the clinic's service.
+        ("on blood pressure pills, can i still take probiotics", "probiotic-supplements"),
+        ("krim farmasi tak jalan, patut jumpa pakar kulit ke", "when-to-see-doctor"),
+    ],
+)
+def test_batch_80_to_91_rules_answer(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert expected in _shown(_ask(shipped, text))[:3]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A pregnancy named leads: its answer covers what else is asked about it.
+        ("expecting my first baby, is kombucha ok to drink", "pregnancy-breastfeeding"),
+        ("tengah menyusu, boleh minum yakult hari2?", "pregnancy-breastfeeding"),
+        # ...and without one, the question's own entry.
+        ("can i take probiotic supplements every day", "probiotic-supplements"),
+    ],
+)
+def test_batch_80_to_91_pregnancy_leads(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # More of a question's concepts named is the more specific question.
+        ("is there any research proving the gut and skin link", "gut-skin-evidence"),
+        ("on isotretinoin now, is taking collagen supplements ok", "diet-on-skin-medicines"),
+    ],
+)
+def test_batch_80_to_91_more_concepts_shared(
+    shipped: tuple[Content, FaqMatcher], text: str, expected: str
+) -> None:
+    assert _shown(_ask(shipped, text))[:1] == [expected]

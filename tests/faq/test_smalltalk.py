@@ -37,6 +37,9 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("is this automated?", "are-you-bot"),
         ("wah you very clever leh", "love"),  # a compliment
         ("gm doc", "greeting"),
+        ("slmt petang doc", "greeting"),  # blind batches 80 and 90: texted "selamat"
+        ("morning, hope you are having a good day", "greeting"),
+        ("ok bye, see you again tomorrow", "bye"),  # a day after the goodbye
         ("ok see you tomorrow doc", "bye"),  # blind batches 32-36
         ("gnite all", "bye"),
         ("is this a nurse or a bot", "are-you-bot"),
