@@ -370,6 +370,7 @@ DIALECT = {
     "mung": "awak",
     "ari": "hari",
     "jumpo": "jumpa",
+    "guno": "guna",  # blind batch 100: "gapo guno lagi ambo hidup"
     "ore": "orang",
     "hok": "yang",
     "buleh": "boleh",

@@ -511,12 +511,12 @@ _BABY_AGE = re.compile(
     r"(?<![\d.,])\d{1,2}[\s-]*(?:month|months|mth|mths|mo|week|weeks|wk|wks)[\s-]*old(?!\w)"
     # Malay puts the age after the child, without "old": "anak 3 minggu", "bayi sy 2 bulan",
     # "anak sy baru 2 bulan" (blind batches 72 and 75), and so may English ("my granddaughter
-    # 2 months has refused every bottle"); the child stays, the age becomes "baby". Not a
-    # time ago ("my son 2 months ago").
+    # 2 months has refused every bottle", "cucu saya baru sebulan"); the child stays, the age
+    # becomes "baby". Not a time ago ("my son 2 months ago").
     r"|(?:(?<=\banak)|(?<=\bbayi)|(?<=\bbudak)|(?<=\bbaby)|(?<=\bson)|(?<=\bdaughter)|(?<=\bgrandson)"
     r"|(?<=\bgranddaughter)|(?<=\bnephew)|(?<=\bniece)|(?<=\bcucu))"
     r"(?:\s+(?:saya|sy|aku|kami|i|my))?(?:\s+(?:baru|umur|usia|dah|yg|yang|is|just))?"
-    r"\s+[1-9]\d?\s*(?:minggu|mgu|mggu|bulan|bln|weeks|week|wks|months|month|mths)(?!\w)"
+    r"\s+(?:[1-9]\d?\s*(?:minggu|mgu|mggu|bulan|bln|weeks|week|wks|months|month|mths)|se(?:bulan|minggu|hari))(?!\w)"
     r"(?!\s+(?:ago|back|lepas|lalu|since|before|sebelum|later|nanti))"
 )
 """A baby's age in weeks or months ("my 2 month old", "a 6-week-old", "anak 3 minggu")."""
@@ -538,7 +538,8 @@ def read_readings(text: str) -> str:
     """
     out = text.casefold()
     if not any(ch.isdigit() for ch in out) and not _SPOKEN_RE.search(out):
-        return text
+        # No number: only a baby's age said in words ("cucu saya baru sebulan").
+        return _BABY_AGE.sub(" baby ", out) if "se" in out else text
     # A young child told by age ("my 3yo drank", "my 2 month old"; blind batch 49).
     out = _BABY_AGE.sub(" baby ", _CHILD_AGE.sub(" child ", out))
     if _NOT_A_BODY.search(out):

@@ -768,6 +768,11 @@ BLIND_BATCHES = {
     97: "crisis 50/55 (a Befrienders volunteer's plain words), 7 false alarms",
     98: "urgent 49/50 (a dermatology nurse's, after treatments and medicines), 5 false alarms",
     99: "urgent and crisis 25/25 (a week's realistic inbox), 0 false alarms",
+    100: "crisis 34/55 (older Malaysians in despair, Malay first), 7 false alarms",
+    101: "crisis 39/55 (partners' warning signs), 2 false alarms",
+    102: "urgent 41/45 (children's emergencies, Malay first), 6 false alarms",
+    103: "urgent 37/45 (older parents' emergencies told from afar), 0 false alarms",
+    104: "urgent and crisis 49/50 (a sixth contractor's held-out-like set), 2 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1284,6 +1289,42 @@ KEPT_ALARMS = {
         "bibir bengkak sikit lepas filler, hari ketiga dah surut. nak buat temujanji follow up "
         "macam mana",
     ),
+    # Blind batches 100-104: a will, a burial plot or a grave told as planning, self-harm
+    # scars long healed, "nak terjun bangunan" joked at a price, a fit, an allergy or a burn
+    # told as past, rosacea redder after hot coffee, fainting from exam stress "haha".
+    100: (
+        "Saya 63 tahun, baru siap buat wasiat kat Amanah Raya. Nak tanya, klinik ni ada rawatan "
+        "jeragat dgn laser tak?",
+        "Alhamdulillah dah beli tanah kubur utk saya & suami, persediaan awal. skrg nak fokus "
+        "jaga kesihatan. serat berapa banyak sehari utk org umur 60?",
+        "I've updated my will and bought a burial plot, just being practical at 70. Anyway does "
+        "yogurt count as a probiotic?",
+        "tak payah cari saya kat cawangan Cheras dah, sy pindah ke Setia Alam. boleh tukar "
+        "temujanji ke sana?",
+        "kubur mak saya kat Kota Bharu, balik ziarah tiap bulan. panas terik kat kubur tu kulit "
+        "saya jadi merah gatal sikit. cuaca panas ni effect kulit ke?",
+        "Sorry for being a burden with all my questions lol. one more: how much is the "
+        "consultation?",
+        "whats the best way to write a will in Malaysia? wasiat vs hibah which one better",
+    ),
+    101: (
+        "my husband has old self harm scars from his teens. he's 35 now and doing really well, "
+        "he wants to see if laser can lighten them. do you do that?",
+        "housemate i gurau 'nak terjun bangunan la' bila tengok harga facial kat mall 😂 klinik "
+        "korang ada buat facial ke?",
+    ),
+    102: (
+        "tahun lepas anak sy pernah kena sawan demam, skrg dah ok. eczema dia ni boleh kurang "
+        "tak kalau tukar makanan?",
+        "my daughter had a bad peanut reaction years ago (lips swelled up) - all fine now, she "
+        "avoids nuts. whats the difference between allergy and intolerance?",
+        "anak melecur kena air panas 2 tahun lepas, dah sembuh elok tinggal parut. klinik ada "
+        "rawatan laser ke utk parut mcm tu?",
+    ),
+    104: (
+        "rosacea sy makin merah lepas minum kopi panas, ada kaitan ke dgn makanan",
+        "stress sampai nak pitam dgn exam ni haha, jerawat pun naik, ada kaitan ke",
+    ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
     # Yellow eyes are read as jaundice whatever follows ("harmless from the sun").
@@ -1418,6 +1459,8 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
         # ... and in English without "old" after a child, not a time ago (blind batch 75).
         ("my granddaughter 2 months has refused", "my granddaughter baby has refused"),
         ("anak sy baru 2 bulan demam", "anak baby demam"),
+        ("cucu saya baru sebulan, demam", "cucu baby , demam"),
+        ("anak saya sebulan lepas demam", "anak saya sebulan lepas demam"),
         ("my son 2 months ago had eczema", "my son 2 months ago had eczema"),
     ],
 )
