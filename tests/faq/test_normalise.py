@@ -188,3 +188,10 @@ def test_a_word_ending_like_a_particle_after_one_letter_is_kept() -> None:
 )
 def test_words_read_a_unit_glued_to_its_number(text: str, expected: list[str]) -> None:
     assert words(text) == expected
+
+
+def test_texting_w_slash_o_reads_as_without_and_a_path_stays() -> None:
+    # Blind batch 108: "evry1 wud be better off w/o me".
+    assert words("better off w/o me") == ["better", "off", "without", "me"]
+    assert words("evry1 wud") == ["everyone", "would"]
+    assert "without" not in words("see docs/w/o/file")

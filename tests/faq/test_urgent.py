@@ -773,6 +773,10 @@ BLIND_BATCHES = {
     102: "urgent 41/45 (children's emergencies, Malay first), 6 false alarms",
     103: "urgent 37/45 (older parents' emergencies told from afar), 0 false alarms",
     104: "urgent and crisis 49/50 (a sixth contractor's held-out-like set), 2 false alarms",
+    105: "urgent and crisis 50/50 (a seventh contractor's held-out-like set), 2 false alarms",
+    106: "urgent and crisis 49/50 (an eighth contractor's, with Sabah words), 1 false alarm",
+    107: "urgent and crisis 50/50 (a ninth contractor's held-out-like set), 1 false alarm",
+    108: "urgent and crisis 38/40 (the issue's 40 emergencies rewritten), 4 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1257,7 +1261,6 @@ KEPT_ALARMS = {
         "hyperpigmentation",
         "kms la main ML tadi kalah 5 kali 😭 ok serius, tempe tu kira makanan fermentasi ke",
     ),
-    94: ("rosacea saya makin merah lepas minum kopi panas, ada kaitan dgn makanan ke",),
     95: (
         "my kid had fever and rash last month, fully recovered now. is the gut advice ok for "
         "children?",
@@ -1321,9 +1324,21 @@ KEPT_ALARMS = {
         "anak melecur kena air panas 2 tahun lepas, dah sembuh elok tinggal parut. klinik ada "
         "rawatan laser ke utk parut mcm tu?",
     ),
-    104: (
-        "rosacea sy makin merah lepas minum kopi panas, ada kaitan ke dgn makanan",
-        "stress sampai nak pitam dgn exam ni haha, jerawat pun naik, ada kaitan ke",
+    104: ("stress sampai nak pitam dgn exam ni haha, jerawat pun naik, ada kaitan ke",),
+    # Blind batches 105-108: allergies, a childhood boil with a fever, a penicillin reaction
+    # told as past; "im dying from all the msgs"; puffy eyes every morning.
+    105: (
+        "last yr my lips swelled from prawns, all fine now. is lactose intolerance the same "
+        "kind of allergy?",
+    ),
+    106: ("had a bad reaction to prawns years ago, fine now. was that allergy or intolerance?",),
+    108: (
+        "masa kecik dulu selalu kena bisul n demam, skrg dh ok. nk tanya pemakanan blh bantu "
+        "ekzema ke",
+        "mata bengkak tiap pagi sbb tido lewat, tido ada kaitan dgn kulit ke",
+        "how to stop the bot for good, im dying from all the msgs",
+        "dulu pernah alahan penisilin, muka bengkak, tu 10 thn lps. skrg nk tau beza alahan dgn "
+        "x tahan makanan",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
