@@ -781,6 +781,10 @@ BLIND_BATCHES = {
     110: "urgent and crisis 50/50 (an eleventh contractor's held-out-like set), 2 false alarms",
     111: "urgent and crisis 49/50 (a twelfth contractor's, Malay first), 0 false alarms",
     112: "urgent and crisis 62/64 (four plainest messages per sign), 3 false alarms",
+    113: "urgent and crisis 49/50 (a thirteenth contractor's held-out-like set), 0 false alarms",
+    114: "urgent and crisis 50/50 (a fourteenth contractor's held-out-like set), 1 false alarm",
+    115: "urgent and crisis 50/50 (a fifteenth contractor's held-out-like set), 1 false alarm",
+    116: "urgent and crisis 69/70 (the issue's examples rewritten), 2 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1363,6 +1367,20 @@ KEPT_ALARMS = {
         "had dengue with a rash last year, fully recovered. should i take a probiotic "
         "supplement now?",
         "my grandma had yellow eyes from hepatitis decades ago, can that run in families?",
+    ),
+    # Blind batches 113-116: a reaction to a peel or a laser told as past, a fever and a rash
+    # as a baby, stress "sampai rasa nak pitam".
+    114: (
+        "my face was red n swollen for a day after laser last yr, all fine now. what treatments "
+        "u have besides laser",
+    ),
+    115: (
+        "had a bad reaction to a peel at another place last year, all healed long ago. what "
+        "treatments do you offer?",
+    ),
+    116: (
+        "my son had fever and a rash as a baby, long over. is the gut advice ok for him now hes 7?",
+        "stress sgt dgn kerja sampai rasa nak pitam, tu ke sebab jerawat naik?",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
