@@ -509,10 +509,10 @@ _CHILD_AGE = re.compile(
 
 _BABY_AGE = re.compile(
     r"(?<![\d.,])\d{1,2}[\s-]*(?:month|months|mth|mths|mo|week|weeks|wk|wks)[\s-]*old(?!\w)"
-    # Malay puts the age after the child, without "old": "anak 3 minggu", "bayi sy 2 bulan",
-    # "anak sy baru 2 bulan" (blind batches 72 and 75), and so may English ("my granddaughter
-    # 2 months has refused every bottle", "cucu saya baru sebulan"); the child stays, the age
-    # becomes "baby". Not a time ago ("my son 2 months ago").
+    # Malay puts the age after the child, without "old" ("anak 3 minggu", "bayi sy 2 bulan",
+    # "anak sy baru 2 bulan", "cucu saya baru sebulan": blind batches 72, 75 and 102), and so
+    # may English ("my granddaughter 2 months has refused every bottle"); the child stays, the
+    # age becomes "baby". Not a time ago ("my son 2 months ago").
     r"|(?:(?<=\banak)|(?<=\bbayi)|(?<=\bbudak)|(?<=\bbaby)|(?<=\bson)|(?<=\bdaughter)|(?<=\bgrandson)"
     r"|(?<=\bgranddaughter)|(?<=\bnephew)|(?<=\bniece)|(?<=\bcucu))"
     r"(?:\s+(?:saya|sy|aku|kami|i|my))?(?:\s+(?:baru|umur|usia|dah|yg|yang|is|just))?"
