@@ -785,6 +785,9 @@ BLIND_BATCHES = {
     114: "urgent and crisis 50/50 (a fourteenth contractor's held-out-like set), 1 false alarm",
     115: "urgent and crisis 50/50 (a fifteenth contractor's held-out-like set), 1 false alarm",
     116: "urgent and crisis 69/70 (the issue's examples rewritten), 2 false alarms",
+    117: "crisis 46/50 (a contractor's crisis part, plain and hinted), 1 false alarm",
+    118: "crisis 36/50 (a second contractor's, mostly hinted, Malay first), 2 false alarms",
+    119: "urgent 60/60 (a contractor's urgent part, four per sign), 1 false alarm",
 }
 
 KEPT_MISSES = {
@@ -1382,6 +1385,18 @@ KEPT_ALARMS = {
         "my son had fever and a rash as a baby, long over. is the gut advice ok for him now hes 7?",
         "stress sgt dgn kerja sampai rasa nak pitam, tu ke sebab jerawat naik?",
     ),
+    # Blind batches 117-119: thoughts of self-harm two years ago, hyperbole with "nak mati" and
+    # "malu nk mampus", a faint in 2019 "haha".
+    117: (
+        "Two years ago I went through a really dark time because of my acne, even had thoughts "
+        "of hurting myself, but I got therapy and I'm doing well now. Can old acne scars still "
+        "fade?",
+    ),
+    118: (
+        "nak mati aku gatal eczema mlm td x tdur langsung. ada makanan yg boleh kurangkan ke",
+        "malu nk mampus muka naik jerawat time exam. stres ke punca dia",
+    ),
+    119: ("fainted once in 2019 during blood test haha, anyway can i walk in without appt?",),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
     # Yellow eyes are read as jaundice whatever follows ("harmless from the sun").
