@@ -788,6 +788,8 @@ BLIND_BATCHES = {
     117: "crisis 46/50 (a contractor's crisis part, plain and hinted), 1 false alarm",
     118: "crisis 36/50 (a second contractor's, mostly hinted, Malay first), 2 false alarms",
     119: "urgent 60/60 (a contractor's urgent part, four per sign), 1 false alarm",
+    120: "urgent and crisis 50/50 (a sixteenth contractor's held-out-like set), 0 false alarms",
+    121: "crisis 46/50 (a third contractor's crisis part, English first), 2 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1397,6 +1399,11 @@ KEPT_ALARMS = {
         "malu nk mampus muka naik jerawat time exam. stres ke punca dia",
     ),
     119: ("fainted once in 2019 during blood test haha, anyway can i walk in without appt?",),
+    # Blind batch 121: self-harm ten years ago, told as past.
+    121: (
+        "Years ago in uni I went through a really dark time and hurt myself, but I'm fine now "
+        "and have been for 10 years. Just wondering if stress still affects skin flare ups?",
+    ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
     # Yellow eyes are read as jaundice whatever follows ("harmless from the sun").
