@@ -185,7 +185,7 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
         "80-121 tuned on and faq13 (to 5255112) 96.3% / 99.5%, off-topic 86.1%, small "
         "talk 100%; urgent/crisis 98.0% (50/51) after every one. Seventeen held-out-like sets "
         "written from the issue by helpers (62, 79, 84, 91, 94, 96, 104-107, 109-111, 113-115, "
-        "120), each scored once before any change: urgent/crisis 841/851, FAQ top-1 95.5%, "
+        "120), each scored once before any change: urgent/crisis 841/851, FAQ top-1 95.6%, "
         "top-3 98.6%. "
         "Strict: when it passes, remove this mark."
     ),
