@@ -521,6 +521,10 @@ _BABY_AGE = re.compile(
 )
 """A baby's age in weeks or months ("my 2 month old", "a 6-week-old", "anak 3 minggu")."""
 
+_AGE_IN_WORDS = ("sebulan", "seminggu", "sehari")
+"""The ages _BABY_AGE reads without a number: a message with none of them and no digit is left
+as typed, with no pattern run over it."""
+
 _NOT_A_BODY = re.compile(
     r"\b(?:weather|cuaca|outside|diluar|heatwave|sunny|matahari|room|bilik|aircon|aircond|oven|"
     r"bake|baking|ferment|fermenting|fermentation|kombucha|yogurt|yoghurt|fridge|peti|bath|"
@@ -539,7 +543,9 @@ def read_readings(text: str) -> str:
     out = text.casefold()
     if not any(ch.isdigit() for ch in out) and not _SPOKEN_RE.search(out):
         # No number: only a baby's age said in words ("cucu saya baru sebulan").
-        return _BABY_AGE.sub(" baby ", out) if "se" in out else text
+        if any(word in out for word in _AGE_IN_WORDS):
+            return _BABY_AGE.sub(" baby ", out)
+        return text
     # A young child told by age ("my 3yo drank", "my 2 month old"; blind batch 49).
     out = _BABY_AGE.sub(" baby ", _CHILD_AGE.sub(" child ", out))
     if _NOT_A_BODY.search(out):
