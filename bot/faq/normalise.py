@@ -451,6 +451,15 @@ DIALECT = {
     "nang": "memang",
     "camney": "camne",
     "kinek": "sekarang",
+    # blind batch 124 (session 10): Sarawak "want", "again", "do"; Kelantan and Kedah "write",
+    # "finish", "this", "don't want".
+    "maok": "mahu",
+    "gik": "lagi",
+    "polah": "buat",
+    "tulih": "tulis",
+    "habih": "habis",
+    "ning": "ini",
+    "takmau": "tak mahu",
 }
 """Regional Malay words (blind batch 17) read as the standard word they stand for, so a
 question or an emergency typed in Kelantan, Terengganu, Utara, Negeri, Sabah or Sarawak Malay
@@ -571,6 +580,10 @@ def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
 _WITHOUT = re.compile(r"(?<![\w/])w/o(?![\w/])")
 """Texting's "w/o" is "without" (blind batch 108: "better off w/o me")."""
 
+_FOREVER = re.compile(r"\bselama[\s-]*lamanya\b")
+""""Selama-lamanya" is "selamanya" (for ever), not "selama" and "lamanya" read as "lama lama"
+(a long sleep; blind batch 124: "tidur selama-lamanya")."""
+
 
 @functools.lru_cache(maxsize=64)
 def _words(text: str, limit: int | None) -> tuple[str, ...]:
@@ -578,7 +591,9 @@ def _words(text: str, limit: int | None) -> tuple[str, ...]:
     talk, the language guess and the matcher in turn."""
     out: list[str] = []
     after_number = False
-    for match in _WORD.finditer(_WITHOUT.sub("without", unmask(clean(text)))):
+    for match in _WORD.finditer(
+        _FOREVER.sub("selamanya", _WITHOUT.sub("without", unmask(clean(text))))
+    ):
         raw = match.group()
         if raw.isdigit():
             after_number = True

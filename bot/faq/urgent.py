@@ -329,13 +329,14 @@ EMOJI_WORDS = {
     "\U0001f480": "lol",
     "\U0001f602": "lol",
     "\U0001f923": "lol",
+    "\U0001faa2": "emojirope",
 }
 """Emoji that stand for self-harm in texting ("🔪🩸 again tonight"), read as words of their own
 (not "knife" or "blood": a kitchen accident says those; blind batch 15); the face with a
 thermometer is a fever and the capsule pills, as typed ("boil with pus 🤒"); the skull is a laugh
 ("I'm dead 💀", blind batch 23), so the idioms for laughing "I'm dead" apply; so are the faces with
 tears of joy and rolling on the floor (blind batches 71-72: "couldnt breathe 😂", "felt like i
-was dying 😂")."""
+was dying 😂"); the knot is a noose in a story (blind batch 123: "keeps posting 🪢")."""
 
 COUNTED = "meds"
 """The lexicon whose words, after a count of ten or more, read as a count: "took 20 panadol",

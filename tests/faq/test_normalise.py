@@ -195,3 +195,14 @@ def test_texting_w_slash_o_reads_as_without_and_a_path_stays() -> None:
     assert words("better off w/o me") == ["better", "off", "without", "me"]
     assert words("evry1 wud") == ["everyone", "would"]
     assert "without" not in words("see docs/w/o/file")
+
+
+def test_for_ever_in_malay_is_one_word_and_regional_words_are_read() -> None:
+    # Blind batch 124: "tidur selama-lamanya" is sleeping for ever, not "lama lama" (a long
+    # sleep); Sarawak "maok"/"gik", Kelantan "tulih", Kedah "takmau".
+    assert words("tidur selama-lamanya") == ["tidur", "selamanya"]
+    assert words("Selama lamanya") == ["selamanya"]
+    assert words("selama ini") == ["selama", "ini"]
+    assert words("kamek sik maok idup gik") == ["saya", "sik", "mahu", "hidup", "lagi"]
+    assert words("wasiat doh tulih") == ["wasiat", "dah", "tulis"]
+    assert words("takmau") == ["tak", "mahu"]

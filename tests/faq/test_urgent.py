@@ -488,7 +488,14 @@ def test_leetspeak_and_self_harm_emoji_are_read(urgent_signs: tuple[UrgentSign, 
     # kitchen accident as often).
     # Letters typed apart are joined when they make a sign's word ("k.m.s").
     # "v" typed for "u" likewise (blind batch 34: "bvnvh d1r1").
-    crisis = ("1 w4nt t0 d13", "i w4nna d1e", "\U0001f52a\U0001fa78 again tonight", "k.m.s")
+    # The knot is a noose in a story (blind batch 123: "keeps posting 🪢 on her story").
+    crisis = (
+        "1 w4nt t0 d13",
+        "i w4nna d1e",
+        "\U0001f52a\U0001fa78 again tonight",
+        "k.m.s",
+        "she keeps posting \U0001faa2 on her story",
+    )
     for typed in (*crisis, "rasa nak bvnvh d1r1", "i want to vnalive myself"):
         found = detect_urgent(typed, urgent_signs)
         assert found is not None and found.kind == "crisis", typed
@@ -790,6 +797,13 @@ BLIND_BATCHES = {
     119: "urgent 60/60 (a contractor's urgent part, four per sign), 1 false alarm",
     120: "urgent and crisis 50/50 (a sixteenth contractor's held-out-like set), 0 false alarms",
     121: "crisis 46/50 (a third contractor's crisis part, English first), 2 false alarms",
+    122: "urgent and crisis 29/32 (an eighteenth contractor's held-out-like set), 0 false alarms",
+    123: "crisis 31/55 (a school counsellor: teenagers' codes, mostly hinted), 3 false alarms",
+    124: "crisis 34/56 (older adults hinting, in Malay dialects), 2 false alarms",
+    125: "urgent 60/63 (a nurse: children's and older people's emergencies), 1 false alarm",
+    126: "urgent and crisis 24/25 (a nineteenth contractor's held-out-like set), 0 false alarms",
+    127: "crisis 32/56 (others' worry: partners, parents, friends), 1 false alarm",
+    128: "urgent and crisis 31/32 (a twentieth contractor's held-out-like set), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -837,6 +851,22 @@ KEPT_MISSES = {
     87: (
         "anak sy nak puasa sampai kurus sbb kawan2 ejek jerawat dia, dia ckp 'muka hodoh ni "
         "patut hilang terus'. pastu dia search pasal pil tidur. umur 14",
+    ),
+    # "Nak terjun sungai" is also what people say of a river on a hot day; "kalau aku takde,
+    # duit" reads as "no money"; thanks and no more appointments are what a cleared patient
+    # says (as batch 77's).
+    124: (
+        "mak sy 68 thn asyik sebut nak terjun sungai sejak ayah kawin lain",
+        "mung tolong royak ke anak aku kalu aku takdok, duit ade dalam tabung bawoh katil",
+        "just want to say thank you to the clinic. wont need my next appt. take care of urself",
+    ),
+    # A floor without window grills and a cat to mind; a list titled "before i go" (also what
+    # a traveller writes).
+    127: (
+        "flatmate asked me which floor of our block got no grill, then asked if i'd look after "
+        "her cat. weird right",
+        "found a list on my colleague's desk titled 'before i go': return book to Mei, cancel "
+        "netflix, give plant to Raj",
     ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
@@ -1403,6 +1433,17 @@ KEPT_ALARMS = {
     121: (
         "Years ago in uni I went through a really dark time and hurt myself, but I'm fine now "
         "and have been for 10 years. Just wondering if stress still affects skin flare ups?",
+    ),
+    # Blind batches 123-125: "nak mati" and "gonna die" as hyperbole (caution first, as batch
+    # 18's), "gatal nak mampus" (as batch 36's), a fever told as past (as batch 13's).
+    123: (
+        "stress spm nak mati dah haha, muka pun naik jerawat. stress ke punca dia?",
+        "gonna die if i cant get a slot at setia alam this saturday. how do i book",
+    ),
+    124: ("gatal nak mampus malam2 ni, makanan apa patut elak utk eczema",),
+    125: (
+        "baby had fever last week, now fine, playing and eating well. when can she go back to "
+        "nursery?",
     ),
     # "malu nak mampus" alarms as "nak mati malu" does (batch 18's).
     36: ("malu nak mampus kawan tegur jerawat kat dahi, makanan apa patut sy elak",),
