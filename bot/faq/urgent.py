@@ -186,6 +186,12 @@ class _Compiled:
             | frozenset(w for sign in self.signs for ws in sign.lexicons.values() for w in ws)
         )
 
+        self.run_on_words = frozenset(
+            w
+            for sign in self.signs
+            for name in RUN_ON_LEXICONS
+            for w in sign.lexicons.get(name, ())
+        )
         self.counted = frozenset(
             k for sign in self.signs for w in sign.lexicons.get(COUNTED, ()) for k in variants(w)
         )
@@ -559,6 +565,15 @@ def read_readings(text: str) -> str:
 RUN_ON_MIN_LEN = 14
 """Tokens this long that are no known word may be words typed without spaces."""
 
+SHORT_RUN_ON_LEN = 8
+"""Shorter tokens, from this length, are split only into three or more known words with no
+letter left over, one of them a word of the lexicons in RUN_ON_LEXICONS, and only when the
+token is no Malay affixed form of a known word ("iwanttodie", "nakbunuhdiri",
+"imgonnakillmyself"; session 10's probes; "afternoon" and "kebosanan" stay whole)."""
+
+RUN_ON_LEXICONS = ("die", "harm", "self", "dark")
+"""The lexicons (in any sign) whose words let a short token be split."""
+
 RUN_ON_MAX_LEN = 80
 """Longer tokens are not split (bounded work on hostile input)."""
 
@@ -569,7 +584,7 @@ RUN_ON_WORD_LEN = (2, 16)
 def _split_run_ons(raw: list[str], compiled: _Compiled) -> list[str]:
     """Split tokens typed without spaces ("helpmyfaceswellingcannotbreathe") into the known
     words they are made of, when known words cover the whole token; others stay as typed."""
-    if not any(len(t) >= RUN_ON_MIN_LEN or t.startswith(_JOINED_NEGATORS) for t in raw):
+    if not any(len(t) >= SHORT_RUN_ON_LEN or t.startswith(_JOINED_NEGATORS) for t in raw):
         return raw
     out: list[str] = []
     for token in raw:
@@ -577,6 +592,8 @@ def _split_run_ons(raw: list[str], compiled: _Compiled) -> list[str]:
             out.extend(_segment(token, compiled.known) or [token])
         elif token.startswith(_JOINED_NEGATORS) and token not in compiled.vocabulary:
             out.extend(_negator_joined(token, compiled) or [token])
+        elif SHORT_RUN_ON_LEN <= len(token) < RUN_ON_MIN_LEN and token not in compiled.vocabulary:
+            out.extend(_segment_short(token, compiled) or [token])
         else:
             out.append(token)
     return out
@@ -623,6 +640,22 @@ def _segment(token: str, known: frozenset[str]) -> list[str] | None:
         best.append(min(options, key=lambda o: (o[0], o[1])))
     left, _, cut = best[len(token)]
     return [piece for piece, _ in cut] if left * 3 <= len(token) else None
+
+
+def _segment_short(token: str, compiled: _Compiled) -> list[str] | None:
+    """A short token as SHORT_RUN_ON_LEN says it may be split, or None."""
+    known = compiled.known
+    if any(v in known for v in variants(token)[1:]):
+        return None
+    pieces = _segment(token, known)
+    if (
+        pieces is None
+        or len(pieces) < 3
+        or any(p not in known for p in pieces)
+        or compiled.run_on_words.isdisjoint(pieces)
+    ):
+        return None
+    return pieces
 
 
 def _phrase_found(phrase: _Phrase, positions: dict[str, list[int]], context: _Context) -> bool:

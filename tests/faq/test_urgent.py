@@ -1518,6 +1518,25 @@ def test_the_crisis_reply_gives_the_helplines_in_both_languages(content: Content
         assert mobile in content.catalogs.text(lang, "urgent_reply")
 
 
+@pytest.mark.parametrize(
+    ("typed", "crisis"),
+    [
+        ("iwanttodie", True),
+        ("nakbunuhdiri", True),
+        ("imgonnakillmyself", True),
+        # Everyday words made of known words, and an affixed Malay word, stay whole.
+        ("had filler in my nose this afternoon, now the tip has a white patch", False),
+        ("sy dh nak mati kebosanan tunggu jerawat hilang", False),
+    ],
+)
+def test_short_words_typed_without_spaces_are_read_when_they_hold_a_crisis_word(
+    urgent_signs: tuple[UrgentSign, ...], typed: str, crisis: bool
+) -> None:
+    # Session 10's probes: run-ons shorter than RUN_ON_MIN_LEN.
+    found = detect_urgent(typed, urgent_signs)
+    assert (found is not None and found.kind == "crisis") is crisis, typed
+
+
 def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
     urgent_signs: tuple[UrgentSign, ...],
 ) -> None:
