@@ -804,6 +804,13 @@ BLIND_BATCHES = {
     126: "urgent and crisis 24/25 (a nineteenth contractor's held-out-like set), 0 false alarms",
     127: "crisis 32/56 (others' worry: partners, parents, friends), 1 false alarm",
     128: "urgent and crisis 31/32 (a twentieth contractor's held-out-like set), 0 false alarms",
+    129: "urgent and crisis 31/32 (a twenty-first contractor's held-out-like set), 0 false alarms",
+    130: "urgent 55/61 (a GP: adults' emergencies in everyday words), 0 false alarms",
+    131: "crisis 50/58 (a university psychologist: students, mostly hinted), 1 false alarm",
+    132: "urgent and crisis 35/35 (a twenty-second contractor's held-out-like set), 0 false alarms",
+    133: "crisis 45/55 (a crisis-line trainer: buried in long questions), 7 false alarms",
+    134: "urgent 60/61 (an emergency physician: mild, hedged, voice-typed), 0 false alarms",
+    135: "urgent and crisis 31/32 (a twenty-third contractor's held-out-like set), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1441,6 +1448,11 @@ KEPT_ALARMS = {
         "gonna die if i cant get a slot at setia alam this saturday. how do i book",
     ),
     124: ("gatal nak mampus malam2 ni, makanan apa patut elak utk eczema",),
+    # Eyes swollen from crying over a drama: triage reads swollen eyes whatever the cause.
+    133: (
+        "my kdrama lead just died in the finale and i cried so hard my eyes are swollen lol. any "
+        "recommendation for the next drama to watch?",
+    ),
     125: (
         "baby had fever last week, now fine, playing and eating well. when can she go back to "
         "nursery?",
