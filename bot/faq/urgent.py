@@ -344,6 +344,67 @@ thermometer is a fever and the capsule pills, as typed ("boil with pus 🤒"); t
 tears of joy and rolling on the floor (blind batches 71-72: "couldnt breathe 😂", "felt like i
 was dying 😂"); the knot is a noose in a story (blind batch 123: "keeps posting 🪢")."""
 
+SCRIPT_WORDS = {
+    # Chinese (simplified and traditional): suicide and self-harm.
+    "自杀": "suicide",
+    "自殺": "suicide",
+    "轻生": "suicide",
+    "輕生": "suicide",
+    "想死": "want to die",
+    "不想活": "dont want to live",
+    "活不下去": "dont want to live",
+    "结束生命": "end my life",
+    "結束生命": "end my life",
+    "自残": "hurt myself",
+    "自殘": "hurt myself",
+    "伤害自己": "hurt myself",
+    "傷害自己": "hurt myself",
+    "割腕": "cut myself",
+    "跳楼": "jump off building",
+    "跳樓": "jump off building",
+    # ... and emergencies.
+    "呼吸困难": "cant breathe",
+    "呼吸困難": "cant breathe",
+    "喘不过气": "cant breathe",
+    "喘不過氣": "cant breathe",
+    "不能呼吸": "cant breathe",
+    "喉咙肿": "throat swollen",
+    "喉嚨腫": "throat swollen",
+    "嘴唇肿": "lips swollen",
+    "嘴唇腫": "lips swollen",
+    "舌头肿": "tongue swollen",
+    "舌頭腫": "tongue swollen",
+    "发高烧": "high fever",
+    "發高燒": "high fever",
+    "晕倒": "fainted",
+    "暈倒": "fainted",
+    "流血不止": "bleeding wont stop",
+    "胸口痛": "chest pain",
+    "胸痛": "chest pain",
+    "发烧": "fever",
+    "發燒": "fever",
+    "伤口": "wound",
+    "傷口": "wound",
+    "新药": "new medicine",
+    "新藥": "new medicine",
+    "红疹": "rash",
+    "紅疹": "rash",
+    "皮疹": "rash",
+    "起疹": "rash",
+    "化脓": "pus",
+    "化膿": "pus",
+    "水泡": "blisters",
+    "脱皮": "peeling",
+    "脫皮": "peeling",
+    # Tamil: suicide, wanting to die.
+    "தற்கொலை": "suicide",
+    "சாகணும்": "want to die",
+    "சாக வேண்டும்": "want to die",
+}
+"""Words of other scripts that Malaysian patients type (Chinese and Tamil), read as the English
+words of the signs (session 10): a crisis or an emergency typed in Chinese gets the urgent
+reply too, not the fallback. The reply itself stays in the user's language."""
+
 COUNTED = "meds"
 """The lexicon whose words, after a count of ten or more, read as a count: "took 20 panadol",
 "telan 15 biji ubat" (numbers are otherwise not words). A phrase names the count `manycount`."""
@@ -398,7 +459,10 @@ LEET_L = str.maketrans("013457", "oleast")
 
 
 def _read_emoji(text: str) -> str:
-    for emoji, word in EMOJI_WORDS.items():
+    """Emoji and other scripts' words (EMOJI_WORDS, SCRIPT_WORDS) as words of their own."""
+    if text.isascii():
+        return text
+    for emoji, word in (*EMOJI_WORDS.items(), *SCRIPT_WORDS.items()):
         if emoji in text:
             text = text.replace(emoji, f" {word} ")
     return text

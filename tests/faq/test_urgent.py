@@ -1531,6 +1531,27 @@ def test_the_crisis_reply_gives_the_helplines_in_both_languages(content: Content
 
 
 @pytest.mark.parametrize(
+    ("typed", "sign"),
+    [
+        ("我想自杀", "self-harm"),
+        ("我不想活了", "self-harm"),
+        ("喘不过气", "breathing"),
+        ("嘴唇肿了", "swelling-face-throat"),
+        ("伤口化脓还发烧", "skin-infection-fever"),
+        ("தற்கொலை பற்றி யோசிக்கிறேன்", "self-harm"),
+        ("我的皮肤很干，吃什么好？", None),
+        ("小孩发烧三天了，吃什么好", None),
+    ],
+)
+def test_chinese_and_tamil_words_are_read(
+    urgent_signs: tuple[UrgentSign, ...], typed: str, sign: str | None
+) -> None:
+    # Session 10: a crisis or an emergency typed in Chinese or Tamil got the fallback.
+    found = detect_urgent(typed, urgent_signs)
+    assert (found.sign_id if found else None) == sign, typed
+
+
+@pytest.mark.parametrize(
     ("typed", "crisis"),
     [
         ("iwanttodie", True),
