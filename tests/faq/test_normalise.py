@@ -206,3 +206,14 @@ def test_for_ever_in_malay_is_one_word_and_regional_words_are_read() -> None:
     assert words("kamek sik maok idup gik") == ["saya", "sik", "mahu", "hidup", "lagi"]
     assert words("wasiat doh tulih") == ["wasiat", "dah", "tulis"]
     assert words("takmau") == ["tak", "mahu"]
+    # Blind batch 139: Indonesian, as the clinic's Indonesian patients type it.
+    assert words("gue udah ngumpulin obat, mau gue telen") == [
+        "aku",
+        "dah",
+        "kumpul",
+        "ubat",
+        "mau",
+        "aku",
+        "telan",
+    ]
+    assert words("nggak bisa ngomong") == ["tak", "bisa", "cakap"]
