@@ -341,6 +341,28 @@ SLANG = {
     "cmni": "macam ni",
     "camtu": "macam tu",
     "gitu": "macam tu",
+    # Session 10's probes: "x nk hidup", "tk nk hidup lg", "end my lyf", and more shorthand
+    # for words the signs and the FAQ read.
+    "nk": "nak",
+    "dpt": "dapat",
+    "blh": "boleh",
+    "utk": "untuk",
+    "nnt": "nanti",
+    "skrg": "sekarang",
+    "lpas": "lepas",
+    "sblm": "sebelum",
+    "drpd": "daripada",
+    "sdh": "sudah",
+    "blum": "belum",
+    "tlg": "tolong",
+    "aq": "aku",
+    "jdi": "jadi",
+    "mti": "mati",
+    "lyf": "life",
+    "lyfe": "life",
+    "bgtau": "bagitahu",
+    "bgitau": "bagitahu",
+    "bagitau": "bagitahu",
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
 

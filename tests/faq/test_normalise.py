@@ -217,3 +217,6 @@ def test_for_ever_in_malay_is_one_word_and_regional_words_are_read() -> None:
         "telan",
     ]
     assert words("nggak bisa ngomong") == ["tak", "bisa", "cakap"]
+    # Session 10's probes: shorthand for "nak", "lagi" and "life".
+    assert words("tk nk hidup lg") == ["tk", "nak", "hidup", "lagi"]
+    assert words("end my lyf") == ["end", "my", "life"]
