@@ -214,9 +214,10 @@ URGENT = [
         "worse than it looks",
         "severe-pain",
     ),
+    # A diabetic's foot wound is read by the infection sign first since session 10.
     (
         "the wound on my toe is black and i'm diabetic and i don't feel any pain there",
-        "severe-pain",
+        "skin-infection-fever",
     ),
     (
         "my baby's skin looks mottled and blue-ish and he's not waking up properly",
