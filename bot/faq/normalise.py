@@ -522,6 +522,7 @@ DIALECT = {
     "kemarin": "semalam",
     "ngerasa": "rasa",
     "besok": "esok",
+    "takdo": "takde",  # Negeri (blind batch 148)
     "trus": "terus",
 }
 """Regional Malay words (blind batch 17) read as the standard word they stand for, so a
@@ -643,7 +644,7 @@ def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
 _WITHOUT = re.compile(r"(?<![\w/])w/o(?![\w/])")
 """Texting's "w/o" is "without" (blind batch 108: "better off w/o me")."""
 
-_FOREVER = re.compile(r"\bselama[\s-]*lamanya\b")
+_FOREVER = re.compile(r"\bselama(?:[\s-]*lama|2)nya\b")
 """"Selama-lamanya" is "selamanya" (for ever), not "selama" and "lamanya" read as "lama lama"
 (a long sleep; blind batch 124: "tidur selama-lamanya")."""
 

@@ -202,6 +202,7 @@ def test_for_ever_in_malay_is_one_word_and_regional_words_are_read() -> None:
     # sleep); Sarawak "maok"/"gik", Kelantan "tulih", Kedah "takmau".
     assert words("tidur selama-lamanya") == ["tidur", "selamanya"]
     assert words("Selama lamanya") == ["selamanya"]
+    assert words("selama2nya") == ["selamanya"]  # blind batch 148
     assert words("selama ini") == ["selama", "ini"]
     assert words("kamek sik maok idup gik") == ["saya", "sik", "mahu", "hidup", "lagi"]
     assert words("wasiat doh tulih") == ["wasiat", "dah", "tulis"]

@@ -819,6 +819,13 @@ BLIND_BATCHES = {
     140: "crisis 50/55 (through the bot's own features: unsubscribing, cancelling), 2 false alarms",
     141: "urgent and crisis 53/60 (very short messages, 1-6 words), 0 false alarms",
     142: "urgent and crisis 32/32 (a twenty-sixth contractor's held-out-like set), 0 false alarms",
+    143: "urgent and crisis 31/31 (a set from the issue's brief), 0 false alarms",
+    144: "urgent and crisis 49/51 (a dermatologist, from the issue's brief), 0 false alarms",
+    145: "crisis 41/55 (Manglish code-switching hints), 3 false alarms",
+    146: "urgent 60/66 (an aesthetic nurse: after treatments, on skin medicines), 2 false alarms",
+    147: "crisis 40/55 (an eating-disorder clinician: punishment, purging), 0 false alarms",
+    148: "urgent and crisis 56/60 (Kedah and Kelantan Malay), 0 false alarms",
+    149: "urgent and crisis 51/51 (a 27th contractor, from the issue's brief), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -887,6 +894,11 @@ KEPT_MISSES = {
     # not read); "selamat tinggal semua" is how patients who move away say goodbye too.
     140: ("set reminder time to never. literally never. not planning to wake up tmr",),
     141: ("selamat tinggal semua \U0001f940",),
+    # "Nak hidup lama" is wanting a long, healthy life, so "bukan nak hidup lama" is read as
+    # that; breathless when walking is read as exertion; "here next month" is a holiday.
+    145: ("skip the skincare tips bro, pointless. aku bukan nak hidup lama pun",),
+    146: ("on mtx, dry cough n breathless walking few steps, low fever",),
+    147: ("whats the point of fixing my skin if im not gonna be here next month anyway",),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
     34: ("ayah sy kata dia nak pergi dgn cara dia sendiri sebelum ah long datang rumah",),
