@@ -537,6 +537,7 @@ _SPOKEN_RE = re.compile(rf"\b{_SPOKEN}\b")
 _OXYGEN_WORDS = r"(?:spo2|sp02|spo|o2|oxygen|oksigen|sats?|saturation)"
 _PAIN_WORDS = r"(?:pain|pains|painful|hurts?|hurting|sakit|pedih|nyeri)"
 _OUT_OF = r"(?:/|over|out\s+of|daripada|dari)"
+_SUGAR_WORDS = r"(?:sugar|gula|glucose|glukosa|dextro|glucometer|hypo)"
 
 _READINGS = (
     # A Celsius or Fahrenheit reading with its unit: "39.5c", "40 degrees", "102f".
@@ -570,6 +571,23 @@ _READINGS = (
     (
         re.compile(rf"(?<![\d.,])(?:9|10)\s*{_OUT_OF}\s*10(?!\d)(?=\W+{_PAIN_WORDS}\b)"),
         " worstpain ",
+    ),
+    # A blood pressure of 180 or more over anything ("bp 200/120"), and a blood sugar below
+    # 3.5 mmol/L ("sugar 2.1"; the lead's probes, session 10): readings to act on now.
+    (
+        re.compile(
+            r"(\b(?:bp|pressure|tekanan)\W+(?:[^\W\d]+\W+){0,2}?)(?:1[89]\d|2\d\d)\s*/\s*\d{2,3}"
+            r"(?!\d)"
+        ),
+        r"\1 highbpreading ",
+    ),
+    (
+        re.compile(
+            rf"(\b{_SUGAR_WORDS}\W+(?:[^\W\d]+\W+){{0,2}}?)(?:[0-2](?:[.,]\d)?|3[.,][0-4])"
+            rf"{_NOT_AFTER}(?!\s*(?:times|kali|x\b|cubes?|ketul|sudu|spoons?|teaspoons?|tsp|"
+            rf"tbsp|mg|g\b|gram|grams|sachets?|paket|packs?|cups?|cawan))"
+        ),
+        r"\1 lowsugarreading ",
     ),
 )
 

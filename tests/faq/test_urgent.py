@@ -1659,6 +1659,15 @@ def test_words_typed_without_spaces_and_small_words_at_both_ends_are_read(
         ("cucu saya baru sebulan, demam", "cucu baby , demam"),
         ("anak saya sebulan lepas demam", "anak saya sebulan lepas demam"),
         ("my son 2 months ago had eczema", "my son 2 months ago had eczema"),
+        # A blood pressure of 180 or more and a blood sugar below 3.5 (session 10's probes);
+        # a normal pressure, spoons and times of sugar stay.
+        ("bp 200/120 and headache", "bp highbpreading and headache"),
+        ("bp 120/80", "bp 120/80"),
+        ("sugar 2.1 and shaking", "sugar lowsugarreading and shaking"),
+        ("gula dalam darah 2.8 pagi tadi", "gula dalam darah lowsugarreading pagi tadi"),
+        ("glucose 5.6", "glucose 5.6"),
+        ("sugar 2 sudu sehari", "sugar 2 sudu sehari"),
+        ("reduce sugar 2 weeks", "reduce sugar 2 weeks"),
     ],
 )
 def test_readings_typed_as_numbers_are_read(typed: str, read: str) -> None:
