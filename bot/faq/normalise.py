@@ -363,6 +363,8 @@ SLANG = {
     "bgtau": "bagitahu",
     "bgitau": "bagitahu",
     "bagitau": "bagitahu",
+    "tung": "tongue",  # blind batch 152: "swolen tung"
+    "tgu": "tunggu",
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
 

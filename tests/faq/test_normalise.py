@@ -221,3 +221,4 @@ def test_for_ever_in_malay_is_one_word_and_regional_words_are_read() -> None:
     # Session 10's probes: shorthand for "nak", "lagi" and "life".
     assert words("tk nk hidup lg") == ["tk", "nak", "hidup", "lagi"]
     assert words("end my lyf") == ["end", "my", "life"]
+    assert words("swolen tung") == ["swolen", "tongue"]  # blind batch 152

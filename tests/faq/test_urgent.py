@@ -826,6 +826,12 @@ BLIND_BATCHES = {
     147: "crisis 40/55 (an eating-disorder clinician: punishment, purging), 0 false alarms",
     148: "urgent and crisis 56/60 (Kedah and Kelantan Malay), 0 false alarms",
     149: "urgent and crisis 51/51 (a 27th contractor, from the issue's brief), 0 false alarms",
+    150: "crisis 26/56 (a chaplain's metaphors: a candle out, going home early), 3 false alarms",
+    151: "urgent 58/60 (what people cannot do: swallow, pee, see, stand), 0 false alarms",
+    152: "urgent and crisis 50/57 (the first reviewer again, new wording), 0 false alarms",
+    153: "crisis 45/56 (Gen-Z Malay slang), 2 false alarms",
+    154: "urgent 58/60 (hesitating questions: should I go to the ER if...), 0 false alarms",
+    156: "urgent and crisis 55/56 (messages relayed by carers, staff, neighbours), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -899,6 +905,19 @@ KEPT_MISSES = {
     145: ("skip the skincare tips bro, pointless. aku bukan nak hidup lama pun",),
     146: ("on mtx, dry cough n breathless walking few steps, low fever",),
     147: ("whats the point of fixing my skin if im not gonna be here next month anyway",),
+    # Blind batch 150's metaphors with no word that is a crisis's own (the tide, the journey
+    # everyone takes, a wilted flower); skin peeling in large areas "like after a sunburn" is
+    # read as one.
+    150: (
+        "when the tide goes out this time i want to walk out with it and keep walking",
+        "packed my bags for the journey everyone takes eventually. just leaving earlier than "
+        "planned \U0001f54a\ufe0f",
+        "bunga yg layu tak perlu disiram lagi. biar sy gugur sendiri malam ni",
+    ),
+    154: (
+        "my skin peeling off like after a bad sunburn but i never went out, large areas n it "
+        "hurts. normal??",
+    ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
     34: ("ayah sy kata dia nak pergi dgn cara dia sendiri sebelum ah long datang rumah",),
@@ -1473,6 +1492,12 @@ KEPT_ALARMS = {
     ),
     124: ("gatal nak mampus malam2 ni, makanan apa patut elak utk eczema",),
     140: ("kerja stress gila, rasa nak mati stress, kulit pun makin teruk. stress ke punca",),
+    # "I want to end it" about the tips, a song called "Pergi Tak Kembali": the words of a
+    # crisis, read as one.
+    150: (
+        "i want to end it. the daily tip msgs i mean lol, how to unsubscribe",
+        "lagu 'pergi tak kembali' tu siapa nyanyi eh? arwah atuk suka dengar masa hayat dia",
+    ),
     # Eyes swollen from crying over a drama: triage reads swollen eyes whatever the cause.
     133: (
         "my kdrama lead just died in the finale and i cried so hard my eyes are swollen lol. any "
