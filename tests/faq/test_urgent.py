@@ -831,6 +831,7 @@ BLIND_BATCHES = {
     152: "urgent and crisis 50/57 (the first reviewer again, new wording), 0 false alarms",
     153: "crisis 45/56 (Gen-Z Malay slang), 2 false alarms",
     154: "urgent 58/60 (hesitating questions: should I go to the ER if...), 0 false alarms",
+    155: "urgent and crisis 34/37 (a held-out-like set in careful full sentences), 0 false alarms",
     156: "urgent and crisis 55/56 (messages relayed by carers, staff, neighbours), 0 false alarms",
 }
 
