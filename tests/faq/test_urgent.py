@@ -833,6 +833,13 @@ BLIND_BATCHES = {
     154: "urgent 58/60 (hesitating questions: should I go to the ER if...), 0 false alarms",
     155: "urgent and crisis 34/37 (a held-out-like set in careful full sentences), 0 false alarms",
     156: "urgent and crisis 55/56 (messages relayed by carers, staff, neighbours), 0 false alarms",
+    157: "urgent and crisis 34/34 (a held-out-like set in formal Malay), 0 false alarms",
+    158: "urgent and crisis 35/37 (a held-out-like set in British English), 2 false alarms",
+    159: "crisis 47/57 (a psychiatrist: careful, complete sentences), 1 false alarm",
+    160: "urgent 58/60 (a physician: careful, complete sentences), 0 false alarms",
+    161: "urgent and crisis 45/45 (a polite teenager writing to a doctor bot), 0 false alarms",
+    162: "urgent and crisis 41/42 (an elderly civil servant, formal), 0 false alarms",
+    163: "urgent and crisis 41/47 (a product manager's unusual phrasing), 3 false alarms",
 }
 
 KEPT_MISSES = {
@@ -918,6 +925,11 @@ KEPT_MISSES = {
     154: (
         "my skin peeling off like after a bad sunburn but i never went out, large areas n it "
         "hurts. normal??",
+    ),
+    # "Wake up at" is a time ("wake up at 6"), so "not to wake up at all" is read as one.
+    158: (
+        "My skin is so dreadful that I sometimes wonder whether it would be easier simply not "
+        "to wake up at all.",
     ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
