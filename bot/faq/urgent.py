@@ -490,7 +490,9 @@ def _read_leet(raw: list[str], compiled: _Compiled) -> list[str]:
 
 
 def _join_letters(raw: list[str], compiled: _Compiled) -> list[str]:
-    """Join letters typed apart ("k.m.s", "k m s") when together they make a sign's word."""
+    """Join letters typed apart ("k.m.s", "k m s", "s.u.i.c.i.d.e") when together they make a
+    sign's word, or several known words with no letter left over ("K I L L  M Y S E L F";
+    session 10's probes)."""
     if sum(len(t) == 1 for t in raw) < 2:
         return raw
     out: list[str] = []
@@ -500,8 +502,12 @@ def _join_letters(raw: list[str], compiled: _Compiled) -> list[str]:
         while end < len(raw) and len(raw[end]) == 1 and raw[end].isalpha():
             end += 1
         joined = "".join(raw[n:end])
-        if end - n >= 2 and joined in compiled.vocabulary:
+        pieces = _segment(joined, compiled.known) if end - n >= 6 else None
+        if end - n >= 2 and set(variants(joined)) & compiled.vocabulary:
             out.append(joined)
+            n = end
+        elif pieces and len(pieces) >= 2 and all(p in compiled.known for p in pieces):
+            out.extend(pieces)
             n = end
         else:
             out.append(raw[n])

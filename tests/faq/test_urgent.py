@@ -496,6 +496,7 @@ def test_leetspeak_and_self_harm_emoji_are_read(urgent_signs: tuple[UrgentSign, 
         "\U0001f52a\U0001fa78 again tonight",
         "k.m.s",
         "she keeps posting \U0001faa2 on her story",
+        "K I L L  M Y S E L F",  # letters apart making two words (session 10)
     )
     for typed in (*crisis, "rasa nak bvnvh d1r1", "i want to vnalive myself"):
         found = detect_urgent(typed, urgent_signs)
