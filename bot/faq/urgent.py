@@ -733,7 +733,9 @@ def _segment(token: str, known: frozenset[str]) -> list[str] | None:
 def _segment_short(token: str, compiled: _Compiled) -> list[str] | None:
     """A short token as SHORT_RUN_ON_LEN says it may be split, or None."""
     known = compiled.known
-    if any(v in known for v in variants(token)[1:]):
+    if not any(w in token for w in compiled.run_on_words) or any(
+        v in known for v in variants(token)[1:]
+    ):
         return None
     pieces = _segment(token, known)
     if (
