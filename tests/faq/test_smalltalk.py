@@ -114,7 +114,11 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("Am I corresponding with a human officer or a computer program?", "are-you-bot"),
         ("May I ask whether I am talking to a person or a virtual assistant?", "are-you-bot"),
         ("excuse me, is this a chatbot", "are-you-bot"),
-        ("my mum asked are you a real person", "are-you-bot"),
+        # A family member's word makes a message one to answer ("is my mother ok" is a worried
+        # question, not an acknowledgement), so these stay questions.
+        ("my mum asked are you a real person", None),
+        ("mak saya ok ke", None),
+        ("is my mother ok", None),
         ("Adakah saya sedang bercakap dengan manusia?", "are-you-bot"),
         ("ini robot ya atau manusia beneran?", "are-you-bot"),
         ("awak ni bot ke orang sebenarnya", "are-you-bot"),
@@ -129,7 +133,7 @@ def detector(shipped: tuple[Content, FaqMatcher]) -> SmallTalkDetector:
         ("that makes sense now", "ack"),
         ("salam cek", "greeting"),
         ("wei bot", "greeting"),
-        ("hello, I am writing on behalf of my father", "greeting"),
+        ("hello, I am writing on behalf of my father", None),
         # ...while the same openings before a real question still go to the FAQ.
         ("I hope you're keeping well, my rash is spreading", None),
         ("may i ask whether eczema is contagious", None),
