@@ -365,6 +365,7 @@ SLANG = {
     "bagitau": "bagitahu",
     "tung": "tongue",  # blind batch 152: "swolen tung"
     "tgu": "tunggu",
+    "bgn": "bangun",  # blind batch 166: "x nk bgn menyusu"
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
 
