@@ -366,6 +366,13 @@ SLANG = {
     "tung": "tongue",  # blind batch 152: "swolen tung"
     "tgu": "tunggu",
     "bgn": "bangun",  # blind batch 166: "x nk bgn menyusu"
+    "agik": "lagi",  # Sarawak (blind batch 176)
+    "agi": "lagi",
+    "enda": "tak",  # Iban and Sarawak "not"
+    "ulih": "boleh",
+    "ngabis": "habiskan",
+    "berenti": "berhenti",
+    "fiver": "fever",  # voice typing (blind batch 172)
 }
 """Texting shorthand Malaysians really type, mapped to the word it stands for."""
 
@@ -647,6 +654,11 @@ def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
 _WITHOUT = re.compile(r"(?<![\w/])w/o(?![\w/])")
 """Texting's "w/o" is "without" (blind batch 108: "better off w/o me")."""
 
+_SOUNDS_LIKE = re.compile(r"\bsue\s*(?:a\s*)?side\b|\bpeng\s+san\b")
+"""Voice typing's spellings of "suicide" and "pengsan" (blind batch 172: "sue a side thoughts",
+"dah peng san sekali")."""
+_SOUNDS_AS = {"s": "suicide", "p": "pengsan"}
+
 _FOREVER = re.compile(r"\bselama(?:[\s-]*lama|2)nya\b")
 """"Selama-lamanya" is "selamanya" (for ever), not "selama" and "lamanya" read as "lama lama"
 (a long sleep; blind batch 124: "tidur selama-lamanya")."""
@@ -659,7 +671,10 @@ def _words(text: str, limit: int | None) -> tuple[str, ...]:
     out: list[str] = []
     after_number = False
     for match in _WORD.finditer(
-        _FOREVER.sub("selamanya", _WITHOUT.sub("without", unmask(clean(text))))
+        _SOUNDS_LIKE.sub(
+            lambda m: _SOUNDS_AS[m.group(0)[0]],
+            _FOREVER.sub("selamanya", _WITHOUT.sub("without", unmask(clean(text)))),
+        )
     ):
         raw = match.group()
         if raw.isdigit():

@@ -222,3 +222,7 @@ def test_for_ever_in_malay_is_one_word_and_regional_words_are_read() -> None:
     assert words("tk nk hidup lg") == ["tk", "nak", "hidup", "lagi"]
     assert words("end my lyf") == ["end", "my", "life"]
     assert words("swolen tung") == ["swolen", "tongue"]  # blind batch 152
+    # Voice typing (blind batch 172) and Sarawak and Iban words (176).
+    assert words("sue a side thoughts") == ["suicide", "thoughts"]
+    assert words("dah peng san sekali") == ["dah", "pengsan", "sekali"]
+    assert words("aku enda ulih agi") == ["aku", "tak", "boleh", "lagi"]

@@ -848,6 +848,13 @@ BLIND_BATCHES = {
     168: "urgent and crisis 34/37 (migrant workers' broken English), 0 false alarms",
     169: "urgent 52/61 (work and outdoor emergencies: burns, shocks, crush), 0 false alarms",
     170: "urgent and crisis 34/34 (a medical student's set from the brief), 0 false alarms",
+    171: "urgent and crisis 34/34 (Tamil-English Manglish, a held-out-like set), 0 false alarms",
+    172: "urgent and crisis 49/53 (dictated by voice, recognition errors left in), 0 false alarms",
+    173: "urgent 59/62 (chronic illnesses' red flags: chemo, dialysis), 0 false alarms",
+    174: "crisis 47/58 (bereaved older adults: joining the late spouse), 1 false alarm",
+    175: "urgent and crisis 34/34 (a mother typing one-handed), 0 false alarms",
+    176: "urgent and crisis 30/34 (Sarawak Malay and Iban words), 1 false alarm",
+    177: "urgent and crisis 33/34 (as an LLM test generator writes from the brief), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -952,6 +959,8 @@ KEPT_MISSES = {
         "steam pipe burst at the laundry, my coworker's whole forearm gone white n leathery and "
         "he says he cant feel it",
     ),
+    # "Terjun sungai" is also a swim on a hot day (an idiom of this sign).
+    174: ("hari2 sy fikir nk terjun sungai belakang rumah. x tahan dah",),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
     34: ("ayah sy kata dia nak pergi dgn cara dia sendiri sebelum ah long datang rumah",),
@@ -1325,12 +1334,11 @@ KEPT_ALARMS = {
         "baby had jaundice at birth, cleared in a week. now 2 months, is it ok for me to take "
         "probiotics while breastfeeding?",
     ),
-    # Blind batches 86-91: a will written as ordinary planning, "the last time you'll hear
+    # Blind batches 86-91 (a will written "with my wife" is quiet since session 10): a will
+    # written as ordinary planning, "the last time you'll hear
     # from me haha", games and hyperbole with "mati", a move and a goodbye, a fit, a faint,
     # a rash with a fever or a reaction told as past, a stroke's speech years ago.
     86: (
-        "writing a will with my wife this week, just normal adulting stuff. do you know a good "
-        "lawyer in PJ?",
         "this is the last time you'll hear from me haha too many msgs. how to unsubscribe",
         "saya dah buat wasiat kat amanah raya minggu lepas, perancangan biasa je. btw data saya "
         "dlm bot ni korang simpan ke?",
@@ -1526,6 +1534,9 @@ KEPT_ALARMS = {
     ),
     124: ("gatal nak mampus malam2 ni, makanan apa patut elak utk eczema",),
     140: ("kerja stress gila, rasa nak mati stress, kulit pun makin teruk. stress ke punca",),
+    # Writing a will (a wasiat alarms, caution first) and "penat nak mampus" (hyperbole).
+    174: ("how to write a will in malaysia ah, must go lawyer?",),
+    176: ("penat nak mampus ngan keja, stress polah eczema makin teruk ka",),
     # "I want to end it" about the tips, a song called "Pergi Tak Kembali": the words of a
     # crisis, read as one.
     150: (
