@@ -360,6 +360,8 @@ SLANG = {
     "mti": "mati",
     "lyf": "life",
     "lyfe": "life",
+    "lfe": "life",
+    "ded": "dead",  # "i wish i was ded" (the laughing idioms list "dead" too)
     "bgtau": "bagitahu",
     "bgitau": "bagitahu",
     "bagitau": "bagitahu",
