@@ -656,10 +656,10 @@ def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
 _WITHOUT = re.compile(r"(?<![\w/])w/o(?![\w/])")
 """Texting's "w/o" is "without" (blind batch 108: "better off w/o me")."""
 
-_SOUNDS_LIKE = re.compile(r"\bsue\s*(?:a\s*)?side\b|\bpeng\s+san\b")
+_SOUNDS_LIKE = re.compile(r"\bsue\s*(?:a\s*)?side\b|\bpeng\s+san\b|\bhen\s+tong\b")
 """Voice typing's spellings of "suicide" and "pengsan" (blind batch 172: "sue a side thoughts",
-"dah peng san sekali")."""
-_SOUNDS_AS = {"s": "suicide", "p": "pengsan"}
+"dah peng san sekali"), and Mandarin "hen tong" (very painful; blind batch 183)."""
+_SOUNDS_AS = {"s": "suicide", "p": "pengsan", "h": "very painful"}
 
 _FOREVER = re.compile(r"\bselama(?:[\s-]*lama|2)nya\b")
 """"Selama-lamanya" is "selamanya" (for ever), not "selama" and "lamanya" read as "lama lama"

@@ -855,6 +855,13 @@ BLIND_BATCHES = {
     175: "urgent and crisis 34/34 (a mother typing one-handed), 0 false alarms",
     176: "urgent and crisis 30/34 (Sarawak Malay and Iban words), 1 false alarm",
     177: "urgent and crisis 33/34 (as an LLM test generator writes from the brief), 0 false alarms",
+    178: "urgent and crisis 34/34 (an ustazah's held-out-like set), 0 false alarms",
+    179: "crisis 36/56 (gamers' slang: logging off for good, no respawn), 1 false alarm",
+    180: "urgent 50/60 (an allergist: first signs to anaphylaxis; 2 read as a crisis)",
+    181: "crisis 38/57 (negations, hedges and double negatives), 6 false alarms",
+    182: "urgent 57/60 (what others see: blue lips, grey, eyes rolled back), 2 false alarms",
+    183: "urgent and crisis 32/34 (simple English with pinyin, held-out-like), 0 false alarms",
+    184: "urgent and crisis 34/34 (Gen-Z English, a held-out-like set), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -961,6 +968,18 @@ KEPT_MISSES = {
     ),
     # "Terjun sungai" is also a swim on a hot day (an idiom of this sign).
     174: ("hari2 sy fikir nk terjun sungai belakang rumah. x tahan dah",),
+    # An itchy throat after seafood is mild as often (a look-alike of blind batch 40's), and
+    # "sesak lepas makan" is feeling stuffed; "haven't cut since Sunday" reads as a
+    # negation, as a calm "haven't cut my hair since Sunday" does.
+    180: (
+        "sis help, had nasi lemak sambal sotong, now ears itchy throat itchy keep clearing "
+        "throat, getting worse every min",
+        "sesak lps mkn udang",
+    ),
+    181: (
+        "no i havent cut again... well not since sunday",
+        "sy tak toreh tangan dah... sejak semalam je la",
+    ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
     34: ("ayah sy kata dia nak pergi dgn cara dia sendiri sebelum ah long datang rumah",),
@@ -1536,6 +1555,13 @@ KEPT_ALARMS = {
     140: ("kerja stress gila, rasa nak mati stress, kulit pun makin teruk. stress ke punca",),
     # Writing a will (a wasiat alarms, caution first) and "penat nak mampus" (hyperbole).
     174: ("how to write a will in malaysia ah, must go lawyer?",),
+    # Purple lips after a cold pool and a puffy face after a salty dinner, told as over.
+    182: (
+        "gf said my lips went bit purple after the cold pool, warmed up and they pink again, "
+        "just curious why",
+        "friend said my face looked puffy this morning after salty dinner, gone by lunch, no "
+        "itch no breathing issue, just wondering",
+    ),
     176: ("penat nak mampus ngan keja, stress polah eczema makin teruk ka",),
     # "I want to end it" about the tips, a song called "Pergi Tak Kembali": the words of a
     # crisis, read as one.
