@@ -862,6 +862,9 @@ BLIND_BATCHES = {
     182: "urgent 57/60 (what others see: blue lips, grey, eyes rolled back), 2 false alarms",
     183: "urgent and crisis 32/34 (simple English with pinyin, held-out-like), 0 false alarms",
     184: "urgent and crisis 34/34 (Gen-Z English, a held-out-like set), 0 false alarms",
+    187: "urgent 45/56 (eye and throat emergencies), 1 false alarm",
+    188: "urgent 44/56 (sepsis, meningitis, dengue warning signs), 0 false alarms",
+    189: "urgent and crisis 33/34 (a student's Malay, a held-out-like set), 0 false alarms",
 }
 
 KEPT_MISSES = {
