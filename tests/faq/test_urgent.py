@@ -865,6 +865,8 @@ BLIND_BATCHES = {
     187: "urgent 45/56 (eye and throat emergencies), 1 false alarm",
     188: "urgent 44/56 (sepsis, meningitis, dengue warning signs), 0 false alarms",
     189: "urgent and crisis 33/34 (a student's Malay, a held-out-like set), 0 false alarms",
+    185: "urgent and crisis 37/38 (a chatbot tester's probing set from the brief), 0 false alarms",
+    186: "crisis 43/55 (attempts before; hitting, burning, scratching, swallowing), 1 false alarm",
 }
 
 KEPT_MISSES = {
@@ -982,6 +984,11 @@ KEPT_MISSES = {
     181: (
         "no i havent cut again... well not since sunday",
         "sy tak toreh tangan dah... sejak semalam je la",
+    ),
+    # Skin picking told as a punishment, the bleeding three clauses away.
+    186: (
+        "skin picking isnt a habit for me its punishment. i go till its raw n bleeding and i like "
+        "that it hurts",
     ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
@@ -1566,6 +1573,8 @@ KEPT_ALARMS = {
         "itch no breathing issue, just wondering",
     ),
     176: ("penat nak mampus ngan keja, stress polah eczema makin teruk ka",),
+    # A burn with a blister alarms whatever its size (caution first).
+    186: ("burned my finger on the wok yesterday, tiny blister, should i pop it",),
     # "I want to end it" about the tips, a song called "Pergi Tak Kembali": the words of a
     # crisis, read as one.
     150: (
