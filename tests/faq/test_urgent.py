@@ -867,6 +867,7 @@ BLIND_BATCHES = {
     189: "urgent and crisis 33/34 (a student's Malay, a held-out-like set), 0 false alarms",
     185: "urgent and crisis 37/38 (a chatbot tester's probing set from the brief), 0 false alarms",
     186: "crisis 43/55 (attempts before; hitting, burning, scratching, swallowing), 1 false alarm",
+    190: "urgent and crisis 36/36 (a GP's held-out-like set from the brief), 0 false alarms",
     191: "urgent and crisis 33/34 (customers' typing mistakes, held-out-like), 0 false alarms",
 }
 
