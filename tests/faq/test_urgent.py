@@ -870,6 +870,7 @@ BLIND_BATCHES = {
     190: "urgent and crisis 36/36 (a GP's held-out-like set from the brief), 0 false alarms",
     191: "urgent and crisis 33/34 (customers' typing mistakes, held-out-like), 0 false alarms",
     192: "crisis 56/60 (a crisis text line's first messages), 1 false alarm",
+    193: "urgent 63/65 (an ED triage nurse's first messages), 0 false alarms",
 }
 
 KEPT_MISSES = {
