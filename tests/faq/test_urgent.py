@@ -871,6 +871,8 @@ BLIND_BATCHES = {
     191: "urgent and crisis 33/34 (customers' typing mistakes, held-out-like), 0 false alarms",
     192: "crisis 56/60 (a crisis text line's first messages), 1 false alarm",
     193: "urgent 63/65 (an ED triage nurse's first messages), 0 false alarms",
+    194: "urgent and crisis 37/38 (a family physician's set from the brief), 0 false alarms",
+    195: "crisis 38/61 (questions that reveal intent), 1 false alarm",
 }
 
 KEPT_MISSES = {
@@ -993,6 +995,15 @@ KEPT_MISSES = {
     186: (
         "skin picking isnt a habit for me its punishment. i go till its raw n bleeding and i like "
         "that it hurts",
+    ),
+    # Questions about a dose or an overdose dressed as a student's or a novelist's, and "the
+    # least painful way out" without a word of dying (blind batch 195).
+    195: (
+        "which over the counter med is the least painful way out",
+        "pharmacy student here (not really lol) whats the panadol amount where the liver fails "
+        "for sure, i need it to be certain",
+        "for a novel im working on: how would a 19yo make an od look like she just didnt wake "
+        "up. need it realistic, it's for me honestly",
     ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
@@ -1579,6 +1590,8 @@ KEPT_ALARMS = {
     176: ("penat nak mampus ngan keja, stress polah eczema makin teruk ka",),
     # A burn with a blister alarms whatever its size (caution first).
     186: ("burned my finger on the wok yesterday, tiny blister, should i pop it",),
+    # A double dose taken by mistake reads as an accidental overdose.
+    195: ("oops accidentally took my acne pill twice this morning, do i skip tmr's dose",),
     # "I want to end it" about the tips, a song called "Pergi Tak Kembali": the words of a
     # crisis, read as one.
     150: (
