@@ -873,6 +873,8 @@ BLIND_BATCHES = {
     193: "urgent 63/65 (an ED triage nurse's first messages), 0 false alarms",
     194: "urgent and crisis 37/38 (a family physician's set from the brief), 0 false alarms",
     195: "crisis 38/61 (questions that reveal intent), 1 false alarm",
+    196: "urgent 49/56 (burns, scalds and chemical injuries; 1 read as a crisis), 0 false alarms",
+    197: "crisis 43/55 (years of severe skin disease), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -1004,6 +1006,19 @@ KEPT_MISSES = {
         "for sure, i need it to be certain",
         "for a novel im working on: how would a 19yo make an od look like she just didnt wake "
         "up. need it realistic, it's for me honestly",
+    ),
+    # Blind batches 196-197, the session's last: heat with confusion told after a sunburn, hot
+    # oil and caustic soda told far from the eye or the skin, a burn "round my arm" read by the
+    # crisis sign (its reply names 999 too), "scratched till it bled" (the object after "till").
+    196: (
+        "sunburnt bad, so dizzy and confused, stopped sweating already",
+        "hot oil splatter hit my eye frying ikan, watering nonstop and i see a white patch",
+        "burn all round my arm from the exhaust pipe, fingers going cold n numb",
+        "soda api buat sabun terpercik kat dada n lengan, kulit licin dan putih",
+    ),
+    197: (
+        "i scratched till it bled and kept going cos i wanted it to hurt. doing this most nights "
+        "now",
     ),
     # Going "in his own way" before the loan sharks come is how a man says he will leave town
     # as often; nothing else in the message is a crisis-only signal.
