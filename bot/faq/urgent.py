@@ -256,7 +256,7 @@ def _read_words(text: str, compiled: _Compiled) -> list[str]:
     """The whole message as words, with what triage reads beyond plain words: emoji, readings
     and counts typed as numbers (before the split drops numbers), then leetspeak, letters
     typed apart and words run together."""
-    text = _read_counts(read_readings(_read_emoji(text)), compiled)
+    text = _read_counts(read_readings(_read_symbols(text)), compiled)
     raw = words(text, limit=None)
     return _split_run_ons(_join_letters(_read_leet(raw, compiled), compiled), compiled)
 
@@ -458,7 +458,7 @@ LEET_L = str.maketrans("013457", "oleast")
 """The same with "1" for "l" ("k1ll", "a1one")."""
 
 
-def _read_emoji(text: str) -> str:
+def _read_symbols(text: str) -> str:
     """Emoji and other scripts' words (EMOJI_WORDS, SCRIPT_WORDS) as words of their own."""
     if text.isascii():
         return text
@@ -499,20 +499,28 @@ def _join_letters(raw: list[str], compiled: _Compiled) -> list[str]:
     n = 0
     while n < len(raw):
         end = n
-        while end < len(raw) and len(raw[end]) == 1 and raw[end].isalpha():
+        while end < min(len(raw), n + MAX_SPELLED) and len(raw[end]) == 1 and raw[end].isalpha():
             end += 1
         joined = "".join(raw[n:end])
-        pieces = _segment(joined, compiled.known) if end - n >= 6 else None
         if end - n >= 2 and set(variants(joined)) & compiled.vocabulary:
             out.append(joined)
             n = end
-        elif pieces and len(pieces) >= 2 and all(p in compiled.known for p in pieces):
+            continue
+        run_start = n == 0 or len(raw[n - 1]) != 1
+        pieces = _segment(joined, compiled.known) if end - n >= 6 and run_start else None
+        if pieces and len(pieces) >= 2 and all(p in compiled.known for p in pieces):
             out.extend(pieces)
             n = end
         else:
             out.append(raw[n])
             n += 1
     return out
+
+
+MAX_SPELLED = 24
+"""At most this many letters typed apart are joined: enough for a few words spelled out, and
+it keeps a message of thousands of single letters linear (it was quadratic). Splitting into
+several words is tried only from the start of a run of letters."""
 
 
 # Readings typed as numbers (blind batch 14): "temp 39.5C", "demam 39", "spo2 90". Words drop
