@@ -656,14 +656,26 @@ def words(text: str, limit: int | None = MAX_TOKENS) -> list[str]:
 _WITHOUT = re.compile(r"(?<![\w/])w/o(?![\w/])")
 """Texting's "w/o" is "without" (blind batch 108: "better off w/o me")."""
 
-_SOUNDS_LIKE = re.compile(r"\bsue\s*(?:a\s*)?side\b|\bpeng\s+san\b|\bhen\s+tong\b")
+_SOUNDS_LIKE = (
+    (re.compile(r"\bsue\s*(?:a\s*)?side\b"), "suicide"),
+    (re.compile(r"\bpeng\s+san\b"), "pengsan"),
+    (re.compile(r"\bhen\s+tong\b"), "very painful"),
+)
 """Voice typing's spellings of "suicide" and "pengsan" (blind batch 172: "sue a side thoughts",
 "dah peng san sekali"), and Mandarin "hen tong" (very painful; blind batch 183)."""
-_SOUNDS_AS = {"s": "suicide", "p": "pengsan", "h": "very painful"}
 
 _FOREVER = re.compile(r"\bselama(?:[\s-]*lama|2)nya\b")
 """"Selama-lamanya" is "selamanya" (for ever), not "selama" and "lamanya" read as "lama lama"
 (a long sleep; blind batch 124: "tidur selama-lamanya")."""
+
+
+def _read_phrases(text: str) -> str:
+    """Phrases read as the words they stand for, before the split: "w/o", "selama-lamanya" and
+    voice typing's spellings."""
+    text = _FOREVER.sub("selamanya", _WITHOUT.sub("without", text))
+    for pattern, meaning in _SOUNDS_LIKE:
+        text = pattern.sub(meaning, text)
+    return text
 
 
 @functools.lru_cache(maxsize=64)
@@ -672,12 +684,7 @@ def _words(text: str, limit: int | None) -> tuple[str, ...]:
     talk, the language guess and the matcher in turn."""
     out: list[str] = []
     after_number = False
-    for match in _WORD.finditer(
-        _SOUNDS_LIKE.sub(
-            lambda m: _SOUNDS_AS[m.group(0)[0]],
-            _FOREVER.sub("selamanya", _WITHOUT.sub("without", unmask(clean(text)))),
-        )
-    ):
+    for match in _WORD.finditer(_read_phrases(unmask(clean(text)))):
         raw = match.group()
         if raw.isdigit():
             after_number = True
