@@ -78,6 +78,7 @@ def adversarial(rng: random.Random) -> dict[str, str]:
         # Urgent words everywhere, but every one negated or out of order: no early exit.
         "negated urgent words": ("no fever no pus tak demam tak nanah not red eyes " * 90)[:4096],
         "urgent typo storm": ("nfas dmam bisl nanh demma sesk lidh bibr " * 100)[:4096],
+        "letters typed apart": ("k i l l m y s e l f " * 205)[:4096],
     }
 
 
