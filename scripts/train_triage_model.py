@@ -1,0 +1,138 @@
+"""Fit the triage model (bot/faq/model.py) on the case files of tests/faq, held-out set excluded.
+
+    .venv/bin/pip install -e '.[train]'      # scikit-learn, for fitting only
+    .venv/bin/python scripts/train_triage_model.py            # writes bot/faq/triage_model.json.gz
+    .venv/bin/python scripts/train_triage_model.py --without-batches-from 150   # a back-test
+
+Run it after adding or changing a case file: tests/faq/test_model.py checks that the shipped
+model was fitted on the case files as they are. The held-out set (heldout_cases.yaml) is never
+read. With --without-batches-from N, blind batches N and later are left out of the fit and the
+model alone is scored on them; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.faq.model import MODEL_FILE, THRESHOLD, features, read_model  # noqa: E402
+
+CASES = ROOT / "tests" / "faq"
+KINDS = ("crisis", "urgent")
+MAX_FEATURES = 60_000
+MIN_DF = 2
+C = 100.0
+TOL = 1e-7  # fitted to the end: the default stops after some 25 steps, and its fit is noisy
+CHECKS = (
+    "i think my candle has burnt down to the wick",
+    "my lips are swollen and i cant breathe",
+    "does dairy cause acne?",
+    "bye nk tidur dh",
+    "saya rasa nak bunuh diri",
+    "",
+    "😭😭😭",
+    "发烧 皮疹",
+)
+
+
+def case_files() -> list[Path]:
+    """Every case file the model learns from: all of tests/faq/*.yaml but the held-out set."""
+    return sorted(p for p in CASES.glob("*.yaml") if p.name != "heldout_cases.yaml")
+
+
+def digest(files: list[Path]) -> str:
+    """A digest of the files' names and bytes: the model says what it was fitted on."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def labelled(path: Path) -> list[tuple[str, str]]:
+    """(message, label) pairs: crisis, urgent or calm."""
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if "cases" in data:
+        return [
+            (str(c["q"]), c["kind"] if c.get("kind") in KINDS else "calm") for c in data["cases"]
+        ]
+    urgent = [
+        (str(c["q"]), "crisis" if c["sign"] == "self-harm" else "urgent") for c in data["urgent"]
+    ]
+    return urgent + [(str(q), "calm") for q in data["not_urgent"]]
+
+
+def _batch(path: Path) -> int | None:
+    m = re.fullmatch(r"tuning_fresh(\d+)\.yaml", path.name)
+    return int(m.group(1)) if m else None
+
+
+def fit(rows: list[tuple[str, str]]) -> dict[str, Any]:
+    """Fit one logistic regression per kind over shared tf-idf features."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [t for t, _ in rows]
+    counts = CountVectorizer(analyzer=features, min_df=MIN_DF, max_features=MAX_FEATURES)
+    x = counts.fit_transform(texts)
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(x)
+    x = tfidf.transform(x)
+    coefs, bias, checks = [], [], tfidf.transform(counts.transform(CHECKS))
+    said = []
+    for kind in KINDS:
+        y = [1 if label == kind else 0 for _, label in rows]
+        model = LogisticRegression(C=C, tol=TOL, max_iter=5000).fit(x, y)
+        coefs.append(model.coef_[0])
+        bias.append(float(model.intercept_[0]))
+        said.append(model.predict_proba(checks)[:, 1])
+    weights = {
+        feature: [round(float(tfidf.idf_[j]), 6)] + [round(float(c[j]), 6) for c in coefs]
+        for feature, j in counts.vocabulary_.items()
+    }
+    # What scikit-learn says of a few messages; the plain-Python scorer must agree (test_model.py).
+    agreed = [[t, [float(p[i]) for p in said]] for i, t in enumerate(CHECKS)]
+    return {"kinds": list(KINDS), "bias": bias, "weights": weights, "checks": agreed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--without-batches-from", type=int, default=None)
+    args = parser.parse_args()
+    files = case_files()
+    cut = args.without_batches_from
+    train = [f for f in files if cut is None or (_batch(f) or 0) < cut]
+    rows = [row for f in train for row in labelled(f)]
+    data = fit(rows)
+    data["trained_on"] = digest(files) if cut is None else "back-test"
+    out = MODEL_FILE if cut is None else Path("/tmp/triage_model_backtest.json.gz")
+    with gzip.open(out, "wt", encoding="utf-8") as f:
+        json.dump(data, f, separators=(",", ":"), sort_keys=True)
+    model = read_model(out)
+    if cut is None:
+        print(
+            f"wrote {out} ({out.stat().st_size:,} bytes): {len(rows):,} messages, "
+            f"{len(data['weights']):,} features"
+        )
+        return
+    held = [row for f in files if (_batch(f) or 0) >= cut for row in labelled(f)]
+    for kind in KINDS:
+        positives = [t for t, label in held if label == kind]
+        caught = sum(1 for t in positives if model.verdict(t) is not None)
+        print(f"{kind}: {caught}/{len(positives)} flagged (either kind) at {THRESHOLD}")
+    calm = [t for t, label in held if label == "calm"]
+    alarms = sum(1 for t in calm if model.verdict(t) is not None)
+    print(f"calm: {alarms}/{len(calm)} flagged")
+
+
+if __name__ == "__main__":
+    main()
