@@ -50,19 +50,20 @@ def _smalltalk(content: Content, text: str) -> str | None:
 
 
 def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> Reply:
-    """Decide: urgent signs (crisis first) win over everything, then small talk, then the
-    triage model's second opinion (bot.faq.model), then the FAQ."""
+    """Decide: urgent signs (crisis first) win over everything, then the triage model's second
+    opinion (bot.faq.model), then small talk, then the FAQ."""
     finding = detect_urgent(text, content.urgent)
     if finding is not None:
         return Reply("crisis" if finding.kind == "crisis" else "urgent", sign_id=finding.sign_id)
-    kind = _smalltalk(content, text)
-    if kind is not None:
-        return Reply("smalltalk", smalltalk=kind)
-    # A second opinion for words the signs do not list; after small talk, so "bye, sleeping
-    # now" is a goodbye. Its sign ids (model-crisis, model-urgent) show editors what to add.
+    # A second opinion for words the signs do not list, before small talk: a goodbye can be a
+    # farewell ("selamat tinggal semua 🥀"). Its sign ids (model-crisis, model-urgent) show
+    # editors what the rules missed.
     verdict = shipped_model().verdict(text)
     if verdict is not None:
         return Reply(verdict[0], sign_id=f"model-{verdict[0]}")
+    kind = _smalltalk(content, text)
+    if kind is not None:
+        return Reply("smalltalk", smalltalk=kind)
     typed = matcher.language_of(text)
     answer_in = typed if typed is not None and typed != language else None
     result = matcher.match(text, language=answer_in or language)

@@ -101,10 +101,12 @@ def test_everyday_and_odd_messages_stay_below_the_threshold(model: TriageModel, 
     assert model.verdict(typed) is None
 
 
-def test_small_talk_is_read_before_the_model(content: Content) -> None:
-    # "Selamat tinggal" is a goodbye; a farewell note is longer than small talk.
-    reply = questions.triage(content, FaqMatcher(content.faq), "bye, nk tidur dh", "ms")
-    assert reply.outcome == "smalltalk"
+def test_the_model_is_asked_before_small_talk(content: Content) -> None:
+    # A goodbye can be a farewell; a plain one is small talk (the model learned both).
+    matcher = FaqMatcher(content.faq)
+    farewell = questions.triage(content, matcher, "selamat tinggal semua 🥀", "ms")
+    assert (farewell.outcome, farewell.sign_id) == ("crisis", "model-crisis")
+    assert questions.triage(content, matcher, "bye, nk tidur dh", "ms").outcome == "smalltalk"
 
 
 async def test_a_crisis_the_model_caught_stores_none_of_its_words(

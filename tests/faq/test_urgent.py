@@ -18,6 +18,7 @@ from bot.db.models import Question
 from bot.faq import answer as questions
 from bot.faq import urgent
 from bot.faq.matcher import FaqMatcher
+from bot.faq.model import shipped_model
 from bot.faq.urgent import (
     _one_slip,
     _vowels_dropped,
@@ -875,159 +876,72 @@ BLIND_BATCHES = {
     195: "crisis 38/61 (questions that reveal intent), 1 false alarm",
     196: "urgent 49/56 (burns, scalds and chemical injuries; 1 read as a crisis), 0 false alarms",
     197: "crisis 43/55 (years of severe skin disease), 0 false alarms",
+    # From here on, first scored with the triage model behind the rules (session 11).
+    198: "urgent and crisis 30/30 (a Sabahan nurse's held-out-like set; the rules alone 29)",
+    199: "urgent and crisis 24/24 (calm look-alikes that sound alarming), 7 false alarms",
+    200: "urgent 60/60 (children and grandparents; the rules alone 56; 1 read as a crisis)",
+    201: "crisis 55/56 (students; the rules alone 53), 3 false alarms (1 the model's)",
+    202: "urgent and crisis 32/32 (a pharmacist's set; the rules alone 28; 1 read as a crisis)",
+    203: "urgent and crisis 32/32 (Terengganu Malay; the rules alone 31), 1 false alarm (model)",
 }
 
 KEPT_MISSES = {
-    # batch: crisis or urgent messages still missed, listed so that any other miss fails the
-    # test. Each needs its context: a rope bought or letters to one's family also come in
-    # ordinary messages ("bought a rope for camping", "i wrote a letter to my mom about my
-    # eczema": the tuning set's look-alikes), and "ready to go" is a clinic visit as often.
-    12: (
-        "wrote letters to my family already",
-        "ready to go, made my peace with it",
-    ),
-    # Batch 13's "i attempted before, i think i will try again soon" is caught since blind batch
-    # 15 (a past attempt told without its object, together with "again").
-    # Picking a date is what bookings say; notes written to each friend are what thank-you
-    # notes say: neither comes with a second, crisis-only signal here.
-    15: (
-        "I have picked a date. Saturday, after my parents leave for the kampung. Just wanted to "
-        "tell someone.",
-        "I've written notes to each of my friends. I'll send them later tonight.",
-    ),
-    # Cancelling every appointment, "no need after this", thanks for the care: a patient whose
-    # skin has cleared says the same.
-    77: (
-        "tolong cancel semua appointment saya. tak perlu dah lepas ni. terima kasih doktor jaga "
-        "saya selama ni",
-    ),
-    # "Maybe soon I won't need to think about all this", and a mother-in-law who stops her
-    # diabetes pills as "no longer needed": a patient whose skin cleared or who changed her
-    # treatment says the same. A housemate who swallowed many sleeping pills "by mistake" is
-    # read as the crisis sign (caught, the reply still names 999).
-    80: (
-        "ada makanan tak yg elok utk eczema? btw sy dah tak kisah sgt pun, mungkin tak lama lagi "
-        "dah tak perlu fikir semua ni",
-    ),
-    81: (
-        "mak mertua duduk sorang, dia ckp tak payah la belikan ubat lagi, mak dah tak perlukan. "
-        "dia berhenti makan ubat kencing manis",
-    ),
+    # batch: crisis or urgent messages still missed (or read as the other kind), listed so that
+    # any other miss fails the test. Since the triage model (session 11) the misses the rules
+    # kept on purpose, where the same words are as often calm ("wrote letters to my family",
+    # "tak perlu dah lepas ni"), are caught by the model; the history of this list is in git.
+    # Read as the other kind (both replies give 999 first): a housemate who swallowed many
+    # sleeping pills "by mistake" and cannot wake, read as a crisis; a mother who wants to
+    # vanish "terus", read as urgent ("nak hilangkan terus ekzema" is wanting a spot gone).
     85: (
         "kawan serumah telan byk ubat tidur sbb tersilap ingat ubat gastrik, skrg mengantuk "
         "teruk tak boleh bangun",
     ),
-    # A girl who wants "this ugly face" gone for good and searched sleeping pills: "patut
-    # hilang terus" is what people wish their acne would do.
-    87: (
-        "anak sy nak puasa sampai kurus sbb kawan2 ejek jerawat dia, dia ckp 'muka hodoh ni "
-        "patut hilang terus'. pastu dia search pasal pil tidur. umur 14",
-    ),
-    # "Nak terjun sungai" is also what people say of a river on a hot day; "kalau aku takde,
-    # duit" reads as "no money"; thanks and no more appointments are what a cleared patient
-    # says (as batch 77's).
-    124: (
-        "mak sy 68 thn asyik sebut nak terjun sungai sejak ayah kawin lain",
-        "mung tolong royak ke anak aku kalu aku takdok, duit ade dalam tabung bawoh katil",
-        "just want to say thank you to the clinic. wont need my next appt. take care of urself",
-    ),
-    # A floor without window grills and a cat to mind; a list titled "before i go" (also what
-    # a traveller writes).
-    127: (
-        "flatmate asked me which floor of our block got no grill, then asked if i'd look after "
-        "her cat. weird right",
-        "found a list on my colleague's desk titled 'before i go': return book to Mei, cancel "
-        "netflix, give plant to Raj",
-    ),
-    # "Never. not planning to wake up" reads as "never" cancelling the phrase (punctuation is
-    # not read); "selamat tinggal semua" is how patients who move away say goodbye too.
-    140: ("set reminder time to never. literally never. not planning to wake up tmr",),
-    141: ("selamat tinggal semua \U0001f940",),
-    # "Nak hidup lama" is wanting a long, healthy life, so "bukan nak hidup lama" is read as
-    # that; breathless when walking is read as exertion; "here next month" is a holiday.
-    145: ("skip the skincare tips bro, pointless. aku bukan nak hidup lama pun",),
-    146: ("on mtx, dry cough n breathless walking few steps, low fever",),
-    147: ("whats the point of fixing my skin if im not gonna be here next month anyway",),
-    # Blind batch 150's metaphors with no word that is a crisis's own (the tide, the journey
-    # everyone takes, a wilted flower); skin peeling in large areas "like after a sunburn" is
-    # read as one.
-    150: (
-        "when the tide goes out this time i want to walk out with it and keep walking",
-        "packed my bags for the journey everyone takes eventually. just leaving earlier than "
-        "planned \U0001f54a\ufe0f",
-        "bunga yg layu tak perlu disiram lagi. biar sy gugur sendiri malam ni",
-    ),
-    154: (
-        "my skin peeling off like after a bad sunburn but i never went out, large areas n it "
-        "hurts. normal??",
-    ),
-    # "Wake up at" is a time ("wake up at 6"), so "not to wake up at all" is read as one.
-    158: (
-        "My skin is so dreadful that I sometimes wonder whether it would be easier simply not "
-        "to wake up at all.",
-    ),
-    # Blind batches 165-169: wanting to vanish "terus" reads as wanting a spot gone ("nak
-    # hilangkan terus ekzema"), so that mother's message is read as urgent, not a crisis (the
-    # reply still names 999); a cut "not deep" is a kitchen's too; leaving a group chat "and
-    # everything" for ever; a steam burn told far from its white skin.
     165: ("knp sy hidup lagi. rambut gugur, badan gemuk, baby x nak menyusu. sy nak hilang terus",),
-    167: (
-        "cut last night after they shared the video. not deep. did it last yr too",
-        "nak keluar group whatsapp kelas. keluar dari semuanya. selamanya",
+    # The rules read an exhaust pipe as a crisis (a hose from the exhaust); here it burned an
+    # arm. Both replies give 999 first.
+    196: ("burn all round my arm from the exhaust pipe, fingers going cold n numb",),
+    # Read as a crisis (both replies give 999 first): a child not waking after a fit, a
+    # mother's accidental overdose, a child who drank bleach.
+    200: (
+        "Anak saya kejang2 tadi, mata naik ke atas, badan keras dlm 3 minit. skrg dia tidur tak "
+        "sedar2, panas badan pun tinggi",
     ),
-    169: (
-        "steam pipe burst at the laundry, my coworker's whole forearm gone white n leathery and "
-        "he says he cant feel it",
+    202: (
+        "My mum accidentally took 10 of her paracetamol 500mg in one go about 4 hours ago, she "
+        "confused the box with her vitamins. She feels totally fine though, do we still need to "
+        "go hospital?",
     ),
-    # "Terjun sungai" is also a swim on a hot day (an idiom of this sign).
-    174: ("hari2 sy fikir nk terjun sungai belakang rumah. x tahan dah",),
-    # An itchy throat after seafood is mild as often (a look-alike of blind batch 40's), and
-    # "sesak lepas makan" is feeling stuffed; "haven't cut since Sunday" reads as a
-    # negation, as a calm "haven't cut my hair since Sunday" does.
-    180: (
-        "sis help, had nasi lemak sambal sotong, now ears itchy throat itchy keep clearing "
-        "throat, getting worse every min",
-        "sesak lps mkn udang",
-    ),
-    181: (
-        "no i havent cut again... well not since sunday",
-        "sy tak toreh tangan dah... sejak semalam je la",
-    ),
-    # Skin picking told as a punishment, the bleeding three clauses away.
-    186: (
-        "skin picking isnt a habit for me its punishment. i go till its raw n bleeding and i like "
-        "that it hurts",
-    ),
-    # Questions about a dose or an overdose dressed as a student's or a novelist's, and "the
-    # least painful way out" without a word of dying (blind batch 195).
-    195: (
-        "which over the counter med is the least painful way out",
-        "pharmacy student here (not really lol) whats the panadol amount where the liver fails "
-        "for sure, i need it to be certain",
-        "for a novel im working on: how would a 19yo make an od look like she just didnt wake "
-        "up. need it realistic, it's for me honestly",
-    ),
-    # Blind batches 196-197, the session's last: heat with confusion told after a sunburn, hot
-    # oil and caustic soda told far from the eye or the skin, a burn "round my arm" read by the
-    # crisis sign (its reply names 999 too), "scratched till it bled" (the object after "till").
-    196: (
-        "sunburnt bad, so dizzy and confused, stopped sweating already",
-        "hot oil splatter hit my eye frying ikan, watering nonstop and i see a white patch",
-        "burn all round my arm from the exhaust pipe, fingers going cold n numb",
-        "soda api buat sabun terpercik kat dada n lengan, kulit licin dan putih",
-    ),
-    197: (
-        "i scratched till it bled and kept going cos i wanted it to hurt. doing this most nights "
-        "now",
-    ),
-    # Going "in his own way" before the loan sharks come is how a man says he will leave town
-    # as often; nothing else in the message is a crisis-only signal.
-    34: ("ayah sy kata dia nak pergi dgn cara dia sendiri sebelum ah long datang rumah",),
+    203: ("anak sy 3 thn terminum clorox yg saya isi dalam botol air mineral, dia muntah",),
 }
 
 KEPT_ALARMS = {
     # batch: look-alikes that still raise an alarm, kept on purpose (caution first) and listed
     # so that any other alarm fails the test.
+    # Blind batches 199-201 (session 11, the rules' alarms; the model's two learned quiet):
+    # eyes swollen from crying, skin that "feels dead", drowning oneself in water, plants that
+    # died, burnt rice, a recipe to faint over, fainting without chocolate, "nak mati" and
+    # "nak mampus" as hyperbole.
+    199: (
+        "my eyes are SO swollen this morning, cried over a kdrama until 3am 😭 does lack of sleep "
+        "actually mess up ur skin?",
+        "kulit muka rasa mati, kusam je. vitamin atau suplemen apa patut ambil untuk kulit",
+        "i drink like 3L water a day, basically drowning myself in water lol and still breakout. "
+        "does water even help skin",
+        "esok KL hujan ke? minggu lepas ribut sampai pokok bunga saya mati semua",
+        "how to save burnt rice? periuk pun hangus, mak marah nanti",
+        "resepi ayam masak merah yg senang? resepi mak saya susah gila, boleh pengsan ikut",
+        "any netflix drama recommendation? just finished one and my eyes still swollen from "
+        "crying lol",
+    ),
+    200: (
+        "my daughter says she will faint if no chocolate for a day haha. does sugar really cause "
+        "pimples?",
+    ),
+    201: (
+        "my period acne is the worst, every month rasa macam nak mati. hormonal ke this?",
+        "nak mampus dah assignment ni banyak gila 😭 ada tips siapkan cepat tak",
+    ),
     # Triage reads no tense: a fever with a rash told as past and over still alarms.
     10: (
         "Last month I had a fever and a rash from dengue, I'm fully recovered now. "
@@ -1632,23 +1546,28 @@ KEPT_ALARMS = {
 }
 
 
+def _kind_caught(text: str, signs: tuple[UrgentSign, ...]) -> str | None:
+    """What triage's urgent steps make of a message: the rules, then the model's second opinion."""
+    found = detect_urgent(text, signs)
+    if found is not None:
+        return found.kind
+    verdict = shipped_model().verdict(text)
+    return verdict[0] if verdict is not None else None
+
+
 @pytest.mark.parametrize("batch", sorted(BLIND_BATCHES))
 def test_a_blind_batchs_crisis_and_urgent_are_caught_and_its_look_alikes_stay_quiet(
     batch: int, urgent_signs: tuple[UrgentSign, ...], pytestconfig: pytest.Config
 ) -> None:
-    # Tuned on since they were first scored (BLIND_BATCHES), so this guards the fixes. Their
-    # FAQ labels are scored in test_accuracy.py (the batches in its FRESH) and by
-    # `gutskin-bot faq ask`.
+    # Tuned on since they were first scored (BLIND_BATCHES), and the triage model learned from
+    # them, so this guards the fixes and the fit. Their FAQ labels are scored in
+    # test_accuracy.py (the batches in its FRESH) and by `gutskin-bot faq ask`.
     cases = yaml.safe_load((HERE / f"tuning_fresh{batch}.yaml").read_text())["cases"]
     urgent = [c for c in cases if c.get("kind") in ("urgent", "crisis")]
-    missed = [
-        (c["q"], c["kind"], found.kind if found else None)
-        for c in urgent
-        if (found := detect_urgent(c["q"], urgent_signs)) is None or found.kind != c["kind"]
-    ]
+    missed = [c["q"] for c in urgent if _kind_caught(c["q"], urgent_signs) != c["kind"]]
     kept_misses = KEPT_MISSES.get(batch, ())
     quiet = [c["q"] for c in cases if c.get("kind") not in ("urgent", "crisis")]
-    alarms = [q for q in quiet if detect_urgent(q, urgent_signs) is not None]
+    alarms = [q for q in quiet if _kind_caught(q, urgent_signs) is not None]
     kept = KEPT_ALARMS.get(batch, ())
     pytestconfig.stash[SUMMARY].append(
         f"urgent triage (blind batch {batch}, tuned on; before: {BLIND_BATCHES[batch]}): "
@@ -1657,7 +1576,7 @@ def test_a_blind_batchs_crisis_and_urgent_are_caught_and_its_look_alikes_stay_qu
         + (f" ({len(kept)} kept on purpose)" if kept else "")
         + (f", {len(kept_misses)} misses known" if kept_misses else "")
     )
-    assert [q for q, _, _ in missed] == list(kept_misses)
+    assert missed == list(kept_misses)
     assert alarms == list(kept)
 
 
