@@ -21,6 +21,7 @@ from bot.content.models import FaqEntry, FaqFile, UrgentFile
 from bot.faq import answer as decision
 from bot.faq import normalise
 from bot.faq.matcher import FaqMatcher
+from bot.faq.model import shipped_model
 from bot.faq.normalise import variants
 from bot.faq.urgent import detect_urgent
 
@@ -119,6 +120,8 @@ def main() -> None:
     def triage(text: str) -> object:
         return decision.triage(content, matcher, text, "en")
 
+    model = shipped_model()  # read once, as the bot does
+
     cases_path = ROOT / "tests" / "faq" / "accuracy_cases.yaml"
     questions = [str(c["q"]) for c in read_yaml(cases_path)["cases"]] if cases_path.exists() else []
     vocabulary = [w for e in real for k in e.keywords.values() for p in k for w in p.split()]
@@ -133,6 +136,7 @@ def main() -> None:
         matcher._fuzzy_cache.clear()  # noqa: SLF001 - a benchmark may reach in
         variants.cache_clear()  # the memoised stems, too: new words cost their stemming
         normalise._words.cache_clear()  # noqa: SLF001 - and the last messages' words
+        model._words.clear()  # noqa: SLF001 - and the triage model's sums per word
 
     def forget_words() -> None:  # triage's typo guesses stay warm, as they always were here
         normalise._words.cache_clear()  # noqa: SLF001
@@ -143,6 +147,7 @@ def main() -> None:
             (f"{name}: match, cold", batch, matcher.match, cold),
             (f"{name}: match, warm", batch, matcher.match, str),
             (f"{name}: urgent", batch, lambda t: detect_urgent(t, signs), forget_words),
+            (f"{name}: triage model, cold", batch, model.probabilities, model._words.clear),
             (f"{name}: whole decision, cold", batch, triage, cold),
         ]
     for label, batch, fn, setup in rows:
@@ -154,12 +159,16 @@ def main() -> None:
             f"{percentile(times, 99):>9.0f}{max(times):>9.0f}"
         )
     print()
-    print(f"{'4096-char input (cold)':<34}{'match ms':>10}{'urgent ms':>10}{'whole ms':>10}")
+    print(
+        f"{'4096-char input (cold)':<34}{'match ms':>10}{'urgent ms':>10}{'model ms':>10}"
+        f"{'whole ms':>10}"
+    )
     for name, text in adversarial(rng).items():
         match_ms = timed(functools.partial(matcher.match, text), setup=cold) / 1e3
         urgent_ms = timed(functools.partial(detect_urgent, text, signs), setup=forget_words) / 1e3
+        model_ms = timed(functools.partial(model.probabilities, text)) / 1e3
         whole_ms = timed(functools.partial(triage, text), setup=cold) / 1e3
-        print(f"{name:<34}{match_ms:>10.2f}{urgent_ms:>10.2f}{whole_ms:>10.2f}")
+        print(f"{name:<34}{match_ms:>10.2f}{urgent_ms:>10.2f}{model_ms:>10.2f}{whole_ms:>10.2f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Fit the triage model (bot/faq/model.py) on the case files of tests/faq, held-out set excluded.
 
-    .venv/bin/pip install -e '.[train]'      # scikit-learn, for fitting only
+    .venv/bin/pip install 'scikit-learn~=1.9'  # the [train] extra: for fitting only
     .venv/bin/python scripts/train_triage_model.py            # writes bot/faq/triage_model.json.gz
     .venv/bin/python scripts/train_triage_model.py --without-batches-from 150   # a back-test
 

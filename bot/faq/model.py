@@ -19,8 +19,9 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +39,10 @@ MAX_CHARS = 1500
 of a pasted essay (4,096 characters) without losing what a person writes first."""
 
 NGRAMS = (3, 5)
+_SIZES = tuple(range(NGRAMS[0], NGRAMS[1] + 1))
+
+WORD_CACHE = 50_000
+"""Words whose known n-grams and sums are remembered (some 15 MB at most), then forgotten."""
 
 _WORD = re.compile(r"\w\w+")
 
@@ -48,45 +53,88 @@ def features(text: str) -> list[str]:
     """The message's features, repeated as often as they occur (training and scoring share it)."""
     text = text[:MAX_CHARS].lower()
     out: list[str] = []
-    low, high = NGRAMS
     for word in text.split():
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            if len(padded) < n:
-                break
-            out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-    tokens = _WORD.findall(text)
-    out.extend(f"w:{t}" for t in tokens)
-    out.extend(f"b:{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+        out.extend(word_grams(word))
+    out.extend(_word_features(text))
     return out
+
+
+def word_grams(word: str) -> list[str]:
+    """One word's letter n-grams, the word padded with a space at each end."""
+    padded = f" {word} "
+    size = len(padded)
+    return [padded[i : i + n] for n in _SIZES if size >= n for i in range(size - n + 1)]
+
+
+def _word_features(text: str) -> list[str]:
+    tokens = _WORD.findall(text)
+    return [f"w:{t}" for t in tokens] + [
+        f"b:{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
+    ]
 
 
 @dataclass(frozen=True)
 class TriageModel:
-    """Weights per feature: idf, then one weight per kind; a bias per kind."""
+    """Per feature its idf squared and its idf times each kind's weight; a bias per kind."""
 
     kinds: tuple[Kind, ...]
     bias: tuple[float, ...]
-    weights: dict[str, tuple[float, ...]]  # feature -> (idf, weight of each kind)
+    rows: dict[str, tuple[float, ...]]  # feature -> (idf ** 2, idf * weight of each kind)
     trained_on: str  # a digest of the case files it was fitted on
     checks: tuple[tuple[str, tuple[float, ...]], ...]  # messages and scikit-learn's probabilities
+    _words: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def probabilities(self, text: str) -> dict[Kind, float]:
-        """How likely the message is each kind, from 0 to 1."""
-        counts = Counter(f for f in features(text) if f in self.weights)
-        totals = [0.0] * len(self.kinds)
-        norm = 0.0
-        for feature, count in counts.items():
-            idf, *kind_weights = self.weights[feature]
-            value = (1.0 + math.log(count)) * idf
-            norm += value * value
-            for k, weight in enumerate(kind_weights):
-                totals[k] += value * weight
-        scale = 1.0 / math.sqrt(norm) if norm else 0.0
+        """How likely the message is each kind, from 0 to 1.
+
+        Sublinear tf-idf scaled to unit length, then a logistic regression per kind: every
+        occurrence is first counted as if its feature occurred once (a word's sums are
+        remembered: words recur), then the features that occur c > 1 times are corrected to
+        (1 + ln c) * idf.
+        """
+        text = text[:MAX_CHARS].lower()
+        rows = self.rows
+        sums = [0.0] * (len(self.kinds) + 1)  # the norm squared, then each kind's total
+        grams: list[tuple[str, ...]] = []
+        for word in text.split():
+            known, word_sums = self._word(word)
+            grams.append(known)
+            for k, value in enumerate(word_sums):
+                sums[k] += value
+        said = [f for f in _word_features(text) if f in rows]
+        for feature in said:
+            for k, value in enumerate(rows[feature]):
+                sums[k] += value
+        counts = Counter(chain.from_iterable(grams))
+        counts.update(said)
+        for feature in [f for f, c in counts.items() if c > 1]:
+            count = counts[feature]
+            tf = 1.0 + math.log(count)
+            square, *kind_values = rows[feature]
+            sums[0] += (tf * tf - count) * square
+            for k, value in enumerate(kind_values, start=1):
+                sums[k] += (tf - count) * value
+        scale = 1.0 / math.sqrt(sums[0]) if sums[0] > 0 else 0.0
         return {
             kind: _sigmoid(total * scale + bias)
-            for kind, total, bias in zip(self.kinds, totals, self.bias, strict=True)
+            for kind, total, bias in zip(self.kinds, sums[1:], self.bias, strict=True)
         }
+
+    def _word(self, word: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """A word's known n-grams and the column sums of their rows."""
+        cached = self._words.get(word)
+        if cached is None:
+            if len(self._words) >= WORD_CACHE:
+                self._words.clear()
+            rows = self.rows
+            found = [(g, row) for g in word_grams(word) if (row := rows.get(g)) is not None]
+            known = tuple(g for g, _ in found)
+            columns = zip(*(row for _, row in found), strict=True)
+            sums = tuple(map(sum, columns)) if found else (0.0,) * (len(self.kinds) + 1)
+            cached = self._words[word] = (known, sums)
+        return cached
 
     def verdict(self, text: str) -> tuple[Kind, float] | None:
         """The likelier kind at or above its THRESHOLD, with its probability; crisis wins a tie."""
@@ -111,7 +159,10 @@ def read_model(path: Path) -> TriageModel:
     return TriageModel(
         kinds=tuple(data["kinds"]),
         bias=tuple(data["bias"]),
-        weights={k: tuple(v) for k, v in data["weights"].items()},
+        rows={
+            feature: (idf * idf, *(idf * w for w in kind_weights))
+            for feature, (idf, *kind_weights) in data["weights"].items()
+        },
         trained_on=data["trained_on"],
         checks=tuple((str(t), tuple(p)) for t, p in data["checks"]),
     )

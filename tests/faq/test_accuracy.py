@@ -131,7 +131,6 @@ def test_probes(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatch
 HELDOUT_FLOORS = {"top1": 0.935, "top3": 0.985, "urgent": 0.98, "offtopic": 0.83, "smalltalk": 0.94}
 
 
-@pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
 def test_heldout_set_does_not_fall_below_what_it_reached(
     shipped: tuple[Content, FaqMatcher],
 ) -> None:
@@ -146,56 +145,49 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
 
 
 @pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "held-out below the bars when first evaluated (2026-12-02 17:23 UTC, once, matcher "
-        "12b2a3f): top-1 82.1%, top-3 89.9%, urgent/crisis 43.1% (before the triage branch), "
-        "off-topic honest 69.4%, small talk 94.7%. After the concept/BM25 matcher (branch "
-        "matcher2, 2026-12-02 18:07 UTC, 4678057): top-1 86.2%, top-3 91.3%, urgent/crisis "
-        "96.1%, off-topic honest 75.0%, small talk 94.7%; with triage2 merged urgent/crisis 98.0%. "
-        "After the quality branch (2026-12-03 09:20 UTC, 2d74e34, tuned only on fresh batches "
-        "3-4 and probes): top-1 92.7%, top-3 95.4%, urgent/crisis 98.0%, off-topic honest 83.3%, "
-        "small talk 94.7%: top-3 and urgent still below. After blind batches 5-6 (2026-12-03 "
-        "13:54 UTC, feb5af5): top-1 91.3%, top-3 95.0%, urgent/crisis 98.0%, off-topic honest "
-        "83.3%, small talk 94.7%; the same after blind batch 7 (14:54 UTC, 09ae314). After "
-        "blind batch 8 (2026-12-03 16:17 UTC, dcef801): top-1 91.7%, top-3 95.9%, urgent/crisis "
-        "98.0%, off-topic honest 83.3%, small talk 94.7%. After blind batch 9 (16:30 UTC, "
-        "4e1e018): top-1 92.2%, top-3 96.8%, urgent/crisis 98.0%, off-topic honest 83.3%, "
-        "small talk 94.7%; the same after blind batch 10 (16:41 UTC). After blind batch 11 "
-        "(16:57 UTC, FAQ matching): top-1 92.7%, top-3 97.2%, urgent/crisis 98.0%, off-topic "
-        "honest 83.3%, small talk 94.7%: every bar met but urgent/crisis (50/51); the same "
-        "after blind batch 12 (triage only, 17:05 UTC), the session's probes (17:07 UTC) and "
-        "blind batch 13 (triage, 17:15 UTC). Session 7 (2026-12-04, once after each merge, "
-        "never tuned on): triage reading whole messages, numbers and captions (11aace7) 92.7% / "
-        "97.2%, urgent/crisis 98.0%; blind batch 16 (0b6232a) 92.2% / 97.7%, off-topic 86.1%; "
-        "blind batches 15 and 17 and the lead's probes 92.2-92.7% / 97.7-98.2%; blind batches "
-        "14 and 18 and the sign for other emergencies (d105bf2, 09bc3ed) 92.7% / 98.2%; blind "
-        "batch 19 (48c458e) 93.1% / 98.6%, small talk 100%; the Malay sweep (894243d) 93.6% / "
-        "99.1%; blind batch 20 tuned on (12914cd) 94.0% / 99.1%, off-topic 86.1%, small talk "
-        "100%; blind batches 21 to 27 tuned on (8e8210f to 6282b19) 94.5% / 99.1%: "
-        "urgent/crisis "
-        "98.0% (50/51) "
-        "after every one. Session 8 (2026-12-04, once after each merge, never tuned on): blind "
-        "batches 28-31 and the FAQ helper's changes (12e958e, 9f42b42) 95.0% / 99.5%; blind "
-        "batches 32-61 tuned on (189ae2e to a8b0696) 95.0% / 99.5%, off-topic 86.1%, small talk "
-        "100%: urgent/crisis 98.0% (50/51) after every one. Session 9 (2026-12-04, once after "
-        "each merge, never tuned on): blind batches 62-79 and the lead's probes tuned on (to "
-        "fdf4ae0) 95.0% / 99.5%; the FAQ helpers' faq11 and faq12 (95.4%, 95.9%), blind batches "
-        "80-121 tuned on and faq13 (to 5255112) 96.3% / 99.5%, off-topic 86.1%, small "
-        "talk 100%; urgent/crisis 98.0% (50/51) after every one. Seventeen held-out-like sets "
-        "written from the issue by helpers (62, 79, 84, 91, 94, 96, 104-107, 109-111, 113-115, "
-        "120), each scored once before any change: urgent/crisis 841/851, FAQ top-1 95.6%, "
-        "top-3 98.6%. Session 10 (2026-12-04/05, once after each merge, never tuned on): blind "
-        "batches 122-197, the lead's probes and the smalltalk10 branch tuned on (d2d5ae7 to "
-        "514c631) 96.3% / 99.5%, off-topic 86.1%, small talk 100%; urgent/crisis 98.0% (50/51) "
-        "after every one. Thirty more held-out-like sets (122, 126, 128, 129, 132, 135, 136, "
-        "139, 142, 143, 149, 152, 155, 157, 158, 164, 168, 170, 171, 175-178, 183-185, 189-191, "
-        "194), each scored once before any change: urgent/crisis 1008/1054, FAQ top-1 94.8%, "
-        "top-3 97.6%. "
-        "Strict: when it passes, remove this mark."
-    ),
-)
+# The held-out figures, each evaluated once after a merge and never tuned on.
+# Below the bars when first evaluated (2026-12-02 17:23 UTC, once, matcher 12b2a3f): top-1 82.1%,
+# top-3 89.9%, urgent/crisis 43.1% (before the triage branch), off-topic honest 69.4%, small talk
+# 94.7%. After the concept/BM25 matcher (branch matcher2, 2026-12-02 18:07 UTC, 4678057): top-1
+# 86.2%, top-3 91.3%, urgent/crisis 96.1%, off-topic honest 75.0%, small talk 94.7%; with triage2
+# merged urgent/crisis 98.0%. After the quality branch (2026-12-03 09:20 UTC, 2d74e34, tuned only
+# on fresh batches 3-4 and probes): top-1 92.7%, top-3 95.4%, urgent/crisis 98.0%, off-topic
+# honest 83.3%, small talk 94.7%: top-3 and urgent still below. After blind batches 5-6
+# (2026-12-03 13:54 UTC, feb5af5): top-1 91.3%, top-3 95.0%, urgent/crisis 98.0%, off-topic honest
+# 83.3%, small talk 94.7%; the same after blind batch 7 (14:54 UTC, 09ae314). After blind batch 8
+# (2026-12-03 16:17 UTC, dcef801): top-1 91.7%, top-3 95.9%, urgent/crisis 98.0%, off-topic honest
+# 83.3%, small talk 94.7%. After blind batch 9 (16:30 UTC, 4e1e018): top-1 92.2%, top-3 96.8%,
+# urgent/crisis 98.0%, off-topic honest 83.3%, small talk 94.7%; the same after blind batch 10
+# (16:41 UTC). After blind batch 11 (16:57 UTC, FAQ matching): top-1 92.7%, top-3 97.2%,
+# urgent/crisis 98.0%, off-topic honest 83.3%, small talk 94.7%: every bar met but urgent/crisis
+# (50/51); the same after blind batch 12 (triage only, 17:05 UTC), the session's probes (17:07
+# UTC) and blind batch 13 (triage, 17:15 UTC). Session 7 (2026-12-04, once after each merge, never
+# tuned on): triage reading whole messages, numbers and captions (11aace7) 92.7% / 97.2%,
+# urgent/crisis 98.0%; blind batch 16 (0b6232a) 92.2% / 97.7%, off-topic 86.1%; blind batches 15
+# and 17 and the lead's probes 92.2-92.7% / 97.7-98.2%; blind batches 14 and 18 and the sign for
+# other emergencies (d105bf2, 09bc3ed) 92.7% / 98.2%; blind batch 19 (48c458e) 93.1% / 98.6%,
+# small talk 100%; the Malay sweep (894243d) 93.6% / 99.1%; blind batch 20 tuned on (12914cd)
+# 94.0% / 99.1%, off-topic 86.1%, small talk 100%; blind batches 21 to 27 tuned on (8e8210f to
+# 6282b19) 94.5% / 99.1%: urgent/crisis 98.0% (50/51) after every one. Session 8 (2026-12-04, once
+# after each merge, never tuned on): blind batches 28-31 and the FAQ helper's changes (12e958e,
+# 9f42b42) 95.0% / 99.5%; blind batches 32-61 tuned on (189ae2e to a8b0696) 95.0% / 99.5%, off-
+# topic 86.1%, small talk 100%: urgent/crisis 98.0% (50/51) after every one. Session 9
+# (2026-12-04, once after each merge, never tuned on): blind batches 62-79 and the lead's probes
+# tuned on (to fdf4ae0) 95.0% / 99.5%; the FAQ helpers' faq11 and faq12 (95.4%, 95.9%), blind
+# batches 80-121 tuned on and faq13 (to 5255112) 96.3% / 99.5%, off-topic 86.1%, small talk 100%;
+# urgent/crisis 98.0% (50/51) after every one. Seventeen held-out-like sets written from the issue
+# by helpers (62, 79, 84, 91, 94, 96, 104-107, 109-111, 113-115, 120), each scored once before any
+# change: urgent/crisis 841/851, FAQ top-1 95.6%, top-3 98.6%. Session 10 (2026-12-04/05, once
+# after each merge, never tuned on): blind batches 122-197, the lead's probes and the smalltalk10
+# branch tuned on (d2d5ae7 to 514c631) 96.3% / 99.5%, off-topic 86.1%, small talk 100%;
+# urgent/crisis 98.0% (50/51) after every one. Thirty more held-out-like sets (122, 126, 128, 129,
+# 132, 135, 136, 139, 142, 143, 149, 152, 155, 157, 158, 164, 168, 170, 171, 175-178, 183-185,
+# 189-191, 194), each scored once before any change: urgent/crisis 1008/1054, FAQ top-1 94.8%,
+# top-3 97.6%. Session 11 (2026-12-05, e899cea): the triage model behind the rules
+# (bot/faq/model.py, fitted on every case file but this one): top-1 96.3%, top-3 99.5%,
+# urgent/crisis 100.0% (51/51), off-topic honest 86.1%, small talk 100%: every bar met, and this
+# test's strict xfail mark removed.
+@pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
 def test_heldout_set(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatcher]) -> None:
     content, matcher = shipped
     cases = _cases(HELDOUT)

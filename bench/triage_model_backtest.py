@@ -1,0 +1,121 @@
+"""Back-test the triage model: what it adds to the phrase rules on batches it never saw.
+
+Run: .venv/bin/pip install 'scikit-learn~=1.9'
+     .venv/bin/python bench/triage_model_backtest.py 150
+
+Blind batches N and later are left out of the fit. Each of them records in its header the
+commit it was first scored on; the rules as they stood at that commit (bot/ and tips/ from
+`git archive`) are run on it again, so "the rules' misses" are the misses of its first score,
+not of rules tuned on it since. The model, fitted without those batches, is then asked about
+every message the rules let through: misses it catches, and calm messages it alarms on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import defaultdict
+from io import BytesIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.faq.model import THRESHOLD, read_model  # noqa: E402
+
+RULES_AT = """
+import json, sys
+from pathlib import Path
+import yaml
+from bot.content.loader import load_content
+from bot.faq.urgent import detect_urgent
+signs = load_content(Path("tips")).urgent
+for path in sys.argv[1:]:
+    for case in yaml.safe_load(Path(path).read_text())["cases"]:
+        found = detect_urgent(str(case["q"]), signs)
+        print(json.dumps([path, str(case["q"]), found is not None]))
+"""
+
+
+def _trainer():  # type: ignore[no-untyped-def]
+    path = ROOT / "scripts" / "train_triage_model.py"
+    spec = importlib.util.spec_from_file_location("trainer", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("first_batch", type=int, nargs="?", default=150, help="left out from here")
+    cut = parser.parse_args().first_batch
+    trainer = _trainer()
+    files = trainer.case_files()
+    held = [f for f in files if (trainer._batch(f) or 0) >= cut]
+    by_commit: dict[str, list[Path]] = defaultdict(list)
+    for path in held:
+        m = re.search(r"on (?:main )?([0-9a-f]{7})\b", path.read_text(encoding="utf-8")[:3000])
+        assert m, f"no first-score commit in {path.name}'s header"
+        by_commit[m.group(1)].append(path)
+    caught_by_rules: dict[tuple[str, str], bool] = {}
+    for commit, paths in sorted(by_commit.items()):
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = subprocess.run(
+                ["git", "archive", commit, "bot", "tips"], cwd=ROOT, check=True, capture_output=True
+            ).stdout
+            with tarfile.open(fileobj=BytesIO(archive)) as tar:
+                tar.extractall(tmp, filter="data")
+            out = subprocess.run(
+                [sys.executable, "-c", RULES_AT, *map(str, paths)],
+                cwd=tmp,
+                env={"PYTHONPATH": tmp},
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        for line in out.splitlines():
+            path, q, found = json.loads(line)
+            caught_by_rules[(Path(path).name, q)] = found
+    rows = [row for f in files if (trainer._batch(f) or 0) < cut for row in trainer.labelled(f)]
+    data = trainer.fit(rows)
+    data["trained_on"] = "back-test"
+    out_path = Path(tempfile.gettempdir()) / "triage_model_backtest.json.gz"
+    with gzip.open(out_path, "wt", encoding="utf-8") as f:
+        json.dump(data, f)
+    model = read_model(out_path)
+    misses = caught = calm = alarms = rule_caught = urgent = 0
+    crisis_misses = crisis_caught = 0
+    for path in held:
+        for q, label in trainer.labelled(path):
+            by_rules = caught_by_rules[(path.name, q)]
+            verdict = None if by_rules else model.verdict(q)
+            if label in ("crisis", "urgent"):
+                urgent += 1
+                rule_caught += by_rules
+                if not by_rules:
+                    misses += 1
+                    caught += verdict is not None
+                    if label == "crisis":
+                        crisis_misses += 1
+                        crisis_caught += verdict is not None
+            else:
+                calm += 1
+                alarms += verdict is not None
+    print(f"blind batches {cut}+ ({len(held)} files), first scored on {len(by_commit)} commits")
+    print(f"rules at first score: {rule_caught}/{urgent} urgent and crisis messages caught")
+    print(
+        f"model (thresholds {THRESHOLD}) on the rules' misses: {caught}/{misses} caught "
+        f"({crisis_caught}/{crisis_misses} crises); new false alarms {alarms}/{calm} calm messages"
+    )
+
+
+if __name__ == "__main__":
+    main()
