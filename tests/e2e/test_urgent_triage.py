@@ -36,25 +36,44 @@ async def _everything_stored(harness: Harness) -> str:
     return "\n".join(values).casefold()
 
 
+@pytest.mark.parametrize(
+    ("typed", "sign", "kept_words"),
+    [
+        (
+            "I want to kill myself because of my acne, nobody looks at me",
+            "self-harm",
+            ("kill myself", "acne, nobody", "nobody looks at me"),
+        ),
+        # In words no sign lists: the triage model's second opinion (bot/faq/model.py).
+        (
+            "i gave my guitar away today and wrote a letter to each of my sisters",
+            "model-crisis",
+            ("guitar", "letter to each", "sisters"),
+        ),
+    ],
+)
 async def test_a_suicidal_message_gets_the_crisis_reply_and_none_of_its_words_are_kept(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    typed: str,
+    sign: str,
+    kept_words: tuple[str, ...],
 ) -> None:
     # INFO is the shipped LOG_LEVEL; the bot's own loggers are watched down to DEBUG.
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="bot")
     chat = await harness.user(251)
-    typed = "I want to kill myself because of my acne, nobody looks at me"
     reply = await chat.say(typed)
     assert reply["text"].startswith("Thank you for telling me. You matter")
     for needed in ("999", "112 from a mobile", "Befrienders KL", "03-7627 2929", "15555"):
         assert needed in reply["text"], needed
     assert buttons(reply) == ["Contact the clinic", "Ask the clinic team"]
-    assert await _questions(harness) == [("crisis", "self-harm", None)]
+    assert await _questions(harness) == [("crisis", sign, None)]
     await harness.idle()
 
     stored = await _everything_stored(harness)
     logged = "\n".join(r.getMessage() for r in caplog.records).casefold()
-    for words in ("kill myself", "acne, nobody", "nobody looks at me"):
+    for words in kept_words:
         assert words not in stored, words
         assert words not in logged, words
 
