@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib.util
 import json
 import re
+import runpy
 import subprocess
 import sys
 import tarfile
@@ -24,6 +24,7 @@ import tempfile
 from collections import defaultdict
 from io import BytesIO
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,6 +34,7 @@ from bot.faq.model import THRESHOLD, read_model  # noqa: E402
 RULES_AT = """
 import json, sys
 from pathlib import Path
+from types import SimpleNamespace
 import yaml
 from bot.content.loader import load_content
 from bot.faq.urgent import detect_urgent
@@ -44,20 +46,11 @@ for path in sys.argv[1:]:
 """
 
 
-def _trainer():  # type: ignore[no-untyped-def]
-    path = ROOT / "scripts" / "train_triage_model.py"
-    spec = importlib.util.spec_from_file_location("trainer", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("first_batch", type=int, nargs="?", default=150, help="left out from here")
     cut = parser.parse_args().first_batch
-    trainer = _trainer()
+    trainer = SimpleNamespace(**runpy.run_path(str(ROOT / "scripts" / "train_triage_model.py")))
     files = trainer.case_files()
     held = [f for f in files if (trainer._batch(f) or 0) >= cut]
     by_commit: dict[str, list[Path]] = defaultdict(list)

@@ -4,8 +4,8 @@ second opinion that catches what the rules miss without alarming on calm message
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from types import ModuleType
+import runpy
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -20,13 +20,9 @@ from bot.faq.urgent import detect_urgent
 from tests.conftest import ROOT
 
 
-def _trainer() -> ModuleType:
-    path = ROOT / "scripts" / "train_triage_model.py"
-    spec = importlib.util.spec_from_file_location("train_triage_model", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _trainer() -> SimpleNamespace:
+    """The fitting script's functions (it is a script, not a module of the bot)."""
+    return SimpleNamespace(**runpy.run_path(str(ROOT / "scripts" / "train_triage_model.py")))
 
 
 @pytest.fixture(scope="module")
