@@ -889,6 +889,12 @@ BLIND_BATCHES = {
     207: "urgent 60/60 (A&E, minimised; the rules alone 59; 1 read as a crisis)",
     208: "urgent and crisis 32/32 (Kelantanese WhatsApp Malay; 1 read as a crisis), 1 false alarm",
     209: "urgent and crisis 26/27 (a pharmacist's careful English; the rules alone 24)",
+    210: "urgent and crisis 28/28 (simple English and Malay; the rules alone 27), 1 false alarm",
+    211: "urgent and crisis 28/28 (Gen-Z Manglish; the rules alone 27), 0 false alarms",
+    212: "urgent and crisis 60/60 (a skin clinic's patients; 1 read as a crisis)",
+    213: "urgent and crisis 26/26 (formal Malay of an older teacher), 0 false alarms",
+    214: "urgent and crisis 26/26 (Singlish and Manglish), 0 false alarms",
+    215: "urgent and crisis 5/5 (mostly off-topic and small talk), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -919,6 +925,12 @@ KEPT_MISSES = {
         "go hospital?",
     ),
     203: ("anak sy 3 thn terminum clorox yg saya isi dalam botol air mineral, dia muntah",),
+    # Read as a crisis (both replies give 999 first): a toddler who may have swallowed steroid
+    # tablets.
+    212: (
+        "my 2yo got into my steroid tablets, a few missing from the strip, she might have "
+        "swallowed",
+    ),
     # Read as a crisis (both replies give 999 first): too many sleeping pills "by accident"; a
     # grandfather who does not wake ("x bangun2").
     207: (
@@ -931,6 +943,9 @@ KEPT_MISSES = {
 KEPT_ALARMS = {
     # batch: look-alikes that still raise an alarm, kept on purpose (caution first) and listed
     # so that any other alarm fails the test.
+    # "malu nak mati" at the end of a question about chocolate: kept, as the other "nak mati"
+    # figures of speech (the words are blind to commas).
+    210: ("makan coklat bnyk, esok pagi jerawat naik. coklat buat jerawat ke? malu nak mati",),
     # Blind batches 205, 206 and 208 (session 11), kept on purpose: "nak mati" as a figure of
     # speech (the words are blind to commas: "sy nak mati. malu sangat" is a crisis), nearly
     # fainting or "lemas" joked about, a song's dying, jaundice and a faint told as past,
