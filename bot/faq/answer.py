@@ -15,7 +15,7 @@ from bot.content.loader import Content
 from bot.content.models import FaqEntry, Tip
 from bot.db.models import Question
 from bot.faq.matcher import Candidate, FaqMatcher
-from bot.faq.model import shipped_model
+from bot.faq.model import off_topic_in, shipped_model, urgent_in
 from bot.faq.smalltalk import SmallTalkDetector, SmallTalkFile
 from bot.faq.urgent import detect_urgent
 
@@ -51,14 +51,16 @@ def _smalltalk(content: Content, text: str) -> str | None:
 
 def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> Reply:
     """Decide: urgent signs (crisis first) win over everything, then the triage model's second
-    opinion (bot.faq.model), then small talk, then the FAQ."""
+    opinion (bot.faq.model), then small talk, then the FAQ, unless the model says the message
+    is about something else."""
     finding = detect_urgent(text, content.urgent)
     if finding is not None:
         return Reply("crisis" if finding.kind == "crisis" else "urgent", sign_id=finding.sign_id)
     # A second opinion for words the signs do not list, before small talk: a goodbye can be a
     # farewell ("selamat tinggal semua 🥀"). Its sign ids (model-crisis, model-urgent) show
     # editors what the rules missed.
-    verdict = shipped_model().verdict(text)
+    said = shipped_model().probabilities(text)
+    verdict = urgent_in(said)
     if verdict is not None:
         return Reply(verdict[0], sign_id=f"model-{verdict[0]}")
     kind = _smalltalk(content, text)
@@ -68,6 +70,10 @@ def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> R
     answer_in = typed if typed is not None and typed != language else None
     result = matcher.match(text, language=answer_in or language)
     entries = tuple(e for c in result.candidates if (e := content.faq_entry(c.entry_id)))
+    if entries and off_topic_in(said):
+        # The model's second opinion: about something else (a food place, the weather), where
+        # a word or two met a keyword ("nasi lemak place in PJ").
+        return Reply("unanswered", language=answer_in, scores=result.candidates)
     if result.kind == "confident" and entries:
         return Reply("answered", entries[:1], language=answer_in, scores=result.candidates)
     if result.kind == "ambiguous" and entries:

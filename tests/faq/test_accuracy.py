@@ -128,7 +128,9 @@ def test_probes(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatch
 # at the 97% top-3 bar; the floors sit at the bars (top-1 a case below what it reached).
 # Raised on 2026-12-04 (session 7, 12914cd: top-1 205/218, top-3 216/218, off-topic 31/36, small
 # talk 19/19): a case below each.
-HELDOUT_FLOORS = {"top1": 0.935, "top3": 0.985, "urgent": 0.98, "offtopic": 0.83, "smalltalk": 0.94}
+# Raised on 2026-12-05 (session 11: urgent 51/51 and off-topic 35/36 with the triage model):
+# urgent at its bar, off-topic a case below.
+HELDOUT_FLOORS = {"top1": 0.935, "top3": 0.985, "urgent": 1.0, "offtopic": 0.94, "smalltalk": 0.94}
 
 
 def test_heldout_set_does_not_fall_below_what_it_reached(
@@ -186,7 +188,9 @@ def test_heldout_set_does_not_fall_below_what_it_reached(
 # top-3 97.6%. Session 11 (2026-12-05, e899cea): the triage model behind the rules
 # (bot/faq/model.py, fitted on every case file but this one): top-1 96.3%, top-3 99.5%,
 # urgent/crisis 100.0% (51/51), off-topic honest 86.1%, small talk 100%: every bar met, and this
-# test's strict xfail mark removed.
+# test's strict xfail mark removed. Then the model's off-topic opinion (the FAQ's answer or
+# choices give way to "I don't know" when it says the message is about something else): top-1
+# 96.3%, top-3 99.5%, urgent/crisis 100.0%, off-topic honest 97.2% (35/36), small talk 100%.
 @pytest.mark.skipif(not HELDOUT.exists(), reason=f"held-out set not written yet: {HELDOUT}")
 def test_heldout_set(request: pytest.FixtureRequest, shipped: tuple[Content, FaqMatcher]) -> None:
     content, matcher = shipped

@@ -15,7 +15,7 @@ from bot.db.engine import Database
 from bot.db.models import Question
 from bot.faq import answer as questions
 from bot.faq.matcher import FaqMatcher
-from bot.faq.model import THRESHOLD, TriageModel, features, shipped_model
+from bot.faq.model import THRESHOLD, TriageModel, features, off_topic_in, shipped_model
 from bot.faq.urgent import detect_urgent
 from tests.conftest import ROOT
 
@@ -62,7 +62,12 @@ def test_calm_case_messages_get_no_alarm_from_the_model(
     # message here is a false alarm a patient would see (a fit stopped early had nine).
     trainer = _trainer()
     matcher = FaqMatcher(content.faq)
-    calm = [t for f in trainer.case_files() for t, label in trainer.labelled(f) if label == "calm"]
+    calm = [
+        t
+        for f in trainer.case_files()
+        for t, label in trainer.labelled(f)
+        if label in ("calm", "offtopic")
+    ]
     flagged = {
         t
         for t in calm
@@ -96,6 +101,34 @@ def test_what_the_rules_miss_the_model_may_catch(
 )
 def test_everyday_and_odd_messages_stay_below_the_threshold(model: TriageModel, typed: str) -> None:
     assert model.verdict(typed) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Could you recommend a decent nasi lemak place near KLCC?",
+        "Do you happen to know whether it will rain in Petaling Jaya this evening?",
+    ],
+)
+def test_a_question_about_something_else_gets_the_honest_fallback(
+    content: Content, model: TriageModel, typed: str
+) -> None:
+    # A keyword met ("nasi lemak", a branch's town) but the message is about something else.
+    matcher = FaqMatcher(content.faq)
+    assert matcher.match(typed, language="en").kind in ("confident", "ambiguous")
+    assert off_topic_in(model.probabilities(typed))
+    reply = questions.triage(content, matcher, typed, "en")
+    assert (reply.outcome, reply.entries) == ("unanswered", ())
+
+
+def test_the_model_keeps_the_faqs_answers(content: Content) -> None:
+    matcher = FaqMatcher(content.faq)
+    for typed, entry in (
+        ("does dairy cause acne?", "dairy-and-acne"),
+        ("probiotik untuk ekzema", "probiotics-for-skin"),
+    ):
+        reply = questions.triage(content, matcher, typed, "en")
+        assert reply.outcome in ("answered", "ambiguous") and reply.entries[0].id == entry
 
 
 def test_the_model_is_asked_before_small_talk(content: Content) -> None:
