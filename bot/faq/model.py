@@ -136,10 +136,9 @@ class TriageModel:
             if len(self._words) >= WORD_CACHE:
                 self._words.clear()
             rows = self.rows
-            found = [(g, row) for g in word_grams(word) if (row := rows.get(g)) is not None]
-            known = tuple(g for g, _ in found)
-            columns = zip(*(row for _, row in found), strict=True)
-            sums = tuple(map(sum, columns)) if found else (0.0,) * (len(self.kinds) + 1)
+            known = tuple(filter(rows.__contains__, word_grams(word)))
+            columns = zip(*map(rows.__getitem__, known), strict=True)
+            sums = tuple(map(sum, columns)) if known else (0.0,) * (len(self.kinds) + 1)
             cached = self._words[word] = (known, sums)
         return cached
 
