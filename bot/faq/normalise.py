@@ -456,6 +456,7 @@ DIALECT = {
     "takdak": "takde",
     "takdok": "takde",
     "mampuih": "mampus",
+    "betui": "betul",  # blind batch 219: "orang betui"
     "lepaih": "lepas",
     "ja": "je",
     # blind batch 64: "why" (pasai apa), "they", "later", "itchy", "no need".
@@ -660,9 +661,11 @@ _SOUNDS_LIKE = (
     (re.compile(r"\bsue\s*(?:a\s*)?side\b"), "suicide"),
     (re.compile(r"\bpeng\s+san\b"), "pengsan"),
     (re.compile(r"\bhen\s+tong\b"), "very painful"),
+    (re.compile(r"\blagu\s*mana\b"), "macam mana"),
 )
 """Voice typing's spellings of "suicide" and "pengsan" (blind batch 172: "sue a side thoughts",
-"dah peng san sekali"), and Mandarin "hen tong" (very painful; blind batch 183)."""
+"dah peng san sekali"), Mandarin "hen tong" (very painful; blind batch 183), and Kedah "lagu
+mana" (how; blind batch 219: "lagu mana nak buat appointment?" read "lagu" as a song)."""
 
 _FOREVER = re.compile(r"\bselama(?:[\s-]*lama|2)nya\b")
 """"Selama-lamanya" is "selamanya" (for ever), not "selama" and "lamanya" read as "lama lama"

@@ -895,6 +895,12 @@ BLIND_BATCHES = {
     213: "urgent and crisis 26/26 (formal Malay of an older teacher), 0 false alarms",
     214: "urgent and crisis 26/26 (Singlish and Manglish), 0 false alarms",
     215: "urgent and crisis 5/5 (mostly off-topic and small talk), 0 false alarms",
+    216: "urgent and crisis 24/24 (a mother of teenagers; 1 read as a crisis), 0 false alarms",
+    217: "urgent and crisis 24/24 (Sarawak Malay words), 1 false alarm",
+    218: "urgent and crisis 24/24 (a journalist's edge cases), 0 false alarms",
+    219: "urgent and crisis 28/28 (Kedah slang; 1 read as a crisis), 1 false alarm",
+    220: "urgent and crisis 23/23 (Indian-Malaysian English), 0 false alarms",
+    221: "urgent and crisis 23/23 (first-time users, short messages), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -931,6 +937,10 @@ KEPT_MISSES = {
         "my 2yo got into my steroid tablets, a few missing from the strip, she might have "
         "swallowed",
     ),
+    # Read as a crisis (both replies give 999 first): a child who drank bleach, acid on a
+    # worker's hand (the pain "nak mampuih").
+    216: ("adik terminum clorox sikit tadi, sekarang muntah2",),
+    219: ("tangan aku kena percik asid kat kilang, kulit dah putih melecuh, pedih nak mampuih",),
     # Read as a crisis (both replies give 999 first): too many sleeping pills "by accident"; a
     # grandfather who does not wake ("x bangun2").
     207: (
@@ -946,6 +956,14 @@ KEPT_ALARMS = {
     # "malu nak mati" at the end of a question about chocolate: kept, as the other "nak mati"
     # figures of speech (the words are blind to commas).
     210: ("makan coklat bnyk, esok pagi jerawat naik. coklat buat jerawat ke? malu nak mati",),
+    # Blind batches 217 and 219: "semua" (all of them) beside "must stop" reads as everything
+    # and stopping (a farewell's words) in a question about white rice; "mampuih" (done for)
+    # told of a scolding.
+    217: (
+        "nasi putih, roti putih, mee semua refined carbs kah? must stop? kamek orang sarawak "
+        "sik mungkin sik makan kolo mee",
+    ),
+    219: ("aku mampuih dah kena marah supervisor pasai lambat punch card haha",),
     # Blind batches 205, 206 and 208 (session 11), kept on purpose: "nak mati" as a figure of
     # speech (the words are blind to commas: "sy nak mati. malu sangat" is a crisis), nearly
     # fainting or "lemas" joked about, a song's dying, jaundice and a faint told as past,
