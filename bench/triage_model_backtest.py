@@ -82,8 +82,9 @@ def main() -> None:
         for line in out.splitlines():
             path, q, found = json.loads(line)
             caught_by_rules[(Path(path).name, q)] = found
-    rows = [row for f in files if (trainer._batch(f) or 0) < cut for row in trainer.labelled(f)]
-    data = trainer.fit(rows)
+    fitted_on = [f for f in files if (trainer._batch(f) or 0) < cut]
+    rows = [row for f in fitted_on for row in trainer.labelled(f)]
+    data = trainer.fit(rows, [row for f in fitted_on for row in trainer.answers(f)])
     data["trained_on"] = "back-test"
     out_path = Path(tempfile.gettempdir()) / "triage_model_backtest.json.gz"
     with gzip.open(out_path, "wt", encoding="utf-8") as f:
@@ -112,6 +113,7 @@ def main() -> None:
     content = load_content(ROOT / "tips")
     matcher = FaqMatcher(content.faq)
     fixed = lost = offtopic_misses = questions_right = 0
+    ambiguous = first_before = first_after = 0
     for path in held:
         for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
             if case.get("kind") in ("urgent", "crisis", "smalltalk"):
@@ -125,9 +127,15 @@ def main() -> None:
             if case.get("kind") == "none" and shown:
                 offtopic_misses += 1
                 fixed += says
-            elif "expect" in case and shown[:1] == [case["expect"]]:
-                questions_right += 1
-                lost += says
+            elif "expect" in case:
+                if shown[:1] == [case["expect"]]:
+                    questions_right += 1
+                    lost += says
+                if result.kind == "ambiguous":
+                    ambiguous += 1
+                    ranked = model.rank(q, shown) or shown
+                    first_before += shown[0] == case["expect"]
+                    first_after += ranked[0] == case["expect"]
     print(f"blind batches {cut}+ ({len(held)} files), first scored on {len(by_commit)} commits")
     print(f"rules at first score: {rule_caught}/{urgent} urgent and crisis messages caught")
     print(
@@ -138,6 +146,10 @@ def main() -> None:
         f"off-topic (threshold {THRESHOLD['offtopic']}, beside today's matcher): {fixed}/"
         f"{offtopic_misses} off-topic messages it answered turned honest; {lost}/"
         f"{questions_right} FAQ questions it answered right would lose their answer"
+    )
+    print(
+        f"choices ordered by the model: of {ambiguous} FAQ questions given choices, the right "
+        f"entry first {first_before} times in the matcher's order, {first_after} in the model's"
     )
 
 

@@ -32,6 +32,8 @@ LABELS = {"crisis": "crisis", "urgent": "urgent", "none": "offtopic"}
 MAX_FEATURES = 60_000
 MIN_DF = 2
 C = 100.0
+FAQ_C = 3.0
+FAQ_PRUNE = 0.2  # weights smaller than this are left out: 63k of 2.6M, the same order of choices
 TOL = 1e-7  # fitted to the end: the default stops after some 25 steps, and its fit is noisy
 CHECKS = (
     "i think my candle has burnt down to the wick",
@@ -72,13 +74,22 @@ def labelled(path: Path) -> list[tuple[str, str]]:
     return urgent + [(str(q), "calm") for q in data["not_urgent"]]
 
 
+def answers(path: Path) -> list[tuple[str, str]]:
+    """(message, FAQ entry id) pairs: the cases that expect an answer."""
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(str(c["q"]), str(c["expect"])) for c in data.get("cases", ()) if "expect" in c]
+
+
 def _batch(path: Path) -> int | None:
     m = re.fullmatch(r"tuning_fresh(\d+)\.yaml", path.name)
     return int(m.group(1)) if m else None
 
 
-def fit(rows: list[tuple[str, str]]) -> dict[str, Any]:
-    """Fit one logistic regression per kind over shared tf-idf features."""
+def fit(rows: list[tuple[str, str]], faq_rows: list[tuple[str, str]]) -> dict[str, Any]:
+    """Fit one logistic regression per kind over shared tf-idf features, and over the same
+    features one across the FAQ's entries (multinomial), to order the matcher's choices."""
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
@@ -101,7 +112,23 @@ def fit(rows: list[tuple[str, str]]) -> dict[str, Any]:
     }
     # What scikit-learn says of a few messages; the plain-Python scorer must agree (test_model.py).
     agreed = [[t, [float(p[i]) for p in said]] for i, t in enumerate(CHECKS)]
-    return {"kinds": list(KINDS), "bias": bias, "weights": weights, "checks": agreed}
+    entries = LogisticRegression(C=FAQ_C, max_iter=5000).fit(
+        tfidf.transform(counts.transform([t for t, _ in faq_rows])), [e for _, e in faq_rows]
+    )
+    names = {j: feature for feature, j in counts.vocabulary_.items()}
+    faq_weights: dict[str, list[list[float]]] = {}
+    for k, row in enumerate(entries.coef_):
+        for j in (abs(row) >= FAQ_PRUNE).nonzero()[0]:
+            faq_weights.setdefault(names[int(j)], []).append([k, round(float(row[j]), 5)])
+    pruned = entries.coef_ * (abs(entries.coef_) >= FAQ_PRUNE)
+    logits = checks @ pruned.T + entries.intercept_
+    faq = {
+        "entries": [str(e) for e in entries.classes_],
+        "bias": [round(float(b), 6) for b in entries.intercept_],
+        "weights": faq_weights,
+        "checks": [[t, [float(v) for v in logits[i]]] for i, t in enumerate(CHECKS)],
+    }
+    return {"kinds": list(KINDS), "bias": bias, "weights": weights, "checks": agreed, "faq": faq}
 
 
 def main() -> None:
@@ -112,7 +139,7 @@ def main() -> None:
     cut = args.without_batches_from
     train = [f for f in files if cut is None or (_batch(f) or 0) < cut]
     rows = [row for f in train for row in labelled(f)]
-    data = fit(rows)
+    data = fit(rows, [row for f in train for row in answers(f)])
     data["trained_on"] = digest(files) if cut is None else "back-test"
     out = MODEL_FILE if cut is None else Path("/tmp/triage_model_backtest.json.gz")
     with gzip.open(out, "wt", encoding="utf-8") as f:

@@ -7,8 +7,10 @@ nobody listed ("my candle has burnt down to the wick") slips past them. This mod
 tests/faq except the held-out set, and asked only when the rules found nothing: it says how
 likely a message is a crisis, how likely an emergency, and how likely about something else
 than the clinic's subjects (the cases' kind none: food places, weather, homework...), so that
-the FAQ's answer or choices give way to the honest "I don't know". Scoring is plain Python over
-the shipped weights (bot/faq/triage_model.json.gz); nothing is fitted at run time.
+the FAQ's answer or choices give way to the honest "I don't know". Over the same features a
+multinomial regression across the FAQ's entries, fitted on the cases that expect an answer,
+orders the matcher's choices when it offers several (`rank`). Scoring is plain Python over the
+shipped weights (bot/faq/triage_model.json.gz); nothing is fitted at run time.
 
 Features: letter n-grams of 3 to 5 inside each word (padded with a space, so "mati" gives
 " ma", "mat", ..., "ati "), whole words and word pairs; weighted by sublinear tf-idf and scaled to
@@ -22,6 +24,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -89,6 +92,10 @@ class TriageModel:
     rows: dict[str, tuple[float, ...]]  # feature -> (idf ** 2, idf * weight of each kind)
     trained_on: str  # a digest of the case files it was fitted on
     checks: tuple[tuple[str, tuple[float, ...]], ...]  # messages and scikit-learn's probabilities
+    faq_entries: tuple[str, ...] = ()  # the FAQ entries the ranking knows, in its order
+    faq_bias: tuple[float, ...] = ()
+    faq_weights: dict[str, dict[int, float]] = field(default_factory=dict)  # feature -> entry
+    faq_checks: tuple[tuple[str, tuple[float, ...]], ...] = ()  # scikit-learn's logits
     _words: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -142,6 +149,42 @@ class TriageModel:
             cached = self._words[word] = (known, sums)
         return cached
 
+    def entry_scores(self, text: str, entries: Sequence[int] | None = None) -> list[float]:
+        """How strongly the message points at each FAQ entry (logits, in faq_entries' order),
+        or at the given ones (their indices) only."""
+        ks = range(len(self.faq_entries)) if entries is None else entries
+        rows = self.rows
+        text = text[:MAX_CHARS].lower()
+        counts = Counter(chain.from_iterable(self._word(w)[0] for w in text.split()))
+        counts.update(f for f in _word_features(text) if f in rows)
+        values = [
+            ((1.0 + math.log(c)) * math.sqrt(rows[f][0]), self.faq_weights.get(f))
+            for f, c in counts.items()
+        ]
+        scale = 1.0 / math.sqrt(sum(v * v for v, _ in values) or 1.0)
+        logits = []
+        for k in ks:
+            total = self.faq_bias[k]
+            for value, weights in values:
+                if weights is not None and (weight := weights.get(k)) is not None:
+                    total += value * scale * weight
+            logits.append(total)
+        return logits
+
+    def rank(self, text: str, entry_ids: list[str]) -> list[str] | None:
+        """The matcher's choices in the order the model finds likelier, or None when it does
+        not know one of them (an entry added since it was fitted)."""
+        index = self._entry_index
+        if not entry_ids or any(e not in index for e in entry_ids):
+            return None
+        logits = self.entry_scores(text, [index[e] for e in entry_ids])
+        order = sorted(range(len(entry_ids)), key=lambda i: -logits[i])
+        return [entry_ids[i] for i in order]
+
+    @property
+    def _entry_index(self) -> dict[str, int]:
+        return {e: k for k, e in enumerate(self.faq_entries)}
+
     def verdict(self, text: str) -> tuple[Urgent, float] | None:
         """The likelier urgent kind at or above its THRESHOLD, with its probability."""
         return urgent_in(self.probabilities(text))
@@ -174,6 +217,7 @@ def read_model(path: Path) -> TriageModel:
     """Read a model file written by scripts/train_triage_model.py."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
         data = json.load(f)
+    faq = data["faq"]
     return TriageModel(
         kinds=tuple(data["kinds"]),
         bias=tuple(data["bias"]),
@@ -183,6 +227,10 @@ def read_model(path: Path) -> TriageModel:
         },
         trained_on=data["trained_on"],
         checks=tuple((str(t), tuple(p)) for t, p in data["checks"]),
+        faq_entries=tuple(faq["entries"]),
+        faq_bias=tuple(faq["bias"]),
+        faq_weights={f: {int(k): w for k, w in kw} for f, kw in faq["weights"].items()},
+        faq_checks=tuple((str(t), tuple(v)) for t, v in faq["checks"]),
     )
 
 

@@ -47,6 +47,30 @@ def test_the_plain_python_scorer_says_what_scikit_learn_said(model: TriageModel)
         assert ours == pytest.approx(said, abs=1e-4), text
 
 
+def test_the_faq_ranking_says_what_scikit_learn_said(model: TriageModel) -> None:
+    assert len(model.faq_checks) >= 5 and len(model.faq_entries) >= 50
+    for text, said in model.faq_checks:
+        assert model.entry_scores(text) == pytest.approx(said, abs=1e-4), text
+
+
+def test_the_matchers_choices_are_ordered_by_the_model(content: Content) -> None:
+    # The matcher put the children's entry first for a mother asking about her daughter's acne
+    # and food (blind batch 216); the model, fitted on the cases, puts the diet entry first.
+    matcher = FaqMatcher(content.faq)
+    typed = "Jerawat anak perempuan saya makin teruk, ada kaitan dengan makanan dia ke?"
+    result = matcher.match(typed, language="ms")
+    assert result.kind == "ambiguous" and result.candidates[0].entry_id == "children-gut-skin"
+    reply = questions.triage(content, matcher, typed, "ms")
+    assert reply.outcome == "ambiguous" and reply.entries[0].id == "acne-and-diet"
+    assert {e.id for e in reply.entries} == {c.entry_id for c in result.candidates}
+
+
+def test_an_entry_the_model_never_saw_keeps_the_matchers_order(model: TriageModel) -> None:
+    assert model.rank("probiotics for eczema", ["probiotics-for-skin", "a-new-entry"]) is None
+    ranked = model.rank("probiotics for eczema", ["eczema-and-diet", "probiotics-for-skin"])
+    assert ranked is not None and sorted(ranked) == ["eczema-and-diet", "probiotics-for-skin"]
+
+
 def test_features_are_letters_within_words_then_words_and_pairs() -> None:
     got = features("Mati ok")
     assert got[:4] == [" ma", "mat", "ati", "ti "]
