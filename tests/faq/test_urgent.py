@@ -901,6 +901,10 @@ BLIND_BATCHES = {
     219: "urgent and crisis 28/28 (Kedah slang; 1 read as a crisis), 1 false alarm",
     220: "urgent and crisis 23/23 (Indian-Malaysian English), 0 false alarms",
     221: "urgent and crisis 23/23 (first-time users, short messages), 0 false alarms",
+    222: "urgent and crisis 23/23 (a nursing student's set), 1 false alarm",
+    223: "urgent and crisis 23/23 (everyday Malay; 1 read as a crisis), 0 false alarms",
+    224: "urgent and crisis 23/23 (an expat's English; the rules alone 22), 1 false alarm",
+    225: "urgent and crisis 23/23 (a grandmother's Manglish), 0 false alarms",
 }
 
 KEPT_MISSES = {
@@ -941,6 +945,11 @@ KEPT_MISSES = {
     # worker's hand (the pain "nak mampuih").
     216: ("adik terminum clorox sikit tadi, sekarang muntah2",),
     219: ("tangan aku kena percik asid kat kilang, kulit dah putih melecuh, pedih nak mampuih",),
+    # Read as a crisis (both replies give 999 first): a child who drank bleach from a water
+    # bottle (as batches 203 and 216).
+    223: (
+        "budak 4 tahun aku terminum clorox sikit dari botol air mineral, dia batuk2 and menangis",
+    ),
     # Read as a crisis (both replies give 999 first): too many sleeping pills "by accident"; a
     # grandfather who does not wake ("x bangun2").
     207: (
@@ -964,6 +973,13 @@ KEPT_ALARMS = {
         "sik mungkin sik makan kolo mee",
     ),
     219: ("aku mampuih dah kena marah supervisor pasai lambat punch card haha",),
+    # Blind batches 222 and 224: a flat battery to jump-start (a flat and a jump, in a
+    # combination the idiom does not reach), "rather not go on medication" (not going on).
+    222: ("my scooter battery flat, how to jump start",),
+    224: (
+        "Can I actually cure my acne just by fixing my diet? I'd really rather not go on "
+        "medication if I can help it",
+    ),
     # Blind batches 205, 206 and 208 (session 11), kept on purpose: "nak mati" as a figure of
     # speech (the words are blind to commas: "sy nak mati. malu sangat" is a crisis), nearly
     # fainting or "lemas" joked about, a song's dying, jaundice and a faint told as past,
