@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Literal
@@ -85,7 +85,8 @@ def _word_features(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class TriageModel:
-    """Per feature its idf squared and its idf times each kind's weight; a bias per kind."""
+    """Per feature its idf squared and its idf times each kind's weight, a bias per kind; and
+    the FAQ ranking's weights, per feature a few entries' (the rest pruned)."""
 
     kinds: tuple[Kind, ...]
     bias: tuple[float, ...]
@@ -181,7 +182,7 @@ class TriageModel:
         order = sorted(range(len(entry_ids)), key=lambda i: -logits[i])
         return [entry_ids[i] for i in order]
 
-    @property
+    @cached_property
     def _entry_index(self) -> dict[str, int]:
         return {e: k for k, e in enumerate(self.faq_entries)}
 
