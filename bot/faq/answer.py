@@ -70,7 +70,8 @@ def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> R
     answer_in = typed if typed is not None and typed != language else None
     result = matcher.match(text, language=answer_in or language)
     entries = tuple(e for c in result.candidates if (e := content.faq_entry(c.entry_id)))
-    if entries and off_topic_in(said):
+    if entries and off_topic_in(said) and entries[0].id in shipped_model().faq_entries:
+        # (An entry added since the model was fitted keeps its answers: it never saw them.)
         # The model's second opinion: about something else (a food place, the weather), where
         # a word or two met a keyword ("nasi lemak place in PJ").
         return Reply("unanswered", language=answer_in, scores=result.candidates)

@@ -3,6 +3,7 @@ second opinion that catches what the rules miss without alarming on calm message
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import runpy
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from bot.faq.matcher import FaqMatcher
 from bot.faq.model import THRESHOLD, TriageModel, features, off_topic_in, shipped_model
 from bot.faq.urgent import detect_urgent
 from tests.conftest import ROOT
+from tests.faq.conftest import faq_entry
 
 
 def _trainer() -> SimpleNamespace:
@@ -143,6 +145,25 @@ def test_a_question_about_something_else_gets_the_honest_fallback(
     assert off_topic_in(model.probabilities(typed))
     reply = questions.triage(content, matcher, typed, "en")
     assert (reply.outcome, reply.entries) == ("unanswered", ())
+
+
+def test_an_entry_added_after_the_fit_keeps_its_answers(
+    content: Content, model: TriageModel
+) -> None:
+    # The clinic adds an entry the model never saw; a question the model calls off-topic
+    # (it learned nasi lemak places as such) still gets the new entry's answer.
+    typed = "Could you recommend a decent nasi lemak place near KLCC?"
+    assert off_topic_in(model.probabilities(typed))
+    added = faq_entry(
+        "nasi-lemak-places",
+        ("Where is good nasi lemak near the clinic?", "Nasi lemak sedap dekat klinik?"),
+        ("nasi lemak place", "nasi lemak klcc", "nasi lemak"),
+        ("kedai nasi lemak", "nasi lemak"),
+    )
+    grown = dataclasses.replace(content, faq=(*content.faq, added))
+    reply = questions.triage(grown, FaqMatcher(grown.faq), typed, "en")
+    assert reply.outcome in ("answered", "ambiguous")
+    assert reply.entries[0].id == "nasi-lemak-places"
 
 
 def test_the_model_keeps_the_faqs_answers(content: Content) -> None:
