@@ -51,13 +51,19 @@ for path in sys.argv[1:]:
 """
 
 
+def _batch(path: Path) -> int:
+    """A blind batch's number (tuning_fresh150.yaml: 150), 0 for the other case files."""
+    m = re.fullmatch(r"tuning_fresh(\d+)\.yaml", path.name)
+    return int(m.group(1)) if m else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("first_batch", type=int, nargs="?", default=150, help="left out from here")
     cut = parser.parse_args().first_batch
     trainer = SimpleNamespace(**runpy.run_path(str(ROOT / "scripts" / "train_triage_model.py")))
     files = trainer.case_files()
-    held = [f for f in files if (trainer._batch(f) or 0) >= cut]
+    held = [f for f in files if _batch(f) >= cut]
     by_commit: dict[str, list[Path]] = defaultdict(list)
     for path in held:
         m = re.search(r"on (?:main )?([0-9a-f]{7})\b", path.read_text(encoding="utf-8")[:3000])
@@ -82,7 +88,7 @@ def main() -> None:
         for line in out.splitlines():
             path, q, found = json.loads(line)
             caught_by_rules[(Path(path).name, q)] = found
-    fitted_on = [f for f in files if (trainer._batch(f) or 0) < cut]
+    fitted_on = [f for f in files if _batch(f) < cut]
     rows = [row for f in fitted_on for row in trainer.labelled(f)]
     data = trainer.fit(rows, [row for f in fitted_on for row in trainer.answers(f)])
     data["trained_on"] = "back-test"

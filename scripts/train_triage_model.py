@@ -1,13 +1,11 @@
 """Fit the triage model (bot/faq/model.py) on the case files of tests/faq, held-out set excluded.
 
     .venv/bin/pip install 'scikit-learn~=1.9'  # the [train] extra: for fitting only
-    .venv/bin/python scripts/train_triage_model.py            # writes bot/faq/triage_model.json.gz
-    .venv/bin/python scripts/train_triage_model.py --without-batches-from 150   # a back-test
+    .venv/bin/python scripts/train_triage_model.py   # writes bot/faq/triage_model.json.gz
 
 Run it after adding or changing a case file: tests/faq/test_model.py checks that the shipped
 model was fitted on the case files as they are. The held-out set (heldout_cases.yaml) is never
-read. With --without-batches-from N, blind batches N and later are left out of the fit and the
-model alone is scored on them; nothing is written.
+read. What the model adds on cases it was not fitted on: bench/triage_model_backtest.py.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import argparse
 import gzip
 import hashlib
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.faq.model import MODEL_FILE, THRESHOLD, features, read_model  # noqa: E402
+from bot.faq.model import MODEL_FILE, features, read_model  # noqa: E402
 
 CASES = ROOT / "tests" / "faq"
 KINDS = ("crisis", "urgent", "offtopic")
@@ -60,12 +57,17 @@ def digest(files: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def labelled(path: Path) -> list[tuple[str, str]]:
-    """(message, label) pairs: crisis, urgent, offtopic (kind none) or calm (an FAQ question,
-    small talk, a look-alike in urgent_cases.yaml)."""
+def _read(path: Path) -> dict[str, Any]:
     import yaml
 
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def labelled(path: Path) -> list[tuple[str, str]]:
+    """(message, label) pairs: crisis, urgent, offtopic (kind none) or calm (an FAQ question,
+    small talk, a look-alike in urgent_cases.yaml)."""
+    data = _read(path)
     if "cases" in data:
         return [(str(c["q"]), LABELS.get(str(c.get("kind")), "calm")) for c in data["cases"]]
     urgent = [
@@ -76,15 +78,8 @@ def labelled(path: Path) -> list[tuple[str, str]]:
 
 def answers(path: Path) -> list[tuple[str, str]]:
     """(message, FAQ entry id) pairs: the cases that expect an answer."""
-    import yaml
-
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(str(c["q"]), str(c["expect"])) for c in data.get("cases", ()) if "expect" in c]
-
-
-def _batch(path: Path) -> int | None:
-    m = re.fullmatch(r"tuning_fresh(\d+)\.yaml", path.name)
-    return int(m.group(1)) if m else None
+    cases = _read(path).get("cases", ())
+    return [(str(c["q"]), str(c["expect"])) for c in cases if "expect" in c]
 
 
 def fit(rows: list[tuple[str, str]], faq_rows: list[tuple[str, str]]) -> dict[str, Any]:
@@ -132,33 +127,20 @@ def fit(rows: list[tuple[str, str]], faq_rows: list[tuple[str, str]]) -> dict[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--without-batches-from", type=int, default=None)
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.split("\n")[0]).parse_args()
     files = case_files()
-    cut = args.without_batches_from
-    train = [f for f in files if cut is None or (_batch(f) or 0) < cut]
-    rows = [row for f in train for row in labelled(f)]
-    data = fit(rows, [row for f in train for row in answers(f)])
-    data["trained_on"] = digest(files) if cut is None else "back-test"
-    out = MODEL_FILE if cut is None else Path("/tmp/triage_model_backtest.json.gz")
-    with gzip.open(out, "wt", encoding="utf-8") as f:
-        json.dump(data, f, separators=(",", ":"), sort_keys=True)
-    model = read_model(out)
-    if cut is None:
-        print(
-            f"wrote {out} ({out.stat().st_size:,} bytes): {len(rows):,} messages, "
-            f"{len(data['weights']):,} features"
-        )
-        return
-    held = [row for f in files if (_batch(f) or 0) >= cut for row in labelled(f)]
-    for kind in ("crisis", "urgent"):
-        positives = [t for t, label in held if label == kind]
-        caught = sum(1 for t in positives if model.verdict(t) is not None)
-        print(f"{kind}: {caught}/{len(positives)} flagged (either kind) at {THRESHOLD}")
-    calm = [t for t, label in held if label in ("calm", "offtopic")]
-    alarms = sum(1 for t in calm if model.verdict(t) is not None)
-    print(f"calm: {alarms}/{len(calm)} flagged")
+    rows = [row for f in files for row in labelled(f)]
+    data = fit(rows, [row for f in files for row in answers(f)])
+    data["trained_on"] = digest(files)
+    # No time stamp in the gzip header: fitting the same cases writes the same bytes.
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    with gzip.GzipFile(MODEL_FILE, "wb", mtime=0) as f:
+        f.write(text)
+    read_model(MODEL_FILE)  # it reads back
+    print(
+        f"wrote {MODEL_FILE} ({MODEL_FILE.stat().st_size:,} bytes): {len(rows):,} messages, "
+        f"{len(data['weights']):,} features"
+    )
 
 
 if __name__ == "__main__":

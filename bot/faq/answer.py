@@ -59,7 +59,8 @@ def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> R
     # A second opinion for words the signs do not list, before small talk: a goodbye can be a
     # farewell ("selamat tinggal semua 🥀"). Its sign ids (model-crisis, model-urgent) show
     # editors what the rules missed.
-    said = shipped_model().probabilities(text)
+    model = shipped_model()
+    said = model.probabilities(text)
     verdict = urgent_in(said)
     if verdict is not None:
         return Reply(verdict[0], sign_id=f"model-{verdict[0]}")
@@ -70,16 +71,16 @@ def triage(content: Content, matcher: FaqMatcher, text: str, language: str) -> R
     answer_in = typed if typed is not None and typed != language else None
     result = matcher.match(text, language=answer_in or language)
     entries = tuple(e for c in result.candidates if (e := content.faq_entry(c.entry_id)))
-    if entries and off_topic_in(said) and entries[0].id in shipped_model().faq_entries:
-        # (An entry added since the model was fitted keeps its answers: it never saw them.)
+    if entries and off_topic_in(said) and entries[0].id in model.faq_entries:
         # The model's second opinion: about something else (a food place, the weather), where
-        # a word or two met a keyword ("nasi lemak place in PJ").
+        # a word or two met a keyword ("nasi lemak place in PJ"). An entry added since the
+        # model was fitted keeps its answers: it never saw them.
         return Reply("unanswered", language=answer_in, scores=result.candidates)
     if result.kind == "confident" and entries:
         return Reply("answered", entries[:1], language=answer_in, scores=result.candidates)
     if result.kind == "ambiguous" and entries:
         # The choices in the order the model, fitted on the cases, finds likelier.
-        ranked = shipped_model().rank(text, [e.id for e in entries])
+        ranked = model.rank(text, [e.id for e in entries])
         if ranked is not None:
             by_id = {e.id: e for e in entries}
             entries = tuple(by_id[e] for e in ranked)
