@@ -27,6 +27,7 @@ from bot.db.engine import Database
 from bot.delivery import capacity
 from bot.delivery.engine import DeliveryEngine, EngineConfig, claim_size
 from bot.faq.matcher import FaqMatcher
+from bot.faq.model import shipped_model
 from bot.handlers import inbox, register_all
 from bot.handlers.admin import auth as admin_auth
 from bot.handlers.admin import broadcast_runs
@@ -92,6 +93,7 @@ def build_application(
     )
     app = builder.build()
     matcher = FaqMatcher.of(content.faq)
+    shipped_model()  # read the triage model's weights now (0.1-0.2 s), not on a first message
     clock = clock or SystemClock()
     app.bot_data[SERVICES_KEY] = Services(
         settings=settings,
